@@ -1,0 +1,300 @@
+//! `polyskill`: the native front door. Validate task files, run a task's expert, train and
+//! evaluate policies, and benchmark the simulator and policy inference. `--json` prints
+//! machine-readable results on stdout; progress bars go to stderr.
+
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use polyskill_learn::bc::{self, BcConfig};
+use polyskill_learn::eval::evaluate;
+use polyskill_learn::{Device, weights};
+use polyskill_sim::task::Task;
+use polyskill_sim::{Env, ExpertPolicy, run_episode};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+#[derive(Parser)]
+#[command(name = "polyskill", version, about = "Polyskill: multi-task policy learning on data-defined tasks")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args)]
+struct TaskArgs {
+    /// Task name (looked up as TASKS_DIR/NAME.json) or a path to a task file.
+    #[arg(long)]
+    task: String,
+    /// Directory of task files.
+    #[arg(long, default_value = "web/tasks")]
+    tasks_dir: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check task files; prints one line per problem (with its JSON path) and exits non-zero if any.
+    Validate {
+        /// Task files to check.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Print a JSON report instead of lines.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the task's data-defined expert on seeded episodes and report its success rate.
+    Expert {
+        #[command(flatten)]
+        task: TaskArgs,
+        /// Number of episodes (seeds FIRST_SEED..FIRST_SEED+EPISODES).
+        #[arg(long, default_value_t = 100)]
+        episodes: u32,
+        /// First seed.
+        #[arg(long, default_value_t = 0)]
+        first_seed: u64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Train a policy and save it as safetensors with metadata.
+    Train {
+        #[command(flatten)]
+        task: TaskArgs,
+        /// Algorithm: `bc` (behaviour cloning from the task's expert).
+        #[arg(long, default_value = "bc")]
+        algo: String,
+        /// Demonstration episodes.
+        #[arg(long, default_value_t = 40)]
+        demos: u32,
+        /// Gradient steps.
+        #[arg(long, default_value_t = 3000)]
+        steps: u32,
+        /// Minibatch size.
+        #[arg(long, default_value_t = 256)]
+        batch: usize,
+        /// Learning rate.
+        #[arg(long, default_value_t = 1e-3)]
+        lr: f64,
+        /// Seed (initialisation and minibatches).
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Episodes to evaluate the result on (unseen seeds 0..N).
+        #[arg(long, default_value_t = 100)]
+        eval_episodes: u32,
+        /// Output file; defaults to web/weights/TASK-ALGO.safetensors.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Evaluate a saved policy on seeded episodes.
+    Eval {
+        #[command(flatten)]
+        task: TaskArgs,
+        /// Weights file (.safetensors).
+        #[arg(long)]
+        policy: PathBuf,
+        /// Number of episodes.
+        #[arg(long, default_value_t = 100)]
+        episodes: u32,
+        /// First seed.
+        #[arg(long, default_value_t = 0)]
+        first_seed: u64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Measure simulator steps/s and policy inference samples/s (one thread).
+    Bench {
+        #[command(flatten)]
+        task: TaskArgs,
+        /// Environment steps to time.
+        #[arg(long, default_value_t = 20_000)]
+        steps: u32,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Validate { files, json } => return validate(&files, json),
+        Command::Expert { task, episodes, first_seed, json } => expert(&task, episodes, first_seed, json),
+        Command::Train { task, algo, demos, steps, batch, lr, seed, eval_episodes, out, json } => {
+            let config = BcConfig { hidden: vec![256, 256], steps, batch, learning_rate: lr, seed };
+            train(&task, &algo, demos, &config, eval_episodes, out, json)
+        }
+        Command::Eval { task, policy, episodes, first_seed, json } => eval(&task, &policy, episodes, first_seed, json),
+        Command::Bench { task, steps, json } => bench(&task, steps, json),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_task(args: &TaskArgs) -> Result<Task, String> {
+    let direct = Path::new(&args.task);
+    let path = if direct.is_file() { direct.to_path_buf() } else { args.tasks_dir.join(format!("{}.json", args.task)) };
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        let known: Vec<String> = std::fs::read_dir(&args.tasks_dir)
+            .map(|d| {
+                d.filter_map(|e| e.ok()?.path().file_stem()?.to_str().map(String::from)).collect()
+            })
+            .unwrap_or_default();
+        format!("cannot read task {} ({e}); known tasks in {}: {}", path.display(), args.tasks_dir.display(), known.join(", "))
+    })?;
+    Task::from_json(&text).map_err(|e| format!("{}:\n{e}", path.display()))
+}
+
+fn progress(len: u64, what: &str) -> ProgressBar {
+    let bar = ProgressBar::new(len);
+    bar.set_style(
+        ProgressStyle::with_template("{msg:>12} [{bar:30}] {pos}/{len} {elapsed_precise} eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_message(what.to_string());
+    bar
+}
+
+fn validate(files: &[PathBuf], json: bool) -> ExitCode {
+    let mut report = Vec::new();
+    let mut failed = false;
+    for file in files {
+        let issues = match std::fs::read_to_string(file) {
+            Err(e) => vec![polyskill_sim::task::Issue { path: String::new(), message: format!("cannot read: {e}") }],
+            Ok(text) => match Task::from_json(&text) {
+                Ok(_) => vec![],
+                Err(e) => e.issues,
+            },
+        };
+        failed |= !issues.is_empty();
+        if !json {
+            if issues.is_empty() {
+                println!("{}: ok", file.display());
+            }
+            for issue in &issues {
+                println!("{}: {issue}", file.display());
+            }
+        }
+        report.push(json!({"file": file, "ok": issues.is_empty(), "errors": issues}));
+    }
+    if json {
+        println!("{}", serde_json::Value::Array(report));
+    }
+    if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+}
+
+fn expert(args: &TaskArgs, episodes: u32, first_seed: u64, json: bool) -> Result<(), String> {
+    let task = load_task(args)?;
+    let mut env = Env::new(task.clone());
+    let mut expert = ExpertPolicy::for_env(&env).ok_or_else(|| format!("task {} has no expert", task.id))?;
+    let bar = progress(episodes as u64, "expert");
+    let (mut successes, mut total_return) = (0u32, 0.0f32);
+    let started = Instant::now();
+    for seed in first_seed..first_seed + episodes as u64 {
+        expert.reset();
+        let r = run_episode(&mut env, seed, |env| expert.act(env).to_vec()).map_err(|e| e.to_string())?;
+        successes += r.success as u32;
+        total_return += r.episode_return;
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let rate = successes as f32 / episodes.max(1) as f32;
+    let mean_return = total_return / episodes.max(1) as f32;
+    if json {
+        println!("{}", json!({"task": task.id, "episodes": episodes, "first_seed": first_seed,
+            "success_rate": rate, "mean_return": mean_return, "seconds": started.elapsed().as_secs_f64()}));
+    } else {
+        println!("{}: expert success {:.1}% over {episodes} episodes, mean return {mean_return:.1}", task.id, rate * 100.0);
+    }
+    Ok(())
+}
+
+fn train(
+    args: &TaskArgs,
+    algo: &str,
+    demo_episodes: u32,
+    config: &BcConfig,
+    eval_episodes: u32,
+    out: Option<PathBuf>,
+    json: bool,
+) -> Result<(), String> {
+    if algo != "bc" {
+        return Err(format!("unknown --algo {algo:?}; available: bc"));
+    }
+    let task = load_task(args)?;
+    let started = Instant::now();
+    let spinner = progress(1, "demos");
+    let demos = bc::record_demonstrations(&task, demo_episodes, 0)?;
+    spinner.finish_and_clear();
+    let bar = progress(config.steps as u64, "bc");
+    let mut last_loss = f32::NAN;
+    let mut policy = bc::train(&demos, vec![task.id.clone()], config, 50, |p| {
+        bar.set_position(p.step as u64);
+        bar.set_message(format!("loss {:.4}", p.loss));
+        last_loss = p.loss;
+    })?;
+    bar.finish_and_clear();
+    let evaluation = evaluate(&policy, &task, 0, eval_episodes)?;
+    policy.info.eval_success = Some(evaluation.success_rate);
+    policy.info.eval_episodes = Some(eval_episodes);
+    let command: Vec<String> = std::env::args().collect();
+    if let serde_json::Value::Object(t) = &mut policy.info.training {
+        t.insert("command".into(), json!(format!("polyskill {}", command[1..].join(" "))));
+        t.insert("demo_episodes".into(), json!(demo_episodes));
+        t.insert("demo_seeds".into(), json!(format!("{}..{}", bc::DEMO_SEED_BASE, bc::DEMO_SEED_BASE + demo_episodes as u64)));
+        t.insert("eval_seeds".into(), json!(format!("0..{eval_episodes}")));
+        t.insert("final_loss".into(), json!(last_loss));
+    }
+    let out = out.unwrap_or_else(|| PathBuf::from(format!("web/weights/{}-{algo}.safetensors", task.id)));
+    let bytes = weights::save(&policy).map_err(|e| e.to_string())?;
+    std::fs::write(&out, &bytes).map_err(|e| format!("writing {}: {e}", out.display()))?;
+    if json {
+        println!("{}", json!({"task": task.id, "algo": algo, "out": out, "bytes": bytes.len(), "final_loss": last_loss,
+            "evaluation": evaluation, "seconds": started.elapsed().as_secs_f64()}));
+    } else {
+        println!(
+            "{}: wrote {} ({} KiB); success {:.1}% over {} unseen seeds; final loss {last_loss:.5}; {:.1} s",
+            task.id, out.display(), bytes.len() / 1024, evaluation.success_rate * 100.0, eval_episodes,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
+}
+
+fn eval(args: &TaskArgs, policy: &Path, episodes: u32, first_seed: u64, json: bool) -> Result<(), String> {
+    let task = load_task(args)?;
+    let bytes = std::fs::read(policy).map_err(|e| format!("reading {}: {e}", policy.display()))?;
+    let policy = weights::load(&bytes, &Device::flex()).map_err(|e| e.to_string())?;
+    let e = evaluate(&policy, &task, first_seed, episodes)?;
+    if json {
+        println!("{}", json!({"task": task.id, "evaluation": e}));
+    } else {
+        println!("{}: success {:.1}% over {episodes} episodes (seeds {first_seed}..), mean return {:.1}",
+            task.id, e.success_rate * 100.0, e.mean_return);
+    }
+    Ok(())
+}
+
+fn bench(args: &TaskArgs, steps: u32, json: bool) -> Result<(), String> {
+    let task = load_task(args)?;
+    let origin = Instant::now();
+    let now_ms = || origin.elapsed().as_secs_f64() * 1000.0;
+    let report = polyskill_learn::bench::report(&task, steps, 20_000, 100, &now_ms)?;
+    let mut value = serde_json::to_value(&report).map_err(|e| e.to_string())?;
+    value["target"] = json!(format!("{} native", std::env::consts::ARCH));
+    if json {
+        println!("{value}");
+    } else {
+        println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+    }
+    Ok(())
+}

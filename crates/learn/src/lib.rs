@@ -1,0 +1,72 @@
+//! Polyskill learning: the burn MLP policy ([`Policy`]), behaviour cloning from a task's
+//! expert ([`bc`]), batched evaluation, and safetensors weights with metadata ([`weights`]).
+//!
+//! Backends are runtime devices (burn 0.22): `Device::flex()` is the CPU backend used
+//! natively and in wasm; the `webgpu` feature adds burn's WebGPU backend for the browser.
+
+pub mod bc;
+pub mod bench;
+pub mod eval;
+mod policy;
+pub mod weights;
+
+pub use burn::tensor::Device;
+pub use policy::{Architecture, Mlp, PolicyInfo, normalise};
+
+use burn::module::Module;
+use burn::tensor::{Tensor, TensorData};
+
+/// A policy ready to act: network, description (normalisation, provenance) and device.
+#[derive(Debug)]
+pub struct Policy {
+    /// The network.
+    pub mlp: Mlp,
+    /// Architecture, normalisation and provenance.
+    pub info: PolicyInfo,
+    /// Where the network's tensors live.
+    pub device: Device,
+}
+
+impl Policy {
+    /// Observation size the policy takes.
+    pub fn observation_size(&self) -> usize {
+        self.info.architecture.sizes[0]
+    }
+
+    /// Action size the policy returns.
+    pub fn action_size(&self) -> usize {
+        *self.info.architecture.sizes.last().unwrap_or(&0)
+    }
+
+    /// The same policy on another device (e.g. from the CPU to WebGPU).
+    pub fn to_device(&self, device: &Device) -> Policy {
+        Policy { mlp: self.mlp.clone().to_device(device), info: self.info.clone(), device: device.clone() }
+    }
+
+    fn input(&self, observations: &[f32]) -> Result<Tensor<2>, String> {
+        let dim = self.observation_size();
+        if observations.is_empty() || observations.len() % dim != 0 {
+            return Err(format!(
+                "observations hold {} values; expected a non-empty multiple of the policy's {dim} inputs",
+                observations.len()
+            ));
+        }
+        let x = normalise(observations, &self.info.obs_mean, &self.info.obs_std);
+        Ok(Tensor::from_data(TensorData::new(x, [observations.len() / dim, dim]), &self.device))
+    }
+
+    /// Actions for a row-major batch of observations (synchronous read: CPU devices only;
+    /// on WebGPU in a browser use [`Policy::act_batch_async`]).
+    pub fn act_batch(&self, observations: &[f32]) -> Result<Vec<f32>, String> {
+        let y = self.mlp.forward(self.input(observations)?);
+        let data = y.try_into_data().map_err(|e| format!("reading actions: {e:?}"))?;
+        data.as_slice::<f32>().map(|s| s.to_vec()).map_err(|e| format!("{e:?}"))
+    }
+
+    /// Actions for a batch of observations, read back asynchronously (works on every device).
+    pub async fn act_batch_async(&self, observations: &[f32]) -> Result<Vec<f32>, String> {
+        let y = self.mlp.forward(self.input(observations)?);
+        let data = y.into_data_async().await.map_err(|e| format!("reading actions: {e:?}"))?;
+        data.as_slice::<f32>().map(|s| s.to_vec()).map_err(|e| format!("{e:?}"))
+    }
+}

@@ -1,0 +1,117 @@
+//! The MLP policy (burn module) and its description: architecture, observation
+//! normalisation, and how it was trained and evaluated (stored in the weights file).
+
+use burn::module::{Module, Param};
+use burn::nn::{Linear, LinearConfig};
+use burn::tensor::activation::{relu, tanh};
+use burn::tensor::{Device, Tensor, TensorData};
+use serde::{Deserialize, Serialize};
+
+/// Layer sizes and activations of an MLP policy: `sizes = [in, hidden…, out]`, ReLU between
+/// layers and tanh on the output (actions in [−1, 1]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Architecture {
+    /// Always `"mlp"` for now.
+    pub kind: String,
+    /// Layer widths, input first.
+    pub sizes: Vec<usize>,
+    /// Hidden activation: `"relu"`.
+    pub activation: String,
+    /// Output activation: `"tanh"`.
+    pub output: String,
+}
+
+impl Architecture {
+    /// An MLP with ReLU hidden layers and a tanh output.
+    pub fn mlp(sizes: &[usize]) -> Architecture {
+        Architecture { kind: "mlp".into(), sizes: sizes.to_vec(), activation: "relu".into(), output: "tanh".into() }
+    }
+
+    /// Checks that this crate can build the architecture.
+    pub fn check(&self) -> Result<(), String> {
+        if self.kind != "mlp" {
+            return Err(format!("architecture.kind \"{}\" is not supported (only \"mlp\")", self.kind));
+        }
+        if self.activation != "relu" || self.output != "tanh" {
+            return Err("architecture: only relu hidden layers with a tanh output are supported".into());
+        }
+        if self.sizes.len() < 2 || self.sizes.iter().any(|&s| s == 0 || s > 65_536) {
+            return Err(format!("architecture.sizes {:?}: need at least 2 widths, each 1..=65536", self.sizes));
+        }
+        Ok(())
+    }
+}
+
+/// Everything about a policy that is not a weight: stored as the weights file's metadata.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PolicyInfo {
+    /// Network shape.
+    pub architecture: Architecture,
+    /// Task ids the policy was trained on.
+    pub tasks: Vec<String>,
+    /// Per-feature observation mean subtracted before the network.
+    pub obs_mean: Vec<f32>,
+    /// Per-feature observation scale divided by before the network.
+    pub obs_std: Vec<f32>,
+    /// How it was trained (command, algorithm, seed, steps, …), free-form JSON.
+    pub training: serde_json::Value,
+    /// Evaluated success rate in [0, 1], if measured.
+    pub eval_success: Option<f32>,
+    /// Episodes the success rate was measured on.
+    pub eval_episodes: Option<u32>,
+}
+
+/// The MLP as a burn module.
+#[derive(Module, Debug)]
+pub struct Mlp {
+    /// Linear layers, input first.
+    pub layers: Vec<Linear>,
+}
+
+impl Mlp {
+    /// A freshly initialised MLP of the given widths on `device`.
+    pub fn init(sizes: &[usize], device: &Device) -> Mlp {
+        let layers = sizes.windows(2).map(|w| LinearConfig::new(w[0], w[1]).init(device)).collect();
+        Mlp { layers }
+    }
+
+    /// Builds an MLP from PyTorch-layout weights (`[out, in]`) and biases.
+    pub fn from_weights(layers: &[(Vec<f32>, Vec<f32>)], sizes: &[usize], device: &Device) -> Mlp {
+        let layers = layers
+            .iter()
+            .zip(sizes.windows(2))
+            .map(|((w, b), io)| {
+                let (inp, out) = (io[0], io[1]);
+                // Burn's Linear stores [in, out]: transpose the PyTorch [out, in] matrix here,
+                // into contiguous memory, so the loaded network computes bit for bit the same.
+                let mut t = vec![0.0f32; w.len()];
+                for o in 0..out {
+                    for i in 0..inp {
+                        t[i * out + o] = w[o * inp + i];
+                    }
+                }
+                let weight = Tensor::<2>::from_data(TensorData::new(t, [inp, out]), device);
+                let bias = Tensor::<1>::from_data(TensorData::new(b.clone(), [out]), device);
+                Linear { weight: Param::from_tensor(weight), bias: Some(Param::from_tensor(bias)) }
+            })
+            .collect();
+        Mlp { layers }
+    }
+
+    /// Forward pass: `[batch, in] → [batch, out]`, ReLU between layers, tanh at the end.
+    pub fn forward(&self, mut x: Tensor<2>) -> Tensor<2> {
+        let last = self.layers.len() - 1;
+        for (i, layer) in self.layers.iter().enumerate() {
+            x = layer.forward(x);
+            x = if i < last { relu(x) } else { tanh(x) };
+        }
+        x
+    }
+}
+
+/// Normalises a batch of observations (row-major `[batch, dim]`) with the policy's statistics.
+pub fn normalise(observations: &[f32], mean: &[f32], std: &[f32]) -> Vec<f32> {
+    let dim = mean.len();
+    observations.iter().enumerate().map(|(i, o)| (o - mean[i % dim]) / std[i % dim]).collect()
+}

@@ -1,0 +1,154 @@
+//! Policy weights as safetensors with `__metadata__`, in PyTorch's layout: an MLP is saved as
+//! the tensors of a `torch.nn.Sequential(Linear, ReLU, …, Linear, Tanh)`, named `0.weight`,
+//! `0.bias`, `2.weight`, … with weights `[out, in]`. Metadata values are JSON strings.
+
+use crate::policy::{Mlp, PolicyInfo};
+use crate::Policy;
+use burn::tensor::Device;
+use safetensors::{Dtype, SafeTensors, tensor::TensorView};
+use std::collections::HashMap;
+use std::fmt;
+
+/// Value of the `format` metadata key that marks a Polyskill policy file.
+pub const WEIGHTS_FORMAT: &str = "polyskill-policy/1";
+
+/// Why a weights file could not be read or written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WeightsError(pub String);
+
+impl fmt::Display for WeightsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "weights: {}", self.0)
+    }
+}
+
+impl std::error::Error for WeightsError {}
+
+fn err(message: impl Into<String>) -> WeightsError {
+    WeightsError(message.into())
+}
+
+/// Name of linear layer `i`'s tensors in a PyTorch `Sequential` with one activation after each.
+fn layer_name(i: usize, what: &str) -> String {
+    format!("{}.{what}", 2 * i)
+}
+
+/// Serialises a policy to safetensors bytes.
+pub fn save(policy: &Policy) -> Result<Vec<u8>, WeightsError> {
+    let mut tensors: Vec<(String, Vec<f32>, Vec<usize>)> = Vec::new();
+    for (i, layer) in policy.mlp.layers.iter().enumerate() {
+        // Burn stores [in, out]; PyTorch expects [out, in].
+        let w = layer.weight.val().transpose();
+        let shape = w.shape().dims::<2>().to_vec();
+        tensors.push((layer_name(i, "weight"), to_vec(w.into_data())?, shape));
+        if let Some(b) = &layer.bias {
+            let b = b.val();
+            let shape = b.shape().dims::<1>().to_vec();
+            tensors.push((layer_name(i, "bias"), to_vec(b.into_data())?, shape));
+        }
+    }
+    let bytes: Vec<Vec<u8>> = tensors.iter().map(|(_, v, _)| v.iter().flat_map(|x| x.to_le_bytes()).collect()).collect();
+    let views = tensors
+        .iter()
+        .zip(&bytes)
+        .map(|((name, _, shape), data)| {
+            TensorView::new(Dtype::F32, shape.clone(), data).map(|v| (name.clone(), v)).map_err(|e| err(e.to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    safetensors::serialize(views, Some(metadata(&policy.info)?)).map_err(|e| err(e.to_string()))
+}
+
+fn to_vec(data: burn::tensor::TensorData) -> Result<Vec<f32>, WeightsError> {
+    data.as_slice::<f32>().map(|s| s.to_vec()).map_err(|e| err(format!("{e:?}")))
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<String, WeightsError> {
+    serde_json::to_string(value).map_err(|e| err(e.to_string()))
+}
+
+fn metadata(info: &PolicyInfo) -> Result<HashMap<String, String>, WeightsError> {
+    let mut m = HashMap::new();
+    m.insert("format".into(), WEIGHTS_FORMAT.into());
+    m.insert("architecture".into(), to_json(&info.architecture)?);
+    m.insert("tasks".into(), to_json(&info.tasks)?);
+    m.insert("obs_mean".into(), to_json(&info.obs_mean)?);
+    m.insert("obs_std".into(), to_json(&info.obs_std)?);
+    m.insert("training".into(), to_json(&info.training)?);
+    if let Some(s) = info.eval_success {
+        m.insert("eval_success".into(), to_json(&s)?);
+    }
+    if let Some(n) = info.eval_episodes {
+        m.insert("eval_episodes".into(), to_json(&n)?);
+    }
+    Ok(m)
+}
+
+/// Reads the policy description from a weights file's metadata, without loading tensors.
+pub fn read_info(bytes: &[u8]) -> Result<PolicyInfo, WeightsError> {
+    let (_, meta) = SafeTensors::read_metadata(bytes).map_err(|e| err(format!("not a safetensors file ({e})")))?;
+    let meta = meta.metadata().clone().ok_or_else(|| err("the file has no __metadata__ (architecture, normalisation)"))?;
+    match meta.get("format").map(String::as_str) {
+        Some(WEIGHTS_FORMAT) => {}
+        Some(other) => return Err(err(format!("metadata format \"{other}\" is not {WEIGHTS_FORMAT}"))),
+        None => return Err(err(format!("metadata has no \"format\" key (expected {WEIGHTS_FORMAT})"))),
+    }
+    fn field<T: serde::de::DeserializeOwned>(meta: &HashMap<String, String>, key: &str) -> Result<T, WeightsError> {
+        let text = meta.get(key).ok_or_else(|| err(format!("metadata key \"{key}\" is missing")))?;
+        serde_json::from_str(text).map_err(|e| err(format!("metadata \"{key}\": {e}")))
+    }
+    fn optional<T: serde::de::DeserializeOwned>(meta: &HashMap<String, String>, key: &str) -> Result<Option<T>, WeightsError> {
+        if meta.contains_key(key) { field(meta, key).map(Some) } else { Ok(None) }
+    }
+    let info = PolicyInfo {
+        architecture: field(&meta, "architecture")?,
+        tasks: field(&meta, "tasks")?,
+        obs_mean: field(&meta, "obs_mean")?,
+        obs_std: field(&meta, "obs_std")?,
+        training: optional(&meta, "training")?.unwrap_or(serde_json::Value::Null),
+        eval_success: optional(&meta, "eval_success")?,
+        eval_episodes: optional(&meta, "eval_episodes")?,
+    };
+    info.architecture.check().map_err(err)?;
+    let inputs = info.architecture.sizes[0];
+    for (key, v) in [("obs_mean", &info.obs_mean), ("obs_std", &info.obs_std)] {
+        if v.len() != inputs {
+            return Err(err(format!("metadata \"{key}\" has {} values; the network takes {inputs} inputs", v.len())));
+        }
+    }
+    if info.obs_std.iter().any(|s| !s.is_finite() || *s <= 0.0) || info.obs_mean.iter().any(|m| !m.is_finite()) {
+        return Err(err("metadata obs_mean/obs_std must be finite, with obs_std > 0"));
+    }
+    Ok(info)
+}
+
+/// Loads a policy from safetensors bytes onto `device`, checking every tensor's presence,
+/// dtype, shape and values against the architecture in the metadata.
+pub fn load(bytes: &[u8], device: &Device) -> Result<Policy, WeightsError> {
+    let info = read_info(bytes)?;
+    let file = SafeTensors::deserialize(bytes).map_err(|e| err(format!("not a safetensors file ({e})")))?;
+    let sizes = info.architecture.sizes.clone();
+    let mut layers = Vec::new();
+    for (i, io) in sizes.windows(2).enumerate() {
+        let (inp, out) = (io[0], io[1]);
+        let read = |what: &str, shape: &[usize]| -> Result<Vec<f32>, WeightsError> {
+            let name = layer_name(i, what);
+            let t = file.tensor(&name).map_err(|_| err(format!("tensor \"{name}\" is missing")))?;
+            if t.dtype() != Dtype::F32 {
+                return Err(err(format!("tensor \"{name}\" is {:?}; only F32 is supported", t.dtype())));
+            }
+            if t.shape() != shape {
+                return Err(err(format!("tensor \"{name}\" has shape {:?}; the architecture needs {shape:?}", t.shape())));
+            }
+            let values: Vec<f32> =
+                t.data().chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+            if values.iter().any(|v| !v.is_finite()) {
+                return Err(err(format!("tensor \"{name}\" holds NaN or infinite values")));
+            }
+            Ok(values)
+        };
+        layers.push((read("weight", &[out, inp])?, read("bias", &[out])?));
+    }
+    let mlp = Mlp::from_weights(&layers, &sizes, device);
+    Ok(Policy { mlp, info, device: device.clone() })
+}
+

@@ -1,0 +1,94 @@
+//! Learning tests: BC improves a policy on reach; weights round-trip with their metadata;
+//! broken weights files give clear errors; the shipped policy keeps its recorded quality.
+
+use polyskill_learn::bc::{self, BcConfig};
+use polyskill_learn::eval::evaluate;
+use polyskill_learn::{Device, weights};
+use polyskill_sim::task::Task;
+
+fn reach() -> Task {
+    Task::from_json(include_str!("../../../web/tasks/reach.json")).unwrap()
+}
+
+fn small_policy() -> polyskill_learn::Policy {
+    let demos = bc::record_demonstrations(&reach(), 2, 0).unwrap();
+    let config = BcConfig { hidden: vec![16], steps: 5, batch: 8, ..Default::default() };
+    bc::train(&demos, vec!["reach".into()], &config, 1, |_| {}).unwrap()
+}
+
+#[test]
+fn bc_loss_falls_and_success_rises_on_a_small_budget() {
+    let task = reach();
+    let demos = bc::record_demonstrations(&task, 20, 0).unwrap();
+    assert_eq!(demos.len(), 20 * 500);
+    let config = BcConfig { hidden: vec![64, 64], steps: 600, batch: 128, learning_rate: 3e-3, seed: 1 };
+    let mut losses = Vec::new();
+    let policy = bc::train(&demos, vec!["reach".into()], &config, 50, |p| losses.push(p.loss)).unwrap();
+    let (first, last) = (losses[0], *losses.last().unwrap());
+    assert!(last < first * 0.2, "loss {first} -> {last}");
+
+    let untrained = bc::train(&demos, vec!["reach".into()], &BcConfig { steps: 1, ..config.clone() }, 1, |_| {}).unwrap();
+    let before = evaluate(&untrained, &task, 0, 20).unwrap().success_rate;
+    let after = evaluate(&policy, &task, 0, 20).unwrap().success_rate;
+    assert!(after >= 0.8 && after > before, "success before {before}, after {after}");
+}
+
+#[test]
+fn weights_round_trip_with_metadata() {
+    let mut policy = small_policy();
+    policy.info.eval_success = Some(0.5);
+    policy.info.eval_episodes = Some(10);
+    let bytes = weights::save(&policy).unwrap();
+    let loaded = weights::load(&bytes, &Device::flex()).unwrap();
+    assert_eq!(loaded.info, policy.info);
+    let obs = reach().observation.size;
+    let input: Vec<f32> = (0..obs * 3).map(|i| (i as f32 * 0.37).sin()).collect();
+    assert_eq!(loaded.act_batch(&input).unwrap(), policy.act_batch(&input).unwrap());
+    // The tensors are stored in PyTorch's Sequential layout.
+    let file = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let mut names = file.names();
+    names.sort();
+    assert_eq!(names, ["0.bias", "0.weight", "2.bias", "2.weight"]);
+    assert_eq!(file.tensor("0.weight").unwrap().shape(), &[16, obs]);
+}
+
+#[test]
+fn broken_weights_give_clear_errors() {
+    let policy = small_policy();
+    let good = weights::save(&policy).unwrap();
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (b"not a weights file at all".to_vec(), "not a safetensors file"),
+        (good[..good.len() - 10].to_vec(), "not a safetensors file"),
+        (Vec::new(), "not a safetensors file"),
+    ];
+    for (bytes, expected) in cases {
+        let e = weights::load(&bytes, &Device::flex()).unwrap_err().to_string();
+        assert!(e.contains(expected), "{e}");
+    }
+    // A file with a wrong shape for one tensor.
+    let mut info = policy.info.clone();
+    info.architecture.sizes[1] = 17;
+    let bad = weights::save(&polyskill_learn::Policy { info, ..small_policy() }).unwrap();
+    let e = weights::load(&bad, &Device::flex()).unwrap_err().to_string();
+    assert!(e.contains("tensor \"0.weight\" has shape [16, 39]; the architecture needs [17, 39]"), "{e}");
+    // A safetensors file without our metadata.
+    let data = vec![0u8; 8];
+    let view = safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![2], &data).unwrap();
+    let plain = safetensors::serialize([("x", view)], None).unwrap();
+    let e = weights::load(&plain, &Device::flex()).unwrap_err().to_string();
+    assert!(e.contains("no __metadata__"), "{e}");
+}
+
+#[test]
+fn shipped_reach_policy_loads_and_succeeds_on_unseen_seeds() {
+    let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/weights/reach-bc.safetensors"))
+        .expect("web/weights/reach-bc.safetensors is shipped");
+    let policy = weights::load(&bytes, &Device::flex()).unwrap();
+    assert_eq!(policy.info.architecture.sizes, [39, 256, 256, 4]);
+    assert_eq!(policy.info.tasks, ["reach"]);
+    assert!(policy.info.eval_success.unwrap() >= 0.9);
+    assert_eq!(policy.info.eval_episodes, Some(100));
+    // Re-measure on a few evaluation seeds (never used for demonstrations).
+    let e = evaluate(&policy, &reach(), 0, 20).unwrap();
+    assert!(e.success_rate >= 0.9, "{e:?}");
+}

@@ -1,0 +1,67 @@
+//! The waypoint-expert interpreter: runs a task's data-defined expert program
+//! (move the hand to a point, hold a grip) as a policy over an [`Env`].
+
+use crate::Env;
+use polyskill_task::{Expert, ExpertStep};
+
+/// A running expert program with its program counter.
+pub struct ExpertPolicy {
+    expert: Expert,
+    index: usize,
+    held: u32,
+}
+
+impl ExpertPolicy {
+    /// Creates the expert of a task, or `None` if the task has none.
+    pub fn for_env(env: &Env) -> Option<ExpertPolicy> {
+        env.task().expert.clone().map(|expert| ExpertPolicy { expert, index: 0, held: 0 })
+    }
+
+    /// Restarts the program (call after each `reset`).
+    pub fn reset(&mut self) {
+        self.index = 0;
+        self.held = 0;
+    }
+
+    /// Index of the program step now running.
+    pub fn program_step(&self) -> usize {
+        self.index
+    }
+
+    /// The action for the env's current state; advances the program when a step is done.
+    pub fn act(&mut self, env: &Env) -> [f32; 4] {
+        let hand = env.hand_position();
+        let last = self.expert.program.len().saturating_sub(1);
+        loop {
+            let Some(step) = self.expert.program.get(self.index) else { return [0.0; 4] };
+            match step {
+                ExpertStep::MoveTo { to, offset, tolerance, grip } => {
+                    let p = env.point(to);
+                    let target = [p[0] + offset.0[0], p[1] + offset.0[1], p[2] + offset.0[2]];
+                    let d = [target[0] - hand[0], target[1] - hand[1], target[2] - hand[2]];
+                    let dist = (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt();
+                    if dist < *tolerance && self.index < last {
+                        self.index += 1;
+                        continue;
+                    }
+                    let g = self.expert.gain;
+                    return [
+                        (d[0] * g).clamp(-1.0, 1.0),
+                        (d[1] * g).clamp(-1.0, 1.0),
+                        (d[2] * g).clamp(-1.0, 1.0),
+                        *grip,
+                    ];
+                }
+                ExpertStep::Grip { effort, steps } => {
+                    if self.held >= *steps && self.index < last {
+                        self.index += 1;
+                        self.held = 0;
+                        continue;
+                    }
+                    self.held += 1;
+                    return [0.0, 0.0, 0.0, *effort];
+                }
+            }
+        }
+    }
+}

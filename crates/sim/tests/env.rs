@@ -1,0 +1,104 @@
+//! Environment behaviour: reset/step contract, seeded reproducibility, the expert's success
+//! rate, bad actions, and the cross-platform determinism fixture.
+
+use polyskill_sim::{Env, ExpertPolicy, SimError, reference_trajectory_hash, run_episode};
+use polyskill_sim::task::Task;
+
+fn reach() -> Env {
+    Env::new(Task::from_json(include_str!("../../../web/tasks/reach.json")).unwrap())
+}
+
+#[test]
+fn reset_and_step_follow_the_gymnasium_contract() {
+    let mut env = reach();
+    assert_eq!(env.step(&[0.0; 4]), Err(SimError::NotReset));
+    let obs = env.reset(3).to_vec();
+    assert_eq!(obs.len(), 39);
+    assert_eq!(&obs[0..3], &[0.0, 0.6, 0.2], "hand starts at Meta-World's init position");
+    assert_eq!(obs[3], 1.0, "gripper starts open");
+    assert_eq!(&obs[18..36], &obs[0..18], "previous frame equals the current one at reset");
+    let goal = &obs[36..39];
+    assert!((-0.1..=0.1).contains(&goal[0]) && (0.8..=0.9).contains(&goal[1]) && (0.05..=0.3).contains(&goal[2]));
+
+    let step = env.step(&[1.0, 0.0, 0.0, 0.0]).unwrap();
+    assert!((step.observation[0] - 0.01).abs() < 1e-6, "full action moves the hand 1 cm");
+    assert_eq!(&step.observation[18..21], &obs[0..3], "previous frame is the last observation");
+    // Out-of-range actions are clipped, not rejected.
+    let step = env.step(&[5.0, 0.0, 0.0, 0.0]).unwrap();
+    assert!((step.observation[0] - 0.02).abs() < 1e-6);
+    let mut truncated_at = None;
+    for i in 3..=500 {
+        let s = env.step(&[0.0; 4]).unwrap();
+        assert!(!s.terminated);
+        if s.truncated {
+            truncated_at = Some(i);
+            break;
+        }
+    }
+    assert_eq!(truncated_at, Some(500), "episodes are truncated after 500 steps");
+}
+
+#[test]
+fn bad_actions_are_errors() {
+    let mut env = reach();
+    env.reset(0);
+    assert_eq!(env.step(&[0.0; 3]), Err(SimError::ActionSize { expected: 4, got: 3 }));
+    assert_eq!(env.step(&[0.0, f32::NAN, 0.0, 0.0]), Err(SimError::ActionNotFinite { index: 1 }));
+    assert_eq!(env.steps(), 0, "a rejected action does not advance the episode");
+}
+
+#[test]
+fn seeded_runs_are_reproducible_and_seeds_differ() {
+    let mut a = reach();
+    let mut b = reach();
+    assert_eq!(reference_trajectory_hash(&mut a, 11, 150), reference_trajectory_hash(&mut b, 11, 150));
+    assert_ne!(reference_trajectory_hash(&mut a, 11, 150), reference_trajectory_hash(&mut a, 12, 150));
+}
+
+#[test]
+fn reward_rises_as_the_hand_nears_the_goal() {
+    let mut env = reach();
+    env.reset(5);
+    let mut expert = ExpertPolicy::for_env(&env).unwrap();
+    let first = env.step(&expert.act(&env)).unwrap().reward;
+    let mut last = first;
+    for _ in 0..100 {
+        last = env.step(&expert.act(&env)).unwrap().reward;
+    }
+    assert!(first < 5.0 && last > 9.9, "first {first}, last {last}");
+}
+
+#[test]
+fn expert_solves_reach_in_at_least_95_of_100_seeds() {
+    let mut env = reach();
+    let mut expert = ExpertPolicy::for_env(&env).unwrap();
+    let mut successes = 0;
+    for seed in 0..100 {
+        expert.reset();
+        let result = run_episode(&mut env, seed, |env| expert.act(env).to_vec()).unwrap();
+        successes += result.success as u32;
+    }
+    assert!(successes >= 95, "expert succeeded in {successes}/100");
+}
+
+#[test]
+fn random_actions_rarely_succeed() {
+    // The success check must be able to fail: a zero policy never reaches the goal.
+    let mut env = reach();
+    let mut successes = 0;
+    for seed in 0..10 {
+        successes += run_episode(&mut env, seed, |_| vec![0.0; 4]).unwrap().success as u32;
+    }
+    assert_eq!(successes, 0);
+}
+
+#[test]
+fn trajectory_matches_the_cross_platform_fixture() {
+    let fixture: serde_json::Value =
+        serde_json::from_str(include_str!("../../../tests/fixtures/determinism.json")).unwrap();
+    let mut env = reach();
+    let seed = fixture["seed"].as_u64().unwrap();
+    let steps = fixture["steps"].as_u64().unwrap() as u32;
+    let hash = reference_trajectory_hash(&mut env, seed, steps).unwrap();
+    assert_eq!(hash, fixture["hash"].as_str().unwrap(), "native trajectory differs from the fixture");
+}

@@ -1,0 +1,99 @@
+//! The Polyskill task format: serde types for a task file (`"format": 1`), parsing with
+//! JSON-path errors, and semantic validation that reports every problem it finds.
+//!
+//! A task is data: bodies, the hand (end-effector) actuator, the observation layout,
+//! reward terms, the success predicate, per-episode randomisation and a waypoint expert.
+//! [`Task::from_json`] is the one entry point: it never panics on any input.
+
+mod types;
+mod validate;
+
+pub use types::*;
+
+use std::fmt;
+
+/// The task-file format version this crate reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// One problem in a task file: where (a JSON path such as `bodies[2].size`) and what.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Issue {
+    /// JSON path of the offending value; empty for the document itself.
+    pub path: String,
+    /// What is wrong, in words.
+    pub message: String,
+}
+
+impl fmt::Display for Issue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+/// Why a task file was rejected: every issue found, each with its JSON path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskError {
+    /// The issues, in document order where possible; never empty.
+    pub issues: Vec<Issue>,
+}
+
+impl TaskError {
+    fn single(path: impl Into<String>, message: impl Into<String>) -> Self {
+        TaskError { issues: vec![Issue { path: path.into(), message: message.into() }] }
+    }
+}
+
+impl fmt::Display for TaskError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, issue) in self.issues.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{issue}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for TaskError {}
+
+/// Largest task file accepted, in bytes (a guard against pasting something else entirely).
+pub const MAX_TASK_BYTES: usize = 1 << 20;
+
+impl Task {
+    /// Parses and validates a task from JSON text. Errors name the JSON path of each problem.
+    pub fn from_json(text: &str) -> Result<Task, TaskError> {
+        if text.len() > MAX_TASK_BYTES {
+            return Err(TaskError::single(
+                "",
+                format!("task file is {} bytes; the limit is {MAX_TASK_BYTES}", text.len()),
+            ));
+        }
+        let mut de = serde_json::Deserializer::from_str(text);
+        let task: Task = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            let path = if path == "." { String::new() } else { path };
+            TaskError::single(path, e.inner().to_string())
+        })?;
+        de.end().map_err(|e| TaskError::single("", e.to_string()))?;
+        let issues = validate::validate(&task);
+        if issues.is_empty() { Ok(task) } else { Err(TaskError { issues }) }
+    }
+
+    /// Looks up a body by name.
+    pub fn body(&self, name: &str) -> Option<&Body> {
+        self.bodies.iter().find(|b| b.name == name)
+    }
+
+    /// Total size of the declared observation features.
+    pub fn observation_size(&self) -> usize {
+        self.observation.features.iter().map(|f| f.size()).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests;

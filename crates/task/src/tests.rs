@@ -1,0 +1,96 @@
+//! Parsing and validation tests: the shipped task loads; broken files give path-qualified errors.
+
+use super::*;
+
+const REACH: &str = include_str!("../../../web/tasks/reach.json");
+
+fn reach_value() -> serde_json::Value {
+    serde_json::from_str(REACH).unwrap()
+}
+
+fn errors_of(value: &serde_json::Value) -> Vec<String> {
+    match Task::from_json(&value.to_string()) {
+        Ok(_) => vec![],
+        Err(e) => e.issues.iter().map(|i| i.to_string()).collect(),
+    }
+}
+
+#[test]
+fn shipped_reach_parses_and_validates() {
+    let task = Task::from_json(REACH).expect("reach.json is valid");
+    assert_eq!(task.id, "reach");
+    assert_eq!(task.observation_size(), 39);
+    assert_eq!(task.max_steps, 500);
+    assert!(task.expert.is_some());
+}
+
+#[test]
+fn wrong_vector_length_names_the_path() {
+    let mut v = reach_value();
+    v["bodies"][2]["position"] = serde_json::json!([0.0, 0.1]);
+    let errors = errors_of(&v);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].starts_with("bodies[2].position: expected 3 numbers, got 2"), "{errors:?}");
+}
+
+#[test]
+fn unknown_field_is_an_error() {
+    let mut v = reach_value();
+    v["bodies"][1]["colour"] = serde_json::json!([1, 0, 0]);
+    let errors = errors_of(&v);
+    assert!(errors[0].starts_with("bodies[1].colour: unknown field `colour`, expected one of"), "{errors:?}");
+}
+
+#[test]
+fn every_semantic_error_is_reported_with_its_path() {
+    let mut v = reach_value();
+    v["format"] = serde_json::json!(2);
+    v["bodies"][2]["density"] = serde_json::json!(-1.0);
+    v["observation"]["size"] = serde_json::json!(40);
+    v["observation"]["features"][2] = serde_json::json!({"position": "pluck"});
+    v["goal"]["range"]["min"][1] = serde_json::json!(2.0);
+    v["success"]["near"]["distance"] = serde_json::json!(0.0);
+    let errors = errors_of(&v);
+    let expect = [
+        "format: unsupported format 2",
+        "bodies[2].density: must be a positive finite number",
+        "goal.range.min[1]: min 2 is above max 0.9",
+        "observation.features[2].position: unknown body \"pluck\"",
+        "observation.size: declared 40 but the features add up to 39",
+        "success.near.distance: must be a positive finite number",
+    ];
+    for e in expect {
+        assert!(errors.iter().any(|x| x.starts_with(e)), "missing {e:?} in {errors:#?}");
+    }
+    assert_eq!(errors.len(), expect.len(), "{errors:#?}");
+}
+
+#[test]
+fn hand_must_be_kinematic() {
+    let mut v = reach_value();
+    v["bodies"][1]["motion"] = serde_json::json!("dynamic");
+    let errors = errors_of(&v);
+    assert_eq!(errors, vec!["hand.body: body \"hand\" must have \"motion\": \"kinematic\" to be the hand"]);
+}
+
+#[test]
+fn overflowing_numbers_and_garbage_are_errors_not_panics() {
+    let mut v = reach_value();
+    v["bodies"][0]["position"] = serde_json::json!([1e300, 0, 0]);
+    assert!(errors_of(&v)[0].starts_with("bodies[0].position: expected finite numbers"));
+    for text in ["", "{", "[]", "null", "{\"format\": 1}", &"[".repeat(10_000), "\u{0}"] {
+        let err = Task::from_json(text).expect_err(text);
+        assert!(!err.issues.is_empty());
+    }
+    let err = Task::from_json("{\"format\": 1}").unwrap_err();
+    assert!(err.to_string().contains("missing field `id`"), "{err}");
+}
+
+#[test]
+fn previous_cannot_look_past_the_start() {
+    let mut v = reach_value();
+    v["observation"]["features"] = serde_json::json!([{"previous": 3}, "goal"]);
+    v["observation"]["size"] = serde_json::json!(6);
+    let errors = errors_of(&v);
+    assert_eq!(errors, vec!["observation.features[0].previous: refers to 3 earlier values but only 0 come before it"]);
+}

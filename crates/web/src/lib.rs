@@ -1,0 +1,361 @@
+//! Polyskill's wasm API (wasm-bindgen) for the page and tests: a [`Player`] (task + sim +
+//! expert), a [`WasmPolicy`] (burn MLP on the CPU backend, optionally on WebGPU), a
+//! [`SceneView`] (wgpu renderer on a canvas) and a few free functions.
+//!
+//! Every function JS can call returns `Result<_, JsValue>`: failures become JS `Error`s with
+//! a readable message (task errors also carry `issues: [{path, message}]`). Nothing here
+//! unwraps or panics on input.
+
+#![cfg(target_arch = "wasm32")]
+
+use polyskill_learn::{Device, Policy, weights};
+use polyskill_render::{Camera, Renderer, wgpu};
+use polyskill_sim::task::{Task, TaskError};
+use polyskill_sim::{Env, ExpertPolicy, reference_trajectory_hash};
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+
+/// Builds a JS `Error` with `message`.
+fn js_error(message: impl std::fmt::Display) -> JsValue {
+    js_sys::Error::new(&message.to_string()).into()
+}
+
+/// A JS `Error` for a rejected task: the message lists every issue, `error.issues` holds them
+/// as `[{path, message}]`.
+fn task_error(e: &TaskError) -> JsValue {
+    let error = js_sys::Error::new(&format!("invalid task:\n{e}"));
+    let issues = js_sys::Array::new();
+    for issue in &e.issues {
+        let o = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&o, &"path".into(), &issue.path.as_str().into());
+        let _ = js_sys::Reflect::set(&o, &"message".into(), &issue.message.as_str().into());
+        issues.push(&o);
+    }
+    let _ = js_sys::Reflect::set(&error, &"issues".into(), &issues);
+    error.into()
+}
+
+fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, JsValue> {
+    let text = serde_json::to_string(value).map_err(js_error)?;
+    js_sys::JSON::parse(&text)
+}
+
+/// Installs a panic hook that reports panics on the console (a last resort: the API itself
+/// returns errors instead of panicking).
+#[wasm_bindgen(start)]
+pub fn start() {
+    std::panic::set_hook(Box::new(|info| {
+        web_sys::console::error_1(&format!("polyskill panicked: {info}").into());
+    }));
+}
+
+/// Parses and validates a task; returns a summary `{id, instruction, observation_size,
+/// action_size, max_steps, has_expert}` or throws an Error with `issues`.
+#[wasm_bindgen(js_name = parseTask)]
+pub fn parse_task(json: &str) -> Result<JsValue, JsValue> {
+    let task = Task::from_json(json).map_err(|e| task_error(&e))?;
+    to_js(&serde_json::json!({
+        "id": task.id,
+        "instruction": task.instruction,
+        "observation_size": task.observation.size,
+        "action_size": polyskill_sim::HAND_ACTION_SIZE,
+        "max_steps": task.max_steps,
+        "has_expert": task.expert.is_some(),
+    }))
+}
+
+/// The cross-platform determinism fingerprint of `steps` expert steps from `seed` (see
+/// `polyskill_sim::reference_trajectory_hash`).
+#[wasm_bindgen(js_name = referenceTrajectoryHash)]
+pub fn reference_hash(task_json: &str, seed: u64, steps: u32) -> Result<String, JsValue> {
+    let task = Task::from_json(task_json).map_err(|e| task_error(&e))?;
+    reference_trajectory_hash(&mut Env::new(task), seed, steps).map_err(js_error)
+}
+
+/// One simulated task: reset, step with an action, the expert's action, the scene.
+#[wasm_bindgen]
+pub struct Player {
+    env: Env,
+    expert: Option<ExpertPolicy>,
+}
+
+#[wasm_bindgen]
+impl Player {
+    /// Creates a player for a task file's JSON text; throws on an invalid task.
+    #[wasm_bindgen(constructor)]
+    pub fn new(task_json: &str) -> Result<Player, JsValue> {
+        let task = Task::from_json(task_json).map_err(|e| task_error(&e))?;
+        let env = Env::new(task);
+        let expert = ExpertPolicy::for_env(&env);
+        Ok(Player { env, expert })
+    }
+
+    /// Starts an episode from `seed`; returns the first observation.
+    pub fn reset(&mut self, seed: u64) -> Vec<f32> {
+        if let Some(e) = self.expert.as_mut() {
+            e.reset();
+        }
+        self.env.reset(seed).to_vec()
+    }
+
+    /// Steps with `action`; returns `{observation, reward, terminated, truncated, success,
+    /// diverged}`. Throws on a wrong-sized or non-finite action.
+    pub fn step(&mut self, action: &[f32]) -> Result<JsValue, JsValue> {
+        let step = self.env.step(action).map_err(js_error)?;
+        to_js(&step)
+    }
+
+    /// The current observation.
+    pub fn observation(&self) -> Vec<f32> {
+        self.env.observation().to_vec()
+    }
+
+    /// The task expert's action for the current state; throws if the task has no expert.
+    #[wasm_bindgen(js_name = expertAction)]
+    pub fn expert_action(&mut self) -> Result<Vec<f32>, JsValue> {
+        let expert = self.expert.as_mut().ok_or_else(|| js_error("this task has no expert"))?;
+        Ok(expert.act(&self.env).to_vec())
+    }
+
+    /// Steps taken in this episode.
+    #[wasm_bindgen(getter)]
+    pub fn steps(&self) -> u32 {
+        self.env.steps()
+    }
+
+    /// Whether success has held at some step of this episode.
+    #[wasm_bindgen(getter, js_name = episodeSuccess)]
+    pub fn episode_success(&self) -> bool {
+        self.env.episode_success()
+    }
+
+    /// The task's id.
+    #[wasm_bindgen(getter, js_name = taskId)]
+    pub fn task_id(&self) -> String {
+        self.env.task().id.clone()
+    }
+
+    /// Every body's `{shape, position, rotation, color}` (for the 2D fallback view).
+    pub fn visuals(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.env.visuals())
+    }
+}
+
+thread_local! {
+    static GPU: RefCell<Option<Device>> = const { RefCell::new(None) };
+}
+
+/// Initialises burn's WebGPU backend once; resolves to `true` when WebGPU compute is
+/// available, `false` otherwise (the CPU backend is then the only one).
+#[wasm_bindgen(js_name = initGpu)]
+pub async fn init_gpu() -> bool {
+    if GPU.with(|g| g.borrow().is_some()) {
+        return true;
+    }
+    let has_gpu = web_sys::window()
+        .map(|w| !js_sys::Reflect::get(&w.navigator(), &"gpu".into()).map(|g| g.is_undefined()).unwrap_or(true))
+        .unwrap_or(false);
+    if !has_gpu {
+        return false;
+    }
+    match Device::wgpu_options().init_async().await {
+        Ok(device) => {
+            GPU.with(|g| *g.borrow_mut() = Some(device));
+            true
+        }
+        Err(e) => {
+            web_sys::console::warn_1(&format!("WebGPU compute unavailable: {e}").into());
+            false
+        }
+    }
+}
+
+/// A policy loaded from safetensors bytes, on the CPU backend and (after [`init_gpu`]) on
+/// WebGPU too.
+#[wasm_bindgen(js_name = Policy)]
+pub struct WasmPolicy {
+    cpu: Rc<Policy>,
+    gpu: Option<Rc<Policy>>,
+}
+
+#[wasm_bindgen(js_class = Policy)]
+impl WasmPolicy {
+    /// Loads a policy; throws a readable Error for a broken or foreign file.
+    #[wasm_bindgen(constructor)]
+    pub fn new(bytes: &[u8]) -> Result<WasmPolicy, JsValue> {
+        let cpu = weights::load(bytes, &Device::flex()).map_err(js_error)?;
+        let gpu = GPU.with(|g| g.borrow().as_ref().map(|device| Rc::new(cpu.to_device(device))));
+        Ok(WasmPolicy { cpu: Rc::new(cpu), gpu })
+    }
+
+    /// The policy's metadata: architecture, tasks, training and evaluation.
+    pub fn info(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.cpu.info)
+    }
+
+    /// Whether a WebGPU copy of the network exists.
+    #[wasm_bindgen(getter, js_name = hasGpu)]
+    pub fn has_gpu(&self) -> bool {
+        self.gpu.is_some()
+    }
+
+    /// Actions for a row-major batch of observations, on the CPU backend.
+    pub fn act(&self, observations: &[f32]) -> Result<Vec<f32>, JsValue> {
+        self.cpu.act_batch(observations).map_err(js_error)
+    }
+
+    /// Actions on the WebGPU backend (asynchronous read-back); rejects without WebGPU.
+    #[wasm_bindgen(js_name = actGpu)]
+    pub fn act_gpu(&self, observations: Vec<f32>) -> js_sys::Promise {
+        let gpu = self.gpu.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let policy = gpu.ok_or_else(|| js_error("WebGPU is not initialised for this policy"))?;
+            let actions = policy.act_batch_async(&observations).await.map_err(js_error)?;
+            Ok(js_sys::Float32Array::from(actions.as_slice()).into())
+        })
+    }
+}
+
+/// A wgpu (WebGPU) view of a player's scene on a `<canvas>`.
+#[wasm_bindgen]
+pub struct SceneView {
+    renderer: Renderer,
+    surface: wgpu::Surface<'static>,
+    canvas: web_sys::HtmlCanvasElement,
+    format: wgpu::TextureFormat,
+    configured: (u32, u32),
+    adapter: String,
+    camera: Camera,
+}
+
+/// Opens a WebGPU adapter and device (for a canvas surface when one is given).
+async fn open_gpu(
+    instance: &wgpu::Instance,
+    surface: Option<&wgpu::Surface<'_>>,
+) -> Result<(wgpu::Adapter, wgpu::Device, wgpu::Queue), JsValue> {
+    let adapter = instance
+        .request_adapter(&wgpu::RequestAdapterOptions { compatible_surface: surface, ..Default::default() })
+        .await
+        .map_err(|e| js_error(format!("no WebGPU adapter: {e}")))?;
+    let (device, queue) = adapter
+        .request_device(&wgpu::DeviceDescriptor {
+            required_limits: wgpu::Limits::downlevel_webgl2_defaults().using_resolution(adapter.limits()),
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| js_error(format!("WebGPU device: {e}")))?;
+    Ok((adapter, device, queue))
+}
+
+fn browser_instance() -> wgpu::Instance {
+    let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
+    desc.backends = wgpu::Backends::BROWSER_WEBGPU;
+    wgpu::Instance::new(desc)
+}
+
+#[wasm_bindgen]
+impl SceneView {
+    /// Creates a WebGPU view on `canvas`; rejects (the page then uses its 2D fallback) when
+    /// the browser has no usable WebGPU.
+    pub async fn create(canvas: web_sys::HtmlCanvasElement) -> Result<SceneView, JsValue> {
+        let instance = browser_instance();
+        let surface = instance
+            .create_surface(wgpu::SurfaceTarget::Canvas(canvas.clone()))
+            .map_err(|e| js_error(format!("WebGPU canvas: {e}")))?;
+        let (adapter, device, queue) = open_gpu(&instance, Some(&surface)).await?;
+        let caps = surface.get_capabilities(&adapter);
+        let format = caps
+            .formats
+            .iter()
+            .copied()
+            .find(|f| !f.is_srgb())
+            .or(caps.formats.first().copied())
+            .ok_or_else(|| js_error("the canvas offers no texture format"))?;
+        let info = adapter.get_info();
+        let adapter_name = if info.name.is_empty() { format!("{:?} WebGPU adapter", info.backend) } else { info.name };
+        Ok(SceneView {
+            renderer: Renderer::new(device, queue, format),
+            surface,
+            canvas,
+            format,
+            configured: (0, 0),
+            adapter: adapter_name,
+            camera: Camera::default(),
+        })
+    }
+
+    /// The WebGPU adapter's name as the browser reports it.
+    #[wasm_bindgen(getter)]
+    pub fn adapter(&self) -> String {
+        self.adapter.clone()
+    }
+
+    /// Orbits the camera: `yaw` and `pitch` in degrees around the table, `distance` in metres.
+    #[wasm_bindgen(js_name = setOrbit)]
+    pub fn set_orbit(&mut self, yaw: f32, pitch: f32, distance: f32) {
+        let target = Camera::default().target;
+        let (yaw, pitch) = (yaw.to_radians(), pitch.clamp(-5.0, 85.0).to_radians());
+        let d = distance.clamp(0.3, 5.0);
+        self.camera.eye = [
+            target[0] + d * pitch.cos() * yaw.sin(),
+            target[1] - d * pitch.cos() * yaw.cos(),
+            target[2] + d * pitch.sin(),
+        ];
+    }
+
+    /// Draws the player's current scene into the canvas.
+    pub fn draw(&mut self, player: &Player) -> Result<(), JsValue> {
+        let size = (self.canvas.width().max(1), self.canvas.height().max(1));
+        if size != self.configured {
+            self.surface.configure(
+                self.renderer.device(),
+                &wgpu::SurfaceConfiguration {
+                    usage: wgpu::TextureUsages::RENDER_ATTACHMENT,
+                    format: self.format,
+                    width: size.0,
+                    height: size.1,
+                    present_mode: wgpu::PresentMode::Fifo,
+                    desired_maximum_frame_latency: 2,
+                    alpha_mode: wgpu::CompositeAlphaMode::Auto,
+                    view_formats: vec![],
+                },
+            );
+            self.configured = size;
+        }
+        let frame = match self.surface.get_current_texture() {
+            wgpu::CurrentSurfaceTexture::Success(frame) | wgpu::CurrentSurfaceTexture::Suboptimal(frame) => frame,
+            _ => return Err(js_error("the canvas has no frame to draw into right now (timeout, occluded or lost)")),
+        };
+        let view = frame.texture.create_view(&Default::default());
+        self.renderer.render(&view, size.0, size.1, &player.env.visuals(), &self.camera);
+        frame.present();
+        Ok(())
+    }
+}
+
+/// Renders a task's scene at reset from `seed` offscreen on WebGPU and resolves to its RGBA
+/// pixels (tests and thumbnails).
+#[wasm_bindgen(js_name = renderOffscreen)]
+pub async fn render_offscreen(task_json: String, seed: u64, width: u32, height: u32) -> Result<Vec<u8>, JsValue> {
+    let task = Task::from_json(&task_json).map_err(|e| task_error(&e))?;
+    let mut env = Env::new(task);
+    env.reset(seed);
+    let visuals = env.visuals();
+    let (_, device, queue) = open_gpu(&browser_instance(), None).await?;
+    let mut renderer = Renderer::new(device, queue, polyskill_render::OFFSCREEN_FORMAT);
+    let target = renderer.offscreen_target(width.max(1), height.max(1));
+    let view = target.create_view(&Default::default());
+    renderer.render(&view, width.max(1), height.max(1), &visuals, &Camera::default());
+    polyskill_render::read_rgba(renderer.device(), renderer.queue(), &target).await.map_err(js_error)
+}
+
+/// Runs the shared benchmark (env steps/s of the task, CPU inference at batch 1 and 1024)
+/// inside this browser tab and returns its JSON report.
+#[wasm_bindgen]
+pub fn benchmark(task_json: &str, env_steps: u32) -> Result<JsValue, JsValue> {
+    let task = Task::from_json(task_json).map_err(|e| task_error(&e))?;
+    let now_ms = || js_sys::Date::now();
+    let report = polyskill_learn::bench::report(&task, env_steps, 5_000, 30, &now_ms).map_err(js_error)?;
+    to_js(&report)
+}

@@ -1,0 +1,105 @@
+//! The wasm API in real headless Chromium (WebGPU through SwiftShader): bit-identical
+//! trajectories with the native build, the shipped policy succeeding, CPU and WebGPU
+//! inference agreeing, a rendered frame, and bad input coming back as JS errors.
+
+#![cfg(target_arch = "wasm32")]
+
+use polyskill_web::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const REACH: &str = include_str!("../../../web/tasks/reach.json");
+const REACH_BC: &[u8] = include_bytes!("../../../web/weights/reach-bc.safetensors");
+const FIXTURE: &str = include_str!("../../../tests/fixtures/determinism.json");
+
+fn fixture_field(key: &str) -> String {
+    // `"key": value` from the small fixture file, without a JSON parser in the test.
+    let start = FIXTURE.find(&format!("\"{key}\"")).expect("key in fixture") + key.len() + 2;
+    let rest = FIXTURE[start..].trim_start_matches([' ', ':']);
+    rest.split([',', '}']).next().unwrap().trim().trim_matches('"').to_string()
+}
+
+fn error_message(e: wasm_bindgen::JsValue) -> String {
+    e.dyn_into::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_else(|v| format!("not an Error: {v:?}"))
+}
+
+#[wasm_bindgen_test]
+fn trajectory_is_bit_identical_to_the_native_fixture() {
+    let seed: u64 = fixture_field("seed").parse().unwrap();
+    let steps: u32 = fixture_field("steps").parse().unwrap();
+    let hash = reference_hash(REACH, seed, steps).unwrap();
+    assert_eq!(hash, fixture_field("hash"));
+}
+
+#[wasm_bindgen_test]
+fn shipped_policy_reaches_success_in_wasm() {
+    let policy = WasmPolicy::new(REACH_BC).unwrap();
+    let mut successes = 0;
+    for seed in 0..5 {
+        let mut player = Player::new(REACH).unwrap();
+        let mut obs = player.reset(seed);
+        while player.steps() < 500 && !player.episode_success() {
+            let action = policy.act(&obs).unwrap();
+            player.step(&action).unwrap();
+            obs = player.observation();
+        }
+        successes += player.episode_success() as u32;
+    }
+    assert!(successes >= 4, "{successes}/5 episodes succeeded");
+}
+
+#[wasm_bindgen_test]
+async fn cpu_and_webgpu_inference_agree() {
+    assert!(init_gpu().await, "WebGPU compute must be available in the test browser");
+    let policy = WasmPolicy::new(REACH_BC).unwrap();
+    assert!(policy.has_gpu());
+    let mut player = Player::new(REACH).unwrap();
+    let mut batch = Vec::new();
+    for seed in 0..16 {
+        batch.extend(player.reset(seed));
+    }
+    let cpu = policy.act(&batch).unwrap();
+    let gpu = wasm_bindgen_futures::JsFuture::from(policy.act_gpu(batch)).await.unwrap();
+    let gpu = js_sys::Float32Array::new(&gpu).to_vec();
+    assert_eq!(cpu.len(), gpu.len());
+    let worst = cpu.iter().zip(&gpu).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+    assert!(worst <= 1e-4, "CPU and WebGPU actions differ by {worst}");
+}
+
+#[wasm_bindgen_test]
+async fn rendered_frame_is_not_just_the_clear_colour() {
+    let rgba = render_offscreen(REACH.to_string(), 1, 128, 96).await.unwrap();
+    assert_eq!(rgba.len(), 128 * 96 * 4);
+    let drawn = polyskill_render::non_background_pixels(&rgba);
+    assert!(drawn > 128 * 96 / 10, "only {drawn} pixels differ from the clear colour");
+}
+
+#[wasm_bindgen_test]
+fn bad_task_json_is_a_js_error_with_paths() {
+    let Err(e) = parse_task("{\"format\": 1, \"id\": 3}") else { panic!("accepted") };
+    let message = error_message(e);
+    assert!(message.contains("id: invalid type: integer `3`"), "{message}");
+
+    let broken = REACH.replacen("\"half_extents\": [0.7, 0.45, 0.02]", "\"half_extents\": [0.7, 0.45]", 1);
+    let Err(e) = Player::new(&broken) else { panic!("accepted") };
+    let issues = js_sys::Reflect::get(&e, &"issues".into()).unwrap();
+    let issues: js_sys::Array = issues.dyn_into().unwrap();
+    assert_eq!(issues.length(), 1);
+    let path = js_sys::Reflect::get(&issues.get(0), &"path".into()).unwrap().as_string().unwrap();
+    assert_eq!(path, "bodies[0].shape.box.half_extents");
+
+    let mut player = Player::new(REACH).unwrap();
+    player.reset(0);
+    let message = error_message(player.step(&[0.0, f32::NAN, 0.0, 0.0]).unwrap_err());
+    assert_eq!(message, "action[1] is not a finite number");
+}
+
+#[wasm_bindgen_test]
+fn bad_weights_are_a_js_error() {
+    let Err(e) = WasmPolicy::new(b"definitely not safetensors") else { panic!("accepted") };
+    assert!(error_message(e).contains("not a safetensors file"));
+    let Err(e) = WasmPolicy::new(&REACH_BC[..REACH_BC.len() / 2]) else { panic!("accepted") };
+    assert!(error_message(e).starts_with("weights: "));
+}

@@ -1,0 +1,67 @@
+// The player page end to end: the pretrained reach policy reaches success with no console
+// errors; an unknown task and a broken policy show readable messages and the page stays usable.
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { launch, open, ARTIFACTS, BASE } from './browser.mjs';
+
+let browser;
+before(async () => { mkdirSync(ARTIFACTS, { recursive: true }); browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+test('the reach policy plays to success on WebGPU', async () => {
+  const { page, errors } = await open(browser, '?task=reach&policy=reach-bc&seed=3');
+  const started = Date.now();
+  await page.waitForSelector('body[data-ready=true]', { timeout: 60_000 });
+  console.log(`first interactive frame after ${Date.now() - started} ms`);
+  assert.match(await page.textContent('#render-backend'), /^WebGPU \(/);
+  assert.match(await page.textContent('#policy-info'), /^reach-bc \(39→256→256→4/);
+  await page.waitForSelector('#success[data-success=true]', { timeout: 60_000 });
+  const steps = Number(await page.textContent('#step'));
+  assert.ok(steps > 0 && steps < 500, `success after ${steps} steps`);
+  await page.screenshot({ path: `${ARTIFACTS}/player-reach.png` });
+  assert.deepEqual(errors, []);
+});
+
+test('WebGPU inference can be switched on and still reaches success', async () => {
+  const { page, errors } = await open(browser, '?task=reach&seed=5');
+  await page.waitForSelector('body[data-ready=true]', { timeout: 60_000 });
+  await page.selectOption('#inference', 'gpu');
+  assert.equal(await page.textContent('#infer-backend'), 'burn WebGPU backend');
+  await page.click('#reset');
+  await page.waitForSelector('#success[data-success=true]', { timeout: 90_000 });
+  assert.deepEqual(errors, []);
+});
+
+test('an unknown task shows a readable message', async () => {
+  const { page } = await open(browser, '?task=nope');
+  await page.waitForSelector('body[data-ready=true]', { timeout: 60_000 });
+  const message = await page.textContent('#message');
+  assert.match(message, /Unknown task "nope"\. Available tasks: reach/);
+  await page.screenshot({ path: `${ARTIFACTS}/unknown-task.png` });
+});
+
+test('bad URL parameters and a missing policy leave the page usable', async () => {
+  const { page } = await open(browser, '?task=reach&policy=no-such-policy&seed=-4');
+  await page.waitForSelector('body[data-ready=true]', { timeout: 60_000 });
+  const message = await page.textContent('#message');
+  assert.match(message, /seed="-4" must be a whole number/);
+  assert.match(message, /policy no-such-policy: 404/);
+  assert.equal(await page.inputValue('#actor'), 'expert');
+  await page.waitForSelector('#success[data-success=true]', { timeout: 60_000 });
+});
+
+test('a broken weights file shows a readable message', async () => {
+  const page = await browser.newPage();
+  // Serve a corrupted copy of the shipped policy: a valid header promising more data than follows.
+  const header = Buffer.from(JSON.stringify({ '0.weight': { dtype: 'F32', shape: [256, 39], data_offsets: [0, 39936] } }));
+  const size = Buffer.alloc(8);
+  size.writeBigUInt64LE(BigInt(header.length));
+  await page.route('**/web/weights/reach-bc.safetensors', (route) =>
+    route.fulfill({ status: 200, contentType: 'application/octet-stream', body: Buffer.concat([size, header, Buffer.alloc(100)]) }));
+  await page.goto(new URL('?task=reach&policy=reach-bc', BASE).href);
+  await page.waitForSelector('body[data-ready=true]', { timeout: 60_000 });
+  const message = await page.textContent('#message');
+  assert.match(message, /Policy "reach-bc" could not be loaded: weights: /);
+  assert.equal(await page.inputValue('#actor'), 'expert');
+});

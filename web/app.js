@@ -1,0 +1,228 @@
+// The playground page: loads the wasm package, a task (JSON) and a policy (safetensors),
+// runs the simulation and the policy inside wasm, and draws the scene with WebGPU (wgpu) or,
+// without WebGPU, with a plain 2D canvas. URL: ?task=reach&policy=reach-bc&seed=0&actor=policy.
+
+import init, { Player, Policy, SceneView, initGpu } from '../pkg/polyskill_web.js';
+import { drawFallback } from './fallback2d.js';
+
+const $ = (id) => document.getElementById(id);
+const NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+const STEPS_PER_SECOND = 80; // real time: 12.5 ms per environment step
+
+const state = {
+  player: null, policy: null, view: null, playing: false, busy: false,
+  episodeReturn: 0, lastReward: 0, accumulator: 0, lastTime: 0, gpuInference: false,
+};
+
+function showMessage(text) {
+  const box = $('message');
+  box.textContent = text;
+  box.hidden = !text;
+}
+
+function addMessage(text) {
+  const box = $('message');
+  box.textContent = box.hidden ? text : `${box.textContent}\n${text}`;
+  box.hidden = false;
+}
+
+/** Reads and checks URL parameters; bad values become messages and fall back to defaults. */
+function readParams() {
+  const params = new URLSearchParams(location.search);
+  const problems = [];
+  const name = (key, fallback) => {
+    const v = params.get(key);
+    if (v === null) return fallback;
+    if (!NAME.test(v)) { problems.push(`URL parameter ${key}="${v}" is not a valid name (letters, digits, - and _).`); return null; }
+    return v;
+  };
+  const task = name('task', 'reach');
+  const policy = params.has('policy') ? name('policy', null) : (task ? `${task}-bc` : null);
+  let seed = 0;
+  if (params.has('seed')) {
+    seed = Number(params.get('seed'));
+    if (!Number.isInteger(seed) || seed < 0) { problems.push(`URL parameter seed="${params.get('seed')}" must be a whole number ≥ 0; using 0.`); seed = 0; }
+  }
+  let actor = params.get('actor') ?? 'policy';
+  if (!['policy', 'expert', 'random'].includes(actor)) { problems.push(`URL parameter actor="${actor}" must be policy, expert or random.`); actor = 'policy'; }
+  return { task, policy, seed, actor, problems };
+}
+
+async function fetchOk(url, what) {
+  let response;
+  try { response = await fetch(url); } catch (e) { throw new Error(`${what}: network error (${e.message})`); }
+  if (!response.ok) throw new Error(`${what}: ${response.status} ${response.statusText} for ${url}`);
+  return response;
+}
+
+async function loadTask(name) {
+  const index = await (await fetchOk('web/tasks/index.json', 'task list')).json();
+  if (!index.tasks.includes(name)) {
+    throw new Error(`Unknown task "${name}". Available tasks: ${index.tasks.join(', ')}.`);
+  }
+  const text = await (await fetchOk(`web/tasks/${name}.json`, `task ${name}`)).text();
+  return new Player(text);
+}
+
+async function loadPolicy(name) {
+  const bytes = new Uint8Array(await (await fetchOk(`web/weights/${name}.safetensors`, `policy ${name}`)).arrayBuffer());
+  try {
+    return new Policy(bytes);
+  } catch (e) {
+    throw new Error(`Policy "${name}" could not be loaded: ${e.message}`);
+  }
+}
+
+function updateReadout(step) {
+  const p = state.player;
+  $('step').textContent = p ? p.steps : 0;
+  $('reward').textContent = state.lastReward.toFixed(3);
+  $('return').textContent = state.episodeReturn.toFixed(1);
+  const ok = p ? p.episodeSuccess : false;
+  $('success').textContent = ok ? 'yes' : 'no';
+  $('success').dataset.success = String(ok);
+  if (step && (step.truncated || step.terminated)) setPlaying(false);
+}
+
+function draw() {
+  if (!state.player) return;
+  if (state.view) {
+    try { state.view.draw(state.player); } catch (e) { addMessage(`Drawing failed: ${e.message}`); state.view = null; useFallback('WebGPU drawing failed'); }
+  } else {
+    drawFallback($('scene2d'), state.player.visuals());
+  }
+}
+
+async function chooseAction() {
+  const actor = $('actor').value;
+  const obs = state.player.observation();
+  if (actor === 'expert') return state.player.expertAction();
+  if (actor === 'policy' && state.policy) {
+    if (state.gpuInference) return new Float32Array(await state.policy.actGpu(obs));
+    return state.policy.act(obs);
+  }
+  return Float32Array.from({ length: 4 }, () => Math.random() * 2 - 1);
+}
+
+async function stepOnce() {
+  const action = await chooseAction();
+  const step = state.player.step(action);
+  state.lastReward = step.reward;
+  state.episodeReturn += step.reward;
+  updateReadout(step);
+  return step;
+}
+
+async function frame(time) {
+  if (state.playing && !state.busy && state.player) {
+    state.busy = true;
+    try {
+      const dt = Math.min(0.1, (time - (state.lastTime || time)) / 1000);
+      state.accumulator += dt * STEPS_PER_SECOND;
+      let n = Math.floor(state.accumulator);
+      state.accumulator -= n;
+      while (n-- > 0 && state.playing) await stepOnce();
+    } catch (e) {
+      addMessage(`Step failed: ${e.message}`);
+      setPlaying(false);
+    } finally {
+      state.busy = false;
+    }
+  }
+  state.lastTime = time;
+  draw();
+  requestAnimationFrame(frame);
+}
+
+function setPlaying(on) {
+  state.playing = on && !!state.player;
+  $('play').textContent = state.playing ? 'Pause' : 'Play';
+}
+
+function reset() {
+  if (!state.player) return;
+  const seed = Number($('seed').value);
+  if (!Number.isInteger(seed) || seed < 0) { addMessage(`Seed "${$('seed').value}" must be a whole number ≥ 0.`); return; }
+  state.player.reset(BigInt(seed));
+  state.episodeReturn = 0;
+  state.lastReward = 0;
+  updateReadout(null);
+}
+
+function useFallback(reason) {
+  $('scene').hidden = true;
+  $('scene2d').hidden = false;
+  $('render-backend').textContent = `2D canvas fallback (${reason})`;
+}
+
+async function setInference(kind) {
+  if (kind === 'gpu' && !(state.policy && state.policy.hasGpu)) {
+    addMessage('WebGPU inference is not available here; the policy runs on the CPU backend.');
+    $('inference').value = 'cpu';
+    kind = 'cpu';
+  }
+  state.gpuInference = kind === 'gpu';
+  $('infer-backend').textContent = state.gpuInference ? 'burn WebGPU backend' : 'burn CPU backend (flex, wasm SIMD)';
+}
+
+async function main() {
+  const params = readParams();
+  showMessage(params.problems.join('\n'));
+  $('seed').value = params.seed;
+  $('actor').value = params.actor;
+  await init();
+
+  const gpuCompute = await initGpu().catch(() => false);
+  try {
+    state.view = await SceneView.create($('scene'));
+    $('render-backend').textContent = `WebGPU (${state.view.adapter})`;
+  } catch (e) {
+    state.view = null;
+    useFallback(navigator.gpu ? `WebGPU unavailable: ${e.message}` : 'this browser has no WebGPU');
+  }
+
+  if (params.task) {
+    try {
+      state.player = await loadTask(params.task);
+    } catch (e) {
+      addMessage(e.message);
+    }
+  }
+  if (state.player) {
+    const summary = state.player.taskId;
+    $('task-title').textContent = summary;
+    try { $('instruction').textContent = JSON.parse(await (await fetch(`web/tasks/${summary}.json`)).text()).instruction; } catch { /* title only */ }
+    reset();
+  } else {
+    $('task-title').textContent = 'No task loaded';
+  }
+
+  if (params.policy && state.player) {
+    try {
+      state.policy = await loadPolicy(params.policy);
+      const info = state.policy.info();
+      const success = info.eval_success != null ? `, ${(info.eval_success * 100).toFixed(0)}% success over ${info.eval_episodes} episodes` : '';
+      $('policy-info').textContent = `${params.policy} (${info.architecture.sizes.join('→')}${success})`;
+    } catch (e) {
+      addMessage(`${e.message}\nThe page still works: choose the task expert or random actions.`);
+      $('actor').value = 'expert';
+    }
+  }
+  if (!state.policy && $('actor').value === 'policy') $('actor').value = 'expert';
+  await setInference('cpu');
+  if (!gpuCompute) $('inference').querySelector('option[value=gpu]').disabled = true;
+
+  $('play').addEventListener('click', () => setPlaying(!state.playing));
+  $('reset').addEventListener('click', () => { reset(); draw(); });
+  $('seed').addEventListener('change', () => { reset(); draw(); });
+  $('inference').addEventListener('change', (e) => setInference(e.target.value));
+
+  document.body.dataset.ready = 'true';
+  setPlaying(!!state.player);
+  requestAnimationFrame(frame);
+}
+
+main().catch((e) => {
+  addMessage(`Polyskill could not start: ${e.message}`);
+  document.body.dataset.ready = 'error';
+});

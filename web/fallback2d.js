@@ -1,0 +1,64 @@
+// The 2D fallback view for browsers without WebGPU: projects each body's box, sphere or
+// cylinder with the same camera as the 3D renderer and paints them far to near.
+
+const EYE = [0.75, -0.15, 0.65];
+const TARGET = [0.0, 0.72, 0.08];
+const FOV = (45 * Math.PI) / 180;
+
+const sub = (a, b) => [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
+const dot = (a, b) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+const cross = (a, b) => [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
+const norm = (a) => { const l = Math.hypot(...a); return [a[0] / l, a[1] / l, a[2] / l]; };
+
+function rotate(q, v) {
+  const [x, y, z, w] = q;
+  const u = [x, y, z];
+  const t = cross(u, v).map((c) => 2 * c);
+  const c2 = cross(u, t);
+  return [v[0] + w * t[0] + c2[0], v[1] + w * t[1] + c2[1], v[2] + w * t[2] + c2[2]];
+}
+
+function halfExtents(shape) {
+  if (shape.box) return shape.box.half_extents;
+  if (shape.sphere) return [shape.sphere.radius, shape.sphere.radius, shape.sphere.radius];
+  return [shape.cylinder.radius, shape.cylinder.radius, shape.cylinder.half_height];
+}
+
+/** Draws `visuals` (from Player.visuals()) onto a 2D canvas. */
+export function drawFallback(canvas, visuals) {
+  const ctx = canvas.getContext('2d');
+  const { width, height } = canvas;
+  const forward = norm(sub(TARGET, EYE));
+  const right = norm(cross(forward, [0, 0, 1]));
+  const up = cross(right, forward);
+  const f = height / 2 / Math.tan(FOV / 2);
+  const project = (p) => {
+    const d = sub(p, EYE);
+    const z = dot(d, forward);
+    return [width / 2 + (f * dot(d, right)) / z, height / 2 - (f * dot(d, up)) / z, z];
+  };
+  ctx.fillStyle = 'rgb(219, 229, 242)';
+  ctx.fillRect(0, 0, width, height);
+  const items = visuals.map((v) => {
+    const h = halfExtents(v.shape);
+    const corners = [];
+    for (const sx of [-1, 1]) for (const sy of [-1, 1]) for (const sz of [-1, 1]) {
+      const r = rotate(v.rotation, [sx * h[0], sy * h[1], sz * h[2]]);
+      corners.push(project([v.position[0] + r[0], v.position[1] + r[1], v.position[2] + r[2]]));
+    }
+    return { v, corners, depth: project(v.position)[2] };
+  });
+  items.sort((a, b) => b.depth - a.depth);
+  for (const { v, corners } of items) {
+    const xs = corners.map((c) => c[0]);
+    const ys = corners.map((c) => c[1]);
+    const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+    ctx.fillStyle = `rgb(${v.color.map((c) => Math.round(c * 255)).join(',')})`;
+    ctx.strokeStyle = 'rgba(0,0,0,0.35)';
+    ctx.beginPath();
+    if (v.shape.box) ctx.rect(x0, y0, x1 - x0, y1 - y0);
+    else ctx.ellipse((x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) / 2, (y1 - y0) / 2, 0, 0, 2 * Math.PI);
+    ctx.fill();
+    ctx.stroke();
+  }
+}

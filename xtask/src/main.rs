@@ -1,0 +1,137 @@
+//! `cargo xtask`: Polyskill's task runner (the wgpu convention).
+//!
+//! - `cargo xtask serve [--port N]` — installs what is missing, builds the wasm package into
+//!   `pkg/` and serves the playground on `http://127.0.0.1:N` (default 8080).
+//! - `cargo xtask test` — installs what is missing, then runs every suite: native
+//!   `cargo test --workspace`, the wasm API in headless Chromium (wasm-bindgen-test-runner),
+//!   and the Playwright end-to-end tests against the served page.
+//! - `cargo xtask pretrain` — regenerates the shipped weights in `web/weights/`.
+//! - `cargo xtask bench-web` — runs the in-browser benchmark page in headless Chromium.
+//!
+//! Nested cargo builds use `CARGO_TARGET_DIR`, defaulting to `~/.cache/polyskill/target`
+//! (outside the clone) so fresh clones and CI builds stay incremental.
+
+mod serve;
+mod setup;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+/// The repository root (xtask lives in `<root>/xtask`).
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// Prints what xtask is doing, so a long run explains itself.
+pub(crate) fn say(message: impl AsRef<str>) {
+    eprintln!("\x1b[1mxtask:\x1b[0m {}", message.as_ref());
+}
+
+/// Runs a command from the repository root; an error names the command and its exit status.
+pub(crate) fn run(cmd: &mut Command) -> Result<(), String> {
+    cmd.current_dir(root());
+    let shown = format!("{cmd:?}");
+    let status = cmd.status().map_err(|e| format!("cannot start {shown}: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("{shown} failed ({status})")) }
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.env("CARGO_TARGET_DIR", setup::target_dir());
+    c
+}
+
+/// Builds the wasm package into `pkg/` (release, SIMD, no wasm-opt: Debian's breaks it).
+fn build_pkg() -> Result<(), String> {
+    setup::wasm_tools()?;
+    say("building the wasm package (release, wasm32 + simd128)");
+    run(cargo().args(["build", "--release", "--target", "wasm32-unknown-unknown", "-p", "polyskill-web"]))?;
+    let wasm = setup::target_dir().join("wasm32-unknown-unknown/release/polyskill_web.wasm");
+    say("running wasm-bindgen into pkg/");
+    run(Command::new(setup::wasm_bindgen()).arg("--target").arg("web").arg("--out-dir").arg(root().join("pkg")).arg(&wasm))?;
+    let size = std::fs::metadata(root().join("pkg/polyskill_web_bg.wasm")).map(|m| m.len()).unwrap_or(0);
+    say(format!("pkg/polyskill_web_bg.wasm is {:.2} MB", size as f64 / 1e6));
+    Ok(())
+}
+
+fn port_arg(args: &[String], default: u16) -> Result<u16, String> {
+    match args.iter().position(|a| a == "--port") {
+        Some(i) => args.get(i + 1).and_then(|p| p.parse().ok()).ok_or_else(|| "--port needs a number".to_string()),
+        None => Ok(default),
+    }
+}
+
+fn serve_cmd(args: &[String]) -> Result<(), String> {
+    let port = port_arg(args, 8080)?;
+    build_pkg()?;
+    let server = serve::Server::start(root(), port)?;
+    say(format!("serving the playground at http://127.0.0.1:{}/ (Ctrl-C stops)", server.port()));
+    server.wait();
+    Ok(())
+}
+
+fn test_cmd() -> Result<(), String> {
+    setup::wasm_tools()?;
+    setup::browser()?;
+    setup::vulkan()?;
+    setup::npm_packages()?;
+    let artifacts = root().join("tests/e2e/artifacts");
+    std::fs::create_dir_all(&artifacts).map_err(|e| e.to_string())?;
+
+    say("1/3 native suite: cargo test --workspace");
+    run(cargo().args(["test", "--workspace"]).env("POLYSKILL_ARTIFACTS", &artifacts))?;
+
+    say("2/3 wasm API in headless Chromium (WebGPU via SwiftShader): cargo test --target wasm32-unknown-unknown -p polyskill-web");
+    run(cargo()
+        .args(["test", "--target", "wasm32-unknown-unknown", "-p", "polyskill-web"])
+        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", setup::wasm_bindgen_test_runner())
+        .env("CHROMEDRIVER", setup::CHROMEDRIVER)
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "600")
+        .current_dir(root().join("crates/web")))?;
+
+    say("3/3 end to end: Playwright drives the served page in headless Chromium");
+    build_pkg()?;
+    let server = serve::Server::start(root(), 0)?;
+    let url = format!("http://127.0.0.1:{}/", server.port());
+    run(Command::new("node")
+        .args(["--test", "--test-reporter=spec", "tests/e2e/"])
+        .env("POLYSKILL_URL", &url)
+        .env("POLYSKILL_ARTIFACTS", &artifacts))?;
+    say(format!("all suites passed; screenshots in {}", artifacts.display()));
+    Ok(())
+}
+
+fn pretrain_cmd() -> Result<(), String> {
+    say("training web/weights/reach-bc.safetensors (behaviour cloning from the reach expert)");
+    run(cargo().args(["run", "-p", "polyskill-cli", "--", "train", "--task", "reach", "--algo", "bc"]))
+}
+
+fn bench_web_cmd() -> Result<(), String> {
+    setup::browser()?;
+    setup::npm_packages()?;
+    build_pkg()?;
+    let server = serve::Server::start(root(), 0)?;
+    let url = format!("http://127.0.0.1:{}/web/bench.html", server.port());
+    run(Command::new("node").args(["tests/e2e/bench-web.mjs"]).env("POLYSKILL_URL", &url))
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("serve") => serve_cmd(&args[1..]),
+        Some("test") => test_cmd(),
+        Some("pretrain") => pretrain_cmd(),
+        Some("bench-web") => bench_web_cmd(),
+        _ => {
+            eprintln!("usage: cargo xtask <serve [--port N] | test | pretrain | bench-web>");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            say(format!("error: {e}"));
+            ExitCode::FAILURE
+        }
+    }
+}
