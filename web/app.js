@@ -2,7 +2,7 @@
 // runs the simulation and the policy inside wasm, and draws the scene with WebGPU (wgpu) or,
 // without WebGPU, with a plain 2D canvas. URL: ?task=reach&policy=reach-bc&seed=0&actor=policy.
 
-import init, { Player, Policy, SceneView, initGpu } from '../pkg/polyskill_web.js';
+import init, { Player, Policy, SceneView, initGpu, defaultCamera } from '../pkg/polyskill_web.js';
 import { drawFallback } from './fallback2d.js';
 
 const $ = (id) => document.getElementById(id);
@@ -89,7 +89,7 @@ function draw() {
   if (state.view) {
     try { state.view.draw(state.player); } catch (e) { addMessage(`Drawing failed: ${e.message}`); state.view = null; useFallback('WebGPU drawing failed'); }
   } else {
-    drawFallback($('scene2d'), state.player.visuals());
+    drawFallback($('scene2d'), state.player.visuals(), state.camera);
   }
 }
 
@@ -171,6 +171,7 @@ async function main() {
   $('seed').value = params.seed;
   $('actor').value = params.actor;
   await init();
+  state.camera = defaultCamera();
 
   const gpuCompute = await initGpu().catch(() => false);
   try {

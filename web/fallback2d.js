@@ -1,9 +1,6 @@
 // The 2D fallback view for browsers without WebGPU: projects each body's box, sphere or
-// cylinder with the same camera as the 3D renderer and paints them far to near.
-
-const EYE = [0.75, -0.15, 0.65];
-const TARGET = [0.0, 0.72, 0.08];
-const FOV = (45 * Math.PI) / 180;
+// cylinder with the 3D renderer's camera (from wasm's defaultCamera()) and paints them far
+// to near.
 
 const sub = (a, b) => [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
 const dot = (a, b) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
@@ -24,8 +21,10 @@ function halfExtents(shape) {
   return [shape.cylinder.radius, shape.cylinder.radius, shape.cylinder.half_height];
 }
 
-/** Draws `visuals` (from Player.visuals()) onto a 2D canvas. */
-export function drawFallback(canvas, visuals) {
+/** Draws `visuals` (from Player.visuals()) onto a 2D canvas seen from `camera`. */
+export function drawFallback(canvas, visuals, camera) {
+  const { eye: EYE, target: TARGET } = camera;
+  const FOV = (camera.fov_degrees * Math.PI) / 180;
   const ctx = canvas.getContext('2d');
   const { width, height } = canvas;
   const forward = norm(sub(TARGET, EYE));

@@ -65,3 +65,17 @@ test('a broken weights file shows a readable message', async () => {
   assert.match(message, /Policy "reach-bc" could not be loaded: weights: /);
   assert.equal(await page.inputValue('#actor'), 'expert');
 });
+
+test('without WebGPU the page says so and still plays to success', async () => {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.addInitScript(() => { delete Navigator.prototype.gpu; });
+  await page.goto(new URL('?task=reach&policy=reach-bc&seed=2', BASE).href);
+  await page.waitForSelector('body[data-ready=true]', { timeout: 60_000 });
+  assert.equal(await page.textContent('#render-backend'), '2D canvas fallback (this browser has no WebGPU)');
+  assert.ok(await page.isDisabled('#inference option[value=gpu]'));
+  await page.waitForSelector('#success[data-success=true]', { timeout: 60_000 });
+  await page.screenshot({ path: `${ARTIFACTS}/player-fallback-2d.png` });
+  assert.deepEqual(errors, []);
+});

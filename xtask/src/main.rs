@@ -81,16 +81,17 @@ fn test_cmd() -> Result<(), String> {
     say("1/3 native suite: cargo test --workspace");
     run(cargo().args(["test", "--workspace"]).env("POLYSKILL_ARTIFACTS", &artifacts))?;
 
-    say("2/3 wasm API in headless Chromium (WebGPU via SwiftShader): cargo test --target wasm32-unknown-unknown -p polyskill-web");
+    // Release, like the page's package, so both share one build of the dependencies.
+    build_pkg()?;
+    say("2/3 wasm API in headless Chromium (WebGPU via SwiftShader): cargo test --release --target wasm32-unknown-unknown -p polyskill-web");
     run(cargo()
-        .args(["test", "--target", "wasm32-unknown-unknown", "-p", "polyskill-web"])
+        .args(["test", "--release", "--target", "wasm32-unknown-unknown", "-p", "polyskill-web"])
         .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", setup::wasm_bindgen_test_runner())
         .env("CHROMEDRIVER", setup::CHROMEDRIVER)
         .env("WASM_BINDGEN_TEST_TIMEOUT", "600")
         .current_dir(root().join("crates/web")))?;
 
     say("3/3 end to end: Playwright drives the served page in headless Chromium");
-    build_pkg()?;
     let server = serve::Server::start(root(), 0)?;
     let url = format!("http://127.0.0.1:{}/", server.port());
     run(Command::new("node")

@@ -145,7 +145,9 @@ fn load_task(args: &TaskArgs) -> Result<Task, String> {
     let text = std::fs::read_to_string(&path).map_err(|e| {
         let known: Vec<String> = std::fs::read_dir(&args.tasks_dir)
             .map(|d| {
-                d.filter_map(|e| e.ok()?.path().file_stem()?.to_str().map(String::from)).collect()
+                d.filter_map(|e| e.ok()?.path().file_stem()?.to_str().map(String::from))
+                    .filter(|name| name != "index")
+                    .collect()
             })
             .unwrap_or_default();
         format!("cannot read task {} ({e}); known tasks in {}: {}", path.display(), args.tasks_dir.display(), known.join(", "))
@@ -232,9 +234,9 @@ fn train(
     }
     let task = load_task(args)?;
     let started = Instant::now();
-    let spinner = progress(1, "demos");
-    let demos = bc::record_demonstrations(&task, demo_episodes, 0)?;
-    spinner.finish_and_clear();
+    let demo_bar = progress(demo_episodes as u64, "demos");
+    let demos = bc::record_demonstrations(&task, demo_episodes, 0, |n| demo_bar.set_position(n as u64))?;
+    demo_bar.finish_and_clear();
     let bar = progress(config.steps as u64, "bc");
     let mut last_loss = f32::NAN;
     let mut policy = bc::train(&demos, vec![task.id.clone()], config, 50, |p| {

@@ -41,8 +41,14 @@ impl Demonstrations {
     }
 }
 
-/// Records `episodes` expert episodes of `task` from seeds `DEMO_SEED_BASE + seed_offset + i`.
-pub fn record_demonstrations(task: &Task, episodes: u32, seed_offset: u64) -> Result<Demonstrations, String> {
+/// Records `episodes` expert episodes of `task` from seeds `DEMO_SEED_BASE + seed_offset + i`;
+/// `episode_done` is called after each.
+pub fn record_demonstrations(
+    task: &Task,
+    episodes: u32,
+    seed_offset: u64,
+    mut episode_done: impl FnMut(u32),
+) -> Result<Demonstrations, String> {
     let mut env = Env::new(task.clone());
     let mut expert =
         ExpertPolicy::for_env(&env).ok_or_else(|| format!("task {} has no expert to clone", task.id))?;
@@ -59,6 +65,7 @@ pub fn record_demonstrations(task: &Task, episodes: u32, seed_offset: u64) -> Re
                 break;
             }
         }
+        episode_done(i as u32 + 1);
     }
     Ok(demos)
 }

@@ -11,7 +11,7 @@ fn reach() -> Task {
 }
 
 fn small_policy() -> polyskill_learn::Policy {
-    let demos = bc::record_demonstrations(&reach(), 2, 0).unwrap();
+    let demos = bc::record_demonstrations(&reach(), 2, 0, |_| {}).unwrap();
     let config = BcConfig { hidden: vec![16], steps: 5, batch: 8, ..Default::default() };
     bc::train(&demos, vec!["reach".into()], &config, 1, |_| {}).unwrap()
 }
@@ -19,7 +19,7 @@ fn small_policy() -> polyskill_learn::Policy {
 #[test]
 fn bc_loss_falls_and_success_rises_on_a_small_budget() {
     let task = reach();
-    let demos = bc::record_demonstrations(&task, 20, 0).unwrap();
+    let demos = bc::record_demonstrations(&task, 20, 0, |_| {}).unwrap();
     assert_eq!(demos.len(), 20 * 500);
     let config = BcConfig { hidden: vec![64, 64], steps: 600, batch: 128, learning_rate: 3e-3, seed: 1 };
     let mut losses = Vec::new();

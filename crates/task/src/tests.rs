@@ -94,3 +94,23 @@ fn previous_cannot_look_past_the_start() {
     let errors = errors_of(&v);
     assert_eq!(errors, vec!["observation.features[0].previous: refers to 3 earlier values but only 0 come before it"]);
 }
+
+#[test]
+fn task_index_lists_every_shipped_task_file() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/tasks");
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok()?.path().file_stem()?.to_str().map(String::from))
+        .filter(|n| n != "index")
+        .collect();
+    files.sort();
+    let index: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(format!("{dir}/index.json")).unwrap()).unwrap();
+    let mut listed: Vec<String> = index["tasks"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
+    listed.sort();
+    assert_eq!(listed, files, "web/tasks/index.json must list every task file");
+    for name in files {
+        let text = std::fs::read_to_string(format!("{dir}/{name}.json")).unwrap();
+        let task = Task::from_json(&text).unwrap_or_else(|e| panic!("{name}.json: {e}"));
+        assert_eq!(task.id, name, "a task's id is its file name");
+    }
+}

@@ -359,3 +359,11 @@ pub fn benchmark(task_json: &str, env_steps: u32) -> Result<JsValue, JsValue> {
     let report = polyskill_learn::bench::report(&task, env_steps, 5_000, 30, &now_ms).map_err(js_error)?;
     to_js(&report)
 }
+
+/// The renderer's default camera `{eye, target, fov_degrees}`, so the 2D fallback view
+/// projects the scene exactly as the WebGPU view does.
+#[wasm_bindgen(js_name = defaultCamera)]
+pub fn default_camera() -> Result<JsValue, JsValue> {
+    let c = Camera::default();
+    to_js(&serde_json::json!({ "eye": c.eye, "target": c.target, "fov_degrees": c.fov_degrees }))
+}

@@ -1,0 +1,69 @@
+//! The `polyskill` binary end to end: help for every command, validate's exit codes and
+//! one-line-per-error output, and the JSON of expert, eval and bench.
+
+use std::process::Command;
+
+const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+
+fn polyskill(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_polyskill")).args(args).current_dir(ROOT).output().unwrap();
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+}
+
+#[test]
+fn every_command_has_help() {
+    for cmd in ["validate", "expert", "train", "eval", "bench"] {
+        let (ok, stdout, _) = polyskill(&[cmd, "--help"]);
+        assert!(ok && stdout.contains("Usage: polyskill"), "{cmd} --help: {stdout}");
+    }
+}
+
+#[test]
+fn validate_reports_each_error_with_its_path_and_fails() {
+    let (ok, stdout, _) = polyskill(&["validate", "web/tasks/reach.json"]);
+    assert!(ok, "{stdout}");
+    assert_eq!(stdout.trim(), "web/tasks/reach.json: ok");
+
+    let dir = std::env::temp_dir().join(format!("polyskill-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.json");
+    let text = std::fs::read_to_string(format!("{ROOT}/web/tasks/reach.json")).unwrap();
+    let text = text.replacen("\"max_steps\": 500", "\"max_steps\": 0", 1).replacen("\"margin\": 0.3", "\"margin\": -1", 1);
+    std::fs::write(&bad, text).unwrap();
+    let bad = bad.to_str().unwrap();
+    let (ok, stdout, _) = polyskill(&["validate", bad]);
+    assert!(!ok);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(lines[0].ends_with("max_steps: must be 1..=100000, got 0"), "{stdout}");
+    assert!(lines[1].ends_with("reward[0].near.margin: must be a positive finite number, got -1"), "{stdout}");
+
+    let (ok, stdout, _) = polyskill(&["validate", "--json", bad]);
+    assert!(!ok);
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report[0]["errors"][0]["path"], "max_steps");
+}
+
+#[test]
+fn expert_eval_and_bench_print_json() {
+    let (ok, stdout, stderr) = polyskill(&["expert", "--task", "reach", "--episodes", "5", "--json"]);
+    assert!(ok, "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["success_rate"], 1.0);
+
+    let (ok, stdout, stderr) =
+        polyskill(&["eval", "--task", "reach", "--policy", "web/weights/reach-bc.safetensors", "--episodes", "5", "--json"]);
+    assert!(ok, "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["evaluation"]["episodes"], 5);
+    assert!(v["evaluation"]["success_rate"].as_f64().unwrap() >= 0.8);
+
+    let (ok, stdout, stderr) = polyskill(&["bench", "--task", "reach", "--steps", "200", "--json"]);
+    assert!(ok, "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert!(v["env_steps_per_s"].as_f64().unwrap() > 0.0);
+    assert_eq!(v["inference"][1]["batch"], 1024);
+
+    let (ok, _, stderr) = polyskill(&["expert", "--task", "nope"]);
+    assert!(!ok && stderr.contains("cannot read task web/tasks/nope.json") && stderr.contains("known tasks in web/tasks: "), "{stderr}");
+}
