@@ -165,6 +165,19 @@ async function setInference(kind) {
   $('infer-backend').textContent = state.gpuInference ? 'burn WebGPU backend' : 'burn CPU backend (flex, wasm SIMD)';
 }
 
+/** The browser's own description of its WebGPU adapter (vendor, architecture, fallback). */
+async function adapterName(fallback) {
+  try {
+    const adapter = await navigator.gpu.requestAdapter();
+    const info = adapter?.info ?? {};
+    const parts = [info.vendor, info.architecture, info.description].filter(Boolean);
+    if (adapter?.isFallbackAdapter || info.isFallbackAdapter) parts.push('software fallback adapter');
+    return parts.length ? parts.join(' ') : fallback;
+  } catch {
+    return fallback;
+  }
+}
+
 async function main() {
   const params = readParams();
   showMessage(params.problems.join('\n'));
@@ -176,7 +189,7 @@ async function main() {
   const gpuCompute = await initGpu().catch(() => false);
   try {
     state.view = await SceneView.create($('scene'));
-    $('render-backend').textContent = `WebGPU (${state.view.adapter})`;
+    $('render-backend').textContent = `WebGPU (${await adapterName(state.view.adapter)})`;
   } catch (e) {
     state.view = null;
     useFallback(navigator.gpu ? `WebGPU unavailable: ${e.message}` : 'this browser has no WebGPU');

@@ -74,7 +74,7 @@ test('without WebGPU the page says so and still plays to success', async () => {
   await page.goto(new URL('?task=reach&policy=reach-bc&seed=2', BASE).href);
   await page.waitForSelector('body[data-ready=true]', { timeout: 60_000 });
   assert.equal(await page.textContent('#render-backend'), '2D canvas fallback (this browser has no WebGPU)');
-  assert.ok(await page.isDisabled('#inference option[value=gpu]'));
+  assert.equal(await page.$eval('#inference option[value=gpu]', (o) => o.disabled), true);
   await page.waitForSelector('#success[data-success=true]', { timeout: 60_000 });
   await page.screenshot({ path: `${ARTIFACTS}/player-fallback-2d.png` });
   assert.deepEqual(errors, []);

@@ -34,7 +34,7 @@ pub struct Camera {
 impl Default for Camera {
     /// A three-quarter view of a Meta-World table from the front right.
     fn default() -> Self {
-        Camera { eye: [0.62, 0.05, 0.5], target: [0.0, 0.75, 0.1], fov_degrees: 45.0 }
+        Camera { eye: [0.72, -0.02, 0.62], target: [0.0, 0.78, 0.1], fov_degrees: 40.0 }
     }
 }
 

@@ -319,6 +319,7 @@ impl SceneView {
                     desired_maximum_frame_latency: 2,
                     alpha_mode: wgpu::CompositeAlphaMode::Auto,
                     view_formats: vec![],
+                    color_space: wgpu::SurfaceColorSpace::Auto,
                 },
             );
             self.configured = size;
@@ -329,7 +330,7 @@ impl SceneView {
         };
         let view = frame.texture.create_view(&Default::default());
         self.renderer.render(&view, size.0, size.1, &player.env.visuals(), &self.camera);
-        frame.present();
+        self.renderer.queue().present(frame);
         Ok(())
     }
 }
