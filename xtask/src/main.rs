@@ -27,9 +27,12 @@ pub(crate) fn say(message: impl AsRef<str>) {
     eprintln!("\x1b[1mxtask:\x1b[0m {}", message.as_ref());
 }
 
-/// Runs a command from the repository root; an error names the command and its exit status.
+/// Runs a command (from the repository root unless it names its own directory); an error
+/// names the command and its exit status.
 pub(crate) fn run(cmd: &mut Command) -> Result<(), String> {
-    cmd.current_dir(root());
+    if cmd.get_current_dir().is_none() {
+        cmd.current_dir(root());
+    }
     let shown = format!("{cmd:?}");
     let status = cmd.status().map_err(|e| format!("cannot start {shown}: {e}"))?;
     if status.success() { Ok(()) } else { Err(format!("{shown} failed ({status})")) }
