@@ -2,7 +2,7 @@
 // runs the simulation and the policy inside wasm, and draws the scene with WebGPU (wgpu) or,
 // without WebGPU, with a plain 2D canvas. URL: ?task=reach&policy=reach-bc&seed=0&actor=policy.
 
-import init, { Player, Policy, SceneView, initGpu, defaultCamera } from '../pkg/polyskill_web.js';
+import init, { Player, Policy, SceneView, initGpu } from '../pkg/polyskill_web.js';
 import { drawFallback } from './fallback2d.js';
 
 const $ = (id) => document.getElementById(id);
@@ -37,7 +37,7 @@ function readParams() {
     return v;
   };
   const task = name('task', 'reach');
-  const policy = params.has('policy') ? name('policy', null) : (task ? `${task}-bc` : null);
+  const policy = name('policy', null);
   let seed = 0;
   if (params.has('seed')) {
     seed = Number(params.get('seed'));
@@ -56,12 +56,23 @@ async function fetchOk(url, what) {
 }
 
 async function loadTask(name) {
-  const index = await (await fetchOk('web/tasks/index.json', 'task list')).json();
+  const index = await (await fetchOk('web/tasks.json', 'task list')).json();
   if (!index.tasks.includes(name)) {
     throw new Error(`Unknown task "${name}". Available tasks: ${index.tasks.join(', ')}.`);
   }
   const text = await (await fetchOk(`web/tasks/${name}.json`, `task ${name}`)).text();
   return new Player(text);
+}
+
+/** The policy to show: the one named in the URL (checked against web/policies.json), else
+ *  the first shipped policy trained on `task`; null when there is none. */
+async function choosePolicy(requested, task) {
+  const index = await (await fetchOk('web/policies.json', 'policy list')).json();
+  if (requested) {
+    if (index.policies.some((p) => p.name === requested)) return requested;
+    throw new Error(`Unknown policy "${requested}". Available policies: ${index.policies.map((p) => p.name).join(', ')}.`);
+  }
+  return index.policies.find((p) => p.tasks.includes(task))?.name ?? null;
 }
 
 async function loadPolicy(name) {
@@ -89,7 +100,7 @@ function draw() {
   if (state.view) {
     try { state.view.draw(state.player); } catch (e) { addMessage(`Drawing failed: ${e.message}`); state.view = null; useFallback('WebGPU drawing failed'); }
   } else {
-    drawFallback($('scene2d'), state.player.visuals(), state.camera);
+    drawFallback($('scene2d'), state.player.visuals(), state.player.camera());
   }
 }
 
@@ -101,7 +112,7 @@ async function chooseAction() {
     if (state.gpuInference) return new Float32Array(await state.policy.actGpu(obs));
     return state.policy.act(obs);
   }
-  return Float32Array.from({ length: 4 }, () => Math.random() * 2 - 1);
+  return Float32Array.from({ length: state.player.actionSize }, () => Math.random() * 2 - 1);
 }
 
 async function stepOnce() {
@@ -184,7 +195,6 @@ async function main() {
   $('seed').value = params.seed;
   $('actor').value = params.actor;
   await init();
-  state.camera = defaultCamera();
 
   const gpuCompute = await initGpu().catch(() => false);
   try {
@@ -211,18 +221,26 @@ async function main() {
     $('task-title').textContent = 'No task loaded';
   }
 
-  if (params.policy && state.player) {
+  if (state.player) {
     try {
-      state.policy = await loadPolicy(params.policy);
-      const info = state.policy.info();
-      const success = info.eval_success != null ? `, ${(info.eval_success * 100).toFixed(0)}% success over ${info.eval_episodes} episodes` : '';
-      $('policy-info').textContent = `${params.policy} (${info.architecture.sizes.join('→')}${success})`;
+      const name = await choosePolicy(params.policy, state.player.taskId);
+      if (name) {
+        state.policy = await loadPolicy(name);
+        const info = state.policy.info();
+        const success = info.eval_success != null ? `, ${(info.eval_success * 100).toFixed(0)}% success over ${info.eval_episodes} episodes` : '';
+        $('policy-info').textContent = `${name} (${info.architecture.sizes.join('→')}${success})`;
+      } else {
+        $('policy-info').textContent = `none shipped for ${state.player.taskId} yet; showing the task expert`;
+      }
     } catch (e) {
       addMessage(`${e.message}\nThe page still works: choose the task expert or random actions.`);
-      $('actor').value = 'expert';
     }
   }
   if (!state.policy && $('actor').value === 'policy') $('actor').value = 'expert';
+  if (state.player && !state.player.hasExpert) {
+    $('actor').querySelector('option[value=expert]').disabled = true;
+    if ($('actor').value === 'expert') $('actor').value = 'random';
+  }
   await setInference('cpu');
   if (!gpuCompute) $('inference').querySelector('option[value=gpu]').disabled = true;
 

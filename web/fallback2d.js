@@ -18,7 +18,9 @@ function rotate(q, v) {
 function halfExtents(shape) {
   if (shape.box) return shape.box.half_extents;
   if (shape.sphere) return [shape.sphere.radius, shape.sphere.radius, shape.sphere.radius];
-  return [shape.cylinder.radius, shape.cylinder.radius, shape.cylinder.half_height];
+  const c = shape.cylinder ?? shape.capsule;
+  const cap = shape.capsule ? c.radius : 0;
+  return [c.radius, c.radius, c.half_height + cap];
 }
 
 /** Draws `visuals` (from Player.visuals()) onto a 2D canvas seen from `camera`. */

@@ -1,6 +1,6 @@
 // The player page end to end: the pretrained reach policy reaches success with no console
 // errors; an unknown task and a broken policy show readable messages and the page stays usable.
-import { test, after, before } from 'node:test';
+import { test, after, afterEach, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { launch, open, ARTIFACTS, BASE } from './browser.mjs';
@@ -8,6 +8,8 @@ import { launch, open, ARTIFACTS, BASE } from './browser.mjs';
 let browser;
 before(async () => { mkdirSync(ARTIFACTS, { recursive: true }); browser = await launch(); });
 after(async () => { await browser?.close(); });
+// Close each test's pages: pages left animating would slow the next tests down.
+afterEach(async () => { for (const context of browser.contexts()) await context.close(); });
 
 test('the reach policy plays to success on WebGPU', async () => {
   const { page, errors } = await open(browser, '?task=reach&policy=reach-bc&seed=3');
@@ -37,7 +39,7 @@ test('an unknown task shows a readable message', async () => {
   const { page } = await open(browser, '?task=nope');
   await page.waitForSelector('body[data-ready=true]', { timeout: 60_000 });
   const message = await page.textContent('#message');
-  assert.match(message, /Unknown task "nope"\. Available tasks: reach/);
+  assert.match(message, /Unknown task "nope"\. Available tasks: cart-pole, reach/);
   await page.screenshot({ path: `${ARTIFACTS}/unknown-task.png` });
 });
 
@@ -46,7 +48,7 @@ test('bad URL parameters and a missing policy leave the page usable', async () =
   await page.waitForSelector('body[data-ready=true]', { timeout: 60_000 });
   const message = await page.textContent('#message');
   assert.match(message, /seed="-4" must be a whole number/);
-  assert.match(message, /policy no-such-policy: 404/);
+  assert.match(message, /Unknown policy "no-such-policy"\. Available policies: reach-bc\./);
   assert.equal(await page.inputValue('#actor'), 'expert');
   await page.waitForSelector('#success[data-success=true]', { timeout: 60_000 });
 });
@@ -77,5 +79,17 @@ test('without WebGPU the page says so and still plays to success', async () => {
   assert.equal(await page.$eval('#inference option[value=gpu]', (o) => o.disabled), true);
   await page.waitForSelector('#success[data-success=true]', { timeout: 60_000 });
   await page.screenshot({ path: `${ARTIFACTS}/player-fallback-2d.png` });
+  assert.deepEqual(errors, []);
+});
+
+test('cart-pole, a control task with joints, balances under its expert', async () => {
+  const { page, errors } = await open(browser, '?task=cart-pole');
+  await page.waitForSelector('body[data-ready=true]', { timeout: 60_000 });
+  assert.equal(await page.textContent('#task-title'), 'cart-pole');
+  assert.match(await page.textContent('#policy-info'), /showing the task expert/);
+  assert.equal(await page.textContent('#message'), '');
+  await page.waitForSelector('#success[data-success=true]', { timeout: 90_000 });
+  assert.equal(Number(await page.textContent('#step')), 500);
+  await page.screenshot({ path: `${ARTIFACTS}/player-cart-pole.png` });
   assert.deepEqual(errors, []);
 });

@@ -17,9 +17,15 @@ mod setup;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-/// The repository root (xtask lives in `<root>/xtask`).
+/// The repository root: the nearest directory at or above the working directory that holds
+/// `xtask/Cargo.toml` (found at run time: one binary may serve several clones that share a
+/// target directory), else the directory xtask was built from.
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    cwd.ancestors()
+        .find(|dir| dir.join("xtask/Cargo.toml").is_file())
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or(cwd))
 }
 
 /// Prints what xtask is doing, so a long run explains itself.

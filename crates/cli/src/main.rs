@@ -146,7 +146,6 @@ fn load_task(args: &TaskArgs) -> Result<Task, String> {
         let known: Vec<String> = std::fs::read_dir(&args.tasks_dir)
             .map(|d| {
                 d.filter_map(|e| e.ok()?.path().file_stem()?.to_str().map(String::from))
-                    .filter(|name| name != "index")
                     .collect()
             })
             .unwrap_or_default();
@@ -203,7 +202,7 @@ fn expert(args: &TaskArgs, episodes: u32, first_seed: u64, json: bool) -> Result
     let started = Instant::now();
     for seed in first_seed..first_seed + episodes as u64 {
         expert.reset();
-        let r = run_episode(&mut env, seed, |env| expert.act(env).to_vec()).map_err(|e| e.to_string())?;
+        let r = run_episode(&mut env, seed, |env| expert.act(env)).map_err(|e| e.to_string())?;
         successes += r.success as u32;
         total_return += r.episode_return;
         bar.inc(1);

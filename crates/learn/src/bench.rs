@@ -42,7 +42,7 @@ pub fn env_steps_per_second(task: &Task, steps: u32, now_ms: &dyn Fn() -> f64) -
     env.reset(seed);
     let start = now_ms();
     for _ in 0..steps {
-        let action = expert.as_mut().map(|e| e.act(&env)).unwrap_or([0.0; 4]);
+        let action = expert.as_mut().map(|e| e.act(&env)).unwrap_or_else(|| vec![0.0; env.action_size()]);
         let s = env.step(&action).map_err(|e| e.to_string())?;
         if s.terminated || s.truncated {
             seed += 1;

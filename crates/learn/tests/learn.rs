@@ -92,3 +92,25 @@ fn shipped_reach_policy_loads_and_succeeds_on_unseen_seeds() {
     let e = evaluate(&policy, &reach(), 0, 20).unwrap();
     assert!(e.success_rate >= 0.9, "{e:?}");
 }
+
+#[test]
+fn policy_index_lists_every_shipped_weights_file_with_its_tasks() {
+    let web = concat!(env!("CARGO_MANIFEST_DIR"), "/../../web");
+    let index: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(format!("{web}/policies.json")).unwrap()).unwrap();
+    let mut listed = Vec::new();
+    for p in index["policies"].as_array().unwrap() {
+        let name = p["name"].as_str().unwrap();
+        let bytes = std::fs::read(format!("{web}/weights/{name}.safetensors")).unwrap();
+        let info = weights::read_info(&bytes).unwrap();
+        let tasks: Vec<String> = p["tasks"].as_array().unwrap().iter().map(|t| t.as_str().unwrap().to_string()).collect();
+        assert_eq!(info.tasks, tasks, "{name}: web/policies.json and the file's metadata disagree");
+        listed.push(name.to_string());
+    }
+    let mut files: Vec<String> = std::fs::read_dir(format!("{web}/weights"))
+        .unwrap()
+        .filter_map(|e| e.ok()?.path().file_stem()?.to_str().map(String::from))
+        .collect();
+    files.sort();
+    listed.sort();
+    assert_eq!(listed, files, "web/policies.json must list every file in web/weights/");
+}

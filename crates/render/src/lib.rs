@@ -39,6 +39,14 @@ impl Default for Camera {
 }
 
 impl Camera {
+    /// The task's own view if it declares one, else the default.
+    pub fn for_task(task: &polyskill_sim::task::Task) -> Camera {
+        match task.view {
+            Some(v) => Camera { eye: v.eye.0, target: v.target.0, ..Camera::default() },
+            None => Camera::default(),
+        }
+    }
+
     fn view_proj(&self, aspect: f32) -> Mat4 {
         let view = glam::camera::rh::view::look_at_mat4(Vec3::from(self.eye), Vec3::from(self.target), Vec3::Z);
         let proj = glam::camera::rh::proj::directx::perspective(self.fov_degrees.to_radians(), aspect, 0.01, 20.0);
@@ -214,18 +222,27 @@ impl Renderer {
         self.queue.write_buffer(&self.globals, 0, bytemuck::bytes_of(&globals));
         let mut groups: [Vec<Instance>; 3] = Default::default();
         for v in visuals {
-            let (kind, scale) = match v.shape {
-                Shape::Box { half_extents } => (0, half_extents.0),
-                Shape::Sphere { radius } => (1, [radius; 3]),
-                Shape::Cylinder { half_height, radius } => (2, [radius, radius, half_height]),
-            };
             let rotation = Quat::from_array(v.rotation).normalize();
-            let model = Mat4::from_scale_rotation_translation(Vec3::from(scale), rotation, Vec3::from(v.position));
-            groups[kind].push(Instance {
-                model: model.to_cols_array_2d(),
-                scale: [scale[0], scale[1], scale[2], 0.0],
-                color: [v.color[0], v.color[1], v.color[2], 1.0],
-            });
+            let position = Vec3::from(v.position);
+            let mut push = |kind: usize, scale: [f32; 3], position: Vec3| {
+                let model = Mat4::from_scale_rotation_translation(Vec3::from(scale), rotation, position);
+                groups[kind].push(Instance {
+                    model: model.to_cols_array_2d(),
+                    scale: [scale[0], scale[1], scale[2], 0.0],
+                    color: [v.color[0], v.color[1], v.color[2], 1.0],
+                });
+            };
+            match v.shape {
+                Shape::Box { half_extents } => push(0, half_extents.0, position),
+                Shape::Sphere { radius } => push(1, [radius; 3], position),
+                Shape::Cylinder { half_height, radius } => push(2, [radius, radius, half_height], position),
+                Shape::Capsule { half_height, radius } => {
+                    push(2, [radius, radius, half_height], position);
+                    let tip = rotation * Vec3::new(0.0, 0.0, half_height);
+                    push(1, [radius; 3], position + tip);
+                    push(1, [radius; 3], position - tip);
+                }
+            }
         }
         let instance_buffers: Vec<Option<wgpu::Buffer>> = groups
             .iter()

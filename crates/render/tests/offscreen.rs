@@ -12,7 +12,7 @@ fn reach_scene_renders_its_bodies() {
     let mut env = Env::new(Task::from_json(include_str!("../../../web/tasks/reach.json")).unwrap());
     env.reset(1);
     let (w, h) = (160, 120);
-    let rgba = offscreen::render_rgba(&mut renderer, &env.visuals(), &Camera::default(), w, h).unwrap();
+    let rgba = offscreen::render_rgba(&mut renderer, &env.visuals(), &Camera::for_task(env.task()), w, h).unwrap();
     assert_eq!(rgba.len(), (w * h * 4) as usize);
     let drawn = non_background_pixels(&rgba);
     assert!(drawn > (w * h / 10) as usize, "only {drawn} pixels drawn on {adapter}");

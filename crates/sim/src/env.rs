@@ -7,14 +7,30 @@
 //! randomness comes from a seeded ChaCha8 stream, so a seed gives the same bits natively
 //! and in wasm.
 
-use polyskill_task::{Feature, Motion, Point, Predicate, RewardTerm, Shape, Task};
+use polyskill_task::{ActuatorMode, Feature, JointKind, Motion, Point, Predicate, RewardTerm, Shape, Task};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rapier3d::prelude::*;
 use std::fmt;
 
-/// Number of action components of a hand task: xyz move and gripper effort.
+/// Number of action components of a hand: xyz move and gripper effort.
 pub const HAND_ACTION_SIZE: usize = 4;
+
+/// A joint as the environment tracks it: rapier handle, bodies, and its zero pose.
+struct JointState {
+    handle: ImpulseJointHandle,
+    kind: JointKind,
+    parent: Option<usize>,
+    child: usize,
+    /// Joint axis in the parent's frame.
+    axis_local: Vector,
+    /// Anchor in the parent's frame (world frame for the world).
+    anchor_parent: Vector,
+    /// Anchor in the child's frame.
+    anchor_child: Vector,
+    /// Child rotation relative to the parent at joint position zero.
+    zero_rel: Rotation,
+}
 
 /// A speed (m/s) above which a body is taken to have exploded.
 const DIVERGED_SPEED: f32 = 100.0;
@@ -89,7 +105,8 @@ pub struct Env {
     task: Task,
     world: PhysicsWorld,
     bodies: Vec<RigidBodyHandle>,
-    hand: usize,
+    joints: Vec<JointState>,
+    hand: Option<usize>,
     hand_target: Vector,
     goal: [f32; 3],
     gripper: f32,
@@ -102,11 +119,12 @@ pub struct Env {
 impl Env {
     /// Creates an environment for a validated task. Call [`Env::reset`] before stepping.
     pub fn new(task: Task) -> Env {
-        let hand = task.bodies.iter().position(|b| b.name == task.hand.body).unwrap_or(0);
+        let hand = task.hand.as_ref().and_then(|h| task.bodies.iter().position(|b| b.name == h.body));
         let mut env = Env {
             task,
             world: PhysicsWorld::new(),
             bodies: Vec::new(),
+            joints: Vec::new(),
             hand,
             hand_target: Vector::ZERO,
             goal: [0.0; 3],
@@ -128,7 +146,7 @@ impl Env {
 
     /// Size of the action vector.
     pub fn action_size(&self) -> usize {
-        HAND_ACTION_SIZE
+        self.task.action_size()
     }
 
     /// Size of the observation vector.
@@ -156,9 +174,9 @@ impl Env {
         self.goal
     }
 
-    /// The hand's current position.
+    /// The hand's current position (the origin for a task without a hand).
     pub fn hand_position(&self) -> [f32; 3] {
-        self.body_position(self.hand)
+        self.hand.map(|h| self.body_position(h)).unwrap_or([0.0; 3])
     }
 
     /// Position of a point the task refers to (a body centre or the goal).
@@ -180,12 +198,14 @@ impl Env {
         self.world.bodies[self.bodies[index]].translation().to_array()
     }
 
-    /// Starts a new episode: rebuilds the world, draws the goal and object positions from
-    /// `seed`, and returns the first observation.
+    /// Starts a new episode: rebuilds the world, draws the goal, object positions and joint
+    /// start states from `seed`, and returns the first observation.
     pub fn reset(&mut self, seed: u64) -> &[f32] {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let range = self.task.goal.range;
-        self.goal = uniform3(&mut rng, range.min.0, range.max.0);
+        if let Some(goal) = &self.task.goal {
+            self.goal = uniform3(&mut rng, goal.range.min.0, goal.range.max.0);
+        }
+        let marker = self.task.goal.as_ref().and_then(|g| g.marker.clone());
 
         let mut world = PhysicsWorld::new();
         world.gravity = Vector::from_array(self.task.gravity.0);
@@ -196,28 +216,34 @@ impl Env {
                 Some(r) => uniform3(&mut rng, r.min.0, r.max.0),
                 None => body.position.0,
             };
-            if self.task.goal.marker.as_deref() == Some(body.name.as_str()) {
+            if marker.as_deref() == Some(body.name.as_str()) {
                 position = self.goal;
             }
             let builder = match body.motion {
                 Motion::Fixed => RigidBodyBuilder::fixed(),
-                Motion::Dynamic => RigidBodyBuilder::dynamic(),
+                // Never asleep: a balanced pole or a resting puck must keep responding.
+                Motion::Dynamic => RigidBodyBuilder::dynamic().can_sleep(false),
                 Motion::Kinematic => RigidBodyBuilder::kinematic_position_based(),
             };
             let handle = world.insert_body(builder.translation(Vector::from_array(position)));
             if body.collides {
+                // rapier's cylinders and capsules stand along y; ours along z: a quarter turn
+                // about x, written as an exact quaternion (no sin/cos, for cross-platform bits).
+                let upright = Pose::from_rotation(Rotation::from_xyzw(
+                    core::f32::consts::FRAC_1_SQRT_2,
+                    0.0,
+                    0.0,
+                    core::f32::consts::FRAC_1_SQRT_2,
+                ));
                 let collider = match body.shape {
                     Shape::Box { half_extents: h } => ColliderBuilder::cuboid(h.0[0], h.0[1], h.0[2]),
                     Shape::Sphere { radius } => ColliderBuilder::ball(radius),
-                    // rapier's cylinders stand along y; ours along z: a quarter turn about x,
-                    // written as an exact quaternion (no sin/cos, for cross-platform bits).
-                    Shape::Cylinder { half_height, radius } => ColliderBuilder::cylinder(half_height, radius)
-                        .position(Pose::from_rotation(Rotation::from_xyzw(
-                            core::f32::consts::FRAC_1_SQRT_2,
-                            0.0,
-                            0.0,
-                            core::f32::consts::FRAC_1_SQRT_2,
-                        ))),
+                    Shape::Cylinder { half_height, radius } => {
+                        ColliderBuilder::cylinder(half_height, radius).position(upright)
+                    }
+                    Shape::Capsule { half_height, radius } => {
+                        ColliderBuilder::capsule_y(half_height, radius).position(upright)
+                    }
                 };
                 world.insert_collider(collider.density(body.density).friction(body.friction), Some(handle));
             }
@@ -225,14 +251,197 @@ impl Env {
         }
         self.world = world;
         self.bodies = handles;
-        self.hand_target = self.world.bodies[self.bodies[self.hand]].translation();
+        self.build_joints();
+        self.apply_joint_starts(&mut rng);
+        self.hand_target = self.hand.map(|h| self.world.bodies[self.bodies[h]].translation()).unwrap_or(Vector::ZERO);
         self.gripper = 1.0;
         self.steps = 0;
         self.episode_success = false;
         self.reset_done = true;
         self.observation = self.assemble_observation(None);
-        self.episode_success = self.success_holds();
+        self.episode_success = self.holds(&self.task.success, false);
         &self.observation
+    }
+
+    fn body_pose(&self, index: Option<usize>) -> (Vector, Rotation) {
+        match index {
+            Some(i) => {
+                let rb = &self.world.bodies[self.bodies[i]];
+                (rb.translation(), *rb.rotation())
+            }
+            None => (Vector::ZERO, Rotation::IDENTITY),
+        }
+    }
+
+    /// Creates the task's joints in the fresh world; bodies are at their zero pose.
+    fn build_joints(&mut self) {
+        self.joints.clear();
+        if self.task.joints.is_empty() {
+            return;
+        }
+        let ground = self.world.insert_body(RigidBodyBuilder::fixed());
+        for joint in &self.task.joints {
+            let index = |name: &str| self.task.bodies.iter().position(|b| b.name == name);
+            let parent = joint.parent.as_deref().and_then(index);
+            let Some(child) = index(&joint.child) else { continue };
+            let (pp, pr) = self.body_pose(parent);
+            let (cp, cr) = self.body_pose(Some(child));
+            let anchor = Vector::from_array(joint.anchor.0);
+            let axis_world = Vector::from_array(joint.axis.0);
+            let anchor_parent = pr.inverse() * (anchor - pp);
+            let anchor_child = cr.inverse() * (anchor - cp);
+            let axis_local = pr.inverse() * axis_world;
+            let (generic, motor_axis): (GenericJoint, JointAxis) = match joint.kind {
+                JointKind::Fixed => (
+                    FixedJointBuilder::new().local_anchor1(anchor_parent).local_anchor2(anchor_child).build().into(),
+                    JointAxis::LinX,
+                ),
+                JointKind::Revolute => (
+                    RevoluteJointBuilder::new(axis_local)
+                        .local_anchor1(anchor_parent)
+                        .local_anchor2(anchor_child)
+                        .build()
+                        .into(),
+                    JointAxis::AngX,
+                ),
+                JointKind::Prismatic => (
+                    PrismaticJointBuilder::new(axis_local)
+                        .local_anchor1(anchor_parent)
+                        .local_anchor2(anchor_child)
+                        .build()
+                        .into(),
+                    JointAxis::LinX,
+                ),
+            };
+            let mut generic = generic;
+            generic.set_contacts_enabled(false);
+            if joint.kind != JointKind::Fixed {
+                if let Some(l) = joint.limits {
+                    generic.set_limits(motor_axis, l);
+                }
+                if let Some(spring) = joint.spring {
+                    generic.set_motor_model(motor_axis, MotorModel::ForceBased);
+                    generic.set_motor_position(motor_axis, spring.rest, spring.stiffness, joint.damping);
+                } else if joint.damping > 0.0 {
+                    generic.set_motor_model(motor_axis, MotorModel::ForceBased);
+                    generic.set_motor_velocity(motor_axis, 0.0, joint.damping);
+                }
+            }
+            let parent_handle = parent.map(|p| self.bodies[p]).unwrap_or(ground);
+            let handle = self.world.impulse_joints.insert(parent_handle, self.bodies[child], generic, true);
+            self.joints.push(JointState {
+                handle,
+                kind: joint.kind,
+                parent,
+                child,
+                axis_local,
+                anchor_parent,
+                anchor_child,
+                zero_rel: pr.inverse() * cr,
+            });
+        }
+    }
+
+    /// Bodies moved by joint `j`: its child and everything jointed below it.
+    fn subtree(&self, j: usize) -> Vec<usize> {
+        let mut set = vec![self.joints[j].child];
+        let mut i = 0;
+        while i < set.len() {
+            for js in &self.joints {
+                if js.parent == Some(set[i]) && !set.contains(&js.child) {
+                    set.push(js.child);
+                }
+            }
+            i += 1;
+        }
+        set
+    }
+
+    /// Draws and applies joint start positions and velocities by moving whole subtrees.
+    fn apply_joint_starts(&mut self, rng: &mut ChaCha8Rng) {
+        for j in 0..self.joints.len() {
+            let spec = &self.task.joints[j];
+            let q = spec.start_position.map(|r| uniform(rng, r[0], r[1]));
+            let v = spec.start_velocity.map(|r| uniform(rng, r[0], r[1]));
+            let js = &self.joints[j];
+            let (pp, pr) = self.body_pose(js.parent);
+            let axis = pr * js.axis_local;
+            let anchor = pp + pr * js.anchor_parent;
+            let kind = js.kind;
+            for b in self.subtree(j) {
+                let rb = &mut self.world.bodies[self.bodies[b]];
+                let (mut pos, mut rot) = (rb.translation(), *rb.rotation());
+                let (mut lin, mut ang) = (rb.linvel(), rb.angvel());
+                if let Some(q) = q {
+                    match kind {
+                        JointKind::Prismatic => pos += axis * q,
+                        JointKind::Revolute => {
+                            let half = q * 0.5;
+                            let r = Rotation::from_xyzw(
+                                axis.x * libm::sinf(half),
+                                axis.y * libm::sinf(half),
+                                axis.z * libm::sinf(half),
+                                libm::cosf(half),
+                            );
+                            pos = anchor + r * (pos - anchor);
+                            rot = r * rot;
+                        }
+                        JointKind::Fixed => {}
+                    }
+                }
+                if let Some(v) = v {
+                    match kind {
+                        JointKind::Prismatic => lin += axis * v,
+                        JointKind::Revolute => {
+                            ang += axis * v;
+                            lin += (axis * v).cross(pos - anchor);
+                        }
+                        JointKind::Fixed => {}
+                    }
+                }
+                rb.set_position(Pose::from_parts(pos, rot), true);
+                rb.set_linvel(lin, true);
+                rb.set_angvel(ang, true);
+            }
+        }
+    }
+
+    /// A joint's position (angle in [−π, π] or slide) and velocity.
+    fn joint_state(&self, j: usize) -> (f32, f32) {
+        let js = &self.joints[j];
+        let (pp, pr) = self.body_pose(js.parent);
+        let (cp, cr) = self.body_pose(Some(js.child));
+        let axis = pr * js.axis_local;
+        let (pv, pw) = match js.parent {
+            Some(p) => {
+                let rb = &self.world.bodies[self.bodies[p]];
+                (rb.linvel(), rb.angvel())
+            }
+            None => (Vector::ZERO, Vector::ZERO),
+        };
+        let rb = &self.world.bodies[self.bodies[js.child]];
+        match js.kind {
+            JointKind::Prismatic => {
+                let d = (cp + cr * js.anchor_child) - (pp + pr * js.anchor_parent);
+                (d.dot(axis), (rb.linvel() - pv).dot(axis))
+            }
+            JointKind::Revolute => {
+                let r = pr.inverse() * cr * js.zero_rel.inverse();
+                let s = Vector::new(r.x, r.y, r.z).dot(js.axis_local);
+                let mut angle = 2.0 * libm::atan2f(s, r.w);
+                if angle > core::f32::consts::PI {
+                    angle -= 2.0 * core::f32::consts::PI;
+                } else if angle < -core::f32::consts::PI {
+                    angle += 2.0 * core::f32::consts::PI;
+                }
+                (angle, (rb.angvel() - pw).dot(axis))
+            }
+            JointKind::Fixed => (0.0, 0.0),
+        }
+    }
+
+    fn joint_index(&self, name: &str) -> usize {
+        self.task.joints.iter().position(|j| j.name == name).unwrap_or(0)
     }
 
     /// Advances one environment step (`frame_skip` physics steps) with `action`, whose
@@ -249,19 +458,27 @@ impl Env {
         }
         let a: Vec<f32> = action.iter().map(|v| v.clamp(-1.0, 1.0)).collect();
 
-        let hand = &self.task.hand;
-        let start = self.hand_target;
-        let delta = Vector::new(a[0], a[1], a[2]) * hand.max_step;
-        let target = (start + delta).clamp(Vector::from_array(hand.bounds.min.0), Vector::from_array(hand.bounds.max.0));
-        self.hand_target = target;
-        self.gripper = (self.gripper - a[3] * hand.gripper_rate).clamp(0.0, 1.0);
+        let (start, target) = match (&self.task.hand, self.hand) {
+            (Some(hand), Some(_)) => {
+                let start = self.hand_target;
+                let delta = Vector::new(a[0], a[1], a[2]) * hand.max_step;
+                let target = (start + delta)
+                    .clamp(Vector::from_array(hand.bounds.min.0), Vector::from_array(hand.bounds.max.0));
+                self.hand_target = target;
+                self.gripper = (self.gripper - a[3] * hand.gripper_rate).clamp(0.0, 1.0);
+                (start, target)
+            }
+            _ => (Vector::ZERO, Vector::ZERO),
+        };
+        self.apply_actuators(&a[4 * usize::from(self.hand.is_some())..]);
 
         let substeps = self.task.frame_skip;
-        let hand_handle = self.bodies[self.hand];
         let mut diverged = false;
         for i in 1..=substeps {
-            let t = i as f32 / substeps as f32;
-            self.world.bodies[hand_handle].set_next_kinematic_translation(start + (target - start) * t);
+            if let Some(h) = self.hand {
+                let t = i as f32 / substeps as f32;
+                self.world.bodies[self.bodies[h]].set_next_kinematic_translation(start + (target - start) * t);
+            }
             self.world.step();
             if self.world_diverged() {
                 diverged = true;
@@ -272,17 +489,49 @@ impl Env {
 
         let previous = std::mem::take(&mut self.observation);
         self.observation = self.assemble_observation(Some(&previous));
-        let success = !diverged && self.success_holds();
+        let terminated = diverged || self.task.terminate.as_ref().is_some_and(|t| self.holds(t, false));
+        let truncated = !terminated && self.steps >= self.task.max_steps;
+        let success = !diverged && self.holds(&self.task.success, truncated);
         self.episode_success |= success;
         let reward = if diverged { 0.0 } else { self.reward(&a, success) };
-        Ok(Step {
-            observation: self.observation.clone(),
-            reward,
-            terminated: diverged,
-            truncated: !diverged && self.steps >= self.task.max_steps,
-            success,
-            diverged,
-        })
+        Ok(Step { observation: self.observation.clone(), reward, terminated, truncated, success, diverged })
+    }
+
+    /// Sets joint forces, torques or motor targets from the actuators' action components.
+    fn apply_actuators(&mut self, actions: &[f32]) {
+        for (actuator, &a) in self.task.actuators.iter().zip(actions) {
+            let j = self.joint_index(&actuator.joint);
+            let Some(js) = self.joints.get(j) else { continue };
+            let value = a * actuator.gear;
+            let (kind, parent, child, handle) = (js.kind, js.parent, js.child, js.handle);
+            let axis = self.body_pose(parent).1 * js.axis_local;
+            let motor_axis = if kind == JointKind::Revolute { JointAxis::AngX } else { JointAxis::LinX };
+            match actuator.mode {
+                ActuatorMode::Force => {
+                    for (body, sign) in [(Some(child), 1.0f32), (parent, -1.0)] {
+                        let Some(b) = body else { continue };
+                        let rb = &mut self.world.bodies[self.bodies[b]];
+                        rb.reset_forces(true);
+                        rb.reset_torques(true);
+                        if kind == JointKind::Revolute {
+                            rb.add_torque(axis * (value * sign), true);
+                        } else {
+                            rb.add_force(axis * (value * sign), true);
+                        }
+                    }
+                }
+                ActuatorMode::Velocity => {
+                    if let Some(joint) = self.world.impulse_joints.get_mut(handle, true) {
+                        joint.data.set_motor_velocity(motor_axis, value, 1.0);
+                    }
+                }
+                ActuatorMode::Position => {
+                    if let Some(joint) = self.world.impulse_joints.get_mut(handle, true) {
+                        joint.data.set_motor_position(motor_axis, value, 1000.0, 50.0);
+                    }
+                }
+            }
+        }
     }
 
     fn world_diverged(&self) -> bool {
@@ -313,6 +562,10 @@ impl Env {
                     Some(p) => obs.extend_from_slice(&p[..*n]),
                     None => obs.extend_from_within(..*n),
                 },
+                Feature::JointPosition(name) => obs.push(self.joint_state(self.joint_index(name)).0),
+                Feature::JointVelocity(name) => obs.push(self.joint_state(self.joint_index(name)).1),
+                Feature::JointCos(name) => obs.push(libm::cosf(self.joint_state(self.joint_index(name)).0)),
+                Feature::JointSin(name) => obs.push(libm::sinf(self.joint_state(self.joint_index(name)).0)),
             }
         }
         obs
@@ -324,9 +577,16 @@ impl Env {
         (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt()
     }
 
-    fn success_holds(&self) -> bool {
-        match &self.task.success {
+    /// Whether `predicate` holds now; `truncated` says the episode just hit its step limit.
+    fn holds(&self, predicate: &Predicate, truncated: bool) -> bool {
+        match predicate {
             Predicate::Near { a, b, distance } => self.distance(a, b) < *distance,
+            Predicate::JointOutside { joint, min, max } => {
+                let q = self.joint_state(self.joint_index(joint)).0;
+                q < *min || q > *max
+            }
+            Predicate::Survived => truncated,
+            Predicate::Any(list) => list.iter().any(|p| self.holds(p, truncated)),
         }
     }
 
@@ -345,6 +605,11 @@ impl Env {
                     } else {
                         0.0
                     }
+                }
+                RewardTerm::Alive { weight } => *weight,
+                RewardTerm::JointSquared { joint, target, weight, velocity_weight } => {
+                    let (q, qd) = self.joint_state(self.joint_index(joint));
+                    weight * (q - target) * (q - target) + velocity_weight * qd * qd
                 }
             })
             .sum()
@@ -381,10 +646,12 @@ pub fn long_tail_tolerance(d: f32, within: f32, margin: f32) -> f32 {
     }
 }
 
+/// A uniform draw in `[min, max]` from 24 random bits: exact in f32, identical everywhere.
+fn uniform(rng: &mut ChaCha8Rng, min: f32, max: f32) -> f32 {
+    let u = (rng.random::<u32>() >> 8) as f32 / (1u32 << 24) as f32;
+    min + (max - min) * u
+}
+
 fn uniform3(rng: &mut ChaCha8Rng, min: [f32; 3], max: [f32; 3]) -> [f32; 3] {
-    // 24 random bits per coordinate: exact in f32, identical on every platform.
-    std::array::from_fn(|i| {
-        let u = (rng.random::<u32>() >> 8) as f32 / (1u32 << 24) as f32;
-        min[i] + (max[i] - min[i]) * u
-    })
+    std::array::from_fn(|i| uniform(rng, min[i], max[i]))
 }

@@ -1,10 +1,11 @@
-//! The waypoint-expert interpreter: runs a task's data-defined expert program
-//! (move the hand to a point, hold a grip) as a policy over an [`Env`].
+//! The expert interpreter: runs a task's data-defined expert as a policy over an [`Env`] —
+//! a waypoint program (move the hand to a point, hold a grip) or a linear state-feedback
+//! controller over the observation.
 
 use crate::Env;
-use polyskill_task::{Expert, ExpertStep};
+use polyskill_task::{Expert, ExpertStep, LinearFeedback, Waypoints};
 
-/// A running expert program with its program counter.
+/// A running expert (with its program counter, for waypoint programs).
 pub struct ExpertPolicy {
     expert: Expert,
     index: usize,
@@ -15,6 +16,17 @@ impl ExpertPolicy {
     /// Creates the expert of a task, or `None` if the task has none.
     pub fn for_env(env: &Env) -> Option<ExpertPolicy> {
         env.task().expert.clone().map(|expert| ExpertPolicy { expert, index: 0, held: 0 })
+    }
+
+    /// The action for the env's current state (a waypoint program advances when a step is done).
+    pub fn act(&mut self, env: &Env) -> Vec<f32> {
+        match &self.expert {
+            Expert::LinearFeedback(lf) => linear_feedback(lf, env.observation()),
+            Expert::Waypoints(w) => {
+                let w = w.clone();
+                self.waypoints(&w, env).to_vec()
+            }
+        }
     }
 
     /// Restarts the program (call after each `reset`).
@@ -28,12 +40,11 @@ impl ExpertPolicy {
         self.index
     }
 
-    /// The action for the env's current state; advances the program when a step is done.
-    pub fn act(&mut self, env: &Env) -> [f32; 4] {
+    fn waypoints(&mut self, expert: &Waypoints, env: &Env) -> [f32; 4] {
         let hand = env.hand_position();
-        let last = self.expert.program.len().saturating_sub(1);
+        let last = expert.program.len().saturating_sub(1);
         loop {
-            let Some(step) = self.expert.program.get(self.index) else { return [0.0; 4] };
+            let Some(step) = expert.program.get(self.index) else { return [0.0; 4] };
             match step {
                 ExpertStep::MoveTo { to, offset, tolerance, grip } => {
                     let p = env.point(to);
@@ -44,7 +55,7 @@ impl ExpertPolicy {
                         self.index += 1;
                         continue;
                     }
-                    let g = self.expert.gain;
+                    let g = expert.gain;
                     return [
                         (d[0] * g).clamp(-1.0, 1.0),
                         (d[1] * g).clamp(-1.0, 1.0),
@@ -64,4 +75,16 @@ impl ExpertPolicy {
             }
         }
     }
+}
+
+/// `clip(gains · observation + bias)` to [−1, 1].
+fn linear_feedback(lf: &LinearFeedback, observation: &[f32]) -> Vec<f32> {
+    lf.gains
+        .iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let dot: f32 = row.iter().zip(observation).map(|(g, o)| g * o).sum();
+            (dot + lf.bias.get(i).copied().unwrap_or(0.0)).clamp(-1.0, 1.0)
+        })
+        .collect()
 }

@@ -75,7 +75,7 @@ pub fn reference_trajectory_hash(env: &mut Env, seed: u64, steps: u32) -> Result
     let mut expert = ExpertPolicy::for_env(env);
     for _ in 0..steps {
         let action = match expert.as_mut() {
-            Some(e) => e.act(env).to_vec(),
+            Some(e) => e.act(env),
             None => vec![0.0; env.action_size()],
         };
         let step = env.step(&action)?;

@@ -84,9 +84,25 @@ impl Task {
         if issues.is_empty() { Ok(task) } else { Err(TaskError { issues }) }
     }
 
+    /// The JSON Schema of the task format, generated from these types (for editors and
+    /// LLM prompts); `web/schema/task.schema.json` is this, committed.
+    pub fn json_schema() -> serde_json::Value {
+        serde_json::to_value(schemars::schema_for!(Task)).unwrap_or_default()
+    }
+
     /// Looks up a body by name.
     pub fn body(&self, name: &str) -> Option<&Body> {
         self.bodies.iter().find(|b| b.name == name)
+    }
+
+    /// Number of action components: 4 for a hand (xyz move, gripper), plus one per actuator.
+    pub fn action_size(&self) -> usize {
+        4 * usize::from(self.hand.is_some()) + self.actuators.len()
+    }
+
+    /// Looks up a joint by name.
+    pub fn joint(&self, name: &str) -> Option<&Joint> {
+        self.joints.iter().find(|j| j.name == name)
     }
 
     /// Total size of the declared observation features.

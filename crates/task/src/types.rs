@@ -1,12 +1,30 @@
 //! The serde types of a task file. Unknown fields are errors (a typo must not be ignored).
 //! Coordinates are metres, z up, the table top at z = 0; rotations are quaternions `[x, y, z, w]`.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
+use std::borrow::Cow;
 
 /// Three finite numbers (a position, a size, an offset). Reads as a JSON array of 3 numbers.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Default)]
 #[serde(transparent)]
 pub struct V3(pub [f32; 3]);
+
+impl JsonSchema for V3 {
+    fn schema_name() -> Cow<'static, str> {
+        "V3".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "Three finite numbers: [x, y, z].",
+            "type": "array",
+            "items": { "type": "number" },
+            "minItems": 3,
+            "maxItems": 3
+        })
+    }
+}
 
 impl<'de> Deserialize<'de> for V3 {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -25,7 +43,7 @@ impl<'de> Deserialize<'de> for V3 {
 }
 
 /// A whole task file.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Task {
     /// Format version; must be [`crate::FORMAT_VERSION`].
@@ -45,19 +63,43 @@ pub struct Task {
     pub gravity: V3,
     /// Rigid bodies, referenced by name.
     pub bodies: Vec<Body>,
-    /// The end-effector actuator driven by the first three action components.
-    pub hand: Hand,
-    /// The goal point: a position drawn per episode.
-    pub goal: Goal,
+    /// Joints between bodies (or between a body and the world).
+    #[serde(default)]
+    pub joints: Vec<Joint>,
+    /// The end-effector actuator (action components 0..4: xyz move, gripper), if the task has a hand.
+    #[serde(default)]
+    pub hand: Option<Hand>,
+    /// Joint actuators, one action component each, after the hand's four.
+    #[serde(default)]
+    pub actuators: Vec<JointActuator>,
+    /// The goal point drawn per episode, if the task has one.
+    #[serde(default)]
+    pub goal: Option<Goal>,
     /// The observation vector, as a list of features.
     pub observation: Observation,
     /// Reward terms, summed.
     pub reward: Vec<RewardTerm>,
     /// When the episode counts as a success (at any step).
     pub success: Predicate,
+    /// When the episode ends early (terminated), e.g. a pole that fell.
+    #[serde(default)]
+    pub terminate: Option<Predicate>,
     /// A scripted expert that solves the task, if one can be written as data.
     #[serde(default)]
     pub expert: Option<Expert>,
+    /// Where the camera looks from, if not the default view of a Meta-World table.
+    #[serde(default)]
+    pub view: Option<View>,
+}
+
+/// A camera placement for drawing the task.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct View {
+    /// Eye position.
+    pub eye: V3,
+    /// Point looked at.
+    pub target: V3,
 }
 
 fn default_gravity() -> V3 {
@@ -65,7 +107,7 @@ fn default_gravity() -> V3 {
 }
 
 /// A rigid body of the scene.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Body {
     /// Unique name, used by references elsewhere in the file.
@@ -108,7 +150,7 @@ fn default_color() -> V3 {
 }
 
 /// Geometry of a body, centred on its position.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Shape {
     /// A box given by its half extents.
@@ -128,10 +170,103 @@ pub enum Shape {
         /// Radius.
         radius: f32,
     },
+    /// A capsule along z: a cylinder of `half_height` with hemispherical ends.
+    Capsule {
+        /// Half height of the straight part along z.
+        half_height: f32,
+        /// Radius.
+        radius: f32,
+    },
+}
+
+/// A joint between a parent (a body, or the world when absent) and a child body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Joint {
+    /// Unique name, used by actuators, observations and rewards.
+    pub name: String,
+    /// What motion the joint allows.
+    pub kind: JointKind,
+    /// The parent body; the world when absent.
+    #[serde(default)]
+    pub parent: Option<String>,
+    /// The child body.
+    pub child: String,
+    /// The joint's anchor point, in world coordinates at reset.
+    pub anchor: V3,
+    /// The joint axis in world coordinates at reset (hinge axis or slide direction); unit length.
+    #[serde(default = "x_axis")]
+    pub axis: V3,
+    /// Position limits `[min, max]` (radians or metres).
+    #[serde(default)]
+    pub limits: Option<[f32; 2]>,
+    /// Viscous damping (N·s/m or N·m·s/rad).
+    #[serde(default)]
+    pub damping: f32,
+    /// A spring pulling the joint back to `rest` (a button that springs back).
+    #[serde(default)]
+    pub spring: Option<Spring>,
+    /// Per-episode start position drawn uniformly in `[min, max]`.
+    #[serde(default)]
+    pub start_position: Option<[f32; 2]>,
+    /// Per-episode start velocity drawn uniformly in `[min, max]`.
+    #[serde(default)]
+    pub start_velocity: Option<[f32; 2]>,
+}
+
+fn x_axis() -> V3 {
+    V3([1.0, 0.0, 0.0])
+}
+
+/// The motion a joint allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum JointKind {
+    /// No relative motion.
+    Fixed,
+    /// Rotation about the axis (a hinge).
+    Revolute,
+    /// Translation along the axis (a slider).
+    Prismatic,
+}
+
+/// A joint spring.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Spring {
+    /// Stiffness (N/m or N·m/rad).
+    pub stiffness: f32,
+    /// Rest position.
+    #[serde(default)]
+    pub rest: f32,
+}
+
+/// A joint actuator: one action component in [−1, 1], scaled by `gear`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JointActuator {
+    /// The driven joint.
+    pub joint: String,
+    /// What the action sets.
+    pub mode: ActuatorMode,
+    /// Scale from action to force (N), torque (N·m), velocity or position target.
+    pub gear: f32,
+}
+
+/// What a joint actuator's action sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ActuatorMode {
+    /// A force (prismatic) or torque (revolute) of `gear · action`.
+    Force,
+    /// A velocity target of `gear · action` for the joint motor.
+    Velocity,
+    /// A position target of `gear · action` for the joint motor.
+    Position,
 }
 
 /// How a body moves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Motion {
     /// Never moves (the table, walls).
@@ -144,7 +279,7 @@ pub enum Motion {
 }
 
 /// An axis-aligned box of points, `min` ≤ `max` on every axis.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Range3 {
     /// Lower corner.
@@ -155,7 +290,7 @@ pub struct Range3 {
 
 /// The end-effector actuator (Meta-World's mocap hand): action\[0..3\] moves it by at most
 /// `max_step` metres per step along each axis, action\[3\] drives the gripper.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Hand {
     /// Name of the kinematic body that is the hand.
@@ -174,7 +309,7 @@ fn default_gripper_rate() -> f32 {
 }
 
 /// The goal: a point drawn uniformly in `range` at each reset.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Goal {
     /// Where the goal may be.
@@ -185,7 +320,7 @@ pub struct Goal {
 }
 
 /// The observation vector: features concatenated in order, `size` values in all.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Observation {
     /// Declared total size; must equal the sum of the features' sizes.
@@ -195,7 +330,7 @@ pub struct Observation {
 }
 
 /// One observation feature.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Feature {
     /// A body's position (3).
@@ -210,6 +345,14 @@ pub enum Feature {
     Zeros(usize),
     /// The previous step's first n values of this observation (n); at reset, the current ones.
     Previous(usize),
+    /// A joint's position: angle (rad, in [−π, π]) or slide (m) (1).
+    JointPosition(String),
+    /// A joint's velocity (1).
+    JointVelocity(String),
+    /// Cosine of a revolute joint's angle (1).
+    JointCos(String),
+    /// Sine of a revolute joint's angle (1).
+    JointSin(String),
 }
 
 impl Feature {
@@ -218,14 +361,18 @@ impl Feature {
         match self {
             Feature::Position(_) | Feature::Goal => 3,
             Feature::Quaternion(_) => 4,
-            Feature::GripperOpening => 1,
+            Feature::GripperOpening
+            | Feature::JointPosition(_)
+            | Feature::JointVelocity(_)
+            | Feature::JointCos(_)
+            | Feature::JointSin(_) => 1,
             Feature::Zeros(n) | Feature::Previous(n) => *n,
         }
     }
 }
 
 /// A point the task refers to: a body's position or the goal.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Point {
     /// The centre of the named body.
@@ -235,7 +382,7 @@ pub enum Point {
 }
 
 /// One weighted reward term; the step reward is the sum of all terms.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum RewardTerm {
     /// `weight · tolerance(|a − b|)`: 1 within `within` metres, falling off with a long tail
@@ -262,10 +409,28 @@ pub enum RewardTerm {
         /// Weight.
         weight: f32,
     },
+    /// `weight` at every step (Gymnasium's +1 per step of balancing).
+    Alive {
+        /// Weight.
+        weight: f32,
+    },
+    /// `weight · (q − target)² + velocity_weight · q̇²` of a joint (negative weights for costs).
+    JointSquared {
+        /// The joint.
+        joint: String,
+        /// Target position.
+        #[serde(default)]
+        target: f32,
+        /// Weight of the squared position error.
+        weight: f32,
+        /// Weight of the squared velocity.
+        #[serde(default)]
+        velocity_weight: f32,
+    },
 }
 
 /// A condition on the state.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Predicate {
     /// Two points are closer than `distance` metres.
@@ -277,12 +442,46 @@ pub enum Predicate {
         /// Threshold, metres.
         distance: f32,
     },
+    /// A joint's position is outside `[min, max]`.
+    JointOutside {
+        /// The joint.
+        joint: String,
+        /// Lower bound.
+        min: f32,
+        /// Upper bound.
+        max: f32,
+    },
+    /// The episode reached its step limit without terminating.
+    Survived,
+    /// Any of the predicates holds.
+    Any(Vec<Predicate>),
 }
 
-/// A scripted expert: a waypoint program run by the simulator's interpreter.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A scripted expert the simulator can run as a policy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Expert {
+    /// A waypoint program for a hand.
+    Waypoints(Waypoints),
+    /// A linear state-feedback controller: `action = clip(gains · observation + bias)`.
+    LinearFeedback(LinearFeedback),
+}
+
+/// A linear controller over the observation (e.g. LQR gains for cart-pole balancing).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Expert {
+pub struct LinearFeedback {
+    /// One row per action component, one column per observation value.
+    pub gains: Vec<Vec<f32>>,
+    /// Added to each action component.
+    #[serde(default)]
+    pub bias: Vec<f32>,
+}
+
+/// A waypoint program run by the simulator's interpreter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Waypoints {
     /// Proportional gain: action = gain · (target − hand), clipped to [−1, 1].
     pub gain: f32,
     /// The program; the last step is held until the episode ends.
@@ -290,7 +489,7 @@ pub struct Expert {
 }
 
 /// One step of a waypoint program.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum ExpertStep {
     /// Move the hand to a point plus an offset; done when within `tolerance` metres.

@@ -1,7 +1,10 @@
 //! Semantic validation of a parsed task: references, sizes, ranges and numbers.
 //! Collects every issue (with its JSON path) instead of stopping at the first.
 
-use crate::{Body, ExpertStep, FORMAT_VERSION, Feature, Issue, Motion, Point, Predicate, Range3, RewardTerm, Shape, Task};
+use crate::{
+    Body, Expert, ExpertStep, FORMAT_VERSION, Feature, Issue, Joint, JointKind, Motion, Point, Predicate, Range3,
+    RewardTerm, Shape, Task,
+};
 use std::collections::HashSet;
 
 struct Checker<'t> {
@@ -47,8 +50,56 @@ impl Checker<'_> {
     }
 
     fn point(&mut self, path: &str, p: &Point) {
-        if let Point::Body(name) = p {
-            self.body_ref(&format!("{path}.body"), name);
+        match p {
+            Point::Body(name) => {
+                self.body_ref(&format!("{path}.body"), name);
+            }
+            Point::Goal if self.task.goal.is_none() => self.push(path, "refers to the goal, but the task has no \"goal\""),
+            Point::Goal => {}
+        }
+    }
+
+    fn joint_ref(&mut self, path: &str, name: &str) -> Option<&Joint> {
+        let found = self.task.joints.iter().find(|j| j.name == name);
+        if found.is_none() {
+            let known: Vec<&str> = self.task.joints.iter().map(|j| j.name.as_str()).collect();
+            self.push(path, format!("unknown joint \"{name}\" (joints: {})", known.join(", ")));
+        }
+        found
+    }
+
+    fn interval(&mut self, path: &str, r: &[f32; 2]) {
+        if !r[0].is_finite() || !r[1].is_finite() {
+            self.push(path, "bounds must be finite numbers");
+        } else if r[0] > r[1] {
+            self.push(path, format!("min {} is above max {}", r[0], r[1]));
+        }
+    }
+
+    fn predicate(&mut self, path: &str, p: &Predicate, depth: usize) {
+        if depth > 8 {
+            self.push(path, "predicates nest too deeply (at most 8 levels)");
+            return;
+        }
+        match p {
+            Predicate::Near { a, b, distance } => {
+                self.point(&format!("{path}.near.a"), a);
+                self.point(&format!("{path}.near.b"), b);
+                self.positive(&format!("{path}.near.distance"), *distance);
+            }
+            Predicate::JointOutside { joint, min, max } => {
+                self.joint_ref(&format!("{path}.joint_outside.joint"), joint);
+                self.interval(&format!("{path}.joint_outside"), &[*min, *max]);
+            }
+            Predicate::Survived => {}
+            Predicate::Any(list) => {
+                if list.is_empty() {
+                    self.push(format!("{path}.any"), "needs at least one predicate");
+                }
+                for (i, q) in list.iter().enumerate() {
+                    self.predicate(&format!("{path}.any[{i}]"), q, depth + 1);
+                }
+            }
         }
     }
 }
@@ -92,6 +143,10 @@ pub fn validate(task: &Task) -> Vec<Issue> {
                 c.positive(&format!("{path}.shape.cylinder.half_height"), half_height);
                 c.positive(&format!("{path}.shape.cylinder.radius"), radius);
             }
+            Shape::Capsule { half_height, radius } => {
+                c.positive(&format!("{path}.shape.capsule.half_height"), half_height);
+                c.positive(&format!("{path}.shape.capsule.radius"), radius);
+            }
         }
         c.positive(&format!("{path}.density"), body.density);
         if !body.friction.is_finite() || body.friction < 0.0 {
@@ -110,18 +165,79 @@ pub fn validate(task: &Task) -> Vec<Issue> {
         c.push("bodies", "a task needs at least one body");
     }
 
-    if let Some(hand) = c.body_ref("hand.body", &task.hand.body) {
-        if hand.motion != Motion::Kinematic {
-            let name = hand.name.clone();
-            c.push("hand.body", format!("body \"{name}\" must have \"motion\": \"kinematic\" to be the hand"));
+    if let Some(hand) = &task.hand {
+        if let Some(body) = c.body_ref("hand.body", &hand.body) {
+            if body.motion != Motion::Kinematic {
+                let name = body.name.clone();
+                c.push("hand.body", format!("body \"{name}\" must have \"motion\": \"kinematic\" to be the hand"));
+            }
+        }
+        c.positive("hand.max_step", hand.max_step);
+        c.finite("hand.gripper_rate", hand.gripper_rate);
+        c.range("hand.bounds", &hand.bounds);
+    }
+    if let Some(goal) = &task.goal {
+        c.range("goal.range", &goal.range);
+        if let Some(marker) = &goal.marker {
+            c.body_ref("goal.marker", marker);
         }
     }
-    c.positive("hand.max_step", task.hand.max_step);
-    c.finite("hand.gripper_rate", task.hand.gripper_rate);
-    c.range("hand.bounds", &task.hand.bounds);
-    c.range("goal.range", &task.goal.range);
-    if let Some(marker) = &task.goal.marker {
-        c.body_ref("goal.marker", marker);
+
+    let mut joint_names = HashSet::new();
+    for (i, joint) in task.joints.iter().enumerate() {
+        let path = format!("joints[{i}]");
+        if joint.name.is_empty() || !joint_names.insert(joint.name.as_str()) {
+            c.push(format!("{path}.name"), format!("joint names must be unique and non-empty (\"{}\")", joint.name));
+        }
+        if let Some(parent) = &joint.parent {
+            c.body_ref(&format!("{path}.parent"), parent);
+            if parent == &joint.child {
+                c.push(format!("{path}.child"), "a joint cannot connect a body to itself");
+            }
+        }
+        if let Some(child) = c.body_ref(&format!("{path}.child"), &joint.child) {
+            if child.motion != Motion::Dynamic {
+                let name = child.name.clone();
+                c.push(format!("{path}.child"), format!("body \"{name}\" must be \"dynamic\" to move on a joint"));
+            }
+        }
+        let a = joint.axis.0;
+        let len2 = a[0] * a[0] + a[1] * a[1] + a[2] * a[2];
+        if (len2 - 1.0).abs() > 1e-3 {
+            c.push(format!("{path}.axis"), format!("must be a unit vector (length² is {len2})"));
+        }
+        if let Some(l) = &joint.limits {
+            c.interval(&format!("{path}.limits"), l);
+        }
+        if !joint.damping.is_finite() || joint.damping < 0.0 {
+            c.push(format!("{path}.damping"), format!("must be ≥ 0, got {}", joint.damping));
+        }
+        if let Some(spring) = &joint.spring {
+            if !spring.stiffness.is_finite() || spring.stiffness < 0.0 {
+                c.push(format!("{path}.spring.stiffness"), format!("must be ≥ 0, got {}", spring.stiffness));
+            }
+            c.finite(&format!("{path}.spring.rest"), spring.rest);
+        }
+        for (key, r) in [("start_position", &joint.start_position), ("start_velocity", &joint.start_velocity)] {
+            if let Some(r) = r {
+                c.interval(&format!("{path}.{key}"), r);
+                if joint.kind == JointKind::Fixed {
+                    c.push(format!("{path}.{key}"), "a fixed joint has no position or velocity to randomise");
+                }
+            }
+        }
+    }
+    for (i, actuator) in task.actuators.iter().enumerate() {
+        let path = format!("actuators[{i}]");
+        if let Some(joint) = c.joint_ref(&format!("{path}.joint"), &actuator.joint) {
+            if joint.kind == JointKind::Fixed {
+                c.push(format!("{path}.joint"), "a fixed joint cannot be actuated");
+            }
+        }
+        c.positive(&format!("{path}.gear"), actuator.gear);
+    }
+    if task.hand.is_none() && task.actuators.is_empty() {
+        c.push("actuators", "a task needs a \"hand\" or at least one actuator (its action would be empty)");
     }
 
     let mut total = 0;
@@ -133,6 +249,26 @@ pub fn validate(task: &Task) -> Vec<Issue> {
             }
             Feature::Quaternion(name) => {
                 c.body_ref(&format!("{path}.quaternion"), name);
+            }
+            Feature::JointPosition(name) => {
+                c.joint_ref(&format!("{path}.joint_position"), name);
+            }
+            Feature::JointVelocity(name) => {
+                c.joint_ref(&format!("{path}.joint_velocity"), name);
+            }
+            Feature::JointCos(name) | Feature::JointSin(name) => {
+                let key = if matches!(f, Feature::JointCos(_)) { "joint_cos" } else { "joint_sin" };
+                if let Some(j) = c.joint_ref(&format!("{path}.{key}"), name) {
+                    if j.kind != JointKind::Revolute {
+                        c.push(format!("{path}.{key}"), format!("joint \"{name}\" is not revolute"));
+                    }
+                }
+            }
+            Feature::GripperOpening if task.hand.is_none() => {
+                c.push(path.clone(), "gripper_opening needs a \"hand\"");
+            }
+            Feature::Goal if task.goal.is_none() => {
+                c.push(path.clone(), "goal needs a \"goal\"");
             }
             Feature::Previous(n) if *n > total => {
                 c.push(format!("{path}.previous"), format!("refers to {n} earlier values but only {total} come before it"));
@@ -165,37 +301,67 @@ pub fn validate(task: &Task) -> Vec<Issue> {
             }
             RewardTerm::ActionSquared { weight } => c.finite(&format!("{path}.action_squared.weight"), *weight),
             RewardTerm::SuccessBonus { weight } => c.finite(&format!("{path}.success_bonus.weight"), *weight),
+            RewardTerm::Alive { weight } => c.finite(&format!("{path}.alive.weight"), *weight),
+            RewardTerm::JointSquared { joint, target, weight, velocity_weight } => {
+                c.joint_ref(&format!("{path}.joint_squared.joint"), joint);
+                c.finite(&format!("{path}.joint_squared.target"), *target);
+                c.finite(&format!("{path}.joint_squared.weight"), *weight);
+                c.finite(&format!("{path}.joint_squared.velocity_weight"), *velocity_weight);
+            }
         }
     }
 
-    match &task.success {
-        Predicate::Near { a, b, distance } => {
-            c.point("success.near.a", a);
-            c.point("success.near.b", b);
-            c.positive("success.near.distance", *distance);
-        }
+    c.predicate("success", &task.success, 0);
+    if let Some(t) = &task.terminate {
+        c.predicate("terminate", t, 0);
     }
 
-    if let Some(expert) = &task.expert {
-        c.positive("expert.gain", expert.gain);
-        if expert.program.is_empty() {
-            c.push("expert.program", "an expert needs at least one step");
+    match &task.expert {
+        None => {}
+        Some(Expert::Waypoints(expert)) => {
+            if task.hand.is_none() {
+                c.push("expert.waypoints", "a waypoint expert moves the hand, but the task has no \"hand\"");
+            }
+            c.positive("expert.waypoints.gain", expert.gain);
+            if expert.program.is_empty() {
+                c.push("expert.waypoints.program", "an expert needs at least one step");
+            }
+            for (i, step) in expert.program.iter().enumerate() {
+                let path = format!("expert.waypoints.program[{i}]");
+                match step {
+                    ExpertStep::MoveTo { to, offset: _, tolerance, grip } => {
+                        c.point(&format!("{path}.move_to.to"), to);
+                        c.positive(&format!("{path}.move_to.tolerance"), *tolerance);
+                        if !(-1.0..=1.0).contains(grip) {
+                            c.push(format!("{path}.move_to.grip"), format!("must be in [-1, 1], got {grip}"));
+                        }
+                    }
+                    ExpertStep::Grip { effort, steps: _ } => {
+                        if !(-1.0..=1.0).contains(effort) {
+                            c.push(format!("{path}.grip.effort"), format!("must be in [-1, 1], got {effort}"));
+                        }
+                    }
+                }
+            }
         }
-        for (i, step) in expert.program.iter().enumerate() {
-            let path = format!("expert.program[{i}]");
-            match step {
-                ExpertStep::MoveTo { to, offset: _, tolerance, grip } => {
-                    c.point(&format!("{path}.move_to.to"), to);
-                    c.positive(&format!("{path}.move_to.tolerance"), *tolerance);
-                    if !(-1.0..=1.0).contains(grip) {
-                        c.push(format!("{path}.move_to.grip"), format!("must be in [-1, 1], got {grip}"));
-                    }
+        Some(Expert::LinearFeedback(lf)) => {
+            let actions = task.action_size();
+            if lf.gains.len() != actions {
+                c.push("expert.linear_feedback.gains", format!("has {} rows; the task has {actions} action components", lf.gains.len()));
+            }
+            for (i, row) in lf.gains.iter().enumerate() {
+                if row.len() != task.observation.size {
+                    c.push(
+                        format!("expert.linear_feedback.gains[{i}]"),
+                        format!("has {} columns; the observation has {} values", row.len(), task.observation.size),
+                    );
                 }
-                ExpertStep::Grip { effort, steps: _ } => {
-                    if !(-1.0..=1.0).contains(effort) {
-                        c.push(format!("{path}.grip.effort"), format!("must be in [-1, 1], got {effort}"));
-                    }
+                if row.iter().any(|g| !g.is_finite()) {
+                    c.push(format!("expert.linear_feedback.gains[{i}]"), "gains must be finite numbers");
                 }
+            }
+            if !lf.bias.is_empty() && lf.bias.len() != actions {
+                c.push("expert.linear_feedback.bias", format!("has {} values; expected 0 or {actions}", lf.bias.len()));
             }
         }
     }

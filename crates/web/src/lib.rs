@@ -136,6 +136,25 @@ impl Player {
         self.env.task().id.clone()
     }
 
+    /// Whether the task brings its own expert.
+    #[wasm_bindgen(getter, js_name = hasExpert)]
+    pub fn has_expert(&self) -> bool {
+        self.expert.is_some()
+    }
+
+    /// Number of action components.
+    #[wasm_bindgen(getter, js_name = actionSize)]
+    pub fn action_size(&self) -> usize {
+        self.env.action_size()
+    }
+
+    /// The task's camera `{eye, target, fov_degrees}`, so the 2D fallback view projects the
+    /// scene exactly as the WebGPU view does.
+    pub fn camera(&self) -> Result<JsValue, JsValue> {
+        let c = Camera::for_task(self.env.task());
+        to_js(&serde_json::json!({ "eye": c.eye, "target": c.target, "fov_degrees": c.fov_degrees }))
+    }
+
     /// Every body's `{shape, position, rotation, color}` (for the 2D fallback view).
     pub fn visuals(&self) -> Result<JsValue, JsValue> {
         to_js(&self.env.visuals())
@@ -226,7 +245,6 @@ pub struct SceneView {
     format: wgpu::TextureFormat,
     configured: (u32, u32),
     adapter: String,
-    camera: Camera,
 }
 
 /// Opens a WebGPU adapter and device (for a canvas surface when one is given).
@@ -281,7 +299,6 @@ impl SceneView {
             format,
             configured: (0, 0),
             adapter: adapter_name,
-            camera: Camera::default(),
         })
     }
 
@@ -289,19 +306,6 @@ impl SceneView {
     #[wasm_bindgen(getter)]
     pub fn adapter(&self) -> String {
         self.adapter.clone()
-    }
-
-    /// Orbits the camera: `yaw` and `pitch` in degrees around the table, `distance` in metres.
-    #[wasm_bindgen(js_name = setOrbit)]
-    pub fn set_orbit(&mut self, yaw: f32, pitch: f32, distance: f32) {
-        let target = Camera::default().target;
-        let (yaw, pitch) = (yaw.to_radians(), pitch.clamp(-5.0, 85.0).to_radians());
-        let d = distance.clamp(0.3, 5.0);
-        self.camera.eye = [
-            target[0] + d * pitch.cos() * yaw.sin(),
-            target[1] - d * pitch.cos() * yaw.cos(),
-            target[2] + d * pitch.sin(),
-        ];
     }
 
     /// Draws the player's current scene into the canvas.
@@ -329,7 +333,8 @@ impl SceneView {
             _ => return Err(js_error("the canvas has no frame to draw into right now (timeout, occluded or lost)")),
         };
         let view = frame.texture.create_view(&Default::default());
-        self.renderer.render(&view, size.0, size.1, &player.env.visuals(), &self.camera);
+        let camera = Camera::for_task(player.env.task());
+        self.renderer.render(&view, size.0, size.1, &player.env.visuals(), &camera);
         self.renderer.queue().present(frame);
         Ok(())
     }
@@ -347,7 +352,7 @@ pub async fn render_offscreen(task_json: String, seed: u64, width: u32, height: 
     let mut renderer = Renderer::new(device, queue, polyskill_render::OFFSCREEN_FORMAT);
     let target = renderer.offscreen_target(width.max(1), height.max(1));
     let view = target.create_view(&Default::default());
-    renderer.render(&view, width.max(1), height.max(1), &visuals, &Camera::default());
+    renderer.render(&view, width.max(1), height.max(1), &visuals, &Camera::for_task(env.task()));
     polyskill_render::read_rgba(renderer.device(), renderer.queue(), &target).await.map_err(js_error)
 }
 
@@ -359,12 +364,4 @@ pub fn benchmark(task_json: &str, env_steps: u32) -> Result<JsValue, JsValue> {
     let now_ms = || js_sys::Date::now();
     let report = polyskill_learn::bench::report(&task, env_steps, 5_000, 30, &now_ms).map_err(js_error)?;
     to_js(&report)
-}
-
-/// The renderer's default camera `{eye, target, fov_degrees}`, so the 2D fallback view
-/// projects the scene exactly as the WebGPU view does.
-#[wasm_bindgen(js_name = defaultCamera)]
-pub fn default_camera() -> Result<JsValue, JsValue> {
-    let c = Camera::default();
-    to_js(&serde_json::json!({ "eye": c.eye, "target": c.target, "fov_degrees": c.fov_degrees }))
 }

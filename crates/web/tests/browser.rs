@@ -14,11 +14,14 @@ const REACH: &str = include_str!("../../../web/tasks/reach.json");
 const REACH_BC: &[u8] = include_bytes!("../../../web/weights/reach-bc.safetensors");
 const FIXTURE: &str = include_str!("../../../tests/fixtures/determinism.json");
 
-fn fixture_field(key: &str) -> String {
-    // `"key": value` from the small fixture file, without a JSON parser in the test.
-    let start = FIXTURE.find(&format!("\"{key}\"")).expect("key in fixture") + key.len() + 2;
-    let rest = FIXTURE[start..].trim_start_matches([' ', ':']);
-    rest.split([',', '}']).next().unwrap().trim().trim_matches('"').to_string()
+const CART_POLE: &str = include_str!("../../../web/tasks/cart-pole.json");
+
+fn task_text(name: &str) -> &'static str {
+    match name {
+        "reach" => REACH,
+        "cart-pole" => CART_POLE,
+        other => panic!("the fixture names task {other}; include it in this test"),
+    }
 }
 
 fn error_message(e: wasm_bindgen::JsValue) -> String {
@@ -26,11 +29,16 @@ fn error_message(e: wasm_bindgen::JsValue) -> String {
 }
 
 #[wasm_bindgen_test]
-fn trajectory_is_bit_identical_to_the_native_fixture() {
-    let seed: u64 = fixture_field("seed").parse().unwrap();
-    let steps: u32 = fixture_field("steps").parse().unwrap();
-    let hash = reference_hash(REACH, seed, steps).unwrap();
-    assert_eq!(hash, fixture_field("hash"));
+fn trajectories_are_bit_identical_to_the_native_fixture() {
+    let fixture: serde_json::Value = serde_json::from_str(FIXTURE).unwrap();
+    let episodes = fixture["episodes"].as_array().unwrap();
+    assert!(episodes.len() >= 2);
+    for e in episodes {
+        let name = e["task"].as_str().unwrap();
+        let (seed, steps) = (e["seed"].as_u64().unwrap(), e["steps"].as_u64().unwrap() as u32);
+        let hash = reference_hash(task_text(name), seed, steps).unwrap();
+        assert_eq!(hash, e["hash"].as_str().unwrap(), "{name} differs from the native trajectory");
+    }
 }
 
 #[wasm_bindgen_test]

@@ -1,0 +1,86 @@
+//! Control tasks built from joints and actuators: cart-pole follows Gymnasium's dynamics,
+//! falls without control, and is balanced by its data-defined linear expert.
+
+use polyskill_sim::task::Task;
+use polyskill_sim::{Env, ExpertPolicy, run_episode};
+
+fn cart_pole() -> Env {
+    Env::new(Task::from_json(include_str!("../../../web/tasks/cart-pole.json")).unwrap())
+}
+
+/// One 0.02 s step of Gymnasium's CartPole-v1 equations with its "semi-implicit euler"
+/// integrator, in two 0.01 s halves like the task's two physics steps.
+fn gym_step(mut s: [f32; 4], force: f32) -> [f32; 4] {
+    let (g, mc, mp, l, tau) = (9.8f32, 1.0f32, 0.1f32, 0.5f32, 0.01f32);
+    for _ in 0..2 {
+        let [x, xd, th, thd] = s;
+        let total = mc + mp;
+        let temp = (force + mp * l * thd * thd * th.sin()) / total;
+        let thacc = (g * th.sin() - th.cos() * temp) / (l * (4.0 / 3.0 - mp * th.cos() * th.cos() / total));
+        let xacc = temp - mp * l * thacc * th.cos() / total;
+        let (xd, thd) = (xd + tau * xacc, thd + tau * thacc);
+        s = [x + tau * xd, xd, th + tau * thd, thd];
+    }
+    s
+}
+
+#[test]
+fn starts_inside_gymnasiums_range() {
+    let mut env = cart_pole();
+    for seed in 0..20 {
+        let obs = env.reset(seed).to_vec();
+        assert_eq!(obs.len(), 4);
+        assert!(obs.iter().all(|v| v.abs() <= 0.0501), "seed {seed}: {obs:?}");
+    }
+    assert_ne!(env.reset(1).to_vec(), env.reset(2).to_vec());
+}
+
+#[test]
+fn follows_gymnasium_dynamics_closely() {
+    let mut env = cart_pole();
+    let mut gym: [f32; 4] = env.reset(4).to_vec().try_into().unwrap();
+    for step in 0..40 {
+        let action = if (step / 5) % 2 == 0 { 1.0 } else { -1.0 };
+        let obs = env.step(&[action]).unwrap().observation;
+        gym = gym_step(gym, 10.0 * action);
+        for (i, (a, b)) in obs.iter().zip(gym).enumerate() {
+            assert!((a - b).abs() < 0.005 + 0.02 * b.abs(), "step {step}, state[{i}]: rapier {a} vs Gymnasium {b}");
+        }
+    }
+}
+
+#[test]
+fn pushing_right_moves_the_cart_right_and_tips_the_pole_back() {
+    let mut env = cart_pole();
+    let start = env.reset(0).to_vec();
+    let mut obs = start.clone();
+    for _ in 0..5 {
+        obs = env.step(&[1.0]).unwrap().observation;
+    }
+    assert!(obs[1] > start[1] + 0.5, "cart velocity {obs:?}");
+    assert!(obs[3] < start[3] - 0.5, "pole angular velocity {obs:?}");
+}
+
+#[test]
+fn without_control_the_pole_falls_and_the_episode_terminates() {
+    let mut env = cart_pole();
+    let result = run_episode(&mut env, 3, |_| vec![0.0]).unwrap();
+    assert!(result.steps < 200 && !result.success, "{result:?}");
+}
+
+#[test]
+fn the_linear_expert_balances_in_at_least_95_of_100_seeds() {
+    let mut env = cart_pole();
+    let mut expert = ExpertPolicy::for_env(&env).unwrap();
+    let mut successes = 0;
+    for seed in 0..100 {
+        expert.reset();
+        let r = run_episode(&mut env, seed, |env| expert.act(env)).unwrap();
+        successes += r.success as u32;
+        if r.success {
+            assert_eq!((r.steps, r.episode_return), (500, 500.0));
+        }
+    }
+    assert!(successes >= 95, "{successes}/100");
+}
+
