@@ -105,6 +105,25 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print the task format's JSON Schema (generated from the Rust types).
+    Schema,
+    /// Draw a task's first frame to a PNG with the native renderer (Vulkan; lavapipe works headless).
+    Render {
+        #[command(flatten)]
+        task: TaskArgs,
+        /// Output PNG file.
+        #[arg(long)]
+        out: PathBuf,
+        /// Seed of the episode whose first frame is drawn.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Image width in pixels.
+        #[arg(long, default_value_t = 320)]
+        width: u32,
+        /// Image height in pixels.
+        #[arg(long, default_value_t = 240)]
+        height: u32,
+    },
     /// Measure simulator steps/s and policy inference samples/s (one thread).
     Bench {
         #[command(flatten)]
@@ -129,6 +148,10 @@ fn main() -> ExitCode {
         }
         Command::Eval { task, policy, episodes, first_seed, json } => eval(&task, &policy, episodes, first_seed, json),
         Command::Bench { task, steps, json } => bench(&task, steps, json),
+        Command::Schema => serde_json::to_string_pretty(&Task::json_schema())
+            .map(|s| println!("{s}"))
+            .map_err(|e| e.to_string()),
+        Command::Render { task, out, seed, width, height } => render(&task, &out, seed, width, height),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -297,5 +320,18 @@ fn bench(args: &TaskArgs, steps: u32, json: bool) -> Result<(), String> {
     } else {
         println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
     }
+    Ok(())
+}
+
+fn render(args: &TaskArgs, out: &Path, seed: u64, width: u32, height: u32) -> Result<(), String> {
+    use polyskill_render::{Camera, OFFSCREEN_FORMAT, Renderer, offscreen};
+    let task = load_task(args)?;
+    let mut env = Env::new(task);
+    env.reset(seed);
+    let (device, queue, adapter) = offscreen::device()?;
+    let mut renderer = Renderer::new(device, queue, OFFSCREEN_FORMAT);
+    let rgba = offscreen::render_rgba(&mut renderer, &env.visuals(), &Camera::for_task(env.task()), width, height)?;
+    offscreen::write_png(out, &rgba, width, height)?;
+    eprintln!("wrote {} ({width}×{height}, {adapter})", out.display());
     Ok(())
 }

@@ -12,7 +12,7 @@ fn polyskill(args: &[&str]) -> (bool, String, String) {
 
 #[test]
 fn every_command_has_help() {
-    for cmd in ["validate", "expert", "train", "eval", "bench"] {
+    for cmd in ["validate", "expert", "train", "eval", "bench", "schema", "render"] {
         let (ok, stdout, _) = polyskill(&[cmd, "--help"]);
         assert!(ok && stdout.contains("Usage: polyskill"), "{cmd} --help: {stdout}");
     }
@@ -66,4 +66,14 @@ fn expert_eval_and_bench_print_json() {
 
     let (ok, _, stderr) = polyskill(&["expert", "--task", "nope"]);
     assert!(!ok && stderr.contains("cannot read task web/tasks/nope.json") && stderr.contains("known tasks in web/tasks: "), "{stderr}");
+}
+
+#[test]
+fn render_writes_a_png_thumbnail() {
+    let out = std::env::temp_dir().join(format!("polyskill-render-{}.png", std::process::id()));
+    let (ok, _, stderr) = polyskill(&["render", "--task", "cart-pole", "--out", out.to_str().unwrap(), "--width", "64", "--height", "48"]);
+    assert!(ok, "{stderr}");
+    let bytes = std::fs::read(&out).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    assert_eq!(u32::from_be_bytes(bytes[16..20].try_into().unwrap()), 64, "PNG width");
 }

@@ -113,3 +113,18 @@ fn task_index_lists_every_shipped_task_file() {
         assert_eq!(task.id, name, "a task's id is its file name");
     }
 }
+
+#[test]
+fn committed_json_schema_is_current() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/schema/task.schema.json");
+    let committed: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert!(
+        committed == Task::json_schema(),
+        "web/schema/task.schema.json is stale: run `cargo run -p polyskill-cli -- schema > web/schema/task.schema.json`"
+    );
+    // The schema knows the format's vocabulary and rejects unknown fields like the parser.
+    let text = committed.to_string();
+    for word in ["\"joints\"", "\"linear_feedback\"", "\"joint_outside\"", "\"additionalProperties\":false"] {
+        assert!(text.contains(word), "schema lacks {word}");
+    }
+}
