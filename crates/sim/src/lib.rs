@@ -1,12 +1,15 @@
 //! Polyskill simulation: a rapier3d world built from a task file, a Gymnasium-style
-//! environment ([`Env`]), the waypoint-expert interpreter ([`ExpertPolicy`]), and
+//! environment ([`Env`]), vectorised environments ([`VecEnv`]), the expert interpreter
+//! ([`ExpertPolicy`]), and
 //! episode helpers shared by the CLI, the learner and the wasm API.
 
 mod env;
 mod expert;
+mod vec_env;
 
 pub use env::{Env, HAND_ACTION_SIZE, SimError, Step, Visual, long_tail_tolerance};
 pub use expert::ExpertPolicy;
+pub use vec_env::{VecEnv, VecStep};
 pub use polyskill_task as task;
 
 /// Outcome of one finished episode.
