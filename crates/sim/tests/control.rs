@@ -84,3 +84,14 @@ fn the_linear_expert_balances_in_at_least_95_of_100_seeds() {
     assert!(successes >= 95, "{successes}/100");
 }
 
+
+#[test]
+fn an_exploding_simulation_ends_the_episode_with_a_flag_and_no_nans() {
+    let text = include_str!("../../../web/tasks/cart-pole.json").replace("\"gear\": 10.0", "\"gear\": 1e9");
+    let mut env = Env::new(Task::from_json(&text).unwrap());
+    env.reset(0);
+    let step = env.step(&[1.0]).unwrap();
+    assert!(step.diverged && step.terminated && !step.truncated && !step.success, "{step:?}");
+    assert_eq!(step.reward, 0.0);
+    assert!(step.observation.iter().all(|v| !v.is_nan()), "{:?}", step.observation);
+}
