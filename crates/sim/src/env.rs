@@ -202,8 +202,27 @@ impl Env {
     /// start states from `seed`, and returns the first observation.
     pub fn reset(&mut self, seed: u64) -> &[f32] {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        if let Some(goal) = &self.task.goal {
-            self.goal = uniform3(&mut rng, goal.range.min.0, goal.range.max.0);
+        if let Some(range) = self.task.goal.as_ref().and_then(|g| g.range) {
+            self.goal = uniform3(&mut rng, range.min.0, range.max.0);
+        }
+        // Reset positions: drawn, following an earlier body's displacement, or as in the file.
+        let mut positions: Vec<[f32; 3]> = Vec::with_capacity(self.task.bodies.len());
+        for body in &self.task.bodies {
+            let position = match (&body.random_position, &body.follows) {
+                (Some(r), _) => uniform3(&mut rng, r.min.0, r.max.0),
+                (None, Some(leader)) => {
+                    let l = self.task.bodies.iter().position(|b| &b.name == leader).unwrap_or(0);
+                    let (drawn, file) = (positions.get(l).copied().unwrap_or_default(), self.task.bodies[l].position.0);
+                    std::array::from_fn(|k| body.position.0[k] + (drawn[k] - file[k]))
+                }
+                (None, None) => body.position.0,
+            };
+            positions.push(position);
+        }
+        if let Some(at) = self.task.goal.as_ref().and_then(|g| g.at.as_ref()) {
+            if let Some(i) = self.task.bodies.iter().position(|b| b.name == at.body) {
+                self.goal = std::array::from_fn(|k| positions[i][k] + at.offset.0[k]);
+            }
         }
         let marker = self.task.goal.as_ref().and_then(|g| g.marker.clone());
 
@@ -211,11 +230,8 @@ impl Env {
         world.gravity = Vector::from_array(self.task.gravity.0);
         world.integration_parameters.dt = self.task.timestep;
         let mut handles = Vec::with_capacity(self.task.bodies.len());
-        for body in &self.task.bodies {
-            let mut position = match &body.random_position {
-                Some(r) => uniform3(&mut rng, r.min.0, r.max.0),
-                None => body.position.0,
-            };
+        for (body, &drawn) in self.task.bodies.iter().zip(&positions) {
+            let mut position = drawn;
             if marker.as_deref() == Some(body.name.as_str()) {
                 position = self.goal;
             }
@@ -251,7 +267,7 @@ impl Env {
         }
         self.world = world;
         self.bodies = handles;
-        self.build_joints();
+        self.build_joints(&positions);
         self.apply_joint_starts(&mut rng);
         self.hand_target = self.hand.map(|h| self.world.bodies[self.bodies[h]].translation()).unwrap_or(Vector::ZERO);
         self.gripper = 1.0;
@@ -273,8 +289,9 @@ impl Env {
         }
     }
 
-    /// Creates the task's joints in the fresh world; bodies are at their zero pose.
-    fn build_joints(&mut self) {
+    /// Creates the task's joints in the fresh world; bodies are at their zero pose, `positions`
+    /// (their reset centres) say how far each moved from the file, which moves its anchor too.
+    fn build_joints(&mut self, positions: &[[f32; 3]]) {
         self.joints.clear();
         if self.task.joints.is_empty() {
             return;
@@ -286,7 +303,8 @@ impl Env {
             let Some(child) = index(&joint.child) else { continue };
             let (pp, pr) = self.body_pose(parent);
             let (cp, cr) = self.body_pose(Some(child));
-            let anchor = Vector::from_array(joint.anchor.0);
+            let moved = Vector::from_array(positions[child]) - Vector::from_array(self.task.bodies[child].position.0);
+            let anchor = Vector::from_array(joint.anchor.0) + moved;
             let axis_world = Vector::from_array(joint.axis.0);
             let anchor_parent = pr.inverse() * (anchor - pp);
             let anchor_child = cr.inverse() * (anchor - cp);

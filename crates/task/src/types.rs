@@ -122,6 +122,9 @@ pub struct Body {
     /// Per-episode randomisation: the position is drawn uniformly in this box instead.
     #[serde(default)]
     pub random_position: Option<Range3>,
+    /// Move with an earlier body's random displacement (parts of one object: a cabinet and its drawer).
+    #[serde(default)]
+    pub follows: Option<String>,
     /// Density in kg/m³ (dynamic bodies).
     #[serde(default = "default_density")]
     pub density: f32,
@@ -312,11 +315,26 @@ fn default_gripper_rate() -> f32 {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Goal {
-    /// Where the goal may be.
-    pub range: Range3,
+    /// Where the goal may be: drawn uniformly in this box at each reset.
+    #[serde(default)]
+    pub range: Option<Range3>,
+    /// Or: the goal sits at a body's reset position plus an offset (e.g. a button's pressed position).
+    #[serde(default)]
+    pub at: Option<Attached>,
     /// A body that marks the goal in the scene (moved to the goal at reset), if any.
     #[serde(default)]
     pub marker: Option<String>,
+}
+
+/// A point fixed relative to a body's reset position.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Attached {
+    /// The body.
+    pub body: String,
+    /// Offset from the body's centre.
+    #[serde(default)]
+    pub offset: V3,
 }
 
 /// The observation vector: features concatenated in order, `size` values in all.

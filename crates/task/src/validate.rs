@@ -160,6 +160,15 @@ pub fn validate(task: &Task) -> Vec<Issue> {
         if let Some(r) = &body.random_position {
             c.range(&format!("{path}.random_position"), r);
         }
+        if let Some(leader) = &body.follows {
+            let earlier = task.bodies[..i].iter().any(|b| &b.name == leader);
+            if !earlier {
+                c.push(format!("{path}.follows"), format!("\"{leader}\" must be a body listed before this one"));
+            }
+            if body.random_position.is_some() {
+                c.push(format!("{path}.follows"), "a body either has its own random_position or follows another, not both");
+            }
+        }
     }
     if task.bodies.is_empty() {
         c.push("bodies", "a task needs at least one body");
@@ -177,7 +186,13 @@ pub fn validate(task: &Task) -> Vec<Issue> {
         c.range("hand.bounds", &hand.bounds);
     }
     if let Some(goal) = &task.goal {
-        c.range("goal.range", &goal.range);
+        match (&goal.range, &goal.at) {
+            (Some(range), None) => c.range("goal.range", range),
+            (None, Some(at)) => {
+                c.body_ref("goal.at.body", &at.body);
+            }
+            _ => c.push("goal", "give exactly one of \"range\" (a random goal) or \"at\" (a goal on a body)"),
+        }
         if let Some(marker) = &goal.marker {
             c.body_ref("goal.marker", marker);
         }

@@ -15,11 +15,13 @@ const REACH_BC: &[u8] = include_bytes!("../../../web/weights/reach-bc.safetensor
 const FIXTURE: &str = include_str!("../../../tests/fixtures/determinism.json");
 
 const CART_POLE: &str = include_str!("../../../web/tasks/cart-pole.json");
+const BUTTON: &str = include_str!("../../../web/tasks/button-press-topdown.json");
 
 fn task_text(name: &str) -> &'static str {
     match name {
         "reach" => REACH,
         "cart-pole" => CART_POLE,
+        "button-press-topdown" => BUTTON,
         other => panic!("the fixture names task {other}; include it in this test"),
     }
 }
