@@ -16,12 +16,14 @@ const FIXTURE: &str = include_str!("../../../tests/fixtures/determinism.json");
 
 const CART_POLE: &str = include_str!("../../../web/tasks/cart-pole.json");
 const BUTTON: &str = include_str!("../../../web/tasks/button-press-topdown.json");
+const DRAWER_OPEN: &str = include_str!("../../../web/tasks/drawer-open.json");
 
 fn task_text(name: &str) -> &'static str {
     match name {
         "reach" => REACH,
         "cart-pole" => CART_POLE,
         "button-press-topdown" => BUTTON,
+        "drawer-open" => DRAWER_OPEN,
         other => panic!("the fixture names task {other}; include it in this test"),
     }
 }
