@@ -3,7 +3,7 @@
 //! controller over the observation.
 
 use crate::Env;
-use polyskill_task::{Expert, ExpertStep, LinearFeedback, Waypoints};
+use polyskill_task::{Expert, ExpertStep, LinearFeedback, Point, Waypoints};
 
 /// A running expert (with its program counter, for waypoint programs).
 pub struct ExpertPolicy {
@@ -61,6 +61,37 @@ impl ExpertPolicy {
                         (d[1] * g).clamp(-1.0, 1.0),
                         (d[2] * g).clamp(-1.0, 1.0),
                         *grip,
+                    ];
+                }
+                ExpertStep::Push { object, to, standoff, height, tolerance } => {
+                    let o = env.point(&Point::Body(object.clone()));
+                    let goal = env.point(to);
+                    let (dx, dy) = (goal[0] - o[0], goal[1] - o[1]);
+                    let remaining = (dx * dx + dy * dy).sqrt();
+                    if remaining < *tolerance && self.index < last {
+                        self.index += 1;
+                        continue;
+                    }
+                    let (ux, uy) = if remaining > 1e-6 { (dx / remaining, dy / remaining) } else { (0.0, 0.0) };
+                    let z = o[2] + height;
+                    let behind = [o[0] - ux * standoff, o[1] - uy * standoff, z];
+                    // Lined up: close to the line behind the object, not beside or beyond it.
+                    let (hx, hy) = (hand[0] - o[0], hand[1] - o[1]);
+                    let along = hx * ux + hy * uy;
+                    let across = (hx * uy - hy * ux).abs();
+                    let target = if along < -standoff * 0.5 && across < 0.01 && (hand[2] - z).abs() < 0.01 {
+                        [o[0] + ux * 0.05, o[1] + uy * 0.05, z]
+                    } else if ((hand[0] - behind[0]).powi(2) + (hand[1] - behind[1]).powi(2)).sqrt() > 0.01 {
+                        [behind[0], behind[1], z + 0.08]
+                    } else {
+                        behind
+                    };
+                    let g = expert.gain;
+                    return [
+                        ((target[0] - hand[0]) * g).clamp(-1.0, 1.0),
+                        ((target[1] - hand[1]) * g).clamp(-1.0, 1.0),
+                        ((target[2] - hand[2]) * g).clamp(-1.0, 1.0),
+                        -1.0,
                     ];
                 }
                 ExpertStep::Grip { effort, steps } => {

@@ -96,11 +96,17 @@ fn exercise(text: String) -> Result<(), String> {
                 }
             }
         });
-        let _ = tx.send(outcome.is_ok());
+        let _ = tx.send(outcome.map_err(|payload| {
+            payload
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default()
+        }));
     });
     match rx.recv_timeout(Duration::from_secs(20)) {
-        Ok(true) => worker.join().map_err(|_| "worker died".to_string()),
-        Ok(false) => Err("panicked".into()),
+        Ok(Ok(())) => worker.join().map_err(|_| "worker died".to_string()),
+        Ok(Err(message)) => Err(format!("panicked: {message}")),
         Err(_) => Err("hung for more than 20 s".into()),
     }
 }

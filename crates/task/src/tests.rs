@@ -128,3 +128,18 @@ fn committed_json_schema_is_current() {
         assert!(text.contains(word), "schema lacks {word}");
     }
 }
+
+#[test]
+fn sizes_and_positions_beyond_what_physics_handles_are_errors() {
+    let mut v = reach_value();
+    v["bodies"][1]["shape"]["box"]["half_extents"][2] = serde_json::json!(1e38);
+    v["bodies"][2]["position"][0] = serde_json::json!(-5000.0);
+    let errors = errors_of(&v);
+    assert_eq!(
+        errors,
+        vec![
+            "bodies[1].shape.box.half_extents[2]: must be a size in (0, 100] m, got 100000000000000000000000000000000000000",
+            "bodies[2].position: [-5000.0, 0.65, 0.02] is more than 1000 m from the origin",
+        ]
+    );
+}

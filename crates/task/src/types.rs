@@ -530,6 +530,22 @@ pub enum ExpertStep {
         /// How many steps.
         steps: u32,
     },
+    /// Push `object` along the table towards `to`: get behind it (seen from `to`) at
+    /// `standoff` metres, coming down from above, then push through it; done when the object
+    /// is within `tolerance` of `to`.
+    Push {
+        /// The body pushed.
+        object: String,
+        /// Where it must go.
+        to: Point,
+        /// Distance behind the object's centre where the hand lines up.
+        standoff: f32,
+        /// Height above the object's centre at which the hand pushes.
+        #[serde(default)]
+        height: f32,
+        /// Distance from `to` at which the step is done.
+        tolerance: f32,
+    },
 }
 
 fn minus_one() -> f32 {

@@ -7,6 +7,14 @@ use crate::{
 };
 use std::collections::HashSet;
 
+/// Largest size (half extent, radius) a shape may have, metres: beyond it collision
+/// detection loses precision (and can fail).
+pub const MAX_SIZE: f32 = 100.0;
+/// Largest distance from the origin a position may have, metres.
+pub const MAX_DISTANCE: f32 = 1000.0;
+/// Largest density, gear or stiffness accepted.
+pub const MAX_MAGNITUDE: f32 = 1e6;
+
 struct Checker<'t> {
     task: &'t Task,
     issues: Vec<Issue>,
@@ -20,6 +28,20 @@ impl Checker<'_> {
     fn positive(&mut self, path: &str, value: f32) {
         if !value.is_finite() || value <= 0.0 {
             self.push(path, format!("must be a positive finite number, got {value}"));
+        } else if value > MAX_MAGNITUDE {
+            self.push(path, format!("{value} is too large (at most {MAX_MAGNITUDE})"));
+        }
+    }
+
+    fn size(&mut self, path: &str, value: f32) {
+        if !value.is_finite() || value <= 0.0 || value > MAX_SIZE {
+            self.push(path, format!("must be a size in (0, {MAX_SIZE}] m, got {value}"));
+        }
+    }
+
+    fn place(&mut self, path: &str, v: &crate::V3) {
+        if v.0.iter().any(|x| x.abs() > MAX_DISTANCE) {
+            self.push(path, format!("{:?} is more than {MAX_DISTANCE} m from the origin", v.0));
         }
     }
 
@@ -30,6 +52,8 @@ impl Checker<'_> {
     }
 
     fn range(&mut self, path: &str, r: &Range3) {
+        self.place(&format!("{path}.min"), &r.min);
+        self.place(&format!("{path}.max"), &r.max);
         for axis in 0..3 {
             if r.min.0[axis] > r.max.0[axis] {
                 self.push(
@@ -135,18 +159,23 @@ pub fn validate(task: &Task) -> Vec<Issue> {
         match body.shape {
             Shape::Box { half_extents } => {
                 for (k, v) in half_extents.0.iter().enumerate() {
-                    c.positive(&format!("{path}.shape.box.half_extents[{k}]"), *v);
+                    c.size(&format!("{path}.shape.box.half_extents[{k}]"), *v);
                 }
             }
-            Shape::Sphere { radius } => c.positive(&format!("{path}.shape.sphere.radius"), radius),
+            Shape::Sphere { radius } => c.size(&format!("{path}.shape.sphere.radius"), radius),
             Shape::Cylinder { half_height, radius } => {
-                c.positive(&format!("{path}.shape.cylinder.half_height"), half_height);
-                c.positive(&format!("{path}.shape.cylinder.radius"), radius);
+                c.size(&format!("{path}.shape.cylinder.half_height"), half_height);
+                c.size(&format!("{path}.shape.cylinder.radius"), radius);
             }
             Shape::Capsule { half_height, radius } => {
-                c.positive(&format!("{path}.shape.capsule.half_height"), half_height);
-                c.positive(&format!("{path}.shape.capsule.radius"), radius);
+                c.size(&format!("{path}.shape.capsule.half_height"), half_height);
+                c.size(&format!("{path}.shape.capsule.radius"), radius);
             }
+        }
+        c.place(&format!("{path}.position"), &body.position);
+        if let Some(r) = &body.random_position {
+            c.place(&format!("{path}.random_position.min"), &r.min);
+            c.place(&format!("{path}.random_position.max"), &r.max);
         }
         c.positive(&format!("{path}.density"), body.density);
         if !body.friction.is_finite() || body.friction < 0.0 {
@@ -350,6 +379,13 @@ pub fn validate(task: &Task) -> Vec<Issue> {
                         if !(-1.0..=1.0).contains(grip) {
                             c.push(format!("{path}.move_to.grip"), format!("must be in [-1, 1], got {grip}"));
                         }
+                    }
+                    ExpertStep::Push { object, to, standoff, height, tolerance } => {
+                        c.body_ref(&format!("{path}.push.object"), object);
+                        c.point(&format!("{path}.push.to"), to);
+                        c.positive(&format!("{path}.push.standoff"), *standoff);
+                        c.finite(&format!("{path}.push.height"), *height);
+                        c.positive(&format!("{path}.push.tolerance"), *tolerance);
                     }
                     ExpertStep::Grip { effort, steps: _ } => {
                         if !(-1.0..=1.0).contains(effort) {

@@ -14,16 +14,26 @@ const REACH: &str = include_str!("../../../web/tasks/reach.json");
 const REACH_BC: &[u8] = include_bytes!("../../../web/weights/reach-bc.safetensors");
 const FIXTURE: &str = include_str!("../../../tests/fixtures/determinism.json");
 
+const BUTTON_PRESS_TOPDOWN: &str = include_str!("../../../web/tasks/button-press-topdown.json");
 const CART_POLE: &str = include_str!("../../../web/tasks/cart-pole.json");
-const BUTTON: &str = include_str!("../../../web/tasks/button-press-topdown.json");
+const DOOR_OPEN: &str = include_str!("../../../web/tasks/door-open.json");
+const DRAWER_CLOSE: &str = include_str!("../../../web/tasks/drawer-close.json");
 const DRAWER_OPEN: &str = include_str!("../../../web/tasks/drawer-open.json");
+const PUSH: &str = include_str!("../../../web/tasks/push.json");
+const WINDOW_CLOSE: &str = include_str!("../../../web/tasks/window-close.json");
+const WINDOW_OPEN: &str = include_str!("../../../web/tasks/window-open.json");
 
 fn task_text(name: &str) -> &'static str {
     match name {
         "reach" => REACH,
+        "button-press-topdown" => BUTTON_PRESS_TOPDOWN,
         "cart-pole" => CART_POLE,
-        "button-press-topdown" => BUTTON,
+        "door-open" => DOOR_OPEN,
+        "drawer-close" => DRAWER_CLOSE,
         "drawer-open" => DRAWER_OPEN,
+        "push" => PUSH,
+        "window-close" => WINDOW_CLOSE,
+        "window-open" => WINDOW_OPEN,
         other => panic!("the fixture names task {other}; include it in this test"),
     }
 }
