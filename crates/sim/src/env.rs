@@ -271,6 +271,7 @@ impl Env {
         self.apply_joint_starts(&mut rng);
         self.hand_target = self.hand.map(|h| self.world.bodies[self.bodies[h]].translation()).unwrap_or(Vector::ZERO);
         self.gripper = 1.0;
+        self.drive_fingers();
         self.steps = 0;
         self.episode_success = false;
         self.reset_done = true;
@@ -489,6 +490,7 @@ impl Env {
             _ => (Vector::ZERO, Vector::ZERO),
         };
         self.apply_actuators(&a[4 * usize::from(self.hand.is_some())..]);
+        self.drive_fingers();
 
         let substeps = self.task.frame_skip;
         let mut diverged = false;
@@ -513,6 +515,31 @@ impl Env {
         self.episode_success |= success;
         let reward = if diverged { 0.0 } else { self.reward(&a, success) };
         Ok(Step { observation: self.observation.clone(), reward, terminated, truncated, success, diverged })
+    }
+
+    /// Points the finger joints' springs at the gripper opening.
+    fn drive_fingers(&mut self) {
+        let Some(fingers) = self.task.hand.as_ref().and_then(|h| h.fingers.clone()) else { return };
+        for name in &fingers.joints {
+            let j = self.joint_index(name);
+            let Some(handle) = self.joints.get(j).map(|js| js.handle) else { continue };
+            if let Some(joint) = self.world.impulse_joints.get_mut(handle, true) {
+                joint.data.set_motor_model(JointAxis::LinX, MotorModel::ForceBased);
+                joint.data.set_motor_position(JointAxis::LinX, self.gripper * fingers.travel, fingers.stiffness, fingers.damping);
+                joint.data.set_motor_max_force(JointAxis::LinX, fingers.max_force);
+            }
+        }
+    }
+
+    /// The gripper opening in [0, 1]: measured from the fingers when the hand has them.
+    fn gripper_opening(&self) -> f32 {
+        match self.task.hand.as_ref().and_then(|h| h.fingers.as_ref()) {
+            Some(f) => {
+                let q: f32 = f.joints.iter().map(|n| self.joint_state(self.joint_index(n)).0).sum();
+                (q / (2.0 * f.travel)).clamp(0.0, 1.0)
+            }
+            None => self.gripper,
+        }
     }
 
     /// Sets joint forces, torques or motor targets from the actuators' action components.
@@ -573,7 +600,7 @@ impl Env {
                     let q = self.world.bodies[self.bodies[i]].rotation();
                     obs.extend_from_slice(&[q.x, q.y, q.z, q.w]);
                 }
-                Feature::GripperOpening => obs.push(self.gripper),
+                Feature::GripperOpening => obs.push(self.gripper_opening()),
                 Feature::Goal => obs.extend_from_slice(&self.goal),
                 Feature::Zeros(n) => obs.extend(std::iter::repeat_n(0.0, *n)),
                 Feature::Previous(n) => match previous {

@@ -305,10 +305,31 @@ pub struct Hand {
     /// Gripper opening change per step at full effort, in opening units (0 closed, 1 open).
     #[serde(default = "default_gripper_rate")]
     pub gripper_rate: f32,
+    /// Physical fingers driven by the gripper, if any (without them the opening is only observed).
+    #[serde(default)]
+    pub fingers: Option<Fingers>,
 }
 
 fn default_gripper_rate() -> f32 {
     0.1
+}
+
+/// Two fingers on prismatic joints (hand → finger, position 0 closed, `travel` open): the
+/// gripper opening sets both joints' position targets through a stiff, force-limited spring,
+/// so fingers stop on what they grasp and squeeze it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Fingers {
+    /// The two finger joints.
+    pub joints: [String; 2],
+    /// Joint position when fully open, metres.
+    pub travel: f32,
+    /// Spring stiffness towards the target, N/m.
+    pub stiffness: f32,
+    /// Spring damping, N·s/m.
+    pub damping: f32,
+    /// Largest squeezing force per finger, N.
+    pub max_force: f32,
 }
 
 /// The goal: a point drawn uniformly in `range` at each reset.

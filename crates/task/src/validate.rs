@@ -213,6 +213,19 @@ pub fn validate(task: &Task) -> Vec<Issue> {
         c.positive("hand.max_step", hand.max_step);
         c.finite("hand.gripper_rate", hand.gripper_rate);
         c.range("hand.bounds", &hand.bounds);
+        if let Some(f) = &hand.fingers {
+            for (k, name) in f.joints.iter().enumerate() {
+                if let Some(j) = c.joint_ref(&format!("hand.fingers.joints[{k}]"), name) {
+                    if j.kind != JointKind::Prismatic || j.parent.as_deref() != Some(hand.body.as_str()) {
+                        c.push(format!("hand.fingers.joints[{k}]"), format!("joint \"{name}\" must be prismatic with the hand as parent"));
+                    }
+                }
+            }
+            c.size("hand.fingers.travel", f.travel);
+            c.positive("hand.fingers.stiffness", f.stiffness);
+            c.positive("hand.fingers.damping", f.damping);
+            c.positive("hand.fingers.max_force", f.max_force);
+        }
     }
     if let Some(goal) = &task.goal {
         match (&goal.range, &goal.at) {
