@@ -63,6 +63,17 @@ impl ExpertPolicy {
                         *grip,
                     ];
                 }
+                ExpertStep::Carry { object, to, offset, tolerance, grip, gain } => {
+                    let o = env.point(&Point::Body(object.clone()));
+                    let p = env.point(to);
+                    let d = [p[0] + offset.0[0] - o[0], p[1] + offset.0[1] - o[1], p[2] + offset.0[2] - o[2]];
+                    if (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt() < *tolerance && self.index < last {
+                        self.index += 1;
+                        continue;
+                    }
+                    let g = gain.unwrap_or(expert.gain);
+                    return [(d[0] * g).clamp(-1.0, 1.0), (d[1] * g).clamp(-1.0, 1.0), (d[2] * g).clamp(-1.0, 1.0), *grip];
+                }
                 ExpertStep::Push { object, to, standoff, height, tolerance } => {
                     let o = env.point(&Point::Body(object.clone()));
                     let goal = env.point(to);

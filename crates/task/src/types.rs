@@ -551,6 +551,25 @@ pub enum ExpertStep {
         /// How many steps.
         steps: u32,
     },
+    /// Move a held `object` to a point plus an offset by moving the hand by the object's error
+    /// (corrects for where in the grasp the object sits); done when within `tolerance`.
+    Carry {
+        /// The held body.
+        object: String,
+        /// Where it must go.
+        to: Point,
+        /// Offset added to the point.
+        #[serde(default)]
+        offset: V3,
+        /// Distance at which the step is done.
+        tolerance: f32,
+        /// Gripper effort held meanwhile.
+        #[serde(default = "plus_one")]
+        grip: f32,
+        /// Gain for this step (slower, gentler moves), instead of the program's.
+        #[serde(default)]
+        gain: Option<f32>,
+    },
     /// Push `object` along the table towards `to`: get behind it (seen from `to`) at
     /// `standoff` metres, coming down from above, then push through it; done when the object
     /// is within `tolerance` of `to`.
@@ -571,4 +590,8 @@ pub enum ExpertStep {
 
 fn minus_one() -> f32 {
     -1.0
+}
+
+fn plus_one() -> f32 {
+    1.0
 }

@@ -393,6 +393,17 @@ pub fn validate(task: &Task) -> Vec<Issue> {
                             c.push(format!("{path}.move_to.grip"), format!("must be in [-1, 1], got {grip}"));
                         }
                     }
+                    ExpertStep::Carry { object, to, offset: _, tolerance, grip, gain } => {
+                        if let Some(g) = gain {
+                            c.positive(&format!("{path}.carry.gain"), *g);
+                        }
+                        c.body_ref(&format!("{path}.carry.object"), object);
+                        c.point(&format!("{path}.carry.to"), to);
+                        c.positive(&format!("{path}.carry.tolerance"), *tolerance);
+                        if !(-1.0..=1.0).contains(grip) {
+                            c.push(format!("{path}.carry.grip"), format!("must be in [-1, 1], got {grip}"));
+                        }
+                    }
                     ExpertStep::Push { object, to, standoff, height, tolerance } => {
                         c.body_ref(&format!("{path}.push.object"), object);
                         c.point(&format!("{path}.push.to"), to);
