@@ -2,7 +2,7 @@
 // errors; an unknown task and a broken policy show readable messages and the page stays usable.
 import { test, after, afterEach, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { launch, open, ARTIFACTS, BASE } from './browser.mjs';
 
 let browser;
@@ -93,3 +93,17 @@ test('cart-pole, a control task with joints, balances under its expert', async (
   await page.screenshot({ path: `${ARTIFACTS}/player-cart-pole.png` });
   assert.deepEqual(errors, []);
 });
+
+// Every task in the suite opens in the page and its expert reaches success there.
+const suite = JSON.parse(readFileSync(new URL('../../web/tasks.json', import.meta.url), 'utf8')).tasks;
+for (const task of suite) {
+  test(`${task}: the task expert reaches success in the page`, async () => {
+    const { page, errors } = await open(browser, `?task=${task}&actor=expert&seed=1`);
+    await page.waitForSelector('body[data-ready=true]', { timeout: 60_000 });
+    assert.equal(await page.textContent('#task-title'), task);
+    assert.equal(await page.inputValue('#actor'), 'expert');
+    await page.waitForSelector('#success[data-success=true]', { timeout: 90_000 });
+    await page.screenshot({ path: `${ARTIFACTS}/expert-${task}.png` });
+    assert.deepEqual(errors, []);
+  });
+}

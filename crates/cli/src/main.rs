@@ -126,9 +126,16 @@ enum Command {
     },
     /// Measure simulator steps/s and policy inference samples/s (one thread).
     Bench {
-        #[command(flatten)]
-        task: TaskArgs,
-        /// Environment steps to time.
+        /// `sim`: steps/s of every task in TASKS_DIR/../tasks.json and VecEnv throughput;
+        /// omitted: one task's steps/s and policy inference.
+        what: Option<String>,
+        /// Task for the default benchmark (name or path).
+        #[arg(long, default_value = "reach")]
+        task: String,
+        /// Directory of task files.
+        #[arg(long, default_value = "web/tasks")]
+        tasks_dir: PathBuf,
+        /// Environment steps to time (per task).
         #[arg(long, default_value_t = 20_000)]
         steps: u32,
         /// Print JSON.
@@ -147,7 +154,11 @@ fn main() -> ExitCode {
             train(&task, &algo, demos, &config, eval_episodes, out, json)
         }
         Command::Eval { task, policy, episodes, first_seed, json } => eval(&task, &policy, episodes, first_seed, json),
-        Command::Bench { task, steps, json } => bench(&task, steps, json),
+        Command::Bench { what, task, tasks_dir, steps, json } => match what.as_deref() {
+            None => bench(&TaskArgs { task, tasks_dir }, steps, json),
+            Some("sim") => bench_sim(&tasks_dir, steps, json),
+            Some(other) => Err(format!("unknown benchmark {other:?}; available: sim (or none)")),
+        },
         Command::Schema => serde_json::to_string_pretty(&Task::json_schema())
             .map(|s| println!("{s}"))
             .map_err(|e| e.to_string()),
@@ -319,6 +330,35 @@ fn bench(args: &TaskArgs, steps: u32, json: bool) -> Result<(), String> {
         println!("{value}");
     } else {
         println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+    }
+    Ok(())
+}
+
+fn bench_sim(tasks_dir: &Path, steps: u32, json: bool) -> Result<(), String> {
+    let index_path = tasks_dir.parent().unwrap_or(Path::new(".")).join("tasks.json");
+    let index: serde_json::Value = std::fs::read_to_string(&index_path)
+        .map_err(|e| format!("{}: {e}", index_path.display()))
+        .and_then(|t| serde_json::from_str(&t).map_err(|e| format!("{}: {e}", index_path.display())))?;
+    let names = index["tasks"].as_array().ok_or_else(|| format!("{}: no \"tasks\" list", index_path.display()))?;
+    let tasks = names
+        .iter()
+        .map(|n| load_task(&TaskArgs { task: n.as_str().unwrap_or_default().to_string(), tasks_dir: tasks_dir.to_path_buf() }))
+        .collect::<Result<Vec<_>, _>>()?;
+    let bar = progress(1, "bench sim");
+    let origin = Instant::now();
+    let now_ms = || origin.elapsed().as_secs_f64() * 1000.0;
+    let report = polyskill_learn::bench::suite(&tasks, steps, &now_ms)?;
+    bar.finish_and_clear();
+    let mut value = serde_json::to_value(&report).map_err(|e| e.to_string())?;
+    value["target"] = json!(format!("{} native", std::env::consts::ARCH));
+    if json {
+        println!("{value}");
+    } else {
+        for f in &report.tasks {
+            println!("{:>22}  {:>9.0} steps/s", f.task, f.env_steps_per_s);
+        }
+        println!("{:>22}  {:>9.0} steps/s", "manipulation mean", report.manipulation_mean_steps_per_s);
+        println!("{:>22}  {:>9.0} steps/s", "VecEnv (multi-task)", report.vec_env_steps_per_s);
     }
     Ok(())
 }

@@ -6,6 +6,7 @@ use crate::{Architecture, Mlp, Policy, PolicyInfo};
 use burn::tensor::Device;
 use polyskill_sim::task::Task;
 use polyskill_sim::{Env, ExpertPolicy};
+
 use serde::Serialize;
 
 /// One inference measurement.
@@ -101,4 +102,64 @@ pub fn report(task: &Task, env_steps: u32, reps_b1: u32, reps_b1024: u32, now_ms
         inference: vec![inference(&policy, 1, reps_b1, now_ms)?, inference(&policy, 1024, reps_b1024, now_ms)?],
         mlp: sizes,
     })
+}
+
+/// Steps per second of one task in a suite run.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskFigure {
+    /// Task id.
+    pub task: String,
+    /// Environment steps per second (expert actions, auto-reset), one thread.
+    pub env_steps_per_s: f64,
+    /// Whether the task has a hand (a Meta-World-style manipulation task).
+    pub manipulation: bool,
+}
+
+/// Simulator figures for a whole suite.
+#[derive(Debug, Clone, Serialize)]
+pub struct SuiteReport {
+    /// One figure per task.
+    pub tasks: Vec<TaskFigure>,
+    /// Mean steps/s over the manipulation tasks.
+    pub manipulation_mean_steps_per_s: f64,
+    /// Environment steps per second of a `VecEnv` holding one environment of every
+    /// manipulation task, stepped with the experts' actions.
+    pub vec_env_steps_per_s: f64,
+}
+
+/// Times every task for `steps` steps, then a multi-task `VecEnv` of the manipulation tasks.
+pub fn suite(tasks: &[Task], steps: u32, now_ms: &dyn Fn() -> f64) -> Result<SuiteReport, String> {
+    let mut figures = Vec::new();
+    for task in tasks {
+        figures.push(TaskFigure {
+            task: task.id.clone(),
+            env_steps_per_s: env_steps_per_second(task, steps, now_ms)?,
+            manipulation: task.hand.is_some(),
+        });
+    }
+    let manipulation: Vec<Task> = tasks.iter().filter(|t| t.hand.is_some()).cloned().collect();
+    let mean = figures.iter().filter(|f| f.manipulation).map(|f| f.env_steps_per_s).sum::<f64>()
+        / manipulation.len().max(1) as f64;
+    let mut vec_env_steps_per_s = 0.0;
+    if !manipulation.is_empty() {
+        let mut v = polyskill_sim::VecEnv::new(&manipulation, &vec![1; manipulation.len()], 0)?;
+        let mut experts: Vec<Option<ExpertPolicy>> = v.envs().iter().map(ExpertPolicy::for_env).collect();
+        let rounds = (steps as usize / manipulation.len()).max(1);
+        let start = now_ms();
+        for _ in 0..rounds {
+            let actions: Vec<f32> = experts
+                .iter_mut()
+                .zip(v.envs())
+                .flat_map(|(x, e)| x.as_mut().map(|x| x.act(e)).unwrap_or_else(|| vec![0.0; e.action_size()]))
+                .collect();
+            let s = v.step(&actions).map_err(|e| e.to_string())?;
+            for (e, _, _) in &s.finished {
+                if let Some(x) = experts[*e].as_mut() {
+                    x.reset();
+                }
+            }
+        }
+        vec_env_steps_per_s = (rounds * manipulation.len()) as f64 / ((now_ms() - start) / 1000.0).max(1e-9);
+    }
+    Ok(SuiteReport { tasks: figures, manipulation_mean_steps_per_s: mean, vec_env_steps_per_s })
 }

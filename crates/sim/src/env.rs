@@ -229,6 +229,7 @@ impl Env {
         let mut world = PhysicsWorld::new();
         world.gravity = Vector::from_array(self.task.gravity.0);
         world.integration_parameters.dt = self.task.timestep;
+        world.integration_parameters.num_solver_iterations = self.task.solver_iterations as usize;
         let mut handles = Vec::with_capacity(self.task.bodies.len());
         for (body, &drawn) in self.task.bodies.iter().zip(&positions) {
             let mut position = drawn;

@@ -58,6 +58,10 @@ pub struct Task {
     pub frame_skip: u32,
     /// Episode length in environment steps; the episode is truncated after it.
     pub max_steps: u32,
+    /// Constraint-solver iterations per physics step (rapier's default is 4; fewer is faster
+    /// and less stiff: joints and contacts are resolved less exactly).
+    #[serde(default = "default_solver_iterations")]
+    pub solver_iterations: u32,
     /// Gravity vector, m/s².
     #[serde(default = "default_gravity")]
     pub gravity: V3,
@@ -100,6 +104,10 @@ pub struct View {
     pub eye: V3,
     /// Point looked at.
     pub target: V3,
+}
+
+fn default_solver_iterations() -> u32 {
+    4
 }
 
 fn default_gravity() -> V3 {

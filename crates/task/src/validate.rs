@@ -144,6 +144,9 @@ pub fn validate(task: &Task) -> Vec<Issue> {
     if task.frame_skip == 0 || task.frame_skip > 100 {
         c.push("frame_skip", format!("must be 1..=100, got {}", task.frame_skip));
     }
+    if task.solver_iterations == 0 || task.solver_iterations > 16 {
+        c.push("solver_iterations", format!("must be 1..=16, got {}", task.solver_iterations));
+    }
     if task.max_steps == 0 || task.max_steps > 100_000 {
         c.push("max_steps", format!("must be 1..=100000, got {}", task.max_steps));
     }

@@ -365,3 +365,16 @@ pub fn benchmark(task_json: &str, env_steps: u32) -> Result<JsValue, JsValue> {
     let report = polyskill_learn::bench::report(&task, env_steps, 5_000, 30, &now_ms).map_err(js_error)?;
     to_js(&report)
 }
+
+/// Runs the simulator suite benchmark (steps/s of every task given, then a multi-task
+/// `VecEnv`) inside this browser tab and returns its JSON report.
+#[wasm_bindgen(js_name = benchmarkSuite)]
+pub fn benchmark_suite(task_jsons: Vec<String>, env_steps: u32) -> Result<JsValue, JsValue> {
+    let tasks = task_jsons
+        .iter()
+        .map(|t| Task::from_json(t).map_err(|e| task_error(&e)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let now_ms = || js_sys::Date::now();
+    let report = polyskill_learn::bench::suite(&tasks, env_steps, &now_ms).map_err(js_error)?;
+    to_js(&report)
+}
