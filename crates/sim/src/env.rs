@@ -627,12 +627,15 @@ impl Env {
     fn holds(&self, predicate: &Predicate, truncated: bool) -> bool {
         match predicate {
             Predicate::Near { a, b, distance } => self.distance(a, b) < *distance,
-            Predicate::JointOutside { joint, min, max } => {
-                let q = self.joint_state(self.joint_index(joint)).0;
-                q < *min || q > *max
+            Predicate::JointOutside { joint, min, max, velocity } => {
+                let (q, qd) = self.joint_state(self.joint_index(joint));
+                let v = if *velocity { qd } else { q };
+                v < *min || v > *max
             }
             Predicate::Survived => truncated,
             Predicate::Any(list) => list.iter().any(|p| self.holds(p, truncated)),
+            Predicate::All(list) => list.iter().all(|p| self.holds(p, truncated)),
+            Predicate::Not(p) => !self.holds(p, truncated),
         }
     }
 

@@ -78,3 +78,31 @@ fn an_exploding_simulation_ends_the_episode_with_a_flag_and_no_nans() {
     assert_eq!(step.reward, 0.0);
     assert!(step.observation.iter().all(|v| !v.is_nan()), "{:?}", step.observation);
 }
+
+/// One 0.05 s step of Gymnasium's Pendulum-v1 equations (semi-implicit Euler), in two 0.025 s
+/// halves like the task's two physics steps; no speed clip.
+fn gym_pendulum(mut th: f32, mut thd: f32, u: f32) -> (f32, f32) {
+    let (g, m, l, dt) = (10.0f32, 1.0f32, 1.0f32, 0.025f32);
+    for _ in 0..2 {
+        thd += (3.0 * g / (2.0 * l) * th.sin() + 3.0 / (m * l * l) * u) * dt;
+        th += thd * dt;
+    }
+    (th, thd)
+}
+
+#[test]
+fn pendulum_follows_gymnasium_dynamics_and_starts_anywhere() {
+    let mut env = Env::new(Task::from_json(include_str!("../../../web/tasks/pendulum.json")).unwrap());
+    let angles: Vec<f32> = (0..40).map(|s| { let o = env.reset(s); o[1].atan2(o[0]) }).collect();
+    assert!(angles.iter().any(|a| *a > 2.0) && angles.iter().any(|a| *a < -2.0), "{angles:?}");
+    let obs = env.reset(3).to_vec();
+    let (mut th, mut thd) = (obs[1].atan2(obs[0]), obs[2]);
+    for step in 0..20 {
+        let u = if step < 10 { 1.0 } else { -1.0 };
+        let o = env.step(&[u]).unwrap().observation;
+        (th, thd) = gym_pendulum(th, thd, 2.0 * u);
+        let (a, b) = (o[1].atan2(o[0]), th.sin().atan2(th.cos()));
+        assert!((a - b).abs() < 0.01 + 0.02 * b.abs(), "step {step}: angle {a} vs Gymnasium {b}");
+        assert!((o[2] - thd).abs() < 0.02 + 0.02 * thd.abs(), "step {step}: velocity {} vs Gymnasium {thd}", o[2]);
+    }
+}

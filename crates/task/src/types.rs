@@ -489,7 +489,7 @@ pub enum Predicate {
         /// Threshold, metres.
         distance: f32,
     },
-    /// A joint's position is outside `[min, max]`.
+    /// A joint's position (or, with `velocity: true`, its velocity) is outside `[min, max]`.
     JointOutside {
         /// The joint.
         joint: String,
@@ -497,11 +497,18 @@ pub enum Predicate {
         min: f32,
         /// Upper bound.
         max: f32,
+        /// Test the velocity instead of the position.
+        #[serde(default)]
+        velocity: bool,
     },
     /// The episode reached its step limit without terminating.
     Survived,
     /// Any of the predicates holds.
     Any(Vec<Predicate>),
+    /// All of the predicates hold.
+    All(Vec<Predicate>),
+    /// The predicate does not hold.
+    Not(Box<Predicate>),
 }
 
 /// A scripted expert the simulator can run as a policy.

@@ -111,17 +111,19 @@ impl Checker<'_> {
                 self.point(&format!("{path}.near.b"), b);
                 self.positive(&format!("{path}.near.distance"), *distance);
             }
-            Predicate::JointOutside { joint, min, max } => {
+            Predicate::JointOutside { joint, min, max, velocity: _ } => {
                 self.joint_ref(&format!("{path}.joint_outside.joint"), joint);
                 self.interval(&format!("{path}.joint_outside"), &[*min, *max]);
             }
             Predicate::Survived => {}
-            Predicate::Any(list) => {
+            Predicate::Not(inner) => self.predicate(&format!("{path}.not"), inner, depth + 1),
+            Predicate::Any(list) | Predicate::All(list) => {
+                let key = if matches!(p, Predicate::Any(_)) { "any" } else { "all" };
                 if list.is_empty() {
-                    self.push(format!("{path}.any"), "needs at least one predicate");
+                    self.push(format!("{path}.{key}"), "needs at least one predicate");
                 }
                 for (i, q) in list.iter().enumerate() {
-                    self.predicate(&format!("{path}.any[{i}]"), q, depth + 1);
+                    self.predicate(&format!("{path}.{key}[{i}]"), q, depth + 1);
                 }
             }
         }
