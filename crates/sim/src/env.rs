@@ -568,7 +568,8 @@ impl Env {
                 }
                 ActuatorMode::Velocity => {
                     if let Some(joint) = self.world.impulse_joints.get_mut(handle, true) {
-                        joint.data.set_motor_velocity(motor_axis, value, 1.0);
+                        // Acceleration-based (mass-independent): reaches the target in ~20 ms.
+                        joint.data.set_motor_velocity(motor_axis, value, 50.0);
                     }
                 }
                 ActuatorMode::Position => {

@@ -106,3 +106,37 @@ fn pendulum_follows_gymnasium_dynamics_and_starts_anywhere() {
         assert!((o[2] - thd).abs() < 0.02 + 0.02 * thd.abs(), "step {step}: velocity {} vs Gymnasium {thd}", o[2]);
     }
 }
+
+/// A one-joint arm driven by a velocity or a position motor (the reacher's actuator kinds).
+fn motor_arm(mode: &str, gear: f32) -> Env {
+    let text = format!(
+        r#"{{ "format": 1, "id": "arm", "instruction": "test arm", "timestep": 0.01, "frame_skip": 2, "max_steps": 100,
+        "gravity": [0, 0, 0],
+        "bodies": [ {{ "name": "link", "shape": {{ "box": {{ "half_extents": [0.1, 0.01, 0.01] }} }}, "motion": "dynamic",
+                      "position": [0.1, 0, 0], "density": 1000 }} ],
+        "joints": [ {{ "name": "shoulder", "kind": "revolute", "child": "link", "anchor": [0, 0, 0], "axis": [0, 0, 1] }} ],
+        "actuators": [ {{ "joint": "shoulder", "mode": "{mode}", "gear": {gear} }} ],
+        "observation": {{ "size": 2, "features": [ {{ "joint_position": "shoulder" }}, {{ "joint_velocity": "shoulder" }} ] }},
+        "reward": [ {{ "alive": {{ "weight": 1 }} }} ],
+        "success": "survived" }}"#
+    );
+    Env::new(Task::from_json(&text).unwrap())
+}
+
+#[test]
+fn velocity_and_position_actuators_drive_their_joint() {
+    let mut arm = motor_arm("velocity", 2.0);
+    arm.reset(0);
+    let mut obs = vec![];
+    for _ in 0..30 {
+        obs = arm.step(&[0.5]).unwrap().observation;
+    }
+    assert!((obs[1] - 1.0).abs() < 0.05, "velocity target 1 rad/s, got {}", obs[1]);
+
+    let mut arm = motor_arm("position", 1.0);
+    arm.reset(0);
+    for _ in 0..100 {
+        obs = arm.step(&[0.6]).unwrap().observation;
+    }
+    assert!((obs[0] - 0.6).abs() < 0.02 && obs[1].abs() < 0.1, "position target 0.6 rad, got {obs:?}");
+}
