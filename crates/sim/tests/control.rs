@@ -140,3 +140,27 @@ fn velocity_and_position_actuators_drive_their_joint() {
     }
     assert!((obs[0] - 0.6).abs() < 0.02 && obs[1].abs() < 0.1, "position target 0.6 rad, got {obs:?}");
 }
+
+#[test]
+fn reacher_is_solvable_by_inverse_kinematics_and_not_by_standing_still() {
+    let mut env = Env::new(Task::from_json(include_str!("../../../web/tasks/reacher.json")).unwrap());
+    let (l1, l2, gear, k) = (0.1f32, 0.11f32, 4.0f32, 8.0f32);
+    // Analytic two-link inverse kinematics (elbow up), then proportional joint-velocity control.
+    let controller = |env: &Env| -> Vec<f32> {
+        let o = env.observation();
+        let (q1, q2) = (o[2].atan2(o[0]), o[3].atan2(o[1]));
+        let g = env.goal();
+        let d2 = g[0] * g[0] + g[1] * g[1];
+        let t2 = ((d2 - l1 * l1 - l2 * l2) / (2.0 * l1 * l2)).clamp(-1.0, 1.0).acos();
+        let t1 = g[1].atan2(g[0]) - (l2 * t2.sin()).atan2(l1 + l2 * t2.cos());
+        let wrap = |a: f32| (a.sin()).atan2(a.cos());
+        [wrap(t1 - q1), t2 - q2].iter().map(|e| (k * e / gear).clamp(-1.0, 1.0)).collect()
+    };
+    let mut solved = 0;
+    for seed in 0..50 {
+        solved += run_episode(&mut env, seed, controller).unwrap().success as u32;
+    }
+    assert!(solved >= 45, "inverse kinematics solved {solved}/50");
+    let idle = (0..20).filter(|&seed| run_episode(&mut env, seed, |_| vec![0.0, 0.0]).unwrap().success).count();
+    assert_eq!(idle, 0);
+}

@@ -21,6 +21,7 @@ const DRAWER_CLOSE: &str = include_str!("../../../web/tasks/drawer-close.json");
 const DRAWER_OPEN: &str = include_str!("../../../web/tasks/drawer-open.json");
 const PENDULUM: &str = include_str!("../../../web/tasks/pendulum.json");
 const PICK_PLACE: &str = include_str!("../../../web/tasks/pick-place.json");
+const REACHER: &str = include_str!("../../../web/tasks/reacher.json");
 const PUSH: &str = include_str!("../../../web/tasks/push.json");
 const WINDOW_CLOSE: &str = include_str!("../../../web/tasks/window-close.json");
 const WINDOW_OPEN: &str = include_str!("../../../web/tasks/window-open.json");
@@ -36,6 +37,7 @@ fn task_text(name: &str) -> &'static str {
         "pendulum" => PENDULUM,
         "pick-place" => PICK_PLACE,
         "push" => PUSH,
+        "reacher" => REACHER,
         "window-close" => WINDOW_CLOSE,
         "window-open" => WINDOW_OPEN,
         other => panic!("the fixture names task {other}; include it in this test"),
