@@ -19,6 +19,7 @@ const CART_POLE: &str = include_str!("../../../web/tasks/cart-pole.json");
 const DOOR_OPEN: &str = include_str!("../../../web/tasks/door-open.json");
 const DRAWER_CLOSE: &str = include_str!("../../../web/tasks/drawer-close.json");
 const DRAWER_OPEN: &str = include_str!("../../../web/tasks/drawer-open.json");
+const PEG_INSERT_SIDE: &str = include_str!("../../../web/tasks/peg-insert-side.json");
 const PENDULUM: &str = include_str!("../../../web/tasks/pendulum.json");
 const PICK_PLACE: &str = include_str!("../../../web/tasks/pick-place.json");
 const REACHER: &str = include_str!("../../../web/tasks/reacher.json");
@@ -34,6 +35,7 @@ fn task_text(name: &str) -> &'static str {
         "door-open" => DOOR_OPEN,
         "drawer-close" => DRAWER_CLOSE,
         "drawer-open" => DRAWER_OPEN,
+        "peg-insert-side" => PEG_INSERT_SIDE,
         "pendulum" => PENDULUM,
         "pick-place" => PICK_PLACE,
         "push" => PUSH,
