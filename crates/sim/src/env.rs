@@ -262,7 +262,11 @@ impl Env {
                         ColliderBuilder::capsule_y(half_height, radius).position(upright)
                     }
                 };
-                world.insert_collider(collider.density(body.density).friction(body.friction), Some(handle));
+                let collider = match body.mass {
+                    Some(mass) => collider.mass(mass),
+                    None => collider.density(body.density),
+                };
+                world.insert_collider(collider.friction(body.friction), Some(handle));
             }
             handles.push(handle);
         }

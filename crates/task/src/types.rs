@@ -136,6 +136,9 @@ pub struct Body {
     /// Density in kg/m³ (dynamic bodies).
     #[serde(default = "default_density")]
     pub density: f32,
+    /// Mass in kg; when given it replaces `density` (the shape's inertia is scaled to match).
+    #[serde(default)]
+    pub mass: Option<f32>,
     /// Coulomb friction coefficient.
     #[serde(default = "default_friction")]
     pub friction: f32,

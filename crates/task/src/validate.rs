@@ -183,6 +183,9 @@ pub fn validate(task: &Task) -> Vec<Issue> {
             c.place(&format!("{path}.random_position.max"), &r.max);
         }
         c.positive(&format!("{path}.density"), body.density);
+        if let Some(m) = body.mass {
+            c.positive(&format!("{path}.mass"), m);
+        }
         if !body.friction.is_finite() || body.friction < 0.0 {
             c.push(format!("{path}.friction"), format!("must be ≥ 0, got {}", body.friction));
         }
