@@ -55,8 +55,26 @@ async function fetchOk(url, what) {
   return response;
 }
 
+/** Fills the task strip: one link per task with its thumbnail (rendered by `cargo xtask thumbnails`). */
+function showTaskList(names, current) {
+  const nav = $('tasks');
+  nav.replaceChildren(...names.map((name) => {
+    const link = document.createElement('a');
+    link.href = `?task=${name}`;
+    if (name === current) link.setAttribute('aria-current', 'page');
+    const img = document.createElement('img');
+    img.src = `web/thumbs/${name}.png`;
+    img.alt = '';
+    const label = document.createElement('span');
+    label.textContent = name;
+    link.append(img, label);
+    return link;
+  }));
+}
+
 async function loadTask(name) {
   const index = await (await fetchOk('web/tasks.json', 'task list')).json();
+  showTaskList(index.tasks, name);
   if (!index.tasks.includes(name)) {
     throw new Error(`Unknown task "${name}". Available tasks: ${index.tasks.join(', ')}.`);
   }

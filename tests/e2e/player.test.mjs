@@ -35,6 +35,21 @@ test('WebGPU inference can be switched on and still reaches success', async () =
   assert.deepEqual(errors, []);
 });
 
+test('the task list shows every task with a thumbnail and switches tasks', async () => {
+  const { page, errors } = await open(browser, '?task=reach');
+  await page.waitForSelector('body[data-ready=true]', { timeout: 60_000 });
+  const all = JSON.parse(readFileSync(new URL('../../web/tasks.json', import.meta.url), 'utf8')).tasks;
+  assert.deepEqual(await page.$$eval('#tasks a span', (spans) => spans.map((s) => s.textContent)), all);
+  assert.equal(await page.getAttribute('#tasks a[aria-current=page]', 'href'), '?task=reach');
+  const loaded = await page.$$eval('#tasks img', (imgs) => imgs.every((i) => i.complete && i.naturalWidth === 160));
+  assert.ok(loaded, 'every thumbnail loads');
+  await page.click('#tasks a[href="?task=door-open"]');
+  await page.waitForSelector('body[data-ready=true]', { timeout: 60_000 });
+  assert.equal(await page.textContent('#task-title'), 'door-open');
+  await page.screenshot({ path: `${ARTIFACTS}/task-list.png` });
+  assert.deepEqual(errors, []);
+});
+
 test('an unknown task shows a readable message', async () => {
   const { page } = await open(browser, '?task=nope');
   await page.waitForSelector('body[data-ready=true]', { timeout: 60_000 });

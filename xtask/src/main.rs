@@ -7,6 +7,7 @@
 //!   and the Playwright end-to-end tests against the served page.
 //! - `cargo xtask pretrain` — regenerates the shipped weights in `web/weights/`.
 //! - `cargo xtask bench-web` — runs the in-browser benchmark page in headless Chromium.
+//! - `cargo xtask thumbnails` — renders `web/thumbs/NAME.png` for every task (the page's task list).
 //!
 //! Nested cargo builds use `CARGO_TARGET_DIR`, defaulting to `~/.cache/polyskill/target`
 //! (outside the clone) so fresh clones and CI builds stay incremental.
@@ -116,6 +117,26 @@ fn pretrain_cmd() -> Result<(), String> {
     run(cargo().args(["run", "-p", "polyskill-cli", "--", "train", "--task", "reach", "--algo", "bc"]))
 }
 
+/// Renders `web/thumbs/NAME.png` for every task in `web/tasks.json` with the native renderer.
+fn thumbnails_cmd() -> Result<(), String> {
+    setup::vulkan()?;
+    let index = std::fs::read_to_string(root().join("web/tasks.json")).map_err(|e| format!("web/tasks.json: {e}"))?;
+    let names: Vec<String> = index
+        .split('"')
+        .skip(1)
+        .step_by(2)
+        .filter(|s| *s != "tasks")
+        .map(String::from)
+        .collect();
+    std::fs::create_dir_all(root().join("web/thumbs")).map_err(|e| e.to_string())?;
+    for name in names {
+        say(format!("rendering web/thumbs/{name}.png"));
+        let out = format!("web/thumbs/{name}.png");
+        run(cargo().args(["run", "-q", "-p", "polyskill-cli", "--", "render", "--task", &name, "--out", &out, "--width", "160", "--height", "120"]))?;
+    }
+    Ok(())
+}
+
 fn bench_web_cmd() -> Result<(), String> {
     setup::browser()?;
     setup::npm_packages()?;
@@ -132,8 +153,9 @@ fn main() -> ExitCode {
         Some("test") => test_cmd(),
         Some("pretrain") => pretrain_cmd(),
         Some("bench-web") => bench_web_cmd(),
+        Some("thumbnails") => thumbnails_cmd(),
         _ => {
-            eprintln!("usage: cargo xtask <serve [--port N] | test | pretrain | bench-web>");
+            eprintln!("usage: cargo xtask <serve [--port N] | test | pretrain | bench-web | thumbnails>");
             return ExitCode::from(2);
         }
     };

@@ -108,6 +108,9 @@ fn task_index_lists_every_shipped_task_file() {
     listed.sort();
     assert_eq!(listed, files, "web/tasks.json must list every task file in web/tasks/");
     for name in files {
+        // The page's task list shows a thumbnail of each (`cargo xtask thumbnails`).
+        let thumb = std::fs::read(format!("{dir}/../thumbs/{name}.png")).unwrap_or_else(|_| panic!("web/thumbs/{name}.png is missing"));
+        assert_eq!(&thumb[1..4], b"PNG", "{name}.png");
         let text = std::fs::read_to_string(format!("{dir}/{name}.json")).unwrap();
         let task = Task::from_json(&text).unwrap_or_else(|e| panic!("{name}.json: {e}"));
         assert_eq!(task.id, name, "a task's id is its file name");
