@@ -47,32 +47,20 @@ impl ExpertPolicy {
             let Some(step) = expert.program.get(self.index) else { return [0.0; 4] };
             match step {
                 ExpertStep::MoveTo { to, offset, tolerance, grip } => {
-                    let p = env.point(to);
-                    let target = [p[0] + offset.0[0], p[1] + offset.0[1], p[2] + offset.0[2]];
-                    let d = [target[0] - hand[0], target[1] - hand[1], target[2] - hand[2]];
-                    let dist = (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt();
-                    if dist < *tolerance && self.index < last {
+                    let d = error(add(env.point(to), offset.0), hand);
+                    if norm(d) < *tolerance && self.index < last {
                         self.index += 1;
                         continue;
                     }
-                    let g = expert.gain;
-                    return [
-                        (d[0] * g).clamp(-1.0, 1.0),
-                        (d[1] * g).clamp(-1.0, 1.0),
-                        (d[2] * g).clamp(-1.0, 1.0),
-                        *grip,
-                    ];
+                    return move_action(d, expert.gain, *grip);
                 }
                 ExpertStep::Carry { object, to, offset, tolerance, grip, gain } => {
-                    let o = env.point(&Point::Body(object.clone()));
-                    let p = env.point(to);
-                    let d = [p[0] + offset.0[0] - o[0], p[1] + offset.0[1] - o[1], p[2] + offset.0[2] - o[2]];
-                    if (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt() < *tolerance && self.index < last {
+                    let d = error(add(env.point(to), offset.0), env.point(&Point::Body(object.clone())));
+                    if norm(d) < *tolerance && self.index < last {
                         self.index += 1;
                         continue;
                     }
-                    let g = gain.unwrap_or(expert.gain);
-                    return [(d[0] * g).clamp(-1.0, 1.0), (d[1] * g).clamp(-1.0, 1.0), (d[2] * g).clamp(-1.0, 1.0), *grip];
+                    return move_action(d, gain.unwrap_or(expert.gain), *grip);
                 }
                 ExpertStep::Push { object, to, standoff, height, tolerance } => {
                     let o = env.point(&Point::Body(object.clone()));
@@ -97,13 +85,7 @@ impl ExpertPolicy {
                     } else {
                         behind
                     };
-                    let g = expert.gain;
-                    return [
-                        ((target[0] - hand[0]) * g).clamp(-1.0, 1.0),
-                        ((target[1] - hand[1]) * g).clamp(-1.0, 1.0),
-                        ((target[2] - hand[2]) * g).clamp(-1.0, 1.0),
-                        -1.0,
-                    ];
+                    return move_action(error(target, hand), expert.gain, -1.0);
                 }
                 ExpertStep::Grip { effort, steps } => {
                     if self.held >= *steps && self.index < last {
@@ -129,4 +111,22 @@ fn linear_feedback(lf: &LinearFeedback, observation: &[f32]) -> Vec<f32> {
             (dot + lf.bias.get(i).copied().unwrap_or(0.0)).clamp(-1.0, 1.0)
         })
         .collect()
+}
+
+fn add(a: [f32; 3], b: [f32; 3]) -> [f32; 3] {
+    [a[0] + b[0], a[1] + b[1], a[2] + b[2]]
+}
+
+/// `target − current`.
+fn error(target: [f32; 3], current: [f32; 3]) -> [f32; 3] {
+    [target[0] - current[0], target[1] - current[1], target[2] - current[2]]
+}
+
+fn norm(d: [f32; 3]) -> f32 {
+    (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt()
+}
+
+/// The hand action that closes an error `d` proportionally: `clip(gain · d)`, plus a grip.
+fn move_action(d: [f32; 3], gain: f32, grip: f32) -> [f32; 4] {
+    [(d[0] * gain).clamp(-1.0, 1.0), (d[1] * gain).clamp(-1.0, 1.0), (d[2] * gain).clamp(-1.0, 1.0), grip]
 }
