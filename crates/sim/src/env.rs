@@ -242,6 +242,11 @@ impl Env {
                 Motion::Dynamic => RigidBodyBuilder::dynamic().can_sleep(false),
                 Motion::Kinematic => RigidBodyBuilder::kinematic_position_based(),
             };
+            let builder = match (body.mass, body.inertia) {
+                (Some(mass), Some(inertia)) => builder
+                    .additional_mass_properties(MassProperties::new(Vector::ZERO, mass, Vector::from_array(inertia.0))),
+                _ => builder,
+            };
             let handle = world.insert_body(builder.translation(Vector::from_array(position)));
             if body.collides {
                 // rapier's cylinders and capsules stand along y; ours along z: a quarter turn
@@ -262,9 +267,11 @@ impl Env {
                         ColliderBuilder::capsule_y(half_height, radius).position(upright)
                     }
                 };
-                let collider = match body.mass {
-                    Some(mass) => collider.mass(mass),
-                    None => collider.density(body.density),
+                let collider = match (body.mass, body.inertia) {
+                    // Stated mass properties sit on the body (below), in its own axes.
+                    (Some(_), Some(_)) => collider.density(0.0),
+                    (Some(mass), None) => collider.mass(mass),
+                    _ => collider.density(body.density),
                 };
                 world.insert_collider(collider.friction(body.friction), Some(handle));
             }
@@ -638,6 +645,7 @@ impl Env {
                 v < *min || v > *max
             }
             Predicate::Survived => truncated,
+            Predicate::Above { body, z } => self.point(&Point::Body(body.clone()))[2] > *z,
             Predicate::Any(list) => list.iter().any(|p| self.holds(p, truncated)),
             Predicate::All(list) => list.iter().all(|p| self.holds(p, truncated)),
             Predicate::Not(p) => !self.holds(p, truncated),

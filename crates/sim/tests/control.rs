@@ -164,3 +164,41 @@ fn reacher_is_solvable_by_inverse_kinematics_and_not_by_standing_still() {
     let idle = (0..20).filter(|&seed| run_episode(&mut env, seed, |_| vec![0.0, 0.0]).unwrap().success).count();
     assert_eq!(idle, 0);
 }
+
+/// Gymnasium Acrobot-v1's equations of motion ("book" variant): state [θ1, θ2, θ̇1, θ̇2].
+fn acrobot_derivative(s: [f32; 4], torque: f32) -> [f32; 4] {
+    let (m1, m2, l1, lc1, lc2, i1, i2, g) = (1.0f32, 1.0f32, 1.0f32, 0.5f32, 0.5f32, 1.0f32, 1.0f32, 9.8f32);
+    let [t1, t2, d1t, d2t] = s;
+    let half_pi = std::f32::consts::FRAC_PI_2;
+    let d1 = m1 * lc1 * lc1 + m2 * (l1 * l1 + lc2 * lc2 + 2.0 * l1 * lc2 * t2.cos()) + i1 + i2;
+    let d2 = m2 * (lc2 * lc2 + l1 * lc2 * t2.cos()) + i2;
+    let phi2 = m2 * lc2 * g * (t1 + t2 - half_pi).cos();
+    let phi1 = -m2 * l1 * lc2 * d2t * d2t * t2.sin() - 2.0 * m2 * l1 * lc2 * d2t * d1t * t2.sin()
+        + (m1 * lc1 + m2 * l1) * g * (t1 - half_pi).cos()
+        + phi2;
+    let dd2 = (torque + d2 / d1 * phi1 - m2 * l1 * lc2 * d1t * d1t * t2.sin() - phi2) / (m2 * lc2 * lc2 + i2 - d2 * d2 / d1);
+    let dd1 = -(d2 * dd2 + phi1) / d1;
+    [d1t, d2t, dd1, dd2]
+}
+
+#[test]
+fn acrobot_follows_gymnasium_dynamics() {
+    let mut env = Env::new(Task::from_json(include_str!("../../../web/tasks/acrobot.json")).unwrap());
+    let o = env.reset(5).to_vec();
+    let mut s = [o[1].atan2(o[0]), o[3].atan2(o[2]), o[4], o[5]];
+    for step in 0..10 {
+        let torque = if step < 5 { 1.0 } else { -1.0 };
+        let o = env.step(&[torque]).unwrap().observation;
+        // Gymnasium integrates 0.2 s with RK4; small Euler steps reach the same solution.
+        for _ in 0..2000 {
+            let d = acrobot_derivative(s, torque);
+            for k in 0..4 {
+                s[k] += d[k] * 0.0001;
+            }
+        }
+        let ours = [o[1].atan2(o[0]), o[3].atan2(o[2]), o[4], o[5]];
+        for k in 0..4 {
+            assert!((ours[k] - s[k]).abs() < 0.03 + 0.05 * s[k].abs(), "step {step}, state[{k}]: rapier {ours:?} vs Gymnasium {s:?}");
+        }
+    }
+}

@@ -139,6 +139,10 @@ pub struct Body {
     /// Mass in kg; when given it replaces `density` (the shape's inertia is scaled to match).
     #[serde(default)]
     pub mass: Option<f32>,
+    /// Principal moments of inertia about the centre (kg·m², body x, y, z); needs `mass`.
+    /// For bodies whose inertia is not the shape's (Gymnasium's acrobot links).
+    #[serde(default)]
+    pub inertia: Option<V3>,
     /// Coulomb friction coefficient.
     #[serde(default = "default_friction")]
     pub friction: f32,
@@ -506,6 +510,13 @@ pub enum Predicate {
     },
     /// The episode reached its step limit without terminating.
     Survived,
+    /// A body's centre is higher than `z`.
+    Above {
+        /// The body.
+        body: String,
+        /// Height, metres.
+        z: f32,
+    },
     /// Any of the predicates holds.
     Any(Vec<Predicate>),
     /// All of the predicates hold.

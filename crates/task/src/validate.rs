@@ -116,6 +116,10 @@ impl Checker<'_> {
                 self.interval(&format!("{path}.joint_outside"), &[*min, *max]);
             }
             Predicate::Survived => {}
+            Predicate::Above { body, z } => {
+                self.body_ref(&format!("{path}.above.body"), body);
+                self.finite(&format!("{path}.above.z"), *z);
+            }
             Predicate::Not(inner) => self.predicate(&format!("{path}.not"), inner, depth + 1),
             Predicate::Any(list) | Predicate::All(list) => {
                 let key = if matches!(p, Predicate::Any(_)) { "any" } else { "all" };
@@ -185,6 +189,14 @@ pub fn validate(task: &Task) -> Vec<Issue> {
         c.positive(&format!("{path}.density"), body.density);
         if let Some(m) = body.mass {
             c.positive(&format!("{path}.mass"), m);
+        }
+        if let Some(inertia) = &body.inertia {
+            if body.mass.is_none() {
+                c.push(format!("{path}.inertia"), "an inertia needs a \"mass\" too");
+            }
+            for (k, v) in inertia.0.iter().enumerate() {
+                c.positive(&format!("{path}.inertia[{k}]"), *v);
+            }
         }
         if !body.friction.is_finite() || body.friction < 0.0 {
             c.push(format!("{path}.friction"), format!("must be ≥ 0, got {}", body.friction));

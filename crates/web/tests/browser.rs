@@ -14,6 +14,7 @@ const REACH: &str = include_str!("../../../web/tasks/reach.json");
 const REACH_BC: &[u8] = include_bytes!("../../../web/weights/reach-bc.safetensors");
 const FIXTURE: &str = include_str!("../../../tests/fixtures/determinism.json");
 
+const ACROBOT: &str = include_str!("../../../web/tasks/acrobot.json");
 const BUTTON_PRESS_TOPDOWN: &str = include_str!("../../../web/tasks/button-press-topdown.json");
 const CART_POLE: &str = include_str!("../../../web/tasks/cart-pole.json");
 const DOOR_OPEN: &str = include_str!("../../../web/tasks/door-open.json");
@@ -30,6 +31,7 @@ const WINDOW_OPEN: &str = include_str!("../../../web/tasks/window-open.json");
 fn task_text(name: &str) -> &'static str {
     match name {
         "reach" => REACH,
+        "acrobot" => ACROBOT,
         "button-press-topdown" => BUTTON_PRESS_TOPDOWN,
         "cart-pole" => CART_POLE,
         "door-open" => DOOR_OPEN,
