@@ -249,31 +249,21 @@ impl Env {
             };
             let handle = world.insert_body(builder.translation(Vector::from_array(position)));
             if body.collides {
-                // rapier's cylinders and capsules stand along y; ours along z: a quarter turn
-                // about x, written as an exact quaternion (no sin/cos, for cross-platform bits).
-                let upright = Pose::from_rotation(Rotation::from_xyzw(
-                    core::f32::consts::FRAC_1_SQRT_2,
-                    0.0,
-                    0.0,
-                    core::f32::consts::FRAC_1_SQRT_2,
-                ));
-                let collider = match body.shape {
-                    Shape::Box { half_extents: h } => ColliderBuilder::cuboid(h.0[0], h.0[1], h.0[2]),
-                    Shape::Sphere { radius } => ColliderBuilder::ball(radius),
-                    Shape::Cylinder { half_height, radius } => {
-                        ColliderBuilder::cylinder(half_height, radius).position(upright)
-                    }
-                    Shape::Capsule { half_height, radius } => {
-                        ColliderBuilder::capsule_y(half_height, radius).position(upright)
-                    }
+                // Per-collider density: the body's, or its stated mass spread over all shapes.
+                let volume: f32 = body.shape.volume() + body.parts.iter().map(|p| p.shape.volume()).sum::<f32>();
+                let density = match (body.mass, body.inertia) {
+                    (Some(_), Some(_)) => 0.0, // stated mass properties sit on the body (above)
+                    (Some(mass), None) => mass / volume,
+                    _ => body.density,
                 };
-                let collider = match (body.mass, body.inertia) {
-                    // Stated mass properties sit on the body (below), in its own axes.
-                    (Some(_), Some(_)) => collider.density(0.0),
-                    (Some(mass), None) => collider.mass(mass),
-                    _ => collider.density(body.density),
-                };
-                world.insert_collider(collider.friction(body.friction), Some(handle));
+                let shapes = std::iter::once((body.shape, Vector::ZERO))
+                    .chain(body.parts.iter().map(|p| (p.shape, Vector::from_array(p.offset.0))));
+                for (shape, offset) in shapes {
+                    world.insert_collider(
+                        collider_for(shape, offset).density(density).friction(body.friction),
+                        Some(handle),
+                    );
+                }
             }
             handles.push(handle);
         }
@@ -683,17 +673,40 @@ impl Env {
             .bodies
             .iter()
             .zip(&self.bodies)
-            .map(|(body, handle)| {
+            .flat_map(|(body, handle)| {
                 let rb = &self.world.bodies[*handle];
-                let q = rb.rotation();
-                Visual {
-                    shape: body.shape,
-                    position: rb.translation().to_array(),
-                    rotation: [q.x, q.y, q.z, q.w],
-                    color: body.color.0,
-                }
+                let (p, q) = (rb.translation(), *rb.rotation());
+                let main = (body.shape, Vector::ZERO, body.color.0);
+                let parts = body.parts.iter().map(|part| {
+                    (part.shape, Vector::from_array(part.offset.0), part.color.unwrap_or(body.color).0)
+                });
+                std::iter::once(main)
+                    .chain(parts)
+                    .map(move |(shape, offset, color)| Visual {
+                        shape,
+                        position: (p + q * offset).to_array(),
+                        rotation: [q.x, q.y, q.z, q.w],
+                        color,
+                    })
+                    .collect::<Vec<_>>()
             })
             .collect()
+    }
+}
+
+/// The rapier collider of a shape centred at `offset` in its body. rapier's cylinders and
+/// capsules stand along y, ours along z: a quarter turn about x, written as an exact
+/// quaternion (no sin/cos, for cross-platform bits).
+fn collider_for(shape: Shape, offset: Vector) -> ColliderBuilder {
+    let upright = Pose::from_parts(
+        offset,
+        Rotation::from_xyzw(core::f32::consts::FRAC_1_SQRT_2, 0.0, 0.0, core::f32::consts::FRAC_1_SQRT_2),
+    );
+    match shape {
+        Shape::Box { half_extents: h } => ColliderBuilder::cuboid(h.0[0], h.0[1], h.0[2]).translation(offset),
+        Shape::Sphere { radius } => ColliderBuilder::ball(radius).translation(offset),
+        Shape::Cylinder { half_height, radius } => ColliderBuilder::cylinder(half_height, radius).position(upright),
+        Shape::Capsule { half_height, radius } => ColliderBuilder::capsule_y(half_height, radius).position(upright),
     }
 }
 

@@ -122,6 +122,9 @@ pub struct Body {
     pub name: String,
     /// Geometry.
     pub shape: Shape,
+    /// More shapes rigidly attached to the same body (a compound: a drawer = a box with walls).
+    #[serde(default)]
+    pub parts: Vec<Part>,
     /// How the body moves.
     #[serde(default)]
     pub motion: Motion,
@@ -195,6 +198,19 @@ pub enum Shape {
         /// Radius.
         radius: f32,
     },
+}
+
+/// One extra shape of a compound body, placed relative to the body's centre.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Part {
+    /// Geometry.
+    pub shape: Shape,
+    /// Offset of the part's centre from the body's centre, in the body's axes.
+    pub offset: V3,
+    /// RGB colour; the body's when absent.
+    #[serde(default)]
+    pub color: Option<V3>,
 }
 
 /// A joint between a parent (a body, or the world when absent) and a child body.
@@ -407,6 +423,19 @@ pub enum Feature {
     JointCos(String),
     /// Sine of a revolute joint's angle (1).
     JointSin(String),
+}
+
+impl Shape {
+    /// Volume in m³.
+    pub fn volume(&self) -> f32 {
+        let pi = std::f32::consts::PI;
+        match *self {
+            Shape::Box { half_extents: h } => 8.0 * h.0[0] * h.0[1] * h.0[2],
+            Shape::Sphere { radius: r } => 4.0 / 3.0 * pi * r * r * r,
+            Shape::Cylinder { half_height: h, radius: r } => 2.0 * pi * r * r * h,
+            Shape::Capsule { half_height: h, radius: r } => 2.0 * pi * r * r * h + 4.0 / 3.0 * pi * r * r * r,
+        }
+    }
 }
 
 impl Feature {

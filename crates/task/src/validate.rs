@@ -39,6 +39,25 @@ impl Checker<'_> {
         }
     }
 
+    fn shape(&mut self, path: &str, shape: &Shape) {
+        match *shape {
+            Shape::Box { half_extents } => {
+                for (k, v) in half_extents.0.iter().enumerate() {
+                    self.size(&format!("{path}.box.half_extents[{k}]"), *v);
+                }
+            }
+            Shape::Sphere { radius } => self.size(&format!("{path}.sphere.radius"), radius),
+            Shape::Cylinder { half_height, radius } => {
+                self.size(&format!("{path}.cylinder.half_height"), half_height);
+                self.size(&format!("{path}.cylinder.radius"), radius);
+            }
+            Shape::Capsule { half_height, radius } => {
+                self.size(&format!("{path}.capsule.half_height"), half_height);
+                self.size(&format!("{path}.capsule.radius"), radius);
+            }
+        }
+    }
+
     fn place(&mut self, path: &str, v: &crate::V3) {
         if v.0.iter().any(|x| x.abs() > MAX_DISTANCE) {
             self.push(path, format!("{:?} is more than {MAX_DISTANCE} m from the origin", v.0));
@@ -165,20 +184,16 @@ pub fn validate(task: &Task) -> Vec<Issue> {
         } else if !names.insert(body.name.as_str()) {
             c.push(format!("{path}.name"), format!("duplicate body name \"{}\"", body.name));
         }
-        match body.shape {
-            Shape::Box { half_extents } => {
-                for (k, v) in half_extents.0.iter().enumerate() {
-                    c.size(&format!("{path}.shape.box.half_extents[{k}]"), *v);
+        c.shape(&format!("{path}.shape"), &body.shape);
+        for (k, part) in body.parts.iter().enumerate() {
+            c.shape(&format!("{path}.parts[{k}].shape"), &part.shape);
+            c.place(&format!("{path}.parts[{k}].offset"), &part.offset);
+            if let Some(color) = &part.color {
+                for (j, v) in color.0.iter().enumerate() {
+                    if !(0.0..=1.0).contains(v) {
+                        c.push(format!("{path}.parts[{k}].color[{j}]"), format!("must be in [0, 1], got {v}"));
+                    }
                 }
-            }
-            Shape::Sphere { radius } => c.size(&format!("{path}.shape.sphere.radius"), radius),
-            Shape::Cylinder { half_height, radius } => {
-                c.size(&format!("{path}.shape.cylinder.half_height"), half_height);
-                c.size(&format!("{path}.shape.cylinder.radius"), radius);
-            }
-            Shape::Capsule { half_height, radius } => {
-                c.size(&format!("{path}.shape.capsule.half_height"), half_height);
-                c.size(&format!("{path}.shape.capsule.radius"), radius);
             }
         }
         c.place(&format!("{path}.position"), &body.position);
