@@ -79,7 +79,8 @@ async function loadTask(name) {
     throw new Error(`Unknown task "${name}". Available tasks: ${index.tasks.join(', ')}.`);
   }
   const text = await (await fetchOk(`web/tasks/${name}.json`, `task ${name}`)).text();
-  return new Player(text);
+  const player = new Player(text); // validates; throws a path-qualified Error when invalid
+  return { player, instruction: JSON.parse(text).instruction };
 }
 
 /** The policy to show: the one named in the URL (checked against web/policies.json), else
@@ -225,7 +226,7 @@ async function main() {
 
   if (params.task) {
     try {
-      state.player = await loadTask(params.task);
+      ({ player: state.player, instruction: state.instruction } = await loadTask(params.task));
     } catch (e) {
       addMessage(e.message);
     }
@@ -233,7 +234,7 @@ async function main() {
   if (state.player) {
     const summary = state.player.taskId;
     $('task-title').textContent = summary;
-    try { $('instruction').textContent = JSON.parse(await (await fetch(`web/tasks/${summary}.json`)).text()).instruction; } catch { /* title only */ }
+    $('instruction').textContent = state.instruction;
     reset();
   } else {
     $('task-title').textContent = 'No task loaded';

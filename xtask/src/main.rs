@@ -120,13 +120,13 @@ fn pretrain_cmd() -> Result<(), String> {
 /// Renders `web/thumbs/NAME.png` for every task in `web/tasks.json` with the native renderer.
 fn thumbnails_cmd() -> Result<(), String> {
     setup::vulkan()?;
-    let index = std::fs::read_to_string(root().join("web/tasks.json")).map_err(|e| format!("web/tasks.json: {e}"))?;
-    let names: Vec<String> = index
-        .split('"')
-        .skip(1)
-        .step_by(2)
-        .filter(|s| *s != "tasks")
-        .map(String::from)
+    let text = std::fs::read_to_string(root().join("web/tasks.json")).map_err(|e| format!("web/tasks.json: {e}"))?;
+    let index: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("web/tasks.json: {e}"))?;
+    let names: Vec<String> = index["tasks"]
+        .as_array()
+        .ok_or("web/tasks.json: no \"tasks\" list")?
+        .iter()
+        .filter_map(|n| n.as_str().map(String::from))
         .collect();
     std::fs::create_dir_all(root().join("web/thumbs")).map_err(|e| e.to_string())?;
     for name in names {
