@@ -131,7 +131,7 @@ async function chooseAction() {
     if (state.gpuInference) return new Float32Array(await state.policy.actGpu(obs));
     return state.policy.act(obs);
   }
-  return Float32Array.from({ length: state.player.actionSize }, () => Math.random() * 2 - 1);
+  return state.player.randomAction();
 }
 
 async function stepOnce() {

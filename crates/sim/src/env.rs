@@ -32,6 +32,10 @@ struct JointState {
     zero_rel: Rotation,
 }
 
+/// Damping factor of the motor that models joint friction: large, so that below the friction
+/// force the joint stops (stiction), while the force limit lets it slide above it.
+const FRICTION_MOTOR_DAMPING: f32 = 1.0e4;
+
 /// A speed (m/s) above which a body is taken to have exploded.
 const DIVERGED_SPEED: f32 = 100.0;
 
@@ -50,6 +54,13 @@ pub enum SimError {
         /// Index of the offending component.
         index: usize,
     },
+    /// A discrete task's action is not the index of one of its choices.
+    ActionChoice {
+        /// The value given.
+        got: f32,
+        /// How many choices the task has.
+        choices: usize,
+    },
     /// `step` was called before `reset`.
     NotReset,
 }
@@ -62,6 +73,9 @@ impl fmt::Display for SimError {
             }
             SimError::ActionNotFinite { index } => {
                 write!(f, "action[{index}] is not a finite number")
+            }
+            SimError::ActionChoice { got, choices } => {
+                write!(f, "action {got} is not a choice of this discrete task: give an index 0..{choices}")
             }
             SimError::NotReset => write!(f, "step called before reset"),
         }
@@ -105,6 +119,15 @@ pub struct Env {
     task: Task,
     world: PhysicsWorld,
     bodies: Vec<RigidBodyHandle>,
+    /// Each body's colliders (empty for a body that does not collide).
+    colliders: Vec<Vec<ColliderHandle>>,
+    /// Each body's centre at reset (for lift rewards).
+    reset_positions: Vec<[f32; 3]>,
+    /// Continuous action bounds, per component.
+    action_low: Vec<f32>,
+    action_high: Vec<f32>,
+    /// Body indices of the hand's two fingers, if it has them.
+    fingers: Option<[usize; 2]>,
     joints: Vec<JointState>,
     hand: Option<usize>,
     hand_target: Vector,
@@ -120,10 +143,21 @@ impl Env {
     /// Creates an environment for a validated task. Call [`Env::reset`] before stepping.
     pub fn new(task: Task) -> Env {
         let hand = task.hand.as_ref().and_then(|h| task.bodies.iter().position(|b| b.name == h.body));
+        let finger = |name: &str| {
+            let joint = task.joint(name)?;
+            task.bodies.iter().position(|b| b.name == joint.child)
+        };
+        let fingers = task.hand.as_ref().and_then(|h| h.fingers.as_ref()).and_then(|f| Some([finger(&f.joints[0])?, finger(&f.joints[1])?]));
+        let (action_low, action_high) = task.continuous_bounds();
         let mut env = Env {
             task,
             world: PhysicsWorld::new(),
             bodies: Vec::new(),
+            colliders: Vec::new(),
+            reset_positions: Vec::new(),
+            action_low,
+            action_high,
+            fingers,
             joints: Vec::new(),
             hand,
             hand_target: Vector::ZERO,
@@ -231,6 +265,7 @@ impl Env {
         world.integration_parameters.dt = self.task.timestep;
         world.integration_parameters.num_solver_iterations = self.task.solver_iterations as usize;
         let mut handles = Vec::with_capacity(self.task.bodies.len());
+        let mut colliders = Vec::with_capacity(self.task.bodies.len());
         for (body, &drawn) in self.task.bodies.iter().zip(&positions) {
             let mut position = drawn;
             if marker.as_deref() == Some(body.name.as_str()) {
@@ -242,35 +277,43 @@ impl Env {
                 Motion::Dynamic => RigidBodyBuilder::dynamic().can_sleep(false),
                 Motion::Kinematic => RigidBodyBuilder::kinematic_position_based(),
             };
+            // Per-shape density: the body's, or its stated mass spread over all shapes.
+            let volume: f32 = body.shape.volume() + body.parts.iter().map(|p| p.shape.volume()).sum::<f32>();
+            let density = match (body.mass, body.inertia) {
+                (Some(_), Some(_)) => 0.0, // stated mass properties sit on the body (below)
+                (Some(mass), None) => mass / volume,
+                _ => body.density,
+            };
+            let shapes: Vec<ColliderBuilder> = std::iter::once((body.shape, Vector::ZERO))
+                .chain(body.parts.iter().map(|p| (p.shape, Vector::from_array(p.offset.0))))
+                .map(|(shape, offset)| collider_for(shape, offset).density(density).friction(body.friction))
+                .collect();
             let builder = match (body.mass, body.inertia) {
                 (Some(mass), Some(inertia)) => builder
                     .additional_mass_properties(MassProperties::new(Vector::ZERO, mass, Vector::from_array(inertia.0))),
+                // A dynamic body without colliders still has its shapes' mass and inertia.
+                _ if !body.collides && body.motion == Motion::Dynamic => {
+                    builder.additional_mass_properties(shapes.iter().map(|c| c.build().mass_properties()).sum())
+                }
                 _ => builder,
             };
-            let handle = world.insert_body(builder.translation(Vector::from_array(position)));
+            let rotation = body.rotation.map(|q| Rotation::from_array(q.0).normalize()).unwrap_or(Rotation::IDENTITY);
+            let handle = world.insert_body(builder.pose(Pose::from_parts(Vector::from_array(position), rotation)));
+            let mut body_colliders = Vec::new();
             if body.collides {
-                // Per-collider density: the body's, or its stated mass spread over all shapes.
-                let volume: f32 = body.shape.volume() + body.parts.iter().map(|p| p.shape.volume()).sum::<f32>();
-                let density = match (body.mass, body.inertia) {
-                    (Some(_), Some(_)) => 0.0, // stated mass properties sit on the body (above)
-                    (Some(mass), None) => mass / volume,
-                    _ => body.density,
-                };
-                let shapes = std::iter::once((body.shape, Vector::ZERO))
-                    .chain(body.parts.iter().map(|p| (p.shape, Vector::from_array(p.offset.0))));
-                for (shape, offset) in shapes {
-                    world.insert_collider(
-                        collider_for(shape, offset).density(density).friction(body.friction),
-                        Some(handle),
-                    );
+                for collider in shapes {
+                    body_colliders.push(world.insert_collider(collider, Some(handle)));
                 }
             }
             handles.push(handle);
+            colliders.push(body_colliders);
         }
         self.world = world;
         self.bodies = handles;
+        self.colliders = colliders;
         self.build_joints(&positions);
         self.apply_joint_starts(&mut rng);
+        self.reset_positions = (0..self.bodies.len()).map(|i| self.body_position(i)).collect();
         self.hand_target = self.hand.map(|h| self.world.bodies[self.bodies[h]].translation()).unwrap_or(Vector::ZERO);
         self.gripper = 1.0;
         self.drive_fingers();
@@ -346,6 +389,11 @@ impl Env {
                 } else if joint.damping > 0.0 {
                     generic.set_motor_model(motor_axis, MotorModel::ForceBased);
                     generic.set_motor_velocity(motor_axis, 0.0, joint.damping);
+                } else if joint.friction > 0.0 {
+                    // Dry friction: hold zero velocity, but never push harder than `friction`.
+                    generic.set_motor_model(motor_axis, MotorModel::ForceBased);
+                    generic.set_motor_velocity(motor_axis, 0.0, FRICTION_MOTOR_DAMPING);
+                    generic.set_motor_max_force(motor_axis, joint.friction);
                 }
             }
             let parent_handle = parent.map(|p| self.bodies[p]).unwrap_or(ground);
@@ -477,7 +525,16 @@ impl Env {
         if let Some(index) = action.iter().position(|a| !a.is_finite()) {
             return Err(SimError::ActionNotFinite { index });
         }
-        let a: Vec<f32> = action.iter().map(|v| v.clamp(-1.0, 1.0)).collect();
+        let a: Vec<f32> = if self.task.choices.is_empty() {
+            action.iter().zip(self.action_low.iter().zip(&self.action_high)).map(|(v, (&l, &h))| v.clamp(l, h)).collect()
+        } else {
+            let n = self.task.choices.len();
+            let index = action[0];
+            if index < 0.0 || index.fract() != 0.0 || index as usize >= n {
+                return Err(SimError::ActionChoice { got: index, choices: n });
+            }
+            self.task.choices[index as usize].action.clone()
+        };
 
         let (start, target) = match (&self.task.hand, self.hand) {
             (Some(hand), Some(_)) => {
@@ -614,6 +671,7 @@ impl Env {
                 Feature::JointVelocity(name) => obs.push(self.joint_state(self.joint_index(name)).1),
                 Feature::JointCos(name) => obs.push(libm::cosf(self.joint_state(self.joint_index(name)).0)),
                 Feature::JointSin(name) => obs.push(libm::sinf(self.joint_state(self.joint_index(name)).0)),
+                Feature::OneHot { index, size } => obs.extend((0..*size).map(|k| if k == *index { 1.0 } else { 0.0 })),
             }
         }
         obs
@@ -635,11 +693,30 @@ impl Env {
                 v < *min || v > *max
             }
             Predicate::Survived => truncated,
+            Predicate::Grasped(body) => self.grasped(body),
             Predicate::Above { body, z } => self.point(&Point::Body(body.clone()))[2] > *z,
             Predicate::Any(list) => list.iter().any(|p| self.holds(p, truncated)),
             Predicate::All(list) => list.iter().all(|p| self.holds(p, truncated)),
             Predicate::Not(p) => !self.holds(p, truncated),
         }
+    }
+
+    /// Whether a predicate of the task's vocabulary holds now (never `survived`: that needs
+    /// the end of an episode).
+    pub fn predicate_holds(&self, predicate: &Predicate) -> bool {
+        self.holds(predicate, false)
+    }
+
+    /// Whether both fingers of the hand touch the named body.
+    fn grasped(&self, body: &str) -> bool {
+        let (Some(fingers), Some(object)) = (self.fingers, self.body_index(body)) else { return false };
+        fingers.iter().all(|&f| {
+            self.colliders[f].iter().any(|&a| {
+                self.colliders[object]
+                    .iter()
+                    .any(|&b| self.world.contact_pair(a, b).is_some_and(|p| p.has_any_active_contact()))
+            })
+        })
     }
 
     fn reward(&self, action: &[f32], success: bool) -> f32 {
@@ -659,6 +736,22 @@ impl Env {
                     }
                 }
                 RewardTerm::Alive { weight } => *weight,
+                RewardTerm::Grasp { object, weight } => {
+                    if self.grasped(object) {
+                        *weight
+                    } else {
+                        0.0
+                    }
+                }
+                RewardTerm::Lift { object, height, weight } => {
+                    let i = self.body_index(object).unwrap_or(0);
+                    let lift = self.body_position(i)[2] - self.reset_positions[i][2];
+                    weight * (lift / height).clamp(0.0, 1.0)
+                }
+                RewardTerm::Upright { body, weight } => {
+                    let i = self.body_index(body).unwrap_or(0);
+                    weight * (*self.world.bodies[self.bodies[i]].rotation() * Vector::Z).z
+                }
                 RewardTerm::JointSquared { joint, target, weight, velocity_weight } => {
                     let (q, qd) = self.joint_state(self.joint_index(joint));
                     weight * (q - target) * (q - target) + velocity_weight * qd * qd
@@ -722,7 +815,7 @@ pub fn long_tail_tolerance(d: f32, within: f32, margin: f32) -> f32 {
 }
 
 /// A uniform draw in `[min, max]` from 24 random bits: exact in f32, identical everywhere.
-fn uniform(rng: &mut ChaCha8Rng, min: f32, max: f32) -> f32 {
+pub(crate) fn uniform(rng: &mut ChaCha8Rng, min: f32, max: f32) -> f32 {
     let u = (rng.random::<u32>() >> 8) as f32 / (1u32 << 24) as f32;
     min + (max - min) * u
 }

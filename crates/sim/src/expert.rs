@@ -21,7 +21,14 @@ impl ExpertPolicy {
     /// The action for the env's current state (a waypoint program advances when a step is done).
     pub fn act(&mut self, env: &Env) -> Vec<f32> {
         match &self.expert {
-            Expert::LinearFeedback(lf) => linear_feedback(lf, env.observation()),
+            Expert::LinearFeedback(lf) => {
+                let (low, high) = env.task().continuous_bounds();
+                let action = linear_feedback(lf, env.observation(), &low, &high);
+                match nearest_choice(env, &action) {
+                    Some(index) => vec![index as f32],
+                    None => action,
+                }
+            }
             Expert::Waypoints(w) => {
                 let w = w.clone();
                 self.waypoints(&w, env).to_vec()
@@ -87,6 +94,15 @@ impl ExpertPolicy {
                     };
                     return move_action(error(target, hand), expert.gain, -1.0);
                 }
+                ExpertStep::WaitUntil(w) => {
+                    if (self.held >= w.max_steps || env.predicate_holds(&w.until)) && self.index < last {
+                        self.index += 1;
+                        self.held = 0;
+                        continue;
+                    }
+                    self.held += 1;
+                    return [0.0, 0.0, 0.0, w.grip];
+                }
                 ExpertStep::Grip { effort, steps } => {
                     if self.held >= *steps && self.index < last {
                         self.index += 1;
@@ -101,14 +117,21 @@ impl ExpertPolicy {
     }
 }
 
-/// `clip(gains · observation + bias)` to [−1, 1].
-fn linear_feedback(lf: &LinearFeedback, observation: &[f32]) -> Vec<f32> {
+/// For a discrete task: the index of the choice whose action is closest to `action`.
+fn nearest_choice(env: &Env, action: &[f32]) -> Option<usize> {
+    let distance = |c: &[f32]| c.iter().zip(action).map(|(a, b)| (a - b) * (a - b)).sum::<f32>();
+    let choices = &env.task().choices;
+    (0..choices.len()).min_by(|&i, &j| distance(&choices[i].action).total_cmp(&distance(&choices[j].action)))
+}
+
+/// `gains · observation + bias`, clipped into the action bounds.
+fn linear_feedback(lf: &LinearFeedback, observation: &[f32], low: &[f32], high: &[f32]) -> Vec<f32> {
     lf.gains
         .iter()
         .enumerate()
         .map(|(i, row)| {
             let dot: f32 = row.iter().zip(observation).map(|(g, o)| g * o).sum();
-            (dot + lf.bias.get(i).copied().unwrap_or(0.0)).clamp(-1.0, 1.0)
+            (dot + lf.bias.get(i).copied().unwrap_or(0.0)).clamp(low[i], high[i])
         })
         .collect()
 }

@@ -1,14 +1,16 @@
 //! Polyskill simulation: a rapier3d world built from a task file, a Gymnasium-style
 //! environment ([`Env`]), vectorised environments ([`VecEnv`]), the expert interpreter
-//! ([`ExpertPolicy`]), and
-//! episode helpers shared by the CLI, the learner and the wasm API.
+//! ([`ExpertPolicy`]), the random policy ([`RandomPolicy`]), and episode helpers shared by
+//! the CLI, the learner and the wasm API.
 
 mod env;
 mod expert;
+mod random;
 mod vec_env;
 
 pub use env::{Env, HAND_ACTION_SIZE, SimError, Step, Visual, long_tail_tolerance};
 pub use expert::ExpertPolicy;
+pub use random::RandomPolicy;
 pub use vec_env::{VecEnv, VecStep};
 pub use polyskill_task as task;
 

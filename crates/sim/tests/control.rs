@@ -40,9 +40,10 @@ fn follows_gymnasium_dynamics_closely() {
     let mut env = cart_pole();
     let mut gym: [f32; 4] = env.reset(4).to_vec().try_into().unwrap();
     for step in 0..40 {
-        let action = if (step / 5) % 2 == 0 { 1.0 } else { -1.0 };
-        let obs = env.step(&[action]).unwrap().observation;
-        gym = gym_step(gym, 10.0 * action);
+        // Choice 1 pushes right (+10 N), choice 0 left.
+        let (choice, force) = if (step / 5) % 2 == 0 { (1.0, 10.0) } else { (0.0, -10.0) };
+        let obs = env.step(&[choice]).unwrap().observation;
+        gym = gym_step(gym, force);
         for (i, (a, b)) in obs.iter().zip(gym).enumerate() {
             assert!((a - b).abs() < 0.005 + 0.02 * b.abs(), "step {step}, state[{i}]: rapier {a} vs Gymnasium {b}");
         }
@@ -64,8 +65,10 @@ fn pushing_right_moves_the_cart_right_and_tips_the_pole_back() {
 #[test]
 fn without_control_the_pole_falls_and_the_episode_terminates() {
     let mut env = cart_pole();
-    let result = run_episode(&mut env, 3, |_| vec![0.0]).unwrap();
-    assert!(result.steps < 200 && !result.success, "{result:?}");
+    for choice in [0.0, 1.0] {
+        let result = run_episode(&mut env, 3, |_| vec![choice]).unwrap();
+        assert!(result.steps < 200 && !result.success, "{result:?}");
+    }
 }
 
 #[test]
@@ -73,7 +76,7 @@ fn an_exploding_simulation_ends_the_episode_with_a_flag_and_no_nans() {
     let text = include_str!("../../../web/tasks/cart-pole.json").replace("\"gear\": 10.0", "\"gear\": 1e6");
     let mut env = Env::new(Task::from_json(&text).unwrap());
     env.reset(0);
-    let step = env.step(&[1.0]).unwrap();
+    let step = env.step(&[1.0]).unwrap(); // push right with a million newtons
     assert!(step.diverged && step.terminated && !step.truncated && !step.success, "{step:?}");
     assert_eq!(step.reward, 0.0);
     assert!(step.observation.iter().all(|v| !v.is_nan()), "{:?}", step.observation);
@@ -98,9 +101,10 @@ fn pendulum_follows_gymnasium_dynamics_and_starts_anywhere() {
     let obs = env.reset(3).to_vec();
     let (mut th, mut thd) = (obs[1].atan2(obs[0]), obs[2]);
     for step in 0..20 {
-        let u = if step < 10 { 1.0 } else { -1.0 };
+        // Torque in N·m, as in Gymnasium (the action range is [-2, 2]).
+        let u = if step < 10 { 2.0 } else { -2.0 };
         let o = env.step(&[u]).unwrap().observation;
-        (th, thd) = gym_pendulum(th, thd, 2.0 * u);
+        (th, thd) = gym_pendulum(th, thd, u);
         let (a, b) = (o[1].atan2(o[0]), th.sin().atan2(th.cos()));
         assert!((a - b).abs() < 0.01 + 0.02 * b.abs(), "step {step}: angle {a} vs Gymnasium {b}");
         assert!((o[2] - thd).abs() < 0.02 + 0.02 * thd.abs(), "step {step}: velocity {} vs Gymnasium {thd}", o[2]);
@@ -187,8 +191,9 @@ fn acrobot_follows_gymnasium_dynamics() {
     let o = env.reset(5).to_vec();
     let mut s = [o[1].atan2(o[0]), o[3].atan2(o[2]), o[4], o[5]];
     for step in 0..10 {
-        let torque = if step < 5 { 1.0 } else { -1.0 };
-        let o = env.step(&[torque]).unwrap().observation;
+        // Choices: 0 is torque −1, 1 none, 2 torque +1 (Gymnasium's Discrete(3)).
+        let (choice, torque) = if step < 5 { (2.0, 1.0) } else { (0.0, -1.0) };
+        let o = env.step(&[choice]).unwrap().observation;
         // Gymnasium integrates 0.2 s with RK4; small Euler steps reach the same solution.
         for _ in 0..2000 {
             let d = acrobot_derivative(s, torque);

@@ -2,7 +2,7 @@
 //! huge or tiny numbers, deep nesting, resized arrays) never panic or hang, whether they are
 //! rejected with errors or accepted and simulated for a few steps.
 
-use polyskill_sim::Env;
+use polyskill_sim::{Env, RandomPolicy};
 use polyskill_sim::task::Task;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -86,7 +86,7 @@ fn exercise(text: String) -> Result<(), String> {
             if let Ok(task) = Task::from_json(&text) {
                 let mut env = Env::new(task);
                 env.reset(1);
-                let action = vec![0.5; env.action_size()];
+                let action = RandomPolicy::new(env.task(), 1).act();
                 for _ in 0..20 {
                     match env.step(&action) {
                         Ok(s) if s.terminated || s.truncated => break,

@@ -43,3 +43,30 @@ fn the_expert_lifts_the_puck_to_a_high_goal() {
     let opening = env.observation()[3];
     assert!((0.3..0.7).contains(&opening), "opening while holding: {opening}");
 }
+
+#[test]
+fn grasp_and_lift_terms_pay_only_while_the_puck_is_held_up() {
+    // pick-place's reward: reach, grasp (1), lift (2 at 0.1 m), place, success bonus.
+    let task = Task::from_json(include_str!("../../../web/tasks/pick-place.json")).unwrap();
+    let only = |k: usize| {
+        let mut t = task.clone();
+        t.reward = vec![t.reward[k].clone()];
+        Env::new(t)
+    };
+    let (mut grasp, mut lift) = (only(1), only(2));
+    let seed = (0..200).find(|&s| grasp.reset(s)[38] > 0.2).expect("a seed with a high goal");
+    let mut seen = [(f32::MAX, f32::MIN); 2];
+    for (i, env) in [&mut grasp, &mut lift].into_iter().enumerate() {
+        env.reset(seed);
+        let mut expert = ExpertPolicy::for_env(env).unwrap();
+        let first = env.step(&[0.0; 4]).unwrap().reward;
+        seen[i].0 = first;
+        for _ in 0..200 {
+            let r = env.step(&expert.act(env)).unwrap().reward;
+            seen[i].1 = seen[i].1.max(r);
+        }
+    }
+    assert_eq!(seen[0], (0.0, 1.0), "grasp: 0 at the start, 1 while held");
+    assert_eq!(seen[1].0, 0.0, "lift: 0 on the table");
+    assert!(seen[1].1 > 0.5, "lift: paid when raised: {}", seen[1].1);
+}

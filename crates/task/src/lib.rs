@@ -61,6 +61,24 @@ impl fmt::Display for TaskError {
 
 impl std::error::Error for TaskError {}
 
+/// What a task's `step` accepts (Gymnasium's `Box` or `Discrete`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionSpace {
+    /// A vector of `low.len()` components, each clipped into `[low[i], high[i]]`.
+    Continuous {
+        /// Lower bounds.
+        low: Vec<f32>,
+        /// Upper bounds.
+        high: Vec<f32>,
+    },
+    /// One component: the index of a choice (0, 1, …), given as a float.
+    Discrete {
+        /// The choices' names, by index.
+        choices: Vec<String>,
+    },
+}
+
 /// Largest task file accepted, in bytes (a guard against pasting something else entirely).
 pub const MAX_TASK_BYTES: usize = 1 << 20;
 
@@ -95,9 +113,32 @@ impl Task {
         self.bodies.iter().find(|b| b.name == name)
     }
 
-    /// Number of action components: 4 for a hand (xyz move, gripper), plus one per actuator.
+    /// Number of action components `step` takes: 1 (the choice's index) for a discrete
+    /// task, else [`Task::continuous_action_size`].
     pub fn action_size(&self) -> usize {
+        if self.choices.is_empty() { self.continuous_action_size() } else { 1 }
+    }
+
+    /// Number of continuous action components: 4 for a hand (xyz move, gripper), plus one
+    /// per actuator. A discrete task's choices are actions of this size.
+    pub fn continuous_action_size(&self) -> usize {
         4 * usize::from(self.hand.is_some()) + self.actuators.len()
+    }
+
+    /// The action space: discrete choices, or per-component continuous bounds.
+    pub fn action_space(&self) -> ActionSpace {
+        if !self.choices.is_empty() {
+            return ActionSpace::Discrete { choices: self.choices.iter().map(|c| c.name.clone()).collect() };
+        }
+        let (low, high) = self.continuous_bounds();
+        ActionSpace::Continuous { low, high }
+    }
+
+    /// Bounds `(low, high)` of the continuous action: [−1, 1] for the hand's four components
+    /// (Meta-World's), then each actuator's `range`.
+    pub fn continuous_bounds(&self) -> (Vec<f32>, Vec<f32>) {
+        let hand = if self.hand.is_some() { vec![[-1.0, 1.0]; 4] } else { Vec::new() };
+        hand.into_iter().chain(self.actuators.iter().map(|a| a.range)).map(|[l, h]| (l, h)).unzip()
     }
 
     /// Looks up a joint by name.

@@ -146,3 +146,59 @@ fn sizes_and_positions_beyond_what_physics_handles_are_errors() {
         ]
     );
 }
+
+#[test]
+fn new_format_fields_are_checked_with_their_paths() {
+    let mut v = reach_value();
+    v["bodies"][2]["rotation"] = serde_json::json!([0.0, 0.0, 0.5, 0.5]);
+    v["observation"]["features"][0] = serde_json::json!({"one_hot": {"index": 3, "size": 3}});
+    v["reward"] = serde_json::json!([
+        {"grasp": {"object": "puck", "weight": 1.0}},
+        {"lift": {"object": "hand", "height": 0.0, "weight": 1.0}}
+    ]);
+    v["success"] = serde_json::json!({"grasped": "nothing"});
+    v["choices"] = serde_json::json!([{"name": "", "action": [0, 0, 0, 2]}, {"name": "up", "action": [0, 0, 1]}]);
+    let errors = errors_of(&v);
+    let expect = [
+        "bodies[2].rotation: must be a unit quaternion [x, y, z, w] (length² is 0.5)",
+        "choices[0].name: must not be empty",
+        "choices[0].action[3]: 2 is outside the action bounds [-1, 1]",
+        "choices[1].action: has 3 values; the task's continuous action has 4",
+        "observation.features[0].one_hot: needs 0 ≤ index < size ≤ 4096, got index 3, size 3",
+        "reward[0].grasp: needs a hand with \"fingers\"",
+        "reward[1].lift.height: must be a positive finite number",
+        "success.grasped: unknown body \"nothing\"",
+        "success.grasped: needs a hand with \"fingers\"",
+    ];
+    for e in expect {
+        assert!(errors.iter().any(|x| x.starts_with(e)), "missing {e:?} in {errors:#?}");
+    }
+    assert_eq!(errors.len(), expect.len(), "{errors:#?}");
+}
+
+#[test]
+fn actuator_ranges_and_joint_friction_are_checked() {
+    let text = include_str!("../../../web/tasks/pendulum.json");
+    let mut v: serde_json::Value = serde_json::from_str(text).unwrap();
+    let task = Task::from_json(text).unwrap();
+    assert_eq!(task.action_space(), ActionSpace::Continuous { low: vec![-2.0], high: vec![2.0] });
+    v["actuators"][0]["range"] = serde_json::json!([1.0, -1.0]);
+    v["joints"][0]["friction"] = serde_json::json!(0.1);
+    v["joints"][0]["damping"] = serde_json::json!(0.1);
+    let errors = errors_of(&v);
+    assert_eq!(
+        errors,
+        vec![
+            "joints[0].friction: friction cannot be combined with damping or a spring (they share the joint's one motor)",
+            "actuators[0].range: must be finite bounds [low, high] with low < high, got [1.0, -1.0]",
+        ]
+    );
+}
+
+#[test]
+fn a_discrete_task_takes_one_index_and_its_expert_gains_span_the_continuous_action() {
+    let task = Task::from_json(include_str!("../../../web/tasks/cart-pole.json")).unwrap();
+    assert_eq!(task.action_size(), 1);
+    assert_eq!(task.continuous_action_size(), 1);
+    assert_eq!(task.action_space(), ActionSpace::Discrete { choices: vec!["push left".into(), "push right".into()] });
+}

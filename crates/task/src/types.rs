@@ -28,18 +28,51 @@ impl JsonSchema for V3 {
 
 impl<'de> Deserialize<'de> for V3 {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let values = Vec::<f32>::deserialize(d)?;
-        if values.len() != 3 {
-            return Err(serde::de::Error::custom(format!(
-                "expected 3 numbers, got {}",
-                values.len()
-            )));
-        }
-        if values.iter().any(|v| !v.is_finite()) {
-            return Err(serde::de::Error::custom("expected finite numbers (this one overflows f32)"));
-        }
-        Ok(V3([values[0], values[1], values[2]]))
+        finite_array(d).map(V3)
     }
+}
+
+/// A rotation quaternion `[x, y, z, w]` of unit length. Reads as a JSON array of 4 numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct Quat(pub [f32; 4]);
+
+impl Default for Quat {
+    fn default() -> Self {
+        Quat([0.0, 0.0, 0.0, 1.0])
+    }
+}
+
+impl JsonSchema for Quat {
+    fn schema_name() -> Cow<'static, str> {
+        "Quat".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A unit quaternion [x, y, z, w]; [0, 0, 0, 1] is no rotation.",
+            "type": "array",
+            "items": { "type": "number" },
+            "minItems": 4,
+            "maxItems": 4
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Quat {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        finite_array(d).map(Quat)
+    }
+}
+
+/// Reads exactly `N` finite f32 numbers.
+fn finite_array<'de, D: Deserializer<'de>, const N: usize>(d: D) -> Result<[f32; N], D::Error> {
+    let values = Vec::<f32>::deserialize(d)?;
+    if values.iter().any(|v| !v.is_finite()) {
+        return Err(serde::de::Error::custom("expected finite numbers (this one overflows f32)"));
+    }
+    <[f32; N]>::try_from(values.as_slice())
+        .map_err(|_| serde::de::Error::custom(format!("expected {N} numbers, got {}", values.len())))
 }
 
 /// A whole task file.
@@ -76,6 +109,10 @@ pub struct Task {
     /// Joint actuators, one action component each, after the hand's four.
     #[serde(default)]
     pub actuators: Vec<JointActuator>,
+    /// A discrete action space instead of a continuous one: the agent picks one of these by
+    /// index (Gymnasium's `Discrete(n)`), and the chosen entry's continuous action is applied.
+    #[serde(default)]
+    pub choices: Vec<Choice>,
     /// The goal point drawn per episode, if the task has one.
     #[serde(default)]
     pub goal: Option<Goal>,
@@ -94,6 +131,16 @@ pub struct Task {
     /// Where the camera looks from, if not the default view of a Meta-World table.
     #[serde(default)]
     pub view: Option<View>,
+}
+
+/// One entry of a discrete action space.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Choice {
+    /// What the choice does, e.g. "push left".
+    pub name: String,
+    /// The continuous action it applies (hand components, then one per actuator).
+    pub action: Vec<f32>,
 }
 
 /// A camera placement for drawing the task.
@@ -130,6 +177,9 @@ pub struct Body {
     pub motion: Motion,
     /// Position of the body's centre at reset.
     pub position: V3,
+    /// Orientation at reset (the shapes' axes are turned by it); none when absent.
+    #[serde(default)]
+    pub rotation: Option<Quat>,
     /// Per-episode randomisation: the position is drawn uniformly in this box instead.
     #[serde(default)]
     pub random_position: Option<Range3>,
@@ -237,6 +287,11 @@ pub struct Joint {
     /// Viscous damping (N·s/m or N·m·s/rad).
     #[serde(default)]
     pub damping: f32,
+    /// Dry (Coulomb) friction: the largest force (N) or torque (N·m) with which the joint
+    /// resists motion. Modelled as a force-limited motor holding zero velocity, so it cannot
+    /// be combined with `damping` or a `spring` (a joint axis has one motor).
+    #[serde(default)]
+    pub friction: f32,
     /// A spring pulling the joint back to `rest` (a button that springs back).
     #[serde(default)]
     pub spring: Option<Spring>,
@@ -275,7 +330,7 @@ pub struct Spring {
     pub rest: f32,
 }
 
-/// A joint actuator: one action component in [−1, 1], scaled by `gear`.
+/// A joint actuator: one action component in `range` (default [−1, 1]), scaled by `gear`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JointActuator {
@@ -285,6 +340,13 @@ pub struct JointActuator {
     pub mode: ActuatorMode,
     /// Scale from action to force (N), torque (N·m), velocity or position target.
     pub gear: f32,
+    /// Bounds `[low, high]` of this action component; actions are clipped into them.
+    #[serde(default = "unit_range")]
+    pub range: [f32; 2],
+}
+
+fn unit_range() -> [f32; 2] {
+    [-1.0, 1.0]
 }
 
 /// What a joint actuator's action sets.
@@ -423,6 +485,13 @@ pub enum Feature {
     JointCos(String),
     /// Sine of a revolute joint's angle (1).
     JointSin(String),
+    /// A constant one-hot task id for multi-task learning: `size` values, 1 at `index` (size).
+    OneHot {
+        /// Position of the 1.
+        index: usize,
+        /// Number of values (tasks).
+        size: usize,
+    },
 }
 
 impl Shape {
@@ -450,6 +519,7 @@ impl Feature {
             | Feature::JointCos(_)
             | Feature::JointSin(_) => 1,
             Feature::Zeros(n) | Feature::Previous(n) => *n,
+            Feature::OneHot { size, .. } => *size,
         }
     }
 }
@@ -497,6 +567,30 @@ pub enum RewardTerm {
         /// Weight.
         weight: f32,
     },
+    /// `weight` while both of the hand's fingers touch `object` (it is grasped).
+    Grasp {
+        /// The body to hold.
+        object: String,
+        /// Weight.
+        weight: f32,
+    },
+    /// `weight · clamp((z − z₀) / height, 0, 1)`: how far `object` is lifted above its reset
+    /// height `z₀`, saturating at `height` metres.
+    Lift {
+        /// The body lifted.
+        object: String,
+        /// Lift at which the term reaches its full weight, metres.
+        height: f32,
+        /// Weight.
+        weight: f32,
+    },
+    /// `weight · (body's z axis · world up)`: 1 when the body stands upright, −1 upside down.
+    Upright {
+        /// The body.
+        body: String,
+        /// Weight.
+        weight: f32,
+    },
     /// `weight · (q − target)² + velocity_weight · q̇²` of a joint (negative weights for costs).
     JointSquared {
         /// The joint.
@@ -539,6 +633,8 @@ pub enum Predicate {
     },
     /// The episode reached its step limit without terminating.
     Survived,
+    /// Both of the hand's fingers touch the body.
+    Grasped(String),
     /// A body's centre is higher than `z`.
     Above {
         /// The body.
@@ -628,6 +724,8 @@ pub enum ExpertStep {
         #[serde(default)]
         gain: Option<f32>,
     },
+    /// Wait, holding still, until a predicate holds.
+    WaitUntil(WaitUntil),
     /// Push `object` along the table towards `to`: get behind it (seen from `to`) at
     /// `standoff` metres, coming down from above, then push through it; done when the object
     /// is within `tolerance` of `to`.
@@ -644,6 +742,19 @@ pub enum ExpertStep {
         /// Distance from `to` at which the step is done.
         tolerance: f32,
     },
+}
+
+/// Hold the hand still with a gripper effort until a predicate holds (or `max_steps` pass).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WaitUntil {
+    /// The condition waited for.
+    pub until: Predicate,
+    /// Gripper effort in [−1, 1] meanwhile.
+    #[serde(default)]
+    pub grip: f32,
+    /// Give up waiting after this many steps.
+    pub max_steps: u32,
 }
 
 fn minus_one() -> f32 {

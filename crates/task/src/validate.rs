@@ -119,6 +119,19 @@ impl Checker<'_> {
         }
     }
 
+    /// Grasp terms and predicates look at the hand's fingers: the task must have them.
+    fn needs_fingers(&mut self, path: &str) {
+        if self.task.hand.as_ref().and_then(|h| h.fingers.as_ref()).is_none() {
+            self.push(path, "needs a hand with \"fingers\" (a grasp is both fingers touching the object)");
+        }
+    }
+
+    fn unit_effort(&mut self, path: &str, value: f32) {
+        if !(-1.0..=1.0).contains(&value) {
+            self.push(path, format!("must be in [-1, 1], got {value}"));
+        }
+    }
+
     fn predicate(&mut self, path: &str, p: &Predicate, depth: usize) {
         if depth > 8 {
             self.push(path, "predicates nest too deeply (at most 8 levels)");
@@ -135,6 +148,10 @@ impl Checker<'_> {
                 self.interval(&format!("{path}.joint_outside"), &[*min, *max]);
             }
             Predicate::Survived => {}
+            Predicate::Grasped(body) => {
+                self.body_ref(&format!("{path}.grasped"), body);
+                self.needs_fingers(&format!("{path}.grasped"));
+            }
             Predicate::Above { body, z } => {
                 self.body_ref(&format!("{path}.above.body"), body);
                 self.finite(&format!("{path}.above.z"), *z);
@@ -197,6 +214,12 @@ pub fn validate(task: &Task) -> Vec<Issue> {
             }
         }
         c.place(&format!("{path}.position"), &body.position);
+        if let Some(q) = &body.rotation {
+            let len2: f32 = q.0.iter().map(|v| v * v).sum();
+            if (len2 - 1.0).abs() > 1e-3 {
+                c.push(format!("{path}.rotation"), format!("must be a unit quaternion [x, y, z, w] (length² is {len2})"));
+            }
+        }
         if let Some(r) = &body.random_position {
             c.place(&format!("{path}.random_position.min"), &r.min);
             c.place(&format!("{path}.random_position.max"), &r.max);
@@ -304,6 +327,14 @@ pub fn validate(task: &Task) -> Vec<Issue> {
         if !joint.damping.is_finite() || joint.damping < 0.0 {
             c.push(format!("{path}.damping"), format!("must be ≥ 0, got {}", joint.damping));
         }
+        if !joint.friction.is_finite() || joint.friction < 0.0 {
+            c.push(format!("{path}.friction"), format!("must be ≥ 0, got {}", joint.friction));
+        } else if joint.friction > 0.0 && (joint.damping > 0.0 || joint.spring.is_some()) {
+            c.push(
+                format!("{path}.friction"),
+                "friction cannot be combined with damping or a spring (they share the joint's one motor)",
+            );
+        }
         if let Some(spring) = &joint.spring {
             if !spring.stiffness.is_finite() || spring.stiffness < 0.0 {
                 c.push(format!("{path}.spring.stiffness"), format!("must be ≥ 0, got {}", spring.stiffness));
@@ -327,6 +358,29 @@ pub fn validate(task: &Task) -> Vec<Issue> {
             }
         }
         c.positive(&format!("{path}.gear"), actuator.gear);
+        let r = actuator.range;
+        if !r[0].is_finite() || !r[1].is_finite() || r[0] >= r[1] {
+            c.push(format!("{path}.range"), format!("must be finite bounds [low, high] with low < high, got {r:?}"));
+        }
+    }
+    {
+        let (low, high) = task.continuous_bounds();
+        let size = task.continuous_action_size();
+        for (i, choice) in task.choices.iter().enumerate() {
+            let path = format!("choices[{i}]");
+            if choice.name.is_empty() {
+                c.push(format!("{path}.name"), "must not be empty");
+            }
+            if choice.action.len() != size {
+                c.push(format!("{path}.action"), format!("has {} values; the task's continuous action has {size}", choice.action.len()));
+                continue;
+            }
+            for (k, v) in choice.action.iter().enumerate() {
+                if !v.is_finite() || *v < low[k] || *v > high[k] {
+                    c.push(format!("{path}.action[{k}]"), format!("{v} is outside the action bounds [{}, {}]", low[k], high[k]));
+                }
+            }
+        }
     }
     if task.hand.is_none() && task.actuators.is_empty() {
         c.push("actuators", "a task needs a \"hand\" or at least one actuator (its action would be empty)");
@@ -365,6 +419,9 @@ pub fn validate(task: &Task) -> Vec<Issue> {
             Feature::Previous(n) if *n > total => {
                 c.push(format!("{path}.previous"), format!("refers to {n} earlier values but only {total} come before it"));
             }
+            Feature::OneHot { index, size } if *size == 0 || *size > 4096 || index >= size => {
+                c.push(format!("{path}.one_hot"), format!("needs 0 ≤ index < size ≤ 4096, got index {index}, size {size}"));
+            }
             Feature::Zeros(n) | Feature::Previous(n) if *n > 4096 => {
                 c.push(path.clone(), format!("{n} values is too many (at most 4096)"));
             }
@@ -394,6 +451,20 @@ pub fn validate(task: &Task) -> Vec<Issue> {
             RewardTerm::ActionSquared { weight } => c.finite(&format!("{path}.action_squared.weight"), *weight),
             RewardTerm::SuccessBonus { weight } => c.finite(&format!("{path}.success_bonus.weight"), *weight),
             RewardTerm::Alive { weight } => c.finite(&format!("{path}.alive.weight"), *weight),
+            RewardTerm::Grasp { object, weight } => {
+                c.body_ref(&format!("{path}.grasp.object"), object);
+                c.needs_fingers(&format!("{path}.grasp"));
+                c.finite(&format!("{path}.grasp.weight"), *weight);
+            }
+            RewardTerm::Lift { object, height, weight } => {
+                c.body_ref(&format!("{path}.lift.object"), object);
+                c.positive(&format!("{path}.lift.height"), *height);
+                c.finite(&format!("{path}.lift.weight"), *weight);
+            }
+            RewardTerm::Upright { body, weight } => {
+                c.body_ref(&format!("{path}.upright.body"), body);
+                c.finite(&format!("{path}.upright.weight"), *weight);
+            }
             RewardTerm::JointSquared { joint, target, weight, velocity_weight } => {
                 c.joint_ref(&format!("{path}.joint_squared.joint"), joint);
                 c.finite(&format!("{path}.joint_squared.target"), *target);
@@ -446,6 +517,13 @@ pub fn validate(task: &Task) -> Vec<Issue> {
                         c.finite(&format!("{path}.push.height"), *height);
                         c.positive(&format!("{path}.push.tolerance"), *tolerance);
                     }
+                    ExpertStep::WaitUntil(w) => {
+                        c.predicate(&format!("{path}.wait_until.until"), &w.until, 0);
+                        c.unit_effort(&format!("{path}.wait_until.grip"), w.grip);
+                        if w.max_steps == 0 {
+                            c.push(format!("{path}.wait_until.max_steps"), "must be at least 1");
+                        }
+                    }
                     ExpertStep::Grip { effort, steps: _ } => {
                         if !(-1.0..=1.0).contains(effort) {
                             c.push(format!("{path}.grip.effort"), format!("must be in [-1, 1], got {effort}"));
@@ -455,9 +533,9 @@ pub fn validate(task: &Task) -> Vec<Issue> {
             }
         }
         Some(Expert::LinearFeedback(lf)) => {
-            let actions = task.action_size();
+            let actions = task.continuous_action_size();
             if lf.gains.len() != actions {
-                c.push("expert.linear_feedback.gains", format!("has {} rows; the task has {actions} action components", lf.gains.len()));
+                c.push("expert.linear_feedback.gains", format!("has {} rows; the task has {actions} continuous action components", lf.gains.len()));
             }
             for (i, row) in lf.gains.iter().enumerate() {
                 if row.len() != task.observation.size {

@@ -11,7 +11,7 @@
 use polyskill_learn::{Device, Policy, weights};
 use polyskill_render::{Camera, Renderer, wgpu};
 use polyskill_sim::task::{Task, TaskError};
-use polyskill_sim::{Env, ExpertPolicy, reference_trajectory_hash};
+use polyskill_sim::{Env, ExpertPolicy, RandomPolicy, reference_trajectory_hash};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -51,7 +51,7 @@ pub fn start() {
 }
 
 /// Parses and validates a task; returns a summary `{id, instruction, observation_size,
-/// action_size, max_steps, has_expert}` or throws an Error with `issues`.
+/// action_size, action_space, max_steps, has_expert}` or throws an Error with `issues`.
 #[wasm_bindgen(js_name = parseTask)]
 pub fn parse_task(json: &str) -> Result<JsValue, JsValue> {
     let task = Task::from_json(json).map_err(|e| task_error(&e))?;
@@ -59,7 +59,8 @@ pub fn parse_task(json: &str) -> Result<JsValue, JsValue> {
         "id": task.id,
         "instruction": task.instruction,
         "observation_size": task.observation.size,
-        "action_size": polyskill_sim::HAND_ACTION_SIZE,
+        "action_size": task.action_size(),
+        "action_space": task.action_space(),
         "max_steps": task.max_steps,
         "has_expert": task.expert.is_some(),
     }))
@@ -78,6 +79,7 @@ pub fn reference_hash(task_json: &str, seed: u64, steps: u32) -> Result<String, 
 pub struct Player {
     env: Env,
     expert: Option<ExpertPolicy>,
+    random: RandomPolicy,
 }
 
 #[wasm_bindgen]
@@ -88,7 +90,8 @@ impl Player {
         let task = Task::from_json(task_json).map_err(|e| task_error(&e))?;
         let env = Env::new(task);
         let expert = ExpertPolicy::for_env(&env);
-        Ok(Player { env, expert })
+        let random = RandomPolicy::new(env.task(), 0);
+        Ok(Player { env, expert, random })
     }
 
     /// Starts an episode from `seed`; returns the first observation.
@@ -96,6 +99,7 @@ impl Player {
         if let Some(e) = self.expert.as_mut() {
             e.reset();
         }
+        self.random = RandomPolicy::new(self.env.task(), seed);
         self.env.reset(seed).to_vec()
     }
 
@@ -116,6 +120,18 @@ impl Player {
     pub fn expert_action(&mut self) -> Result<Vec<f32>, JsValue> {
         let expert = self.expert.as_mut().ok_or_else(|| js_error("this task has no expert"))?;
         Ok(expert.act(&self.env).to_vec())
+    }
+
+    /// A uniformly random action from the task's action space (a seeded stream per episode).
+    #[wasm_bindgen(js_name = randomAction)]
+    pub fn random_action(&mut self) -> Vec<f32> {
+        self.random.act()
+    }
+
+    /// The action space: `{continuous: {low, high}}` or `{discrete: {choices}}`.
+    #[wasm_bindgen(js_name = actionSpace)]
+    pub fn action_space(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.env.task().action_space())
     }
 
     /// Steps taken in this episode.

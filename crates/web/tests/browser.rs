@@ -135,3 +135,21 @@ fn bad_weights_are_a_js_error() {
     let Err(e) = WasmPolicy::new(&REACH_BC[..REACH_BC.len() / 2]) else { panic!("accepted") };
     assert!(error_message(e).starts_with("weights: "));
 }
+
+#[wasm_bindgen_test]
+fn a_discrete_task_reports_its_choices_and_takes_an_index() {
+    let summary = parse_task(CART_POLE).unwrap();
+    let action_size = js_sys::Reflect::get(&summary, &"action_size".into()).unwrap().as_f64();
+    assert_eq!(action_size, Some(1.0));
+    let mut player = Player::new(CART_POLE).unwrap();
+    let space = js_sys::JSON::stringify(&player.action_space().unwrap()).unwrap().as_string().unwrap();
+    assert_eq!(space, r#"{"discrete":{"choices":["push left","push right"]}}"#);
+    player.reset(0);
+    for _ in 0..20 {
+        let a = player.random_action();
+        assert!(a == [0.0] || a == [1.0], "{a:?}");
+        player.step(&a).unwrap();
+    }
+    let message = error_message(player.step(&[2.0]).unwrap_err());
+    assert_eq!(message, "action 2 is not a choice of this discrete task: give an index 0..2");
+}
