@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use polyskill_learn::bc::{self, BcConfig};
 use polyskill_learn::eval::evaluate;
+use polyskill_learn::ppo::{self, PpoConfig};
 use polyskill_learn::{Device, weights};
 use polyskill_sim::task::Task;
 use polyskill_sim::{Env, ExpertPolicy, run_episode};
@@ -60,9 +61,15 @@ enum Command {
     Train {
         #[command(flatten)]
         task: TaskArgs,
-        /// Algorithm: `bc` (behaviour cloning from the task's expert).
+        /// Algorithm: `bc` (behaviour cloning from the task's expert) or `ppo` (discrete tasks).
         #[arg(long, default_value = "bc")]
         algo: String,
+        /// PPO: environment steps in all.
+        #[arg(long, default_value_t = 500_000)]
+        env_steps: u64,
+        /// PPO: stop once the mean return of the last 10 episodes reaches this.
+        #[arg(long)]
+        target_return: Option<f32>,
         /// Demonstration episodes.
         #[arg(long, default_value_t = 40)]
         demos: u32,
@@ -72,9 +79,9 @@ enum Command {
         /// Minibatch size.
         #[arg(long, default_value_t = 256)]
         batch: usize,
-        /// Learning rate.
-        #[arg(long, default_value_t = 1e-3)]
-        lr: f64,
+        /// Learning rate (default: 1e-3 for bc, 2.5e-4 for ppo).
+        #[arg(long)]
+        lr: Option<f64>,
         /// Seed (initialisation and minibatches).
         #[arg(long, default_value_t = 0)]
         seed: u64,
@@ -104,6 +111,25 @@ enum Command {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Convert a PyTorch `Sequential` MLP saved as safetensors (`0.weight`, `0.bias`, …) into
+    /// a Polyskill policy file, given a JSON architecture `{kind, sizes, activation, output}`.
+    Import {
+        /// The PyTorch safetensors file.
+        #[arg(long)]
+        weights: PathBuf,
+        /// JSON file describing the architecture.
+        #[arg(long)]
+        architecture: PathBuf,
+        /// Check the sizes against this task (name or path) and record it in the metadata.
+        #[arg(long)]
+        task: Option<String>,
+        /// Directory of task files.
+        #[arg(long, default_value = "web/tasks")]
+        tasks_dir: PathBuf,
+        /// Output Polyskill weights file.
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Print the task format's JSON Schema (generated from the Rust types).
     Schema,
@@ -149,9 +175,27 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Validate { files, json } => return validate(&files, json),
         Command::Expert { task, episodes, first_seed, json } => expert(&task, episodes, first_seed, json),
-        Command::Train { task, algo, demos, steps, batch, lr, seed, eval_episodes, out, json } => {
-            let config = BcConfig { hidden: vec![256, 256], steps, batch, learning_rate: lr, seed };
-            train(&task, &algo, demos, &config, eval_episodes, out, json)
+        Command::Train { task, algo, env_steps, target_return, demos, steps, batch, lr, seed, eval_episodes, out, json } => {
+            let trainer = match algo.as_str() {
+                "bc" => Trainer::Bc {
+                    demos,
+                    config: BcConfig { hidden: vec![256, 256], steps, batch, learning_rate: lr.unwrap_or(1e-3), seed },
+                },
+                "ppo" => Trainer::Ppo {
+                    config: PpoConfig {
+                        total_steps: env_steps,
+                        learning_rate: lr.unwrap_or(2.5e-4),
+                        seed,
+                        ..PpoConfig::default()
+                    },
+                    target_return,
+                },
+                other => {
+                    eprintln!("error: unknown --algo {other:?}; available: bc, ppo");
+                    return ExitCode::FAILURE;
+                }
+            };
+            train(&task, &algo, &trainer, eval_episodes, out, json)
         }
         Command::Eval { task, policy, episodes, first_seed, json } => eval(&task, &policy, episodes, first_seed, json),
         Command::Bench { what, task, tasks_dir, steps, json } => match what.as_deref() {
@@ -159,6 +203,10 @@ fn main() -> ExitCode {
             Some("sim") => bench_sim(&tasks_dir, steps, json),
             Some(other) => Err(format!("unknown benchmark {other:?}; available: sim (or none)")),
         },
+        Command::Import { weights, architecture, task, tasks_dir, out } => {
+            let task = task.map(|task| TaskArgs { task, tasks_dir });
+            import(&weights, &architecture, task.as_ref(), &out)
+        }
         Command::Schema => serde_json::to_string_pretty(&Task::json_schema())
             .map(|s| println!("{s}"))
             .map_err(|e| e.to_string()),
@@ -253,53 +301,88 @@ fn expert(args: &TaskArgs, episodes: u32, first_seed: u64, json: bool) -> Result
     Ok(())
 }
 
-fn train(
-    args: &TaskArgs,
-    algo: &str,
-    demo_episodes: u32,
-    config: &BcConfig,
-    eval_episodes: u32,
-    out: Option<PathBuf>,
-    json: bool,
-) -> Result<(), String> {
-    if algo != "bc" {
-        return Err(format!("unknown --algo {algo:?}; available: bc"));
-    }
-    let task = load_task(args)?;
-    let started = Instant::now();
+/// An algorithm and its settings, as chosen on the command line.
+enum Trainer {
+    /// Behaviour cloning from `demos` expert episodes.
+    Bc { demos: u32, config: BcConfig },
+    /// PPO, optionally stopping at a return target.
+    Ppo { config: PpoConfig, target_return: Option<f32> },
+}
+
+/// Behaviour cloning: records demonstrations, fits them; returns the policy and a summary.
+fn train_bc(task: &Task, demo_episodes: u32, config: &BcConfig) -> Result<(polyskill_learn::Policy, serde_json::Value), String> {
     let demo_bar = progress(demo_episodes as u64, "demos");
-    let demos = bc::record_demonstrations(&task, demo_episodes, 0, |n| demo_bar.set_position(n as u64))?;
+    let demos = bc::record_demonstrations(task, demo_episodes, 0, |n| demo_bar.set_position(n as u64))?;
     demo_bar.finish_and_clear();
     let bar = progress(config.steps as u64, "bc");
     let mut last_loss = f32::NAN;
-    let mut policy = bc::train(&demos, vec![task.id.clone()], config, 50, |p| {
+    let policy = bc::train(&demos, vec![task.id.clone()], config, 50, |p| {
         bar.set_position(p.step as u64);
         bar.set_message(format!("loss {:.4}", p.loss));
         last_loss = p.loss;
     })?;
     bar.finish_and_clear();
+    let summary = json!({
+        "demo_episodes": demo_episodes,
+        "demo_seeds": format!("{}..{}", bc::DEMO_SEED_BASE, bc::DEMO_SEED_BASE + demo_episodes as u64),
+        "final_loss": last_loss,
+    });
+    Ok((policy, summary))
+}
+
+/// PPO: one JSON line of metrics per iteration on stdout with `--json`, else a progress bar.
+fn train_ppo(
+    task: &Task,
+    config: &PpoConfig,
+    target_return: Option<f32>,
+    json: bool,
+) -> Result<(polyskill_learn::Policy, serde_json::Value), String> {
+    let started = Instant::now();
+    let bar = progress(config.total_steps, "ppo");
+    let mut last = None;
+    let policy = ppo::train(task, config, |it| {
+        bar.set_position(it.env_steps);
+        bar.set_message(format!("return {:.1}", it.mean_return));
+        if json {
+            let mut line = serde_json::to_value(it).unwrap_or_default();
+            line["seconds"] = json!(started.elapsed().as_secs_f64());
+            println!("{line}");
+        }
+        last = Some(it.clone());
+        !target_return.is_some_and(|t| it.episodes >= 10 && it.mean_return >= t)
+    })?;
+    bar.finish_and_clear();
+    let last = last.ok_or("PPO ran no iteration")?;
+    Ok((policy, json!({ "env_steps": last.env_steps, "final_mean_return": last.mean_return, "seconds": started.elapsed().as_secs_f64() })))
+}
+
+fn train(args: &TaskArgs, algo: &str, trainer: &Trainer, eval_episodes: u32, out: Option<PathBuf>, json: bool) -> Result<(), String> {
+    let task = load_task(args)?;
+    let started = Instant::now();
+    let (mut policy, summary) = match trainer {
+        Trainer::Bc { demos, config } => train_bc(&task, *demos, config)?,
+        Trainer::Ppo { config, target_return } => train_ppo(&task, config, *target_return, json)?,
+    };
     let evaluation = evaluate(&policy, &task, 0, eval_episodes)?;
     policy.info.eval_success = Some(evaluation.success_rate);
     policy.info.eval_episodes = Some(eval_episodes);
     let command: Vec<String> = std::env::args().collect();
-    if let serde_json::Value::Object(t) = &mut policy.info.training {
+    if let (serde_json::Value::Object(t), serde_json::Value::Object(extra)) = (&mut policy.info.training, &summary) {
         t.insert("command".into(), json!(format!("polyskill {}", command[1..].join(" "))));
-        t.insert("demo_episodes".into(), json!(demo_episodes));
-        t.insert("demo_seeds".into(), json!(format!("{}..{}", bc::DEMO_SEED_BASE, bc::DEMO_SEED_BASE + demo_episodes as u64)));
         t.insert("eval_seeds".into(), json!(format!("0..{eval_episodes}")));
-        t.insert("final_loss".into(), json!(last_loss));
+        t.extend(extra.clone());
     }
     let out = out.unwrap_or_else(|| PathBuf::from(format!("web/weights/{}-{algo}.safetensors", task.id)));
     let bytes = weights::save(&policy).map_err(|e| e.to_string())?;
     std::fs::write(&out, &bytes).map_err(|e| format!("writing {}: {e}", out.display()))?;
     if json {
-        println!("{}", json!({"task": task.id, "algo": algo, "out": out, "bytes": bytes.len(), "final_loss": last_loss,
+        println!("{}", json!({"task": task.id, "algo": algo, "out": out, "bytes": bytes.len(), "training": summary,
             "evaluation": evaluation, "seconds": started.elapsed().as_secs_f64()}));
     } else {
         println!(
-            "{}: wrote {} ({} KiB); success {:.1}% over {} unseen seeds; final loss {last_loss:.5}; {:.1} s",
-            task.id, out.display(), bytes.len() / 1024, evaluation.success_rate * 100.0, eval_episodes,
-            started.elapsed().as_secs_f64()
+            "{}: wrote {} ({} KiB); success {:.1}% and mean return {:.1} over {} unseen seeds; {:.1} s",
+            task.id, out.display(), bytes.len() / 1024, evaluation.success_rate * 100.0, evaluation.mean_return,
+            eval_episodes, started.elapsed().as_secs_f64()
         );
     }
     Ok(())
@@ -316,6 +399,33 @@ fn eval(args: &TaskArgs, policy: &Path, episodes: u32, first_seed: u64, json: bo
         println!("{}: success {:.1}% over {episodes} episodes (seeds {first_seed}..), mean return {:.1}",
             task.id, e.success_rate * 100.0, e.mean_return);
     }
+    Ok(())
+}
+
+fn import(weights_file: &Path, architecture: &Path, task: Option<&TaskArgs>, out: &Path) -> Result<(), String> {
+    let read = |p: &Path| std::fs::read(p).map_err(|e| format!("reading {}: {e}", p.display()));
+    let arch_text = read(architecture)?;
+    let arch: polyskill_learn::Architecture =
+        serde_json::from_slice(&arch_text).map_err(|e| format!("{}: {e}", architecture.display()))?;
+    let mut policy = weights::import_sequential(&read(weights_file)?, &arch, &Device::flex())
+        .map_err(|e| format!("{}: {e}", weights_file.display()))?;
+    if let Some(args) = task {
+        let task = load_task(args)?;
+        let (inputs, outputs) = (policy.observation_size(), policy.action_size());
+        if (inputs, outputs) != (task.observation.size, task.action_size()) {
+            return Err(format!(
+                "task {} observes {} values and takes {} actions; the network maps {inputs} to {outputs}",
+                task.id,
+                task.observation.size,
+                task.action_size()
+            ));
+        }
+        policy.info.tasks = vec![task.id.clone()];
+    }
+    policy.info.training["source"] = json!(weights_file.display().to_string());
+    let bytes = weights::save(&policy).map_err(|e| e.to_string())?;
+    std::fs::write(out, &bytes).map_err(|e| format!("writing {}: {e}", out.display()))?;
+    println!("wrote {} ({} layers, sizes {:?})", out.display(), arch.sizes.len() - 1, arch.sizes);
     Ok(())
 }
 

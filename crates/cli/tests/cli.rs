@@ -12,7 +12,7 @@ fn polyskill(args: &[&str]) -> (bool, String, String) {
 
 #[test]
 fn every_command_has_help() {
-    for cmd in ["validate", "expert", "train", "eval", "bench", "schema", "render"] {
+    for cmd in ["validate", "expert", "train", "eval", "import", "bench", "schema", "render"] {
         let (ok, stdout, _) = polyskill(&[cmd, "--help"]);
         assert!(ok && stdout.contains("Usage: polyskill"), "{cmd} --help: {stdout}");
     }
@@ -76,4 +76,21 @@ fn render_writes_a_png_thumbnail() {
     let bytes = std::fs::read(&out).unwrap();
     assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
     assert_eq!(u32::from_be_bytes(bytes[16..20].try_into().unwrap()), 64, "PNG width");
+}
+
+#[test]
+fn import_converts_a_pytorch_file_and_checks_it_against_a_task() {
+    let dir = std::env::temp_dir().join(format!("polyskill-import-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("imported.safetensors");
+    let out = out.to_str().unwrap();
+    let base = ["import", "--weights", "tests/fixtures/torch/mlp.safetensors", "--architecture", "tests/fixtures/torch/architecture.json", "--out", out];
+    let (ok, stdout, stderr) = polyskill(&base);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("sizes [5, 8, 8, 3]"), "{stdout}");
+    let info = polyskill_learn::weights::read_info(&std::fs::read(out).unwrap()).unwrap();
+    assert_eq!(info.architecture.sizes, [5, 8, 8, 3]);
+    let (ok, _, stderr) = polyskill(&[&base[..], &["--task", "reach"]].concat());
+    assert!(!ok);
+    assert!(stderr.contains("task reach observes 39 values and takes 4 actions; the network maps 5 to 3"), "{stderr}");
 }

@@ -26,6 +26,14 @@ pub fn evaluate(policy: &Policy, task: &Task, first_seed: u64, episodes: u32) ->
     if dim != policy.observation_size() {
         return Err(format!("policy takes {} inputs; task {} observes {dim}", policy.observation_size(), task.id));
     }
+    if task.action_size() != policy.action_size() {
+        return Err(format!(
+            "policy returns {} action values; task {} takes {}",
+            policy.action_size(),
+            task.id,
+            task.action_size()
+        ));
+    }
     let mut returns = vec![0.0f32; envs.len()];
     for (i, env) in envs.iter_mut().enumerate() {
         env.reset(first_seed + i as u64);

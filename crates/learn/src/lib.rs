@@ -1,5 +1,6 @@
 //! Polyskill learning: the burn MLP policy ([`Policy`]), behaviour cloning from a task's
-//! expert ([`bc`]), batched evaluation, and safetensors weights with metadata ([`weights`]).
+//! expert ([`bc`]), PPO for discrete tasks ([`ppo`]), batched evaluation, and safetensors
+//! weights with metadata ([`weights`]).
 //!
 //! Backends are runtime devices (burn 0.22): `Device::flex()` is the CPU backend used
 //! natively and in wasm; the `webgpu` feature adds burn's WebGPU backend for the browser.
@@ -8,6 +9,7 @@ pub mod bc;
 pub mod bench;
 pub mod eval;
 mod policy;
+pub mod ppo;
 pub mod weights;
 
 pub use burn::tensor::Device;
@@ -33,9 +35,26 @@ impl Policy {
         self.info.architecture.sizes[0]
     }
 
-    /// Action size the policy returns.
+    /// Action size the policy returns (1, the choice's index, for a categorical policy).
     pub fn action_size(&self) -> usize {
-        *self.info.architecture.sizes.last().unwrap_or(&0)
+        if self.is_categorical() { 1 } else { *self.info.architecture.sizes.last().unwrap_or(&0) }
+    }
+
+    /// Whether the policy picks a discrete choice (its outputs are logits).
+    pub fn is_categorical(&self) -> bool {
+        self.info.architecture.output == "categorical"
+    }
+
+    /// Network outputs to actions: the outputs themselves, or each row's argmax index.
+    fn actions(&self, outputs: &[f32]) -> Vec<f32> {
+        if !self.is_categorical() {
+            return outputs.to_vec();
+        }
+        let n = *self.info.architecture.sizes.last().unwrap_or(&1);
+        outputs
+            .chunks_exact(n)
+            .map(|row| (0..n).fold(0, |best, i| if row[i] > row[best] { i } else { best }) as f32)
+            .collect()
     }
 
     /// The same policy on another device (e.g. from the CPU to WebGPU).
@@ -58,15 +77,15 @@ impl Policy {
     /// Actions for a row-major batch of observations (synchronous read: CPU devices only;
     /// on WebGPU in a browser use [`Policy::act_batch_async`]).
     pub fn act_batch(&self, observations: &[f32]) -> Result<Vec<f32>, String> {
-        let y = self.mlp.forward(self.input(observations)?);
+        let y = self.mlp.forward_as(self.input(observations)?, &self.info.architecture);
         let data = y.try_into_data().map_err(|e| format!("reading actions: {e:?}"))?;
-        data.as_slice::<f32>().map(|s| s.to_vec()).map_err(|e| format!("{e:?}"))
+        data.as_slice::<f32>().map(|s| self.actions(s)).map_err(|e| format!("{e:?}"))
     }
 
     /// Actions for a batch of observations, read back asynchronously (works on every device).
     pub async fn act_batch_async(&self, observations: &[f32]) -> Result<Vec<f32>, String> {
-        let y = self.mlp.forward(self.input(observations)?);
+        let y = self.mlp.forward_as(self.input(observations)?, &self.info.architecture);
         let data = y.into_data_async().await.map_err(|e| format!("reading actions: {e:?}"))?;
-        data.as_slice::<f32>().map(|s| s.to_vec()).map_err(|e| format!("{e:?}"))
+        data.as_slice::<f32>().map(|s| self.actions(s)).map_err(|e| format!("{e:?}"))
     }
 }

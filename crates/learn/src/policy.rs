@@ -7,8 +7,9 @@ use burn::tensor::activation::{relu, tanh};
 use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
-/// Layer sizes and activations of an MLP policy: `sizes = [in, hidden…, out]`, ReLU between
-/// layers and tanh on the output (actions in [−1, 1]).
+/// Layer sizes and activations of an MLP policy: `sizes = [in, hidden…, out]`, a hidden
+/// activation between layers, and an output: `tanh` (continuous actions in [−1, 1]),
+/// `linear`, or `categorical` (logits of a discrete choice; the policy acts by argmax).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Architecture {
@@ -16,9 +17,9 @@ pub struct Architecture {
     pub kind: String,
     /// Layer widths, input first.
     pub sizes: Vec<usize>,
-    /// Hidden activation: `"relu"`.
+    /// Hidden activation: `"relu"` or `"tanh"`.
     pub activation: String,
-    /// Output activation: `"tanh"`.
+    /// Output: `"tanh"`, `"linear"` or `"categorical"`.
     pub output: String,
 }
 
@@ -33,8 +34,11 @@ impl Architecture {
         if self.kind != "mlp" {
             return Err(format!("architecture.kind \"{}\" is not supported (only \"mlp\")", self.kind));
         }
-        if self.activation != "relu" || self.output != "tanh" {
-            return Err("architecture: only relu hidden layers with a tanh output are supported".into());
+        if !["relu", "tanh"].contains(&self.activation.as_str()) {
+            return Err(format!("architecture.activation \"{}\" is not supported (relu or tanh)", self.activation));
+        }
+        if !["tanh", "linear", "categorical"].contains(&self.output.as_str()) {
+            return Err(format!("architecture.output \"{}\" is not supported (tanh, linear or categorical)", self.output));
         }
         if self.sizes.len() < 2 || self.sizes.iter().any(|&s| s == 0 || s > 65_536) {
             return Err(format!("architecture.sizes {:?}: need at least 2 widths, each 1..=65536", self.sizes));
@@ -100,11 +104,25 @@ impl Mlp {
     }
 
     /// Forward pass: `[batch, in] → [batch, out]`, ReLU between layers, tanh at the end.
-    pub fn forward(&self, mut x: Tensor<2>) -> Tensor<2> {
+    pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
+        self.forward_with(x, false, true)
+    }
+
+    /// Forward pass as `architecture` says (hidden activation; tanh or raw output).
+    pub fn forward_as(&self, x: Tensor<2>, architecture: &Architecture) -> Tensor<2> {
+        self.forward_with(x, architecture.activation == "tanh", architecture.output == "tanh")
+    }
+
+    /// Forward pass with tanh (else ReLU) hidden layers and an optional tanh output.
+    pub fn forward_with(&self, mut x: Tensor<2>, tanh_hidden: bool, tanh_output: bool) -> Tensor<2> {
         let last = self.layers.len() - 1;
         for (i, layer) in self.layers.iter().enumerate() {
             x = layer.forward(x);
-            x = if i < last { relu(x) } else { tanh(x) };
+            x = match (i < last, tanh_hidden, tanh_output) {
+                (true, true, _) | (false, _, true) => tanh(x),
+                (true, false, _) => relu(x),
+                (false, _, false) => x,
+            };
         }
         x
     }

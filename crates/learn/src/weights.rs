@@ -1,8 +1,9 @@
 //! Policy weights as safetensors with `__metadata__`, in PyTorch's layout: an MLP is saved as
 //! the tensors of a `torch.nn.Sequential(Linear, ReLU, …, Linear, Tanh)`, named `0.weight`,
 //! `0.bias`, `2.weight`, … with weights `[out, in]`. Metadata values are JSON strings.
+//! [`import_sequential`] reads such a file written by PyTorch, without our metadata.
 
-use crate::policy::{Mlp, PolicyInfo};
+use crate::policy::{Architecture, Mlp, PolicyInfo};
 use crate::Policy;
 use burn::tensor::Device;
 use safetensors::{Dtype, SafeTensors, tensor::TensorView};
@@ -126,21 +127,62 @@ pub fn read_info(bytes: &[u8]) -> Result<PolicyInfo, WeightsError> {
 pub fn load(bytes: &[u8], device: &Device) -> Result<Policy, WeightsError> {
     let info = read_info(bytes)?;
     let file = SafeTensors::deserialize(bytes).map_err(|e| err(format!("not a safetensors file ({e})")))?;
-    let sizes = info.architecture.sizes.clone();
+    let layers = read_layers(&file, &info.architecture.sizes)?;
+    let mlp = Mlp::from_weights(&layers, &info.architecture.sizes, device);
+    Ok(Policy { mlp, info, device: device.clone() })
+}
+
+/// Loads a PyTorch `torch.nn.Sequential` MLP saved with `safetensors.torch.save_file`
+/// (tensors `0.weight`, `0.bias`, `2.weight`, …, weights `[out, in]`, F32 or F64; any
+/// metadata is ignored), given its `architecture`. Observations are not normalised (mean 0,
+/// std 1) and the result's provenance says it was imported.
+pub fn import_sequential(bytes: &[u8], architecture: &Architecture, device: &Device) -> Result<Policy, WeightsError> {
+    architecture.check().map_err(err)?;
+    let file = SafeTensors::deserialize(bytes).map_err(|e| err(format!("not a safetensors file ({e})")))?;
+    let sizes = &architecture.sizes;
+    let layers = read_layers(&file, sizes)?;
+    let expected = 2 * layers.len();
+    if file.len() != expected {
+        let mut names = file.names();
+        names.sort();
+        return Err(err(format!(
+            "the file holds {} tensors ({}); an MLP of sizes {sizes:?} has {expected}",
+            file.len(),
+            names.join(", ")
+        )));
+    }
+    let info = PolicyInfo {
+        architecture: architecture.clone(),
+        tasks: Vec::new(),
+        obs_mean: vec![0.0; sizes[0]],
+        obs_std: vec![1.0; sizes[0]],
+        training: serde_json::json!({ "imported": "torch.nn.Sequential safetensors" }),
+        eval_success: None,
+        eval_episodes: None,
+    };
+    Ok(Policy { mlp: Mlp::from_weights(&layers, sizes, device), info, device: device.clone() })
+}
+
+/// Reads and checks each linear layer's `(weight [out, in], bias [out])` for widths `sizes`.
+fn read_layers(file: &SafeTensors, sizes: &[usize]) -> Result<Vec<(Vec<f32>, Vec<f32>)>, WeightsError> {
     let mut layers = Vec::new();
     for (i, io) in sizes.windows(2).enumerate() {
         let (inp, out) = (io[0], io[1]);
         let read = |what: &str, shape: &[usize]| -> Result<Vec<f32>, WeightsError> {
             let name = layer_name(i, what);
             let t = file.tensor(&name).map_err(|_| err(format!("tensor \"{name}\" is missing")))?;
-            if t.dtype() != Dtype::F32 {
-                return Err(err(format!("tensor \"{name}\" is {:?}; only F32 is supported", t.dtype())));
-            }
             if t.shape() != shape {
                 return Err(err(format!("tensor \"{name}\" has shape {:?}; the architecture needs {shape:?}", t.shape())));
             }
-            let values: Vec<f32> =
-                t.data().chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+            let values: Vec<f32> = match t.dtype() {
+                Dtype::F32 => t.data().chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect(),
+                Dtype::F64 => t
+                    .data()
+                    .chunks_exact(8)
+                    .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]) as f32)
+                    .collect(),
+                other => return Err(err(format!("tensor \"{name}\" is {other:?}; only F32 and F64 are supported"))),
+            };
             if values.iter().any(|v| !v.is_finite()) {
                 return Err(err(format!("tensor \"{name}\" holds NaN or infinite values")));
             }
@@ -148,7 +190,5 @@ pub fn load(bytes: &[u8], device: &Device) -> Result<Policy, WeightsError> {
         };
         layers.push((read("weight", &[out, inp])?, read("bias", &[out])?));
     }
-    let mlp = Mlp::from_weights(&layers, &sizes, device);
-    Ok(Policy { mlp, info, device: device.clone() })
+    Ok(layers)
 }
-

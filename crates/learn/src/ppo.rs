@@ -1,0 +1,364 @@
+//! Proximal Policy Optimisation (Schulman et al., 2017) for discrete-action tasks, in one
+//! file the way CleanRL writes it: a categorical actor and a value critic (separate MLPs,
+//! tanh hidden layers, orthogonal initialisation), rollouts from a `VecEnv`, GAE,
+//! advantage normalisation, the clipped surrogate, a clipped value loss, an entropy bonus,
+//! global gradient-norm clipping and a linearly annealed learning rate.
+//!
+//! Training reports one [`PpoIteration`] per rollout + update; the caller may stop early
+//! (e.g. once the return target is met) by returning `false`.
+
+use crate::Policy;
+use crate::policy::{Architecture, Mlp, PolicyInfo};
+use burn::module::{Module, Param};
+use burn::nn::{Initializer, Linear};
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::tensor::activation::{log_softmax, softmax};
+use burn::tensor::{Device, Tensor, TensorData};
+use polyskill_sim::VecEnv;
+use polyskill_sim::task::{ActionSpace, Task};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+use std::collections::VecDeque;
+
+/// PPO hyperparameters (defaults: CleanRL's `ppo.py` for CartPole).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PpoConfig {
+    /// Hidden widths of the actor and of the critic.
+    pub hidden: Vec<usize>,
+    /// Parallel environments.
+    pub num_envs: usize,
+    /// Steps per environment per rollout.
+    pub rollout_steps: usize,
+    /// Environment steps in all (the run may stop earlier).
+    pub total_steps: u64,
+    /// Adam learning rate (at the start, when annealed).
+    pub learning_rate: f64,
+    /// Anneal the learning rate linearly to 0 over `total_steps`.
+    pub anneal_lr: bool,
+    /// Discount factor.
+    pub gamma: f32,
+    /// GAE λ.
+    pub gae_lambda: f32,
+    /// Minibatches per epoch.
+    pub minibatches: usize,
+    /// Passes over each rollout.
+    pub epochs: usize,
+    /// Surrogate (and value) clipping range.
+    pub clip: f32,
+    /// Entropy bonus coefficient.
+    pub entropy_coef: f32,
+    /// Value loss coefficient.
+    pub value_coef: f32,
+    /// Largest global gradient norm.
+    pub max_grad_norm: f32,
+    /// Seed for initialisation, environments and sampling.
+    pub seed: u64,
+}
+
+impl Default for PpoConfig {
+    fn default() -> Self {
+        PpoConfig {
+            hidden: vec![64, 64],
+            num_envs: 4,
+            rollout_steps: 128,
+            total_steps: 500_000,
+            learning_rate: 2.5e-4,
+            anneal_lr: true,
+            gamma: 0.99,
+            gae_lambda: 0.95,
+            minibatches: 4,
+            epochs: 4,
+            clip: 0.2,
+            entropy_coef: 0.01,
+            value_coef: 0.5,
+            max_grad_norm: 0.5,
+            seed: 0,
+        }
+    }
+}
+
+impl PpoConfig {
+    /// Rejects values out of range, naming the field.
+    pub fn check(&self) -> Result<(), String> {
+        let mut problems = Vec::new();
+        let mut need = |ok: bool, field: &str, what: &str| {
+            if !ok {
+                problems.push(format!("{field} {what}"));
+            }
+        };
+        need(!self.hidden.is_empty() && self.hidden.iter().all(|&h| (1..=4096).contains(&h)), "hidden", "must list widths in 1..=4096");
+        need((1..=4096).contains(&self.num_envs), "num_envs", "must be in 1..=4096");
+        need((1..=100_000).contains(&self.rollout_steps), "rollout_steps", "must be in 1..=100000");
+        need(self.total_steps >= (self.num_envs * self.rollout_steps) as u64, "total_steps", "must cover at least one rollout");
+        need(self.learning_rate.is_finite() && self.learning_rate > 0.0 && self.learning_rate < 1.0, "learning_rate", "must be in (0, 1)");
+        need((0.0..=1.0).contains(&self.gamma), "gamma", "must be in [0, 1]");
+        need((0.0..=1.0).contains(&self.gae_lambda), "gae_lambda", "must be in [0, 1]");
+        need(
+            self.minibatches >= 1 && self.minibatches <= self.num_envs * self.rollout_steps,
+            "minibatches",
+            "must be in 1..=num_envs·rollout_steps",
+        );
+        need((1..=100).contains(&self.epochs), "epochs", "must be in 1..=100");
+        need(self.clip > 0.0 && self.clip < 1.0, "clip", "must be in (0, 1)");
+        need(self.entropy_coef.is_finite() && self.entropy_coef >= 0.0, "entropy_coef", "must be ≥ 0");
+        need(self.value_coef.is_finite() && self.value_coef >= 0.0, "value_coef", "must be ≥ 0");
+        need(self.max_grad_norm.is_finite() && self.max_grad_norm > 0.0, "max_grad_norm", "must be > 0");
+        if problems.is_empty() { Ok(()) } else { Err(format!("PPO settings: {}", problems.join("; "))) }
+    }
+}
+
+/// What one iteration (rollout + update) measured.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PpoIteration {
+    /// Iterations done.
+    pub iteration: u32,
+    /// Environment steps so far.
+    pub env_steps: u64,
+    /// Episodes finished so far.
+    pub episodes: u32,
+    /// Mean return of the last 10 finished episodes (0 before any).
+    pub mean_return: f32,
+    /// Success rate of the last 10 finished episodes.
+    pub success_rate: f32,
+    /// Clipped surrogate loss (last minibatch).
+    pub policy_loss: f32,
+    /// Value loss (last minibatch).
+    pub value_loss: f32,
+    /// Mean policy entropy (last minibatch).
+    pub entropy: f32,
+    /// Approximate KL divergence between the old and new policy (last minibatch).
+    pub approx_kl: f32,
+    /// Learning rate used in this iteration.
+    pub learning_rate: f64,
+}
+
+/// The actor (logits) and critic (value) networks.
+#[derive(Module, Debug)]
+struct ActorCritic {
+    actor: Mlp,
+    critic: Mlp,
+}
+
+/// An MLP with orthogonal weights (gain √2 in hidden layers, `output_gain` in the last) and
+/// zero biases, as CleanRL initialises PPO's networks.
+fn orthogonal_mlp(sizes: &[usize], output_gain: f64, device: &Device) -> Mlp {
+    let last = sizes.len() - 2;
+    let layers = sizes
+        .windows(2)
+        .enumerate()
+        .map(|(i, w)| {
+            let gain = if i == last { output_gain } else { std::f64::consts::SQRT_2 };
+            let weight = Initializer::Orthogonal { gain }.init([w[0], w[1]], device);
+            Linear { weight, bias: Some(Param::from_tensor(Tensor::zeros([w[1]], device))) }
+        })
+        .collect();
+    Mlp { layers }
+}
+
+/// Scales all gradients so that their global L2 norm is at most `max_norm`; returns the norm.
+fn clip_global_norm(grads: &mut GradientsParams, model: &ActorCritic, max_norm: f32) -> f32 {
+    let layers: Vec<&Linear> = model.actor.layers.iter().chain(&model.critic.layers).collect();
+    let mut squared = 0.0f32;
+    for layer in &layers {
+        if let Some(g) = grads.get::<2>(layer.weight.id) {
+            squared += g.powi_scalar(2).sum().into_scalar::<f32>();
+        }
+        if let Some(g) = layer.bias.as_ref().and_then(|b| grads.get::<1>(b.id)) {
+            squared += g.powi_scalar(2).sum().into_scalar::<f32>();
+        }
+    }
+    let norm = squared.sqrt();
+    if norm > max_norm {
+        let scale = max_norm / (norm + 1e-6);
+        for layer in &layers {
+            if let Some(g) = grads.remove::<2>(layer.weight.id) {
+                grads.register(layer.weight.id, g * scale);
+            }
+            if let Some(b) = &layer.bias {
+                if let Some(g) = grads.remove::<1>(b.id) {
+                    grads.register(b.id, g * scale);
+                }
+            }
+        }
+    }
+    norm
+}
+
+/// Samples an index from unnormalised probabilities `p` (summing to ~1).
+fn sample(p: &[f32], rng: &mut ChaCha8Rng) -> usize {
+    let u = rng.random::<f32>() * p.iter().sum::<f32>();
+    let mut acc = 0.0;
+    for (i, &pi) in p.iter().enumerate() {
+        acc += pi;
+        if u < acc {
+            return i;
+        }
+    }
+    p.len() - 1
+}
+
+/// Trains a categorical policy on a discrete task. `on_iteration` receives each iteration's
+/// metrics and returns whether to go on. Returns the greedy (argmax) policy.
+pub fn train(task: &Task, config: &PpoConfig, mut on_iteration: impl FnMut(&PpoIteration) -> bool) -> Result<Policy, String> {
+    config.check()?;
+    let ActionSpace::Discrete { choices } = task.action_space() else {
+        return Err(format!("task {} has continuous actions; this PPO needs a discrete task (\"choices\")", task.id));
+    };
+    let (obs_dim, n_actions) = (task.observation.size, choices.len());
+    let device = Device::flex().autodiff();
+    device.seed(config.seed);
+    let sizes = |out: usize| [vec![obs_dim], config.hidden.clone(), vec![out]].concat();
+    let mut model = ActorCritic {
+        actor: orthogonal_mlp(&sizes(n_actions), 0.01, &device),
+        critic: orthogonal_mlp(&sizes(1), 1.0, &device),
+    };
+    let mut optim = AdamConfig::new().with_epsilon(1e-5).init();
+    let mut envs = VecEnv::new(std::slice::from_ref(task), &[config.num_envs], config.seed * 1_000_003)?;
+    let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+
+    let (n, t) = (config.num_envs, config.rollout_steps);
+    let batch = n * t;
+    let minibatch = batch / config.minibatches;
+    let iterations = config.total_steps / batch as u64;
+    let mut recent: VecDeque<(f32, bool)> = VecDeque::new();
+    let (mut env_steps, mut episodes) = (0u64, 0u32);
+    let mut obs = envs.observations();
+    for iteration in 1..=iterations {
+        let lr = if config.anneal_lr {
+            config.learning_rate * (1.0 - (iteration - 1) as f64 / iterations as f64)
+        } else {
+            config.learning_rate
+        };
+        // Rollout with the current networks (no gradients).
+        let inference = model.valid();
+        let (mut b_obs, mut b_actions, mut b_logp, mut b_values, mut b_rewards, mut b_dones) =
+            (Vec::with_capacity(batch * obs_dim), Vec::with_capacity(batch), Vec::with_capacity(batch), Vec::with_capacity(batch), Vec::with_capacity(batch), Vec::with_capacity(batch));
+        for _ in 0..t {
+            let x = Tensor::<2>::from_data(TensorData::new(obs.clone(), [n, obs_dim]), &Device::flex());
+            let logits = inference.actor.forward_with(x.clone(), true, false);
+            let probs: Vec<f32> = softmax(logits, 1).into_data().try_to_vec::<f32>().map_err(|e| format!("{e:?}"))?;
+            let values: Vec<f32> = inference.critic.forward_with(x, true, false).into_data().try_to_vec::<f32>().map_err(|e| format!("{e:?}"))?;
+            let actions: Vec<f32> = probs.chunks_exact(n_actions).map(|p| sample(p, &mut rng) as f32).collect();
+            for (e, &a) in actions.iter().enumerate() {
+                b_logp.push(probs[e * n_actions + a as usize].max(1e-12).ln());
+            }
+            b_obs.extend_from_slice(&obs);
+            b_values.extend_from_slice(&values);
+            let step = envs.step(&actions).map_err(|e| e.to_string())?;
+            b_actions.extend_from_slice(&actions);
+            b_rewards.extend_from_slice(&step.rewards);
+            // A truncated episode is treated as ended too (CleanRL does the same).
+            b_dones.extend(step.terminated.iter().zip(&step.truncated).map(|(a, b)| *a || *b));
+            for (_, _, result) in &step.finished {
+                episodes += 1;
+                recent.push_back((result.episode_return, result.success));
+                if recent.len() > 10 {
+                    recent.pop_front();
+                }
+            }
+            obs = step.observations;
+            env_steps += n as u64;
+        }
+        // Generalised advantage estimation, bootstrapped from the value of the last observation.
+        let x = Tensor::<2>::from_data(TensorData::new(obs.clone(), [n, obs_dim]), &Device::flex());
+        let last_values: Vec<f32> = inference.critic.forward_with(x, true, false).into_data().try_to_vec::<f32>().map_err(|e| format!("{e:?}"))?;
+        let mut advantages = vec![0.0f32; batch];
+        for e in 0..n {
+            let mut gae = 0.0f32;
+            for s in (0..t).rev() {
+                let i = s * n + e;
+                let next_value = if s + 1 < t { b_values[i + n] } else { last_values[e] };
+                let live = if b_dones[i] { 0.0 } else { 1.0 };
+                let delta = b_rewards[i] + config.gamma * next_value * live - b_values[i];
+                gae = delta + config.gamma * config.gae_lambda * live * gae;
+                advantages[i] = gae;
+            }
+        }
+        let returns: Vec<f32> = advantages.iter().zip(&b_values).map(|(a, v)| a + v).collect();
+
+        // Update: epochs of shuffled minibatches.
+        let (mut policy_loss, mut value_loss, mut entropy, mut approx_kl) = (0.0, 0.0, 0.0, 0.0);
+        let mut order: Vec<usize> = (0..batch).collect();
+        for _ in 0..config.epochs {
+            for i in (1..batch).rev() {
+                order.swap(i, rng.random_range(0..=i));
+            }
+            for chunk in order.chunks_exact(minibatch) {
+                let m = chunk.len();
+                let pick = |v: &[f32]| -> Vec<f32> { chunk.iter().map(|&i| v[i]).collect() };
+                let mut adv = pick(&advantages);
+                let mean = adv.iter().sum::<f32>() / m as f32;
+                let std = (adv.iter().map(|a| (a - mean) * (a - mean)).sum::<f32>() / (m.max(2) - 1) as f32).sqrt();
+                for a in &mut adv {
+                    *a = (*a - mean) / (std + 1e-8);
+                }
+                let x: Vec<f32> = chunk.iter().flat_map(|&i| b_obs[i * obs_dim..(i + 1) * obs_dim].iter().copied()).collect();
+                let mut one_hot = vec![0.0f32; m * n_actions];
+                for (k, &i) in chunk.iter().enumerate() {
+                    one_hot[k * n_actions + b_actions[i] as usize] = 1.0;
+                }
+                let column = |v: Vec<f32>| Tensor::<2>::from_data(TensorData::new(v, [m, 1]), &device);
+                let x = Tensor::<2>::from_data(TensorData::new(x, [m, obs_dim]), &device);
+                let one_hot = Tensor::<2>::from_data(TensorData::new(one_hot, [m, n_actions]), &device);
+                let (old_logp, adv, ret, old_v) = (column(pick(&b_logp)), column(adv), column(pick(&returns)), column(pick(&b_values)));
+
+                let logp_all = log_softmax(model.actor.forward_with(x.clone(), true, false), 1);
+                let logp = (logp_all.clone() * one_hot).sum_dim(1);
+                let ent = -(logp_all.clone().exp() * logp_all).sum_dim(1).mean();
+                let log_ratio = logp - old_logp;
+                let ratio = log_ratio.clone().exp();
+                let surrogate = (-adv.clone() * ratio.clone())
+                    .max_pair(-adv * ratio.clone().clamp(1.0 - config.clip, 1.0 + config.clip))
+                    .mean();
+                let v = model.critic.forward_with(x, true, false);
+                let v_clipped = old_v.clone() + (v.clone() - old_v).clamp(-config.clip, config.clip);
+                let v_loss = (v - ret.clone()).powi_scalar(2).max_pair((v_clipped - ret).powi_scalar(2)).mean() * 0.5;
+                let loss = surrogate.clone() - ent.clone() * config.entropy_coef + v_loss.clone() * config.value_coef;
+
+                approx_kl = ((ratio - 1.0) - log_ratio).mean().into_scalar::<f32>();
+                policy_loss = surrogate.into_scalar::<f32>();
+                value_loss = v_loss.into_scalar::<f32>();
+                entropy = ent.into_scalar::<f32>();
+                if !(policy_loss.is_finite() && value_loss.is_finite()) {
+                    return Err(format!("PPO diverged at iteration {iteration}: loss is not finite (learning_rate {lr} may be too high)"));
+                }
+                let mut grads = GradientsParams::from_grads(loss.backward(), &model);
+                clip_global_norm(&mut grads, &model, config.max_grad_norm);
+                model = optim.step(lr, model, grads);
+            }
+        }
+        let k = recent.len().max(1) as f32;
+        let record = PpoIteration {
+            iteration: iteration as u32,
+            env_steps,
+            episodes,
+            mean_return: recent.iter().map(|r| r.0).sum::<f32>() / k,
+            success_rate: recent.iter().filter(|r| r.1).count() as f32 / k,
+            policy_loss,
+            value_loss,
+            entropy,
+            approx_kl,
+            learning_rate: lr,
+        };
+        if !on_iteration(&record) {
+            break;
+        }
+    }
+    let actor = model.valid().actor;
+    let info = PolicyInfo {
+        architecture: Architecture {
+            kind: "mlp".into(),
+            sizes: sizes(n_actions),
+            activation: "tanh".into(),
+            output: "categorical".into(),
+        },
+        tasks: vec![task.id.clone()],
+        obs_mean: vec![0.0; obs_dim],
+        obs_std: vec![1.0; obs_dim],
+        training: serde_json::json!({ "algorithm": "ppo", "config": config, "env_steps": env_steps }),
+        eval_success: None,
+        eval_episodes: None,
+    };
+    Ok(Policy { mlp: actor, info, device: Device::flex() })
+}
