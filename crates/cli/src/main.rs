@@ -11,6 +11,7 @@ use polyskill_learn::{Device, weights};
 use polyskill_sim::task::Task;
 use polyskill_sim::{Env, ExpertPolicy, run_episode};
 use serde_json::json;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -330,7 +331,8 @@ fn train_bc(task: &Task, demo_episodes: u32, config: &BcConfig) -> Result<(polys
     Ok((policy, summary))
 }
 
-/// PPO: one JSON line of metrics per iteration on stdout with `--json`, else a progress bar.
+/// PPO: one JSON line of metrics per iteration into `runs/TASK-ppo-sSEED/metrics.jsonl` (and
+/// on stdout with `--json`), with a progress bar on stderr.
 fn train_ppo(
     task: &Task,
     config: &PpoConfig,
@@ -338,22 +340,35 @@ fn train_ppo(
     json: bool,
 ) -> Result<(polyskill_learn::Policy, serde_json::Value), String> {
     let started = Instant::now();
+    let run_dir = PathBuf::from(format!("runs/{}-ppo-s{}", task.id, config.seed));
+    std::fs::create_dir_all(&run_dir).map_err(|e| format!("creating {}: {e}", run_dir.display()))?;
+    let metrics_path = run_dir.join("metrics.jsonl");
+    let mut metrics = std::fs::File::create(&metrics_path).map_err(|e| format!("creating {}: {e}", metrics_path.display()))?;
     let bar = progress(config.total_steps, "ppo");
     let mut last = None;
+    let mut write_error = None;
     let policy = ppo::train(task, config, |it| {
         bar.set_position(it.env_steps);
         bar.set_message(format!("return {:.1}", it.mean_return));
+        let mut line = serde_json::to_value(it).unwrap_or_default();
+        line["seconds"] = json!(started.elapsed().as_secs_f64());
         if json {
-            let mut line = serde_json::to_value(it).unwrap_or_default();
-            line["seconds"] = json!(started.elapsed().as_secs_f64());
             println!("{line}");
+        }
+        if let Err(e) = writeln!(metrics, "{line}") {
+            write_error = Some(format!("writing {}: {e}", metrics_path.display()));
+            return false;
         }
         last = Some(it.clone());
         !target_return.is_some_and(|t| it.episodes >= 10 && it.mean_return >= t)
     })?;
     bar.finish_and_clear();
+    if let Some(e) = write_error {
+        return Err(e);
+    }
     let last = last.ok_or("PPO ran no iteration")?;
-    Ok((policy, json!({ "env_steps": last.env_steps, "final_mean_return": last.mean_return, "seconds": started.elapsed().as_secs_f64() })))
+    Ok((policy, json!({ "env_steps": last.env_steps, "final_mean_return": last.mean_return,
+        "seconds": started.elapsed().as_secs_f64(), "metrics": metrics_path })))
 }
 
 fn train(args: &TaskArgs, algo: &str, trainer: &Trainer, eval_episodes: u32, out: Option<PathBuf>, json: bool) -> Result<(), String> {

@@ -94,3 +94,23 @@ fn import_converts_a_pytorch_file_and_checks_it_against_a_task() {
     assert!(!ok);
     assert!(stderr.contains("task reach observes 39 values and takes 4 actions; the network maps 5 to 3"), "{stderr}");
 }
+
+#[test]
+fn ppo_training_writes_metrics_lines_and_weights() {
+    let dir = std::env::temp_dir().join(format!("polyskill-ppo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("cart-pole-ppo.safetensors");
+    let args = ["train", "--task", "cart-pole", "--algo", "ppo", "--env-steps", "2048", "--seed", "77", "--eval-episodes", "2", "--json", "--out", out.to_str().unwrap()];
+    let (ok, stdout, stderr) = polyskill(&args);
+    assert!(ok, "{stderr}");
+    let lines: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 5, "four iterations of 4 × 128 steps, then the summary: {stdout}");
+    assert_eq!(lines[3]["env_steps"], 2048);
+    assert!(lines[0]["entropy"].as_f64().unwrap() > 0.6, "a fresh policy is near uniform: {}", lines[0]);
+    assert_eq!(lines[4]["evaluation"]["episodes"], 2);
+    let metrics = std::fs::read_to_string(format!("{ROOT}/runs/cart-pole-ppo-s77/metrics.jsonl")).unwrap();
+    assert_eq!(metrics.lines().count(), 4);
+    assert!(polyskill_learn::weights::read_info(&std::fs::read(&out).unwrap()).unwrap().architecture.output == "categorical");
+    let (ok, _, stderr) = polyskill(&["train", "--task", "cart-pole", "--algo", "sac"]);
+    assert!(!ok && stderr.contains("unknown --algo \"sac\"; available: bc, ppo"), "{stderr}");
+}
