@@ -13,7 +13,7 @@ pub mod ppo;
 pub mod weights;
 
 pub use burn::tensor::Device;
-pub use policy::{Architecture, Mlp, PolicyInfo, normalise};
+pub use policy::{Architecture, FastMlp, Mlp, PolicyInfo, normalise};
 
 use burn::module::Module;
 use burn::tensor::{Tensor, TensorData};

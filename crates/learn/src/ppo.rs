@@ -8,11 +8,11 @@
 //! (e.g. once the return target is met) by returning `false`.
 
 use crate::Policy;
-use crate::policy::{Architecture, Mlp, PolicyInfo};
+use crate::policy::{Architecture, FastMlp, Mlp, PolicyInfo};
 use burn::module::{Module, Param};
 use burn::nn::{Initializer, Linear};
 use burn::optim::{AdamConfig, GradientsParams};
-use burn::tensor::activation::{log_softmax, softmax};
+use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Tensor, TensorData};
 use polyskill_sim::VecEnv;
 use polyskill_sim::task::{ActionSpace, Task};
@@ -185,7 +185,7 @@ fn clip_global_norm(grads: &mut GradientsParams, model: &ActorCritic, max_norm: 
     norm
 }
 
-/// Samples an index from unnormalised probabilities `p` (summing to ~1).
+/// Samples an index with probability proportional to the weights `p`.
 fn sample(p: &[f32], rng: &mut ChaCha8Rng) -> usize {
     let u = rng.random::<f32>() * p.iter().sum::<f32>();
     let mut acc = 0.0;
@@ -230,18 +230,21 @@ pub fn train(task: &Task, config: &PpoConfig, mut on_iteration: impl FnMut(&PpoI
         } else {
             config.learning_rate
         };
-        // Rollout with the current networks (no gradients).
+        // Rollout with the current networks (no gradients), on plain-Rust copies of them.
         let inference = model.valid();
+        let (actor, critic) = (FastMlp::from_mlp(&inference.actor)?, FastMlp::from_mlp(&inference.critic)?);
         let (mut b_obs, mut b_actions, mut b_logp, mut b_values, mut b_rewards, mut b_dones) =
             (Vec::with_capacity(batch * obs_dim), Vec::with_capacity(batch), Vec::with_capacity(batch), Vec::with_capacity(batch), Vec::with_capacity(batch), Vec::with_capacity(batch));
         for _ in 0..t {
-            let x = Tensor::<2>::from_data(TensorData::new(obs.clone(), [n, obs_dim]), &Device::flex());
-            let logits = inference.actor.forward_with(x.clone(), true, false);
-            let probs: Vec<f32> = softmax(logits, 1).into_data().try_to_vec::<f32>().map_err(|e| format!("{e:?}"))?;
-            let values: Vec<f32> = inference.critic.forward_with(x, true, false).into_data().try_to_vec::<f32>().map_err(|e| format!("{e:?}"))?;
-            let actions: Vec<f32> = probs.chunks_exact(n_actions).map(|p| sample(p, &mut rng) as f32).collect();
-            for (e, &a) in actions.iter().enumerate() {
-                b_logp.push(probs[e * n_actions + a as usize].max(1e-12).ln());
+            let logits = actor.forward(&obs, true, false);
+            let values = critic.forward(&obs, true, false);
+            let mut actions = Vec::with_capacity(n);
+            for row in logits.chunks_exact(n_actions) {
+                let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                let exp: Vec<f32> = row.iter().map(|l| (l - max).exp()).collect();
+                let a = sample(&exp, &mut rng);
+                b_logp.push(row[a] - max - exp.iter().sum::<f32>().ln());
+                actions.push(a as f32);
             }
             b_obs.extend_from_slice(&obs);
             b_values.extend_from_slice(&values);
@@ -261,8 +264,7 @@ pub fn train(task: &Task, config: &PpoConfig, mut on_iteration: impl FnMut(&PpoI
             env_steps += n as u64;
         }
         // Generalised advantage estimation, bootstrapped from the value of the last observation.
-        let x = Tensor::<2>::from_data(TensorData::new(obs.clone(), [n, obs_dim]), &Device::flex());
-        let last_values: Vec<f32> = inference.critic.forward_with(x, true, false).into_data().try_to_vec::<f32>().map_err(|e| format!("{e:?}"))?;
+        let last_values = critic.forward(&obs, true, false);
         let mut advantages = vec![0.0f32; batch];
         for e in 0..n {
             let mut gae = 0.0f32;

@@ -64,3 +64,20 @@ fn a_policy_whose_sizes_do_not_fit_the_task_is_rejected_by_evaluation() {
     let e = polyskill_learn::eval::evaluate(&policy, &reach, 0, 1).unwrap_err();
     assert_eq!(e, "policy takes 5 inputs; task reach observes 39");
 }
+
+#[test]
+fn the_plain_rust_forward_pass_agrees_with_burns() {
+    let policy = weights::import_sequential(MLP, &architecture(), &Device::flex()).unwrap();
+    let fast = polyskill_learn::FastMlp::from_mlp(&policy.mlp).unwrap();
+    let expected: serde_json::Value = serde_json::from_str(EXPECTED).unwrap();
+    let inputs: Vec<f32> = expected["inputs"].as_array().unwrap().iter().flat_map(|r| r.as_array().unwrap().iter().map(|v| v.as_f64().unwrap() as f32)).collect();
+    for (tanh_hidden, tanh_output) in [(false, true), (true, false), (true, true)] {
+        let x = burn::tensor::Tensor::<2>::from_data(burn::tensor::TensorData::new(inputs.clone(), [4, 5]), &Device::flex());
+        let burn_out: Vec<f32> = policy.mlp.forward_with(x, tanh_hidden, tanh_output).into_data().try_to_vec().unwrap();
+        let fast_out = fast.forward(&inputs, tanh_hidden, tanh_output);
+        assert_eq!(burn_out.len(), fast_out.len());
+        for (a, b) in burn_out.iter().zip(&fast_out) {
+            assert!((a - b).abs() < 1e-5, "{tanh_hidden} {tanh_output}: burn {burn_out:?} vs plain {fast_out:?}");
+        }
+    }
+}
