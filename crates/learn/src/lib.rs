@@ -8,12 +8,14 @@
 pub mod bc;
 pub mod bench;
 pub mod eval;
+pub mod fused;
 mod policy;
 pub mod ppo;
 pub mod weights;
 
 pub use burn::tensor::Device;
-pub use policy::{Architecture, FastMlp, Mlp, PolicyInfo, normalise};
+pub use fused::FastMlp;
+pub use policy::{Architecture, Mlp, PolicyInfo, normalise};
 
 use burn::module::Module;
 use burn::tensor::{Tensor, TensorData};

@@ -4,16 +4,19 @@
 //! advantage normalisation, the clipped surrogate, a clipped value loss, an entropy bonus,
 //! global gradient-norm clipping and a linearly annealed learning rate.
 //!
+//! The networks are small (4→64→64→2), so they are trained with the hand-fused CPU MLP of
+//! [`crate::fused`] (the loss gradient is written out below) rather than burn's autodiff,
+//! whose per-op overhead made each minibatch update ~3 ms; the result is a burn [`Mlp`].
+//!
 //! Training reports one [`PpoIteration`] per rollout + update; the caller may stop early
 //! (e.g. once the return target is met) by returning `false`.
 
 use crate::Policy;
-use crate::policy::{Architecture, FastMlp, Mlp, PolicyInfo};
-use burn::module::{Module, Param};
+use crate::fused::{Adam, FastMlp, clip_global_norm};
+use crate::policy::{Architecture, Mlp, PolicyInfo};
+use burn::module::Param;
 use burn::nn::{Initializer, Linear};
-use burn::optim::{AdamConfig, GradientsParams};
-use burn::tensor::activation::log_softmax;
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Device, Tensor};
 use polyskill_sim::VecEnv;
 use polyskill_sim::task::{ActionSpace, Task};
 use rand::{RngExt, SeedableRng};
@@ -133,13 +136,6 @@ pub struct PpoIteration {
     pub learning_rate: f64,
 }
 
-/// The actor (logits) and critic (value) networks.
-#[derive(Module, Debug)]
-struct ActorCritic {
-    actor: Mlp,
-    critic: Mlp,
-}
-
 /// An MLP with orthogonal weights (gain √2 in hidden layers, `output_gain` in the last) and
 /// zero biases, as CleanRL initialises PPO's networks.
 fn orthogonal_mlp(sizes: &[usize], output_gain: f64, device: &Device) -> Mlp {
@@ -154,35 +150,6 @@ fn orthogonal_mlp(sizes: &[usize], output_gain: f64, device: &Device) -> Mlp {
         })
         .collect();
     Mlp { layers }
-}
-
-/// Scales all gradients so that their global L2 norm is at most `max_norm`; returns the norm.
-fn clip_global_norm(grads: &mut GradientsParams, model: &ActorCritic, max_norm: f32) -> f32 {
-    let layers: Vec<&Linear> = model.actor.layers.iter().chain(&model.critic.layers).collect();
-    let mut squared = 0.0f32;
-    for layer in &layers {
-        if let Some(g) = grads.get::<2>(layer.weight.id) {
-            squared += g.powi_scalar(2).sum().into_scalar::<f32>();
-        }
-        if let Some(g) = layer.bias.as_ref().and_then(|b| grads.get::<1>(b.id)) {
-            squared += g.powi_scalar(2).sum().into_scalar::<f32>();
-        }
-    }
-    let norm = squared.sqrt();
-    if norm > max_norm {
-        let scale = max_norm / (norm + 1e-6);
-        for layer in &layers {
-            if let Some(g) = grads.remove::<2>(layer.weight.id) {
-                grads.register(layer.weight.id, g * scale);
-            }
-            if let Some(b) = &layer.bias {
-                if let Some(g) = grads.remove::<1>(b.id) {
-                    grads.register(b.id, g * scale);
-                }
-            }
-        }
-    }
-    norm
 }
 
 /// Samples an index with probability proportional to the weights `p`.
@@ -206,14 +173,12 @@ pub fn train(task: &Task, config: &PpoConfig, mut on_iteration: impl FnMut(&PpoI
         return Err(format!("task {} has continuous actions; this PPO needs a discrete task (\"choices\")", task.id));
     };
     let (obs_dim, n_actions) = (task.observation.size, choices.len());
-    let device = Device::flex().autodiff();
+    let device = Device::flex();
     device.seed(config.seed);
     let sizes = |out: usize| [vec![obs_dim], config.hidden.clone(), vec![out]].concat();
-    let mut model = ActorCritic {
-        actor: orthogonal_mlp(&sizes(n_actions), 0.01, &device),
-        critic: orthogonal_mlp(&sizes(1), 1.0, &device),
-    };
-    let mut optim = AdamConfig::new().with_epsilon(1e-5).init();
+    let mut actor = FastMlp::from_mlp(&orthogonal_mlp(&sizes(n_actions), 0.01, &device))?;
+    let mut critic = FastMlp::from_mlp(&orthogonal_mlp(&sizes(1), 1.0, &device))?;
+    let mut adam = Adam::new(&[actor.params.clone(), critic.params.clone()].concat(), 1e-5);
     let mut envs = VecEnv::new(std::slice::from_ref(task), &[config.num_envs], config.seed * 1_000_003)?;
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
 
@@ -230,9 +195,7 @@ pub fn train(task: &Task, config: &PpoConfig, mut on_iteration: impl FnMut(&PpoI
         } else {
             config.learning_rate
         };
-        // Rollout with the current networks (no gradients), on plain-Rust copies of them.
-        let inference = model.valid();
-        let (actor, critic) = (FastMlp::from_mlp(&inference.actor)?, FastMlp::from_mlp(&inference.critic)?);
+        // Rollout with the current networks.
         let (mut b_obs, mut b_actions, mut b_logp, mut b_values, mut b_rewards, mut b_dones) =
             (Vec::with_capacity(batch * obs_dim), Vec::with_capacity(batch), Vec::with_capacity(batch), Vec::with_capacity(batch), Vec::with_capacity(batch), Vec::with_capacity(batch));
         for _ in 0..t {
@@ -296,38 +259,50 @@ pub fn train(task: &Task, config: &PpoConfig, mut on_iteration: impl FnMut(&PpoI
                     *a = (*a - mean) / (std + 1e-8);
                 }
                 let x: Vec<f32> = chunk.iter().flat_map(|&i| b_obs[i * obs_dim..(i + 1) * obs_dim].iter().copied()).collect();
-                let mut one_hot = vec![0.0f32; m * n_actions];
+                let (actor_trace, critic_trace) = (actor.trace(&x, true, false), critic.trace(&x, true, false));
+                let (logits, values) = (actor_trace.output(), critic_trace.output());
+                // The loss (clipped surrogate − entropy bonus + clipped value loss, each a mean
+                // over the minibatch) and its gradient with respect to the logits and values.
+                let (mut g_logits, mut g_values) = (vec![0.0f32; m * n_actions], vec![0.0f32; m]);
+                let (mut pl, mut vl, mut ent, mut kl) = (0.0f32, 0.0f32, 0.0f32, 0.0f32);
                 for (k, &i) in chunk.iter().enumerate() {
-                    one_hot[k * n_actions + b_actions[i] as usize] = 1.0;
+                    let row = &logits[k * n_actions..(k + 1) * n_actions];
+                    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                    let exp: Vec<f32> = row.iter().map(|l| (l - max).exp()).collect();
+                    let log_sum = exp.iter().sum::<f32>().ln();
+                    let logp: Vec<f32> = row.iter().map(|l| l - max - log_sum).collect();
+                    let p: Vec<f32> = logp.iter().map(|l| l.exp()).collect();
+                    let a = b_actions[i] as usize;
+                    let log_ratio = logp[a] - b_logp[i];
+                    let ratio = log_ratio.exp();
+                    let (unclipped, clipped) = (-adv[k] * ratio, -adv[k] * ratio.clamp(1.0 - config.clip, 1.0 + config.clip));
+                    pl += unclipped.max(clipped);
+                    // Where the clipped branch wins it is flat: no gradient.
+                    let g_logp = if unclipped >= clipped { -adv[k] * ratio } else { 0.0 };
+                    let entropy: f32 = -p.iter().zip(&logp).map(|(p, l)| p * l).sum::<f32>();
+                    ent += entropy;
+                    kl += (ratio - 1.0) - log_ratio;
+                    for j in 0..n_actions {
+                        let d_logp = if j == a { 1.0 } else { 0.0 } - p[j];
+                        let d_neg_entropy = p[j] * (logp[j] + entropy);
+                        g_logits[k * n_actions + j] = (g_logp * d_logp + config.entropy_coef * d_neg_entropy) / m as f32;
+                    }
+                    let (v, old_v, ret) = (values[k], b_values[i], returns[i]);
+                    let v_clipped = old_v + (v - old_v).clamp(-config.clip, config.clip);
+                    let (lu, lc) = ((v - ret) * (v - ret), (v_clipped - ret) * (v_clipped - ret));
+                    vl += 0.5 * lu.max(lc);
+                    g_values[k] = if lu >= lc { config.value_coef * (v - ret) / m as f32 } else { 0.0 };
                 }
-                let column = |v: Vec<f32>| Tensor::<2>::from_data(TensorData::new(v, [m, 1]), &device);
-                let x = Tensor::<2>::from_data(TensorData::new(x, [m, obs_dim]), &device);
-                let one_hot = Tensor::<2>::from_data(TensorData::new(one_hot, [m, n_actions]), &device);
-                let (old_logp, adv, ret, old_v) = (column(pick(&b_logp)), column(adv), column(pick(&returns)), column(pick(&b_values)));
-
-                let logp_all = log_softmax(model.actor.forward_with(x.clone(), true, false), 1);
-                let logp = (logp_all.clone() * one_hot).sum_dim(1);
-                let ent = -(logp_all.clone().exp() * logp_all).sum_dim(1).mean();
-                let log_ratio = logp - old_logp;
-                let ratio = log_ratio.clone().exp();
-                let surrogate = (-adv.clone() * ratio.clone())
-                    .max_pair(-adv * ratio.clone().clamp(1.0 - config.clip, 1.0 + config.clip))
-                    .mean();
-                let v = model.critic.forward_with(x, true, false);
-                let v_clipped = old_v.clone() + (v.clone() - old_v).clamp(-config.clip, config.clip);
-                let v_loss = (v - ret.clone()).powi_scalar(2).max_pair((v_clipped - ret).powi_scalar(2)).mean() * 0.5;
-                let loss = surrogate.clone() - ent.clone() * config.entropy_coef + v_loss.clone() * config.value_coef;
-
-                approx_kl = ((ratio - 1.0) - log_ratio).mean().into_scalar::<f32>();
-                policy_loss = surrogate.into_scalar::<f32>();
-                value_loss = v_loss.into_scalar::<f32>();
-                entropy = ent.into_scalar::<f32>();
+                let mf = m as f32;
+                (policy_loss, value_loss, entropy, approx_kl) = (pl / mf, vl / mf, ent / mf, kl / mf);
                 if !(policy_loss.is_finite() && value_loss.is_finite()) {
                     return Err(format!("PPO diverged at iteration {iteration}: loss is not finite (learning_rate {lr} may be too high)"));
                 }
-                let mut grads = GradientsParams::from_grads(loss.backward(), &model);
-                clip_global_norm(&mut grads, &model, config.max_grad_norm);
-                model = optim.step(lr, model, grads);
+                let mut grads = actor.backward(&actor_trace, &g_logits, true, false);
+                grads.extend(critic.backward(&critic_trace, &g_values, true, false));
+                clip_global_norm(&mut grads, config.max_grad_norm);
+                let mut params: Vec<&mut Vec<f32>> = actor.params.iter_mut().chain(critic.params.iter_mut()).collect();
+                adam.step(&mut params, &grads, lr as f32);
             }
         }
         let k = recent.len().max(1) as f32;
@@ -347,7 +322,6 @@ pub fn train(task: &Task, config: &PpoConfig, mut on_iteration: impl FnMut(&PpoI
             break;
         }
     }
-    let actor = model.valid().actor;
     let info = PolicyInfo {
         architecture: Architecture {
             kind: "mlp".into(),
@@ -362,5 +336,5 @@ pub fn train(task: &Task, config: &PpoConfig, mut on_iteration: impl FnMut(&PpoI
         eval_success: None,
         eval_episodes: None,
     };
-    Ok(Policy { mlp: actor, info, device: Device::flex() })
+    Ok(Policy { mlp: actor.to_mlp(&device), info, device })
 }

@@ -1,0 +1,255 @@
+//! A hand-fused CPU MLP for small networks: forward (with the activations kept for
+//! backpropagation), backward and Adam in plain Rust. At PPO's sizes (4→64→64→2, minibatches
+//! of 128) burn's per-op dispatch and autodiff bookkeeping cost more than the arithmetic; this
+//! does the same arithmetic directly. Weights convert to and from burn's [`Mlp`] (the model
+//! type policies are saved and run as); tests check the forward pass and the gradients
+//! against burn's.
+
+use crate::policy::Mlp;
+use burn::module::Param;
+use burn::nn::Linear;
+use burn::tensor::{Device, Tensor, TensorData};
+
+/// An MLP's parameters as plain vectors: `params[2k]` is layer k's weight `[in, out]`
+/// row-major (burn's layout), `params[2k + 1]` its bias `[out]`.
+#[derive(Debug, Clone)]
+pub struct FastMlp {
+    /// Layer widths, input first.
+    pub sizes: Vec<usize>,
+    /// Weights and biases, alternating.
+    pub params: Vec<Vec<f32>>,
+}
+
+/// The activations of one forward pass: the input, then each layer's output (after its
+/// activation), each row-major `[batch, width]`.
+#[derive(Debug, Clone)]
+pub struct Trace {
+    /// Per layer boundary, input first; the last is the network's output.
+    pub activations: Vec<Vec<f32>>,
+}
+
+impl Trace {
+    /// The network's output.
+    pub fn output(&self) -> &[f32] {
+        self.activations.last().map(Vec::as_slice).unwrap_or(&[])
+    }
+}
+
+impl FastMlp {
+    /// Copies the weights out of a burn MLP (on any device that can be read synchronously).
+    pub fn from_mlp(mlp: &Mlp) -> Result<FastMlp, String> {
+        let read = |t: TensorData| t.try_to_vec::<f32>().map_err(|e| format!("reading weights: {e:?}"));
+        let mut sizes = Vec::new();
+        let mut params = Vec::new();
+        for layer in &mlp.layers {
+            let [inp, out] = layer.weight.val().shape().dims::<2>();
+            if sizes.is_empty() {
+                sizes.push(inp);
+            }
+            sizes.push(out);
+            params.push(read(layer.weight.val().into_data())?);
+            params.push(match &layer.bias {
+                Some(b) => read(b.val().into_data())?,
+                None => vec![0.0; out],
+            });
+        }
+        Ok(FastMlp { sizes, params })
+    }
+
+    /// The same network as a burn module on `device`.
+    pub fn to_mlp(&self, device: &Device) -> Mlp {
+        let layers = self
+            .sizes
+            .windows(2)
+            .enumerate()
+            .map(|(k, io)| {
+                let weight = Tensor::<2>::from_data(TensorData::new(self.params[2 * k].clone(), [io[0], io[1]]), device);
+                let bias = Tensor::<1>::from_data(TensorData::new(self.params[2 * k + 1].clone(), [io[1]]), device);
+                Linear { weight: Param::from_tensor(weight), bias: Some(Param::from_tensor(bias)) }
+            })
+            .collect();
+        Mlp { layers }
+    }
+
+    fn layers(&self) -> usize {
+        self.sizes.len() - 1
+    }
+
+    /// Forward pass of a row-major `[batch, in]` input keeping every activation: tanh (else
+    /// ReLU) hidden layers and an optional tanh output.
+    pub fn trace(&self, x: &[f32], tanh_hidden: bool, tanh_output: bool) -> Trace {
+        let mut activations = vec![x.to_vec()];
+        for k in 0..self.layers() {
+            let (inp, out) = (self.sizes[k], self.sizes[k + 1]);
+            let (w, b) = (&self.params[2 * k], &self.params[2 * k + 1]);
+            let hidden = k + 1 < self.layers();
+            let x = &activations[k];
+            let mut y = Vec::with_capacity(x.len() / inp * out);
+            for row in x.chunks_exact(inp) {
+                let mut acc = b.clone();
+                for (i, &xi) in row.iter().enumerate() {
+                    for (a, wi) in acc.iter_mut().zip(&w[i * out..(i + 1) * out]) {
+                        *a += xi * wi;
+                    }
+                }
+                y.extend(acc.into_iter().map(|v| match (hidden, tanh_hidden, tanh_output) {
+                    (true, true, _) | (false, _, true) => v.tanh(),
+                    (true, false, _) => v.max(0.0),
+                    (false, _, false) => v,
+                }));
+            }
+            activations.push(y);
+        }
+        Trace { activations }
+    }
+
+    /// Forward pass (see [`FastMlp::trace`]), returning only the output.
+    pub fn forward(&self, x: &[f32], tanh_hidden: bool, tanh_output: bool) -> Vec<f32> {
+        self.trace(x, tanh_hidden, tanh_output).activations.pop().unwrap_or_default()
+    }
+
+    /// Gradients of a loss with respect to every parameter (same layout as `params`), given
+    /// the forward `trace` and the loss's gradient with respect to the output.
+    pub fn backward(&self, trace: &Trace, grad_output: &[f32], tanh_hidden: bool, tanh_output: bool) -> Vec<Vec<f32>> {
+        let mut grads: Vec<Vec<f32>> = self.params.iter().map(|p| vec![0.0; p.len()]).collect();
+        let mut delta = grad_output.to_vec();
+        for k in (0..self.layers()).rev() {
+            let (inp, out) = (self.sizes[k], self.sizes[k + 1]);
+            let hidden = k + 1 < self.layers();
+            // Through the activation: tanh' = 1 − y², ReLU' = [y > 0].
+            let y = &trace.activations[k + 1];
+            for (d, &yv) in delta.iter_mut().zip(y) {
+                *d *= match (hidden, tanh_hidden, tanh_output) {
+                    (true, true, _) | (false, _, true) => 1.0 - yv * yv,
+                    (true, false, _) => (yv > 0.0) as u8 as f32,
+                    (false, _, false) => 1.0,
+                };
+            }
+            let x = &trace.activations[k];
+            let w = &self.params[2 * k];
+            let mut delta_in = vec![0.0f32; x.len()];
+            for (row, (xr, dr)) in x.chunks_exact(inp).zip(delta.chunks_exact(out)).enumerate() {
+                for (gb, d) in grads[2 * k + 1].iter_mut().zip(dr) {
+                    *gb += d;
+                }
+                for (i, &xi) in xr.iter().enumerate() {
+                    for (gw, &d) in grads[2 * k][i * out..(i + 1) * out].iter_mut().zip(dr) {
+                        *gw += xi * d;
+                    }
+                    delta_in[row * inp + i] = dot(&w[i * out..(i + 1) * out], dr);
+                }
+            }
+            delta = delta_in;
+        }
+        grads
+    }
+}
+
+/// `Σ a·b` with eight independent partial sums, so the compiler can vectorise it (a single
+/// running sum is a serial chain of additions).
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
+    for (x, y) in ca.zip(cb) {
+        for k in 0..8 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
+/// Scales gradient lists so their global L2 norm is at most `max_norm`; returns the norm.
+pub fn clip_global_norm(grads: &mut [Vec<f32>], max_norm: f32) -> f32 {
+    let norm = grads.iter().flatten().map(|g| g * g).sum::<f32>().sqrt();
+    if norm > max_norm {
+        let scale = max_norm / (norm + 1e-6);
+        grads.iter_mut().flatten().for_each(|g| *g *= scale);
+    }
+    norm
+}
+
+/// Adam (Kingma & Ba) with bias correction, as burn's and PyTorch's: β₁ 0.9, β₂ 0.999.
+#[derive(Debug, Clone)]
+pub struct Adam {
+    m: Vec<Vec<f32>>,
+    v: Vec<Vec<f32>>,
+    t: i32,
+    /// Added to the root of the second moment.
+    pub epsilon: f32,
+}
+
+impl Adam {
+    /// Zero moments for parameters shaped like `params`.
+    pub fn new(params: &[Vec<f32>], epsilon: f32) -> Adam {
+        let zeros: Vec<Vec<f32>> = params.iter().map(|p| vec![0.0; p.len()]).collect();
+        Adam { m: zeros.clone(), v: zeros, t: 0, epsilon }
+    }
+
+    /// One update of `params` (a list of mutable parameter vectors) with `grads`.
+    pub fn step(&mut self, params: &mut [&mut Vec<f32>], grads: &[Vec<f32>], learning_rate: f32) {
+        let (b1, b2) = (0.9f32, 0.999f32);
+        self.t += 1;
+        let (c1, c2) = (1.0 - b1.powi(self.t), 1.0 - b2.powi(self.t));
+        for (((p, g), m), v) in params.iter_mut().zip(grads).zip(&mut self.m).zip(&mut self.v) {
+            for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+                *m = b1 * *m + (1.0 - b1) * g;
+                *v = b2 * *v + (1.0 - b2) * g * g;
+                *p -= learning_rate * (*m / c1) / ((*v / c2).sqrt() + self.epsilon);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::module::Module;
+    use burn::optim::GradientsParams;
+
+    /// Forward and gradients equal burn's autodiff for `loss = Σ output · G` (G fixed), with
+    /// tanh and ReLU hidden layers and both outputs.
+    #[test]
+    fn forward_and_gradients_match_burn_autodiff() {
+        let device = Device::flex().autodiff();
+        device.seed(3);
+        let mlp = Mlp::init(&[5, 7, 6, 3], &device);
+        let fast = FastMlp::from_mlp(&mlp.valid()).unwrap();
+        let x: Vec<f32> = (0..20).map(|i| ((i * 37 % 11) as f32 - 5.0) / 4.0).collect();
+        let g: Vec<f32> = (0..12).map(|i| ((i * 13 % 7) as f32 - 3.0) / 3.0).collect();
+        for (tanh_hidden, tanh_output) in [(true, false), (false, true), (true, true)] {
+            let xs = Tensor::<2>::from_data(TensorData::new(x.clone(), [4, 5]), &device);
+            let gs = Tensor::<2>::from_data(TensorData::new(g.clone(), [4, 3]), &device);
+            let out = mlp.forward_with(xs, tanh_hidden, tanh_output);
+            let out_values: Vec<f32> = out.clone().into_data().try_to_vec().unwrap();
+            let grads = GradientsParams::from_grads((out * gs).sum().backward(), &mlp);
+            let trace = fast.trace(&x, tanh_hidden, tanh_output);
+            for (a, b) in trace.output().iter().zip(&out_values) {
+                assert!((a - b).abs() < 1e-5, "output {a} vs burn {b}");
+            }
+            let ours = fast.backward(&trace, &g, tanh_hidden, tanh_output);
+            for (k, layer) in mlp.layers.iter().enumerate() {
+                let w: Vec<f32> = grads.get::<2>(layer.weight.id).unwrap().into_data().try_to_vec().unwrap();
+                let b: Vec<f32> = grads.get::<1>(layer.bias.as_ref().unwrap().id).unwrap().into_data().try_to_vec().unwrap();
+                for (ours, theirs) in [(&ours[2 * k], &w), (&ours[2 * k + 1], &b)] {
+                    for (a, b) in ours.iter().zip(theirs.iter()) {
+                        assert!((a - b).abs() < 1e-4, "layer {k} ({tanh_hidden}, {tanh_output}): {a} vs burn {b}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn adam_matches_the_textbook_first_steps_and_clipping_bounds_the_norm() {
+        // First Adam step moves each parameter by ≈ lr·sign(g) (bias-corrected moments).
+        let mut p = vec![vec![1.0f32, -2.0]];
+        let mut adam = Adam::new(&p, 1e-8);
+        let mut refs: Vec<&mut Vec<f32>> = p.iter_mut().collect();
+        adam.step(&mut refs, &[vec![0.5, -3.0]], 0.1);
+        assert!((p[0][0] - 0.9).abs() < 1e-5 && (p[0][1] + 1.9).abs() < 1e-5, "{p:?}");
+        let mut g = vec![vec![3.0f32], vec![4.0]];
+        assert_eq!(clip_global_norm(&mut g, 1.0), 5.0);
+        assert!((g[0][0] - 0.6).abs() < 1e-5 && (g[1][0] - 0.8).abs() < 1e-5, "{g:?}");
+    }
+}
