@@ -80,7 +80,7 @@ enum Command {
         /// Minibatch size.
         #[arg(long, default_value_t = 256)]
         batch: usize,
-        /// Learning rate (default: 1e-3 for bc, 2.5e-4 for ppo).
+        /// Learning rate (default: 1e-3 for bc, 2.5e-3 for ppo).
         #[arg(long)]
         lr: Option<f64>,
         /// Seed (initialisation and minibatches).
@@ -185,7 +185,7 @@ fn main() -> ExitCode {
                 "ppo" => Trainer::Ppo {
                     config: PpoConfig {
                         total_steps: env_steps,
-                        learning_rate: lr.unwrap_or(2.5e-4),
+                        learning_rate: lr.unwrap_or(PpoConfig::default().learning_rate),
                         seed,
                         ..PpoConfig::default()
                     },

