@@ -1,6 +1,7 @@
 //! The wasm API in real headless Chromium (WebGPU through SwiftShader): bit-identical
 //! trajectories with the native build, the shipped policy succeeding, CPU and WebGPU
-//! inference agreeing, a rendered frame, and bad input coming back as JS errors.
+//! inference agreeing, a rendered frame, PPO training in wasm, and bad input coming back as
+//! JS errors.
 
 #![cfg(target_arch = "wasm32")]
 
@@ -152,4 +153,45 @@ fn a_discrete_task_reports_its_choices_and_takes_an_index() {
     }
     let message = error_message(player.step(&[2.0]).unwrap_err());
     assert_eq!(message, "action 2 is not a choice of this discrete task: give an index 0..2");
+}
+
+#[wasm_bindgen_test]
+fn ppo_solves_cart_pole_in_the_browser_and_can_be_stopped() {
+    let iterations = js_sys::Array::new();
+    let record = {
+        let iterations = iterations.clone();
+        wasm_bindgen::closure::Closure::<dyn FnMut(wasm_bindgen::JsValue) -> bool>::new(move |it| {
+            iterations.push(&it);
+            true
+        })
+    };
+    let start = js_sys::Date::now();
+    let bytes = train_ppo(CART_POLE, 1, 300_000, 475.0, record.as_ref().unchecked_ref()).unwrap();
+    let seconds = (js_sys::Date::now() - start) / 1000.0;
+    let last = iterations.get(iterations.length() - 1);
+    let field = |name: &str| js_sys::Reflect::get(&last, &name.into()).unwrap().as_f64().unwrap();
+    console_log!("PPO cart-pole in wasm: {} env steps, {seconds:.1} s, last-10 mean return {}", field("env_steps"), field("mean_return"));
+    assert!(field("mean_return") >= 475.0, "solved within 300k steps");
+
+    // The returned weights load as a policy that balances unseen episodes.
+    let policy = WasmPolicy::new(&bytes).unwrap();
+    let mut player = Player::new(CART_POLE).unwrap();
+    for seed in [500, 501] {
+        let mut obs = player.reset(seed);
+        while player.steps() < 500 {
+            let step = player.step(&policy.act(&obs).unwrap()).unwrap();
+            if js_sys::Reflect::get(&step, &"terminated".into()).unwrap().is_truthy() {
+                break;
+            }
+            obs = player.observation();
+        }
+        assert!(player.steps() >= 475, "seed {seed}: balanced for {} steps", player.steps());
+    }
+
+    // A callback that answers false stops the run after that iteration.
+    let stop = wasm_bindgen::closure::Closure::<dyn FnMut(wasm_bindgen::JsValue) -> bool>::new(|_| false);
+    let bytes = train_ppo(CART_POLE, 2, 300_000, 475.0, stop.as_ref().unchecked_ref()).unwrap();
+    assert!(WasmPolicy::new(&bytes).is_ok());
+    let Err(e) = train_ppo(REACH, 1, 1000, 475.0, stop.as_ref().unchecked_ref()) else { panic!("PPO accepted a continuous task") };
+    assert!(error_message(e).contains("continuous actions"));
 }
