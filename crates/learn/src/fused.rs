@@ -5,7 +5,7 @@
 //! type policies are saved and run as); tests check the forward pass and the gradients
 //! against burn's.
 
-use crate::policy::Mlp;
+use crate::policy::{Activation, Mlp};
 use burn::module::Param;
 use burn::nn::Linear;
 use burn::tensor::{Device, Tensor, TensorData};
@@ -89,12 +89,10 @@ impl FastMlp {
             if rows > 0 {
                 matmul(&mut y, true, (x, inp, 1), (w, out, 1), rows, inp, out);
             }
-            for v in &mut y {
-                *v = match (hidden, tanh_hidden, tanh_output) {
-                    (true, true, _) | (false, _, true) => fast_tanh(*v),
-                    (true, false, _) => v.max(0.0),
-                    (false, _, false) => *v,
-                };
+            match Activation::of_layer(hidden, tanh_hidden, tanh_output) {
+                Activation::Tanh => y.iter_mut().for_each(|v| *v = fast_tanh(*v)),
+                Activation::Relu => y.iter_mut().for_each(|v| *v = v.max(0.0)),
+                Activation::Identity => {}
             }
             activations.push(y);
         }
@@ -116,12 +114,10 @@ impl FastMlp {
             let hidden = k + 1 < self.layers();
             // Through the activation: tanh' = 1 − y², ReLU' = [y > 0].
             let y = &trace.activations[k + 1];
-            for (d, &yv) in delta.iter_mut().zip(y) {
-                *d *= match (hidden, tanh_hidden, tanh_output) {
-                    (true, true, _) | (false, _, true) => 1.0 - yv * yv,
-                    (true, false, _) => (yv > 0.0) as u8 as f32,
-                    (false, _, false) => 1.0,
-                };
+            match Activation::of_layer(hidden, tanh_hidden, tanh_output) {
+                Activation::Tanh => delta.iter_mut().zip(y).for_each(|(d, &yv)| *d *= 1.0 - yv * yv),
+                Activation::Relu => delta.iter_mut().zip(y).for_each(|(d, &yv)| *d *= (yv > 0.0) as u8 as f32),
+                Activation::Identity => {}
             }
             let x = &trace.activations[k];
             let w = &self.params[2 * k];

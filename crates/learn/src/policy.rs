@@ -118,13 +118,35 @@ impl Mlp {
         let last = self.layers.len() - 1;
         for (i, layer) in self.layers.iter().enumerate() {
             x = layer.forward(x);
-            x = match (i < last, tanh_hidden, tanh_output) {
-                (true, true, _) | (false, _, true) => tanh(x),
-                (true, false, _) => relu(x),
-                (false, _, false) => x,
+            x = match Activation::of_layer(i < last, tanh_hidden, tanh_output) {
+                Activation::Tanh => tanh(x),
+                Activation::Relu => relu(x),
+                Activation::Identity => x,
             };
         }
         x
+    }
+}
+
+/// The activation after one layer of an MLP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Activation {
+    /// Hyperbolic tangent.
+    Tanh,
+    /// max(0, x).
+    Relu,
+    /// None (raw outputs: logits, values).
+    Identity,
+}
+
+impl Activation {
+    /// Hidden layers use tanh or ReLU; the output layer tanh or nothing.
+    pub fn of_layer(hidden: bool, tanh_hidden: bool, tanh_output: bool) -> Activation {
+        match (hidden, tanh_hidden, tanh_output) {
+            (true, true, _) | (false, _, true) => Activation::Tanh,
+            (true, false, _) => Activation::Relu,
+            (false, _, false) => Activation::Identity,
+        }
     }
 }
 

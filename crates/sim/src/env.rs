@@ -183,6 +183,12 @@ impl Env {
         self.task.action_size()
     }
 
+    /// Bounds `(low, high)` of the continuous action, per component (see
+    /// `Task::continuous_bounds`).
+    pub fn continuous_bounds(&self) -> (&[f32], &[f32]) {
+        (&self.action_low, &self.action_high)
+    }
+
     /// Size of the observation vector.
     pub fn observation_size(&self) -> usize {
         self.task.observation.size

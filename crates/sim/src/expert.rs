@@ -22,8 +22,8 @@ impl ExpertPolicy {
     pub fn act(&mut self, env: &Env) -> Vec<f32> {
         match &self.expert {
             Expert::LinearFeedback(lf) => {
-                let (low, high) = env.task().continuous_bounds();
-                let action = linear_feedback(lf, env.observation(), &low, &high);
+                let (low, high) = env.continuous_bounds();
+                let action = linear_feedback(lf, env.observation(), low, high);
                 match nearest_choice(env, &action) {
                     Some(index) => vec![index as f32],
                     None => action,
