@@ -3,10 +3,14 @@
 
 use std::process::Command;
 
-const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+/// The repository root, read at run time (`cargo test` sets `CARGO_MANIFEST_DIR`): a test
+/// binary built from another clone sharing the target directory must not use that clone.
+fn root() -> String {
+    std::env::var("CARGO_MANIFEST_DIR").expect("run through cargo test") + "/../.."
+}
 
 fn polyskill(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_polyskill")).args(args).current_dir(ROOT).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_polyskill")).args(args).current_dir(root()).output().unwrap();
     (out.status.success(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
 }
 
@@ -27,7 +31,7 @@ fn validate_reports_each_error_with_its_path_and_fails() {
     let dir = std::env::temp_dir().join(format!("polyskill-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let bad = dir.join("bad.json");
-    let text = std::fs::read_to_string(format!("{ROOT}/web/tasks/reach.json")).unwrap();
+    let text = std::fs::read_to_string(format!("{}/web/tasks/reach.json", root())).unwrap();
     let text = text.replacen("\"max_steps\": 500", "\"max_steps\": 0", 1).replacen("\"margin\": 0.3", "\"margin\": -1", 1);
     std::fs::write(&bad, text).unwrap();
     let bad = bad.to_str().unwrap();
@@ -108,7 +112,7 @@ fn ppo_training_writes_metrics_lines_and_weights() {
     assert_eq!(lines[3]["env_steps"], 2048);
     assert!(lines[0]["entropy"].as_f64().unwrap() > 0.6, "a fresh policy is near uniform: {}", lines[0]);
     assert_eq!(lines[4]["evaluation"]["episodes"], 2);
-    let metrics = std::fs::read_to_string(format!("{ROOT}/runs/cart-pole-ppo-s77/metrics.jsonl")).unwrap();
+    let metrics = std::fs::read_to_string(format!("{}/runs/cart-pole-ppo-s77/metrics.jsonl", root())).unwrap();
     assert_eq!(metrics.lines().count(), 4);
     assert!(polyskill_learn::weights::read_info(&std::fs::read(&out).unwrap()).unwrap().architecture.output == "categorical");
     let (ok, _, stderr) = polyskill(&["train", "--task", "cart-pole", "--algo", "sac"]);

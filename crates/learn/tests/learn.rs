@@ -81,7 +81,7 @@ fn broken_weights_give_clear_errors() {
 
 #[test]
 fn shipped_reach_policy_loads_and_succeeds_on_unseen_seeds() {
-    let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/weights/reach-bc.safetensors"))
+    let bytes = std::fs::read(&format!("{}/web/weights/reach-bc.safetensors", repo_root()))
         .expect("web/weights/reach-bc.safetensors is shipped");
     let policy = weights::load(&bytes, &Device::flex()).unwrap();
     assert_eq!(policy.info.architecture.sizes, [39, 256, 256, 4]);
@@ -95,7 +95,7 @@ fn shipped_reach_policy_loads_and_succeeds_on_unseen_seeds() {
 
 #[test]
 fn policy_index_lists_every_shipped_weights_file_with_its_tasks() {
-    let web = concat!(env!("CARGO_MANIFEST_DIR"), "/../../web");
+    let web = &format!("{}/web", repo_root());
     let index: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(format!("{web}/policies.json")).unwrap()).unwrap();
     let mut listed = Vec::new();
     for p in index["policies"].as_array().unwrap() {
@@ -113,4 +113,10 @@ fn policy_index_lists_every_shipped_weights_file_with_its_tasks() {
     files.sort();
     listed.sort();
     assert_eq!(listed, files, "web/policies.json must list every file in web/weights/");
+}
+
+/// The repository root, read at run time (`cargo test` sets `CARGO_MANIFEST_DIR`): a test
+/// binary built from another clone sharing the target directory must not read that clone.
+fn repo_root() -> String {
+    std::env::var("CARGO_MANIFEST_DIR").expect("run through cargo test") + "/../.."
 }

@@ -76,7 +76,7 @@ fn trajectories_match_the_cross_platform_fixture() {
     let mut mismatches = Vec::new();
     for e in episodes {
         let name = e["task"].as_str().unwrap();
-        let path = format!("{}/../../web/tasks/{name}.json", env!("CARGO_MANIFEST_DIR"));
+        let path = format!("{}/web/tasks/{name}.json", repo_root());
         let mut env = Env::new(Task::from_json(&std::fs::read_to_string(path).unwrap()).unwrap());
         let (seed, steps) = (e["seed"].as_u64().unwrap(), e["steps"].as_u64().unwrap() as u32);
         let hash = reference_trajectory_hash(&mut env, seed, steps).unwrap();
@@ -85,4 +85,10 @@ fn trajectories_match_the_cross_platform_fixture() {
         }
     }
     assert!(episodes.len() >= 2 && mismatches.is_empty(), "{mismatches:#?}");
+}
+
+/// The repository root, read at run time (`cargo test` sets `CARGO_MANIFEST_DIR`): a test
+/// binary built from another clone sharing the target directory must not read that clone.
+fn repo_root() -> String {
+    std::env::var("CARGO_MANIFEST_DIR").expect("run through cargo test") + "/../.."
 }

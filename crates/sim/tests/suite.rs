@@ -6,7 +6,7 @@ use polyskill_sim::task::Task;
 use polyskill_sim::{Env, ExpertPolicy, run_episode};
 
 fn suite() -> Vec<Task> {
-    let web = concat!(env!("CARGO_MANIFEST_DIR"), "/../../web");
+    let web = &format!("{}/web", repo_root());
     let index: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(format!("{web}/tasks.json")).unwrap()).unwrap();
     index["tasks"]
         .as_array()
@@ -45,4 +45,10 @@ fn doing_nothing_does_not_succeed() {
         let successes: u32 = (0..10).map(|seed| run_episode(&mut env, seed, |_| zeros.clone()).unwrap().success as u32).sum();
         assert_eq!(successes, 0, "{}: a zero policy succeeded", task.id);
     }
+}
+
+/// The repository root, read at run time (`cargo test` sets `CARGO_MANIFEST_DIR`): a test
+/// binary built from another clone sharing the target directory must not read that clone.
+fn repo_root() -> String {
+    std::env::var("CARGO_MANIFEST_DIR").expect("run through cargo test") + "/../.."
 }

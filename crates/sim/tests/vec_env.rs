@@ -5,7 +5,7 @@ use polyskill_sim::task::Task;
 use polyskill_sim::{Env, ExpertPolicy, VecEnv};
 
 fn task(name: &str) -> Task {
-    let path = format!("{}/../../web/tasks/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("{}/web/tasks/{name}.json", repo_root());
     Task::from_json(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
@@ -61,4 +61,10 @@ fn several_tasks_share_one_batch_and_bad_batches_are_errors() {
     assert!(v.step(&[0.0; 5]).is_err());
     let e = VecEnv::new(&[task("reach"), task("cart-pole")], &[1, 1], 0).err().unwrap();
     assert!(e.contains("task cart-pole observes 4 values and takes 1 actions; task reach observes 39 and takes 4"), "{e}");
+}
+
+/// The repository root, read at run time (`cargo test` sets `CARGO_MANIFEST_DIR`): a test
+/// binary built from another clone sharing the target directory must not read that clone.
+fn repo_root() -> String {
+    std::env::var("CARGO_MANIFEST_DIR").expect("run through cargo test") + "/../.."
 }

@@ -97,7 +97,7 @@ fn previous_cannot_look_past_the_start() {
 
 #[test]
 fn task_index_lists_every_shipped_task_file() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/tasks");
+    let dir = &format!("{}/web/tasks", repo_root());
     let mut files: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .filter_map(|e| e.ok()?.path().file_stem()?.to_str().map(String::from))
@@ -119,7 +119,7 @@ fn task_index_lists_every_shipped_task_file() {
 
 #[test]
 fn committed_json_schema_is_current() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/schema/task.schema.json");
+    let path = &format!("{}/web/schema/task.schema.json", repo_root());
     let committed: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     assert!(
         committed == Task::json_schema(),
@@ -201,4 +201,10 @@ fn a_discrete_task_takes_one_index_and_its_expert_gains_span_the_continuous_acti
     assert_eq!(task.action_size(), 1);
     assert_eq!(task.continuous_action_size(), 1);
     assert_eq!(task.action_space(), ActionSpace::Discrete { choices: vec!["push left".into(), "push right".into()] });
+}
+
+/// The repository root, read at run time (`cargo test` sets `CARGO_MANIFEST_DIR`): a test
+/// binary built from another clone sharing the target directory must not read that clone.
+fn repo_root() -> String {
+    std::env::var("CARGO_MANIFEST_DIR").expect("run through cargo test") + "/../.."
 }
