@@ -128,8 +128,9 @@ async function chooseAction() {
   const obs = state.player.observation();
   if (actor === 'expert') return state.player.expertAction();
   if (actor === 'policy' && state.policy) {
-    if (state.gpuInference) return new Float32Array(await state.policy.actGpu(obs));
-    return state.policy.act(obs);
+    const task = state.player.taskId;
+    if (state.gpuInference) return new Float32Array(await state.policy.actGpu(obs, task));
+    return state.policy.act(obs, task);
   }
   return state.player.randomAction();
 }

@@ -58,7 +58,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Train a policy and save it as safetensors with metadata.
+    /// Train a policy and save it as safetensors with metadata. `--task` takes one task, a
+    /// comma-separated list, or a set named in TASKS_DIR/../tasks.json (e.g. `mt10`): BC trains
+    /// one network on all of them.
     Train {
         #[command(flatten)]
         task: TaskArgs,
@@ -71,9 +73,19 @@ enum Command {
         /// PPO: stop once the mean return of the last 10 episodes reaches this.
         #[arg(long)]
         target_return: Option<f32>,
-        /// Demonstration episodes.
+        /// BC: expert demonstration episodes per task.
         #[arg(long, default_value_t = 40)]
         demos: u32,
+        /// BC: DAgger rounds after the first fit (the learner drives, the expert labels).
+        #[arg(long, default_value_t = 0)]
+        dagger_rounds: u32,
+        /// BC: learner episodes per task in each DAgger round.
+        #[arg(long, default_value_t = 20)]
+        dagger_episodes: u32,
+        /// BC with several tasks: how the network is told the task (`one-hot`, `multi-head`
+        /// or `none`).
+        #[arg(long, default_value = "one-hot")]
+        conditioning: String,
         /// Gradient steps.
         #[arg(long, default_value_t = 3000)]
         steps: u32,
@@ -154,6 +166,7 @@ enum Command {
     /// Measure simulator steps/s and policy inference samples/s (one thread).
     Bench {
         /// `sim`: steps/s of every task in TASKS_DIR/../tasks.json and VecEnv throughput;
+        /// `learn`: behaviour-cloning training samples/s (39→256→256→4, batch 256);
         /// omitted: one task's steps/s and policy inference.
         what: Option<String>,
         /// Task for the default benchmark (name or path).
@@ -176,12 +189,44 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Validate { files, json } => return validate(&files, json),
         Command::Expert { task, episodes, first_seed, json } => expert(&task, episodes, first_seed, json),
-        Command::Train { task, algo, env_steps, target_return, demos, steps, batch, lr, seed, eval_episodes, out, json } => {
+        Command::Train {
+            task,
+            algo,
+            env_steps,
+            target_return,
+            demos,
+            dagger_rounds,
+            dagger_episodes,
+            conditioning,
+            steps,
+            batch,
+            lr,
+            seed,
+            eval_episodes,
+            out,
+            json,
+        } => {
             let trainer = match algo.as_str() {
-                "bc" => Trainer::Bc {
-                    demos,
-                    config: BcConfig { hidden: vec![256, 256], steps, batch, learning_rate: lr.unwrap_or(1e-3), seed },
-                },
+                "bc" => {
+                    let conditioning = match serde_json::from_value(json!(conditioning)) {
+                        Ok(c) => c,
+                        Err(_) => {
+                            eprintln!("error: --conditioning {conditioning:?}: expected one-hot, multi-head or none");
+                            return ExitCode::FAILURE;
+                        }
+                    };
+                    Trainer::Bc(BcConfig {
+                        steps,
+                        batch,
+                        learning_rate: lr.unwrap_or(BcConfig::default().learning_rate),
+                        seed,
+                        demos,
+                        dagger_rounds,
+                        dagger_episodes,
+                        conditioning,
+                        ..BcConfig::default()
+                    })
+                }
                 "ppo" => Trainer::Ppo {
                     config: PpoConfig {
                         total_steps: env_steps,
@@ -202,7 +247,8 @@ fn main() -> ExitCode {
         Command::Bench { what, task, tasks_dir, steps, json } => match what.as_deref() {
             None => bench(&TaskArgs { task, tasks_dir }, steps, json),
             Some("sim") => bench_sim(&tasks_dir, steps, json),
-            Some(other) => Err(format!("unknown benchmark {other:?}; available: sim (or none)")),
+            Some("learn") => bench_learn(json),
+            Some(other) => Err(format!("unknown benchmark {other:?}; available: sim, learn (or none)")),
         },
         Command::Import { weights, architecture, task, tasks_dir, out } => {
             let task = task.map(|task| TaskArgs { task, tasks_dir });
@@ -235,6 +281,31 @@ fn load_task(args: &TaskArgs) -> Result<Task, String> {
         format!("cannot read task {} ({e}); known tasks in {}: {}", path.display(), args.tasks_dir.display(), known.join(", "))
     })?;
     Task::from_json(&text).map_err(|e| format!("{}:\n{e}", path.display()))
+}
+
+/// The tasks `args.task` names: one task, a comma-separated list, or a set from
+/// TASKS_DIR/../tasks.json's `sets` (e.g. `mt10`).
+fn load_tasks(args: &TaskArgs) -> Result<Vec<Task>, String> {
+    let index_path = args.tasks_dir.parent().unwrap_or(Path::new(".")).join("tasks.json");
+    let sets = std::fs::read_to_string(&index_path)
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .map(|index| index["sets"].clone())
+        .unwrap_or_default();
+    let mut tasks = Vec::new();
+    for name in args.task.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        let members: Vec<String> = match sets[name].as_array() {
+            Some(list) => list.iter().filter_map(|v| v.as_str().map(String::from)).collect(),
+            None => vec![name.to_string()],
+        };
+        for member in members {
+            tasks.push(load_task(&TaskArgs { task: member, tasks_dir: args.tasks_dir.clone() })?);
+        }
+    }
+    if tasks.is_empty() {
+        return Err(format!("--task {:?} names no task", args.task));
+    }
+    Ok(tasks)
 }
 
 fn progress(len: u64, what: &str) -> ProgressBar {
@@ -304,31 +375,33 @@ fn expert(args: &TaskArgs, episodes: u32, first_seed: u64, json: bool) -> Result
 
 /// An algorithm and its settings, as chosen on the command line.
 enum Trainer {
-    /// Behaviour cloning from `demos` expert episodes.
-    Bc { demos: u32, config: BcConfig },
+    /// Behaviour cloning (with DAgger rounds if configured) on one or several tasks.
+    Bc(BcConfig),
     /// PPO, optionally stopping at a return target.
     Ppo { config: PpoConfig, target_return: Option<f32> },
 }
 
-/// Behaviour cloning: records demonstrations, fits them; returns the policy and a summary.
-fn train_bc(task: &Task, demo_episodes: u32, config: &BcConfig) -> Result<(polyskill_learn::Policy, serde_json::Value), String> {
-    let demo_bar = progress(demo_episodes as u64, "demos");
-    let demos = bc::record_demonstrations(task, demo_episodes, 0, |n| demo_bar.set_position(n as u64))?;
-    demo_bar.finish_and_clear();
-    let bar = progress(config.steps as u64, "bc");
+/// Behaviour cloning on `tasks`, with progress bars for recording and fitting; returns the
+/// policy and a summary.
+fn train_bc(tasks: &[Task], config: &BcConfig) -> Result<(polyskill_learn::Policy, serde_json::Value), String> {
+    let fit_steps = config.steps as u64 * (config.dagger_rounds as u64 + 1);
+    let bar = progress(fit_steps, "bc");
     let mut last_loss = f32::NAN;
-    let policy = bc::train(&demos, vec![task.id.clone()], config, 50, |p| {
-        bar.set_position(p.step as u64);
-        bar.set_message(format!("loss {:.4}", p.loss));
-        last_loss = p.loss;
+    let policy = bc::train_tasks(tasks, config, |p| {
+        match p.phase {
+            bc::BcPhase::Recording => bar.set_message(match p.learner_success {
+                Some(s) => format!("dagger {} ({:.0}%)", p.round, s * 100.0),
+                None => format!("demos {}", p.episodes),
+            }),
+            bc::BcPhase::Fitting => {
+                bar.set_position(p.step as u64);
+                bar.set_message(format!("loss {:.4}", p.loss));
+                last_loss = p.loss;
+            }
+        }
     })?;
     bar.finish_and_clear();
-    let summary = json!({
-        "demo_episodes": demo_episodes,
-        "demo_seeds": format!("{}..{}", bc::DEMO_SEED_BASE, bc::DEMO_SEED_BASE + demo_episodes as u64),
-        "final_loss": last_loss,
-    });
-    Ok((policy, summary))
+    Ok((policy, json!({ "final_loss": last_loss })))
 }
 
 /// PPO: one JSON line of metrics per iteration into `runs/TASK-ppo-sSEED/metrics.jsonl` (and
@@ -372,32 +445,48 @@ fn train_ppo(
 }
 
 fn train(args: &TaskArgs, algo: &str, trainer: &Trainer, eval_episodes: u32, out: Option<PathBuf>, json: bool) -> Result<(), String> {
-    let task = load_task(args)?;
+    let tasks = load_tasks(args)?;
     let started = Instant::now();
     let (mut policy, summary) = match trainer {
-        Trainer::Bc { demos, config } => train_bc(&task, *demos, config)?,
-        Trainer::Ppo { config, target_return } => train_ppo(&task, config, *target_return, json)?,
+        Trainer::Bc(config) => train_bc(&tasks, config)?,
+        Trainer::Ppo { config, target_return } => match tasks.as_slice() {
+            [task] => train_ppo(task, config, *target_return, json)?,
+            _ => return Err(format!("--algo ppo trains one task; got {}", tasks.len())),
+        },
     };
-    let evaluation = evaluate(&policy, &task, 0, eval_episodes)?;
-    policy.info.eval_success = Some(evaluation.success_rate);
+    let evaluations = tasks.iter().map(|task| evaluate(&policy, task, 0, eval_episodes)).collect::<Result<Vec<_>, _>>()?;
+    let mean_success = evaluations.iter().map(|e| e.success_rate).sum::<f32>() / evaluations.len() as f32;
+    policy.info.eval_success = Some(mean_success);
     policy.info.eval_episodes = Some(eval_episodes);
+    let per_task: serde_json::Map<String, serde_json::Value> =
+        tasks.iter().zip(&evaluations).map(|(t, e)| (t.id.clone(), json!(e.success_rate))).collect();
     let command: Vec<String> = std::env::args().collect();
     if let (serde_json::Value::Object(t), serde_json::Value::Object(extra)) = (&mut policy.info.training, &summary) {
         t.insert("command".into(), json!(format!("polyskill {}", command[1..].join(" "))));
         t.insert("eval_seeds".into(), json!(format!("0..{eval_episodes}")));
+        t.insert("eval_success_per_task".into(), json!(per_task));
+        t.insert("seconds".into(), json!(started.elapsed().as_secs_f64()));
         t.extend(extra.clone());
     }
-    let out = out.unwrap_or_else(|| PathBuf::from(format!("web/weights/{}-{algo}.safetensors", task.id)));
+    let name = if tasks.len() == 1 {
+        format!("{}-{algo}", tasks[0].id)
+    } else {
+        let conditioning = serde_json::to_value(policy.info.conditioning).unwrap_or_default();
+        format!("{}-{algo}-{}", args.task.replace(',', "+"), conditioning.as_str().unwrap_or("none"))
+    };
+    let out = out.unwrap_or_else(|| PathBuf::from(format!("web/weights/{name}.safetensors")));
     let bytes = weights::save(&policy).map_err(|e| e.to_string())?;
     std::fs::write(&out, &bytes).map_err(|e| format!("writing {}: {e}", out.display()))?;
     if json {
-        println!("{}", json!({"task": task.id, "algo": algo, "out": out, "bytes": bytes.len(), "training": summary,
-            "evaluation": evaluation, "seconds": started.elapsed().as_secs_f64()}));
+        println!("{}", json!({"tasks": policy.info.tasks, "algo": algo, "out": out, "bytes": bytes.len(), "training": summary,
+            "evaluation": evaluations, "mean_success": mean_success, "seconds": started.elapsed().as_secs_f64()}));
     } else {
+        for (task, e) in tasks.iter().zip(&evaluations) {
+            println!("{:>22}: success {:5.1}%, mean return {:.1}", task.id, e.success_rate * 100.0, e.mean_return);
+        }
         println!(
-            "{}: wrote {} ({} KiB); success {:.1}% and mean return {:.1} over {} unseen seeds; {:.1} s",
-            task.id, out.display(), bytes.len() / 1024, evaluation.success_rate * 100.0, evaluation.mean_return,
-            eval_episodes, started.elapsed().as_secs_f64()
+            "wrote {} ({} KiB); mean success {:.1}% over {} unseen seeds per task; {:.1} s",
+            out.display(), bytes.len() / 1024, mean_success * 100.0, eval_episodes, started.elapsed().as_secs_f64()
         );
     }
     Ok(())
@@ -455,6 +544,19 @@ fn bench(args: &TaskArgs, steps: u32, json: bool) -> Result<(), String> {
         println!("{value}");
     } else {
         println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+    }
+    Ok(())
+}
+
+fn bench_learn(json: bool) -> Result<(), String> {
+    let origin = Instant::now();
+    let now_ms = || origin.elapsed().as_secs_f64() * 1000.0;
+    let bc = polyskill_learn::bench::bc_throughput(39, 4, 256, 2000, &now_ms)?;
+    let value = json!({ "bc": bc, "target": format!("{} native", std::env::consts::ARCH) });
+    if json {
+        println!("{value}");
+    } else {
+        println!("BC training (39→256→256→4, batch 256, Adam): {:.0} samples/s", bc.samples_per_s);
     }
     Ok(())
 }

@@ -1,12 +1,14 @@
-//! Behaviour cloning from a task's own expert: record demonstrations with the waypoint
-//! expert, then regress the expert's actions with an MLP (MSE loss, Adam), the whole
-//! algorithm in this file.
+//! Behaviour cloning from the tasks' own experts, the whole algorithm in this file: record
+//! expert demonstrations, regress the expert's actions with an MLP (mean squared error, Adam,
+//! on the fused CPU network of [`crate::fused`]), and optionally DAgger: let the learner
+//! drive, label every state it visits with the expert's action, add those pairs and fit
+//! again. Several tasks train one network, told which task it is in by a one-hot input or by
+//! one output head per task ([`Conditioning`]).
 
-use crate::policy::{Architecture, Mlp, PolicyInfo};
-use crate::Policy;
-use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams};
-use burn::tensor::{Device, Tensor, TensorData};
+use crate::fused::{Adam, FastMlp};
+use crate::policy::{Architecture, Conditioning, Mlp, PolicyInfo};
+use crate::{Policy, normalise};
+use burn::tensor::Device;
 use polyskill_sim::task::Task;
 use polyskill_sim::{Env, ExpertPolicy};
 use rand::{RngExt, SeedableRng};
@@ -15,14 +17,18 @@ use serde::Serialize;
 
 /// Seeds of demonstration episodes start here, far from the evaluation seeds (0, 1, 2, …).
 pub const DEMO_SEED_BASE: u64 = 1_000_000;
+/// Seeds of DAgger's learner episodes start here (apart from demonstrations and evaluation).
+pub const DAGGER_SEED_BASE: u64 = 2_000_000;
 
-/// Expert demonstrations: row-major observations and actions.
+/// Labelled states: row-major observations, the expert's actions, and each row's task.
 #[derive(Debug, Clone, Default)]
 pub struct Demonstrations {
     /// Observations, `len × obs_dim`.
     pub observations: Vec<f32>,
     /// Expert actions, `len × act_dim`.
     pub actions: Vec<f32>,
+    /// Index of each row's task in the list being trained on.
+    pub task_indices: Vec<u32>,
     /// Observation size.
     pub obs_dim: usize,
     /// Action size.
@@ -32,13 +38,80 @@ pub struct Demonstrations {
 impl Demonstrations {
     /// Number of (observation, action) pairs.
     pub fn len(&self) -> usize {
-        if self.obs_dim == 0 { 0 } else { self.observations.len() / self.obs_dim }
+        self.task_indices.len()
     }
 
     /// Whether there are no pairs.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// Adds `other`'s pairs (same observation and action sizes, or `self` empty).
+    pub fn append(&mut self, other: Demonstrations) -> Result<(), String> {
+        if self.is_empty() && self.obs_dim == 0 {
+            *self = other;
+            return Ok(());
+        }
+        if (other.obs_dim, other.act_dim) != (self.obs_dim, self.act_dim) {
+            return Err(format!(
+                "cannot pool demonstrations of {} observations / {} actions with {} / {}",
+                other.obs_dim, other.act_dim, self.obs_dim, self.act_dim
+            ));
+        }
+        self.observations.extend(other.observations);
+        self.actions.extend(other.actions);
+        self.task_indices.extend(other.task_indices);
+        Ok(())
+    }
+}
+
+/// Episodes labelled by the expert, and how many of them succeeded.
+#[derive(Debug, Clone, Default)]
+pub struct Recording {
+    /// The labelled states.
+    pub demonstrations: Demonstrations,
+    /// Episodes in which the task's success condition held at some step.
+    pub successes: u32,
+}
+
+/// Runs `episodes` episodes of `task` from seeds `seed_base + i` and labels every state with
+/// the task's expert action. The expert drives, or (DAgger) `learner` does; rows get task
+/// index `task_index`. `episode_done` is called after each episode.
+pub fn record(
+    task: &Task,
+    task_index: u32,
+    episodes: u32,
+    seed_base: u64,
+    learner: Option<&Policy>,
+    mut episode_done: impl FnMut(u32),
+) -> Result<Recording, String> {
+    let mut env = Env::new(task.clone());
+    let mut expert =
+        ExpertPolicy::for_env(&env).ok_or_else(|| format!("task {} has no expert to clone", task.id))?;
+    let (obs_dim, act_dim) = (env.observation_size(), env.action_size());
+    let mut out = Recording { demonstrations: Demonstrations { obs_dim, act_dim, ..Default::default() }, successes: 0 };
+    let demos = &mut out.demonstrations;
+    for i in 0..episodes as u64 {
+        env.reset(seed_base + i);
+        expert.reset();
+        loop {
+            let label = expert.act(&env);
+            let action = match learner {
+                Some(policy) => policy.act_in(env.observation(), Some(&task.id))?,
+                None => label.clone(),
+            };
+            demos.observations.extend_from_slice(env.observation());
+            demos.actions.extend_from_slice(&label);
+            demos.task_indices.push(task_index);
+            let step = env.step(&action).map_err(|e| e.to_string())?;
+            if step.terminated || step.truncated {
+                break;
+            }
+        }
+        out.successes += env.episode_success() as u32;
+        episode_done(i as u32 + 1);
+    }
+    Ok(out)
 }
 
 /// Records `episodes` expert episodes of `task` from seeds `DEMO_SEED_BASE + seed_offset + i`;
@@ -47,27 +120,9 @@ pub fn record_demonstrations(
     task: &Task,
     episodes: u32,
     seed_offset: u64,
-    mut episode_done: impl FnMut(u32),
+    episode_done: impl FnMut(u32),
 ) -> Result<Demonstrations, String> {
-    let mut env = Env::new(task.clone());
-    let mut expert =
-        ExpertPolicy::for_env(&env).ok_or_else(|| format!("task {} has no expert to clone", task.id))?;
-    let mut demos = Demonstrations { obs_dim: env.observation_size(), act_dim: env.action_size(), ..Default::default() };
-    for i in 0..episodes as u64 {
-        env.reset(DEMO_SEED_BASE + seed_offset + i);
-        expert.reset();
-        loop {
-            let action = expert.act(&env);
-            demos.observations.extend_from_slice(env.observation());
-            demos.actions.extend_from_slice(&action);
-            let step = env.step(&action).map_err(|e| e.to_string())?;
-            if step.terminated || step.truncated {
-                break;
-            }
-        }
-        episode_done(i as u32 + 1);
-    }
-    Ok(demos)
+    Ok(record(task, 0, episodes, DEMO_SEED_BASE + seed_offset, None, episode_done)?.demonstrations)
 }
 
 /// Behaviour-cloning settings.
@@ -75,7 +130,7 @@ pub fn record_demonstrations(
 pub struct BcConfig {
     /// Hidden layer widths.
     pub hidden: Vec<usize>,
-    /// Gradient steps.
+    /// Gradient steps of the first fit and of each DAgger round.
     pub steps: u32,
     /// Minibatch size.
     pub batch: usize,
@@ -83,21 +138,88 @@ pub struct BcConfig {
     pub learning_rate: f64,
     /// Seed for initialisation and minibatch sampling.
     pub seed: u64,
+    /// Expert episodes recorded per task.
+    pub demos: u32,
+    /// DAgger rounds after the first fit (0: plain behaviour cloning).
+    pub dagger_rounds: u32,
+    /// Learner episodes per task in each DAgger round.
+    pub dagger_episodes: u32,
+    /// How a multi-task network is told the task.
+    pub conditioning: Conditioning,
 }
 
 impl Default for BcConfig {
     fn default() -> Self {
-        BcConfig { hidden: vec![256, 256], steps: 2000, batch: 256, learning_rate: 1e-3, seed: 0 }
+        BcConfig {
+            hidden: vec![256, 256],
+            steps: 3000,
+            batch: 256,
+            learning_rate: 1e-3,
+            seed: 0,
+            demos: 40,
+            dagger_rounds: 0,
+            dagger_episodes: 20,
+            conditioning: Conditioning::None,
+        }
     }
+}
+
+impl BcConfig {
+    /// Rejects settings out of range, naming the field.
+    pub fn check(&self) -> Result<(), String> {
+        let mut problems = Vec::new();
+        if self.hidden.is_empty() || self.hidden.iter().any(|&h| h == 0 || h > 4096) {
+            problems.push(format!("hidden: each width must be 1..=4096 (and at least one layer), got {:?}", self.hidden));
+        }
+        if self.steps == 0 || self.steps > 10_000_000 {
+            problems.push(format!("steps: must be 1..=10000000, got {}", self.steps));
+        }
+        if self.batch == 0 || self.batch > 65_536 {
+            problems.push(format!("batch: must be 1..=65536, got {}", self.batch));
+        }
+        if !(self.learning_rate > 0.0 && self.learning_rate <= 1.0) {
+            problems.push(format!("learning_rate: must be in (0, 1], got {}", self.learning_rate));
+        }
+        if self.demos == 0 || self.demos > 100_000 {
+            problems.push(format!("demos: must be 1..=100000 episodes, got {}", self.demos));
+        }
+        if self.dagger_rounds > 100 {
+            problems.push(format!("dagger_rounds: must be 0..=100, got {}", self.dagger_rounds));
+        }
+        if self.dagger_rounds > 0 && (self.dagger_episodes == 0 || self.dagger_episodes > 100_000) {
+            problems.push(format!("dagger_episodes: must be 1..=100000 with DAgger on, got {}", self.dagger_episodes));
+        }
+        if problems.is_empty() { Ok(()) } else { Err(problems.join("; ")) }
+    }
+}
+
+/// What training is doing when a progress record is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BcPhase {
+    /// Recording expert (or DAgger learner) episodes.
+    Recording,
+    /// Gradient steps.
+    Fitting,
 }
 
 /// One training progress record.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct BcProgress {
-    /// Gradient steps done.
+    /// What is happening.
+    pub phase: BcPhase,
+    /// DAgger round (0: the fit on expert demonstrations).
+    pub round: u32,
+    /// Gradient steps done in all.
     pub step: u32,
-    /// Minibatch MSE loss at this step.
+    /// Minibatch MSE loss at the last step (NaN before the first).
     pub loss: f32,
+    /// Labelled pairs in the dataset.
+    pub pairs: usize,
+    /// Episodes recorded in this round so far (all tasks).
+    pub episodes: u32,
+    /// Success rate of the learner's episodes in this DAgger round so far, if any.
+    pub learner_success: Option<f32>,
 }
 
 /// Per-feature mean and standard deviation (constant features get a scale of 1).
@@ -123,63 +245,218 @@ pub fn observation_statistics(demos: &Demonstrations) -> (Vec<f32>, Vec<f32>) {
     (mean.iter().map(|m| *m as f32).collect(), std)
 }
 
-/// Trains an MLP policy on `demos`; `progress` is called every `report_every` steps.
+/// A network being fitted: weights, optimiser state, minibatch sampler, description.
+struct Learner {
+    net: FastMlp,
+    adam: Adam,
+    rng: ChaCha8Rng,
+    info: PolicyInfo,
+    steps_done: u32,
+    last_loss: f32,
+}
+
+impl Learner {
+    /// A fresh network for `tasks` whose observations are normalised by `demos`' statistics.
+    fn new(demos: &Demonstrations, tasks: Vec<String>, config: &BcConfig) -> Learner {
+        let (obs_mean, obs_std) = observation_statistics(demos);
+        let mut info = PolicyInfo {
+            architecture: Architecture::mlp(&[]),
+            tasks: tasks.clone(),
+            // One task needs no telling which.
+            conditioning: if tasks.len() > 1 { config.conditioning } else { Conditioning::None },
+            obs_mean,
+            obs_std,
+            training: serde_json::Value::Null,
+            eval_success: None,
+            eval_episodes: None,
+        };
+        let mut sizes = vec![demos.obs_dim + info.task_inputs()];
+        sizes.extend(&config.hidden);
+        sizes.push(demos.act_dim * info.heads());
+        info.architecture = Architecture::mlp(&sizes);
+        // burn's default initialisation (Kaiming-uniform), seeded, then to the fused network.
+        let device = Device::flex();
+        device.seed(config.seed);
+        let net = FastMlp::from_mlp(&Mlp::init(&sizes, &device)).expect("the CPU backend reads synchronously");
+        let adam = Adam::new(&net.params, 1e-8);
+        Learner { net, adam, rng: ChaCha8Rng::seed_from_u64(config.seed), info, steps_done: 0, last_loss: f32::NAN }
+    }
+
+    /// The current network as a policy.
+    fn policy(&self) -> Policy {
+        let device = Device::flex();
+        Policy { mlp: self.net.to_mlp(&device), info: self.info.clone(), device }
+    }
+
+    /// `config.steps` Adam steps of mean squared error on minibatches drawn from `demos`;
+    /// `report` gets the loss every `report_every` steps. Stops with an error, before
+    /// applying it, at the first update whose loss or gradients are not finite.
+    fn fit(
+        &mut self,
+        demos: &Demonstrations,
+        config: &BcConfig,
+        report_every: u32,
+        mut report: impl FnMut(u32, f32),
+    ) -> Result<(), String> {
+        let (d, a, n) = (demos.obs_dim, demos.act_dim, demos.len());
+        let normalised = normalise(&demos.observations, &self.info.obs_mean, &self.info.obs_std);
+        let (extra, multi_head) = (self.info.task_inputs(), self.info.conditioning == Conditioning::MultiHead);
+        let width = a * self.info.heads();
+        let scale = 2.0 / (config.batch * a) as f32;
+        let mut x = Vec::with_capacity(config.batch * (d + extra));
+        let mut rows = Vec::with_capacity(config.batch);
+        for _ in 0..config.steps {
+            x.clear();
+            rows.clear();
+            for _ in 0..config.batch {
+                let i = self.rng.random_range(0..n);
+                rows.push(i);
+                x.extend_from_slice(&normalised[i * d..(i + 1) * d]);
+                x.extend((0..extra).map(|t| (t == demos.task_indices[i] as usize) as u8 as f32));
+            }
+            let trace = self.net.trace(&x, false, true);
+            let out = trace.output();
+            let mut grad = vec![0.0f32; out.len()];
+            let mut loss = 0.0f32;
+            for (b, &i) in rows.iter().enumerate() {
+                let head = if multi_head { demos.task_indices[i] as usize * a } else { 0 };
+                for j in 0..a {
+                    let k = b * width + head + j;
+                    let diff = out[k] - demos.actions[i * a + j];
+                    loss += diff * diff;
+                    grad[k] = scale * diff;
+                }
+            }
+            loss /= (config.batch * a) as f32;
+            let grads = self.net.backward(&trace, &grad, false, true);
+            self.steps_done += 1;
+            if !loss.is_finite() || grads.iter().flatten().any(|g| !g.is_finite()) {
+                return Err(format!(
+                    "behaviour cloning diverged at gradient step {} (loss {loss}); stopped before the weights \
+                     became non-finite; try a learning_rate below {}",
+                    self.steps_done, config.learning_rate
+                ));
+            }
+            let mut params: Vec<&mut Vec<f32>> = self.net.params.iter_mut().collect();
+            self.adam.step(&mut params, &grads, config.learning_rate as f32);
+            self.last_loss = loss;
+            if self.steps_done == 1 || self.steps_done % report_every.max(1) == 0 {
+                report(self.steps_done, loss);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Fits a policy to `demos` (rows labelled with indices into `tasks`); `progress` gets a
+/// record every `report_every` gradient steps.
 pub fn train(
     demos: &Demonstrations,
-    task_ids: Vec<String>,
+    tasks: Vec<String>,
     config: &BcConfig,
     report_every: u32,
     mut progress: impl FnMut(BcProgress),
 ) -> Result<Policy, String> {
+    config.check()?;
     if demos.is_empty() {
         return Err("no demonstrations to learn from".into());
     }
-    if config.batch == 0 || config.steps == 0 {
-        return Err("batch and steps must be positive".into());
-    }
-    let device = Device::flex().autodiff();
-    device.seed(config.seed);
-    let mut sizes = vec![demos.obs_dim];
-    sizes.extend(&config.hidden);
-    sizes.push(demos.act_dim);
-    let mut model = Mlp::init(&sizes, &device);
-    let mut optim = AdamConfig::new().init();
-    let (obs_mean, obs_std) = observation_statistics(demos);
-    let normalised = crate::normalise(&demos.observations, &obs_mean, &obs_std);
-    let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
-    let (d, a, n) = (demos.obs_dim, demos.act_dim, demos.len());
-    let mut x = Vec::with_capacity(config.batch * d);
-    let mut y = Vec::with_capacity(config.batch * a);
-    for step in 1..=config.steps {
-        x.clear();
-        y.clear();
-        for _ in 0..config.batch {
-            let i = rng.random_range(0..n);
-            x.extend_from_slice(&normalised[i * d..(i + 1) * d]);
-            y.extend_from_slice(&demos.actions[i * a..(i + 1) * a]);
-        }
-        let xs = Tensor::<2>::from_data(TensorData::new(x.clone(), [config.batch, d]), &device);
-        let ys = Tensor::<2>::from_data(TensorData::new(y.clone(), [config.batch, a]), &device);
-        let loss = (model.forward(xs) - ys).powi_scalar(2).mean();
-        if step == 1 || step % report_every.max(1) == 0 || step == config.steps {
-            let value = loss.clone().into_scalar::<f32>();
-            progress(BcProgress { step, loss: value });
-        }
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
-        model = optim.step(config.learning_rate, model, grads);
-    }
-    let info = PolicyInfo {
-        architecture: Architecture::mlp(&sizes),
-        tasks: task_ids,
-        obs_mean,
-        obs_std,
-        training: serde_json::json!({
-            "algorithm": "bc",
-            "config": config,
-            "demonstrations": n,
-        }),
-        eval_success: None,
-        eval_episodes: None,
+    let mut learner = Learner::new(demos, tasks, config);
+    learner.info.check()?;
+    let pairs = demos.len();
+    let fitting = |step, loss| BcProgress {
+        phase: BcPhase::Fitting,
+        round: 0,
+        step,
+        loss,
+        pairs,
+        episodes: 0,
+        learner_success: None,
     };
-    Ok(Policy { mlp: model.valid(), info, device: Device::flex() })
+    learner.fit(demos, config, report_every, |step, loss| progress(fitting(step, loss)))?;
+    let mut policy = learner.policy();
+    policy.info.training = serde_json::json!({ "algorithm": "bc", "config": config, "demonstrations": pairs });
+    Ok(policy)
+}
+
+/// Behaviour cloning on one or several tasks (one network), with `config.dagger_rounds`
+/// rounds of DAgger: records `config.demos` expert episodes per task, fits, then each round
+/// lets the learner drive `config.dagger_episodes` episodes per task, labels them with the
+/// expert and fits again on everything. All tasks must share observation and action sizes.
+pub fn train_tasks(tasks: &[Task], config: &BcConfig, mut progress: impl FnMut(BcProgress)) -> Result<Policy, String> {
+    config.check()?;
+    let first = tasks.first().ok_or("no tasks to learn")?;
+    for task in tasks {
+        if (task.observation.size, task.action_size()) != (first.observation.size, first.action_size()) {
+            return Err(format!(
+                "tasks trained together must share observation and action sizes: {} has {} / {}, {} has {} / {}",
+                first.id,
+                first.observation.size,
+                first.action_size(),
+                task.id,
+                task.observation.size,
+                task.action_size()
+            ));
+        }
+    }
+    let ids: Vec<String> = tasks.iter().map(|t| t.id.clone()).collect();
+    let report_every = (config.steps / 60).max(1);
+    let mut demos = Demonstrations::default();
+    let mut episodes = 0;
+    for (i, task) in tasks.iter().enumerate() {
+        let recording = record(task, i as u32, config.demos, DEMO_SEED_BASE, None, |_| {
+            episodes += 1;
+            progress(BcProgress {
+                phase: BcPhase::Recording,
+                round: 0,
+                step: 0,
+                loss: f32::NAN,
+                pairs: 0,
+                episodes,
+                learner_success: None,
+            })
+        })?;
+        demos.append(recording.demonstrations)?;
+    }
+    let mut learner = Learner::new(&demos, ids.clone(), config);
+    learner.info.check()?;
+    let mut learner_success = Vec::new();
+    for round in 0..=config.dagger_rounds {
+        if round > 0 {
+            let policy = learner.policy();
+            let (mut successes, mut episodes) = (0, 0);
+            let seed_base = DAGGER_SEED_BASE + (round as u64 - 1) * config.dagger_episodes as u64;
+            for (i, task) in tasks.iter().enumerate() {
+                let recording = record(task, i as u32, config.dagger_episodes, seed_base, Some(&policy), |_| {
+                    episodes += 1;
+                })?;
+                successes += recording.successes;
+                demos.append(recording.demonstrations)?;
+                progress(BcProgress {
+                    phase: BcPhase::Recording,
+                    round,
+                    step: learner.steps_done,
+                    loss: learner.last_loss,
+                    pairs: demos.len(),
+                    episodes,
+                    learner_success: Some(successes as f32 / episodes as f32),
+                });
+            }
+            learner_success.push(successes as f32 / episodes.max(1) as f32);
+        }
+        let pairs = demos.len();
+        learner.fit(&demos, config, report_every, |step, loss| {
+            progress(BcProgress { phase: BcPhase::Fitting, round, step, loss, pairs, episodes: 0, learner_success: None })
+        })?;
+    }
+    let mut policy = learner.policy();
+    policy.info.training = serde_json::json!({
+        "algorithm": if config.dagger_rounds > 0 { "bc+dagger" } else { "bc" },
+        "config": config,
+        "demonstrations": demos.len(),
+        "demo_seeds": format!("{DEMO_SEED_BASE}..{}", DEMO_SEED_BASE + config.demos as u64),
+        "dagger_learner_success": learner_success,
+        "gradient_steps": learner.steps_done,
+    });
+    Ok(policy)
 }

@@ -2,7 +2,7 @@
 //! environment steps per second and policy inference samples per second. The clock is
 //! passed in (milliseconds), because `std::time::Instant` does not exist in a browser.
 
-use crate::{Architecture, Mlp, Policy, PolicyInfo};
+use crate::{Architecture, Conditioning, Mlp, Policy, PolicyInfo};
 use burn::tensor::Device;
 use polyskill_sim::task::Task;
 use polyskill_sim::{Env, ExpertPolicy};
@@ -64,6 +64,7 @@ pub fn random_policy(sizes: &[usize]) -> Policy {
         info: PolicyInfo {
             architecture: Architecture::mlp(sizes),
             tasks: vec![],
+            conditioning: Conditioning::None,
             obs_mean: vec![0.0; sizes[0]],
             obs_std: vec![1.0; sizes[0]],
             training: serde_json::Value::Null,
@@ -102,6 +103,37 @@ pub fn report(task: &Task, env_steps: u32, reps_b1: u32, reps_b1024: u32, now_ms
         inference: vec![inference(&policy, 1, reps_b1, now_ms)?, inference(&policy, 1024, reps_b1024, now_ms)?],
         mlp: sizes,
     })
+}
+
+/// Behaviour-cloning training throughput.
+#[derive(Debug, Clone, Serialize)]
+pub struct BcThroughput {
+    /// MLP widths.
+    pub mlp: Vec<usize>,
+    /// Minibatch size.
+    pub batch: usize,
+    /// Gradient steps timed.
+    pub steps: u32,
+    /// Training samples per second (forward, backward and Adam update).
+    pub samples_per_s: f64,
+}
+
+/// Times `steps` behaviour-cloning Adam steps of an `obs→256→256→act` MLP at minibatch
+/// `batch` on synthetic data (10 000 pairs), the way [`crate::bc::train`] runs them.
+pub fn bc_throughput(obs: usize, act: usize, batch: usize, steps: u32, now_ms: &dyn Fn() -> f64) -> Result<BcThroughput, String> {
+    let n = 10_000;
+    let demos = crate::bc::Demonstrations {
+        observations: (0..n * obs).map(|i| ((i * 7919 % 1000) as f32 / 500.0) - 1.0).collect(),
+        actions: (0..n * act).map(|i| ((i * 104_729 % 1000) as f32 / 500.0) - 1.0).collect(),
+        task_indices: vec![0; n],
+        obs_dim: obs,
+        act_dim: act,
+    };
+    let config = crate::bc::BcConfig { steps, batch, ..Default::default() };
+    let start = now_ms();
+    crate::bc::train(&demos, vec!["synthetic".into()], &config, steps, |_| {})?;
+    let seconds = ((now_ms() - start) / 1000.0).max(1e-9);
+    Ok(BcThroughput { mlp: vec![obs, 256, 256, act], batch, steps, samples_per_s: (batch * steps as usize) as f64 / seconds })
 }
 
 /// Steps per second of one task in a suite run.

@@ -19,10 +19,12 @@ pub struct Evaluation {
     pub first_seed: u64,
 }
 
-/// Evaluates `policy` on `task` for `episodes` seeds starting at `first_seed`.
+/// Evaluates `policy` on `task` for `episodes` seeds starting at `first_seed` (a multi-task
+/// policy is told the task).
 pub fn evaluate(policy: &Policy, task: &Task, first_seed: u64, episodes: u32) -> Result<Evaluation, String> {
     let mut envs: Vec<Env> = (0..episodes).map(|_| Env::new(task.clone())).collect();
     let dim = task.observation.size;
+    policy.info.task_index(Some(&task.id))?;
     if dim != policy.observation_size() {
         return Err(format!("policy takes {} inputs; task {} observes {dim}", policy.observation_size(), task.id));
     }
@@ -42,7 +44,7 @@ pub fn evaluate(policy: &Policy, task: &Task, first_seed: u64, episodes: u32) ->
     while done.iter().any(|d| !d) {
         let live: Vec<usize> = (0..envs.len()).filter(|&i| !done[i]).collect();
         let obs: Vec<f32> = live.iter().flat_map(|&i| envs[i].observation().to_vec()).collect();
-        let actions = policy.act_batch(&obs)?;
+        let actions = policy.act_in(&obs, Some(&task.id))?;
         let a = policy.action_size();
         for (k, &i) in live.iter().enumerate() {
             let step = envs[i].step(&actions[k * a..(k + 1) * a]).map_err(|e| e.to_string())?;

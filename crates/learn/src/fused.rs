@@ -122,7 +122,7 @@ impl FastMlp {
             let x = &trace.activations[k];
             let w = &self.params[2 * k];
             let rows = x.len() / inp;
-            let mut delta_in = vec![0.0f32; x.len()];
+            let mut delta_in = if k > 0 { vec![0.0f32; x.len()] } else { Vec::new() };
             if rows > 0 {
                 for dr in delta.chunks_exact(out) {
                     for (gb, d) in grads[2 * k + 1].iter_mut().zip(dr) {
@@ -131,8 +131,10 @@ impl FastMlp {
                 }
                 // dW = xᵀ · δ  (x is rows × inp: its transpose reads with swapped strides)
                 matmul(&mut grads[2 * k], false, (x, 1, inp), (&delta, out, 1), inp, rows, out);
-                // δ_in = δ · Wᵀ  (W is inp × out)
-                matmul(&mut delta_in, false, (&delta, out, 1), (w, 1, out), rows, out, inp);
+                // δ_in = δ · Wᵀ  (W is inp × out); the input layer needs none.
+                if k > 0 {
+                    matmul(&mut delta_in, false, (&delta, out, 1), (w, 1, out), rows, out, inp);
+                }
             }
             delta = delta_in;
         }

@@ -15,7 +15,7 @@ pub mod weights;
 
 pub use burn::tensor::Device;
 pub use fused::FastMlp;
-pub use policy::{Architecture, Mlp, PolicyInfo, normalise};
+pub use policy::{Architecture, Conditioning, Mlp, PolicyInfo, normalise};
 
 use burn::module::Module;
 use burn::tensor::{Tensor, TensorData};
@@ -34,12 +34,17 @@ pub struct Policy {
 impl Policy {
     /// Observation size the policy takes.
     pub fn observation_size(&self) -> usize {
-        self.info.architecture.sizes[0]
+        self.info.observation_size()
     }
 
     /// Action size the policy returns (1, the choice's index, for a categorical policy).
     pub fn action_size(&self) -> usize {
-        if self.is_categorical() { 1 } else { *self.info.architecture.sizes.last().unwrap_or(&0) }
+        if self.is_categorical() { 1 } else { self.head_size() }
+    }
+
+    /// Outputs of one task head (all outputs unless the policy is multi-head).
+    fn head_size(&self) -> usize {
+        self.info.architecture.sizes.last().copied().unwrap_or(0) / self.info.heads()
     }
 
     /// Whether the policy picks a discrete choice (its outputs are logits).
@@ -47,16 +52,17 @@ impl Policy {
         self.info.architecture.output == "categorical"
     }
 
-    /// Network outputs to actions: the outputs themselves, or each row's argmax index.
-    fn actions(&self, outputs: &[f32]) -> Vec<f32> {
+    /// Network outputs to actions: the task's head of each row, as it is or (categorical)
+    /// as the index of its largest logit.
+    fn actions(&self, outputs: &[f32], task_index: usize) -> Vec<f32> {
+        let width = self.info.architecture.sizes.last().copied().unwrap_or(1);
+        let n = self.head_size();
+        let head = if self.info.heads() > 1 { task_index } else { 0 };
+        let heads = outputs.chunks_exact(width).map(|row| &row[head * n..(head + 1) * n]);
         if !self.is_categorical() {
-            return outputs.to_vec();
+            return heads.flatten().copied().collect();
         }
-        let n = *self.info.architecture.sizes.last().unwrap_or(&1);
-        outputs
-            .chunks_exact(n)
-            .map(|row| (0..n).fold(0, |best, i| if row[i] > row[best] { i } else { best }) as f32)
-            .collect()
+        heads.map(|row| (0..n).fold(0, |best, i| if row[i] > row[best] { i } else { best }) as f32).collect()
     }
 
     /// The same policy on another device (e.g. from the CPU to WebGPU).
@@ -64,7 +70,7 @@ impl Policy {
         Policy { mlp: self.mlp.clone().to_device(device), info: self.info.clone(), device: device.clone() }
     }
 
-    fn input(&self, observations: &[f32]) -> Result<Tensor<2>, String> {
+    fn input(&self, observations: &[f32], task_index: usize) -> Result<Tensor<2>, String> {
         let dim = self.observation_size();
         if observations.is_empty() || observations.len() % dim != 0 {
             return Err(format!(
@@ -72,22 +78,33 @@ impl Policy {
                 observations.len()
             ));
         }
-        let x = normalise(observations, &self.info.obs_mean, &self.info.obs_std);
-        Ok(Tensor::from_data(TensorData::new(x, [observations.len() / dim, dim]), &self.device))
+        let x = self.info.network_input(observations, task_index);
+        let inputs = self.info.architecture.sizes[0];
+        Ok(Tensor::from_data(TensorData::new(x, [observations.len() / dim, inputs]), &self.device))
     }
 
-    /// Actions for a row-major batch of observations (synchronous read: CPU devices only;
-    /// on WebGPU in a browser use [`Policy::act_batch_async`]).
+    /// Actions for a row-major batch of observations of a single-task policy (see
+    /// [`Policy::act_in`]).
     pub fn act_batch(&self, observations: &[f32]) -> Result<Vec<f32>, String> {
-        let y = self.mlp.forward_as(self.input(observations)?, &self.info.architecture);
-        let data = y.try_into_data().map_err(|e| format!("reading actions: {e:?}"))?;
-        data.as_slice::<f32>().map(|s| self.actions(s)).map_err(|e| format!("{e:?}"))
+        self.act_in(observations, None)
     }
 
-    /// Actions for a batch of observations, read back asynchronously (works on every device).
-    pub async fn act_batch_async(&self, observations: &[f32]) -> Result<Vec<f32>, String> {
-        let y = self.mlp.forward_as(self.input(observations)?, &self.info.architecture);
+    /// Actions for a row-major batch of observations, all from `task` (required by a
+    /// multi-task policy, ignored by a single-task one). Synchronous read: CPU devices only;
+    /// on WebGPU in a browser use [`Policy::act_batch_async`].
+    pub fn act_in(&self, observations: &[f32], task: Option<&str>) -> Result<Vec<f32>, String> {
+        let task_index = self.info.task_index(task)?;
+        let y = self.mlp.forward_as(self.input(observations, task_index)?, &self.info.architecture);
+        let data = y.try_into_data().map_err(|e| format!("reading actions: {e:?}"))?;
+        data.as_slice::<f32>().map(|s| self.actions(s, task_index)).map_err(|e| format!("{e:?}"))
+    }
+
+    /// Actions for a batch of observations from `task` (as [`Policy::act_in`]), read back
+    /// asynchronously (works on every device).
+    pub async fn act_batch_async(&self, observations: &[f32], task: Option<&str>) -> Result<Vec<f32>, String> {
+        let task_index = self.info.task_index(task)?;
+        let y = self.mlp.forward_as(self.input(observations, task_index)?, &self.info.architecture);
         let data = y.into_data_async().await.map_err(|e| format!("reading actions: {e:?}"))?;
-        data.as_slice::<f32>().map(|s| self.actions(s)).map_err(|e| format!("{e:?}"))
+        data.as_slice::<f32>().map(|s| self.actions(s, task_index)).map_err(|e| format!("{e:?}"))
     }
 }

@@ -47,6 +47,21 @@ impl Architecture {
     }
 }
 
+/// How a policy trained on several tasks is told which one it acts in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Conditioning {
+    /// One task (or tasks the observation tells apart): the network sees the observation only.
+    #[default]
+    None,
+    /// The task's one-hot code (one input per task, in `tasks` order) is appended to the
+    /// normalised observation.
+    OneHot,
+    /// A shared trunk with one output head per task: the last layer has `tasks × actions`
+    /// outputs, and the task's block of them is the action.
+    MultiHead,
+}
+
 /// Everything about a policy that is not a weight: stored as the weights file's metadata.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PolicyInfo {
@@ -54,6 +69,9 @@ pub struct PolicyInfo {
     pub architecture: Architecture,
     /// Task ids the policy was trained on.
     pub tasks: Vec<String>,
+    /// How the task is given to a multi-task network.
+    #[serde(default)]
+    pub conditioning: Conditioning,
     /// Per-feature observation mean subtracted before the network.
     pub obs_mean: Vec<f32>,
     /// Per-feature observation scale divided by before the network.
@@ -64,6 +82,83 @@ pub struct PolicyInfo {
     pub eval_success: Option<f32>,
     /// Episodes the success rate was measured on.
     pub eval_episodes: Option<u32>,
+}
+
+impl PolicyInfo {
+    /// Observation size the policy takes (its normalisation statistics' length).
+    pub fn observation_size(&self) -> usize {
+        self.obs_mean.len()
+    }
+
+    /// Network inputs added after the observation (the task one-hot).
+    pub fn task_inputs(&self) -> usize {
+        if self.conditioning == Conditioning::OneHot { self.tasks.len() } else { 0 }
+    }
+
+    /// Output heads of the last layer (one per task for a multi-head policy).
+    pub fn heads(&self) -> usize {
+        if self.conditioning == Conditioning::MultiHead { self.tasks.len().max(1) } else { 1 }
+    }
+
+    /// Checks that the description is self-consistent: statistics sized like the observation,
+    /// conditioning matching the tasks and the layer widths.
+    pub fn check(&self) -> Result<(), String> {
+        self.architecture.check()?;
+        let sizes = &self.architecture.sizes;
+        let inputs = self.observation_size() + self.task_inputs();
+        if sizes[0] != inputs {
+            return Err(format!(
+                "the network takes {} inputs; obs_mean has {} values{}",
+                sizes[0],
+                self.obs_mean.len(),
+                if self.task_inputs() > 0 { format!(" plus {} task inputs", self.task_inputs()) } else { String::new() }
+            ));
+        }
+        if self.obs_std.len() != self.obs_mean.len() {
+            return Err(format!("obs_std has {} values; obs_mean has {}", self.obs_std.len(), self.obs_mean.len()));
+        }
+        if self.obs_std.iter().any(|s| !s.is_finite() || *s <= 0.0) || self.obs_mean.iter().any(|m| !m.is_finite()) {
+            return Err("obs_mean/obs_std must be finite, with obs_std > 0".into());
+        }
+        if self.conditioning != Conditioning::None && self.tasks.len() < 2 {
+            return Err(format!("conditioning {:?} needs at least 2 tasks; found {}", self.conditioning, self.tasks.len()));
+        }
+        let outputs = sizes[sizes.len() - 1];
+        if outputs % self.heads() != 0 {
+            return Err(format!("the network's {outputs} outputs do not split into {} equal task heads", self.heads()));
+        }
+        Ok(())
+    }
+
+    /// Index of `task` among the policy's tasks: a single-task policy acts in any task it is
+    /// given (index 0); a multi-task one must be told one of its tasks.
+    pub fn task_index(&self, task: Option<&str>) -> Result<usize, String> {
+        if self.conditioning == Conditioning::None {
+            return Ok(0);
+        }
+        let task = task.ok_or_else(|| format!("this policy acts in {} tasks ({}); say which", self.tasks.len(), self.tasks.join(", ")))?;
+        self.tasks
+            .iter()
+            .position(|t| t == task)
+            .ok_or_else(|| format!("this policy was trained on {}; not on task {task}", self.tasks.join(", ")))
+    }
+
+    /// The network's input rows for a batch of observations in task `task_index`: normalised,
+    /// with the task one-hot appended if the policy takes one.
+    pub fn network_input(&self, observations: &[f32], task_index: usize) -> Vec<f32> {
+        let x = normalise(observations, &self.obs_mean, &self.obs_std);
+        let extra = self.task_inputs();
+        if extra == 0 {
+            return x;
+        }
+        let dim = self.observation_size();
+        let mut out = Vec::with_capacity(x.len() / dim * (dim + extra));
+        for row in x.chunks_exact(dim) {
+            out.extend_from_slice(row);
+            out.extend((0..extra).map(|i| (i == task_index) as u8 as f32));
+        }
+        out
+    }
 }
 
 /// The MLP as a burn module.

@@ -13,7 +13,7 @@
 
 use crate::Policy;
 use crate::fused::{Adam, FastMlp, clip_global_norm};
-use crate::policy::{Architecture, Mlp, PolicyInfo};
+use crate::policy::{Architecture, Conditioning, Mlp, PolicyInfo};
 use burn::module::Param;
 use burn::nn::{Initializer, Linear};
 use burn::tensor::{Device, Tensor};
@@ -332,6 +332,7 @@ pub fn train(task: &Task, config: &PpoConfig, mut on_iteration: impl FnMut(&PpoI
             output: "categorical".into(),
         },
         tasks: vec![task.id.clone()],
+        conditioning: Conditioning::None,
         obs_mean: vec![0.0; obs_dim],
         obs_std: vec![1.0; obs_dim],
         training: serde_json::json!({ "algorithm": "ppo", "config": config, "env_steps": env_steps }),

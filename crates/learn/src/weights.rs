@@ -3,7 +3,7 @@
 //! `0.bias`, `2.weight`, … with weights `[out, in]`. Metadata values are JSON strings.
 //! [`import_sequential`] reads such a file written by PyTorch, without our metadata.
 
-use crate::policy::{Architecture, Mlp, PolicyInfo};
+use crate::policy::{Architecture, Conditioning, Mlp, PolicyInfo};
 use crate::Policy;
 use burn::tensor::Device;
 use safetensors::{Dtype, SafeTensors, tensor::TensorView};
@@ -72,6 +72,7 @@ fn metadata(info: &PolicyInfo) -> Result<HashMap<String, String>, WeightsError> 
     m.insert("format".into(), WEIGHTS_FORMAT.into());
     m.insert("architecture".into(), to_json(&info.architecture)?);
     m.insert("tasks".into(), to_json(&info.tasks)?);
+    m.insert("conditioning".into(), to_json(&info.conditioning)?);
     m.insert("obs_mean".into(), to_json(&info.obs_mean)?);
     m.insert("obs_std".into(), to_json(&info.obs_std)?);
     m.insert("training".into(), to_json(&info.training)?);
@@ -103,22 +104,14 @@ pub fn read_info(bytes: &[u8]) -> Result<PolicyInfo, WeightsError> {
     let info = PolicyInfo {
         architecture: field(&meta, "architecture")?,
         tasks: field(&meta, "tasks")?,
+        conditioning: optional(&meta, "conditioning")?.unwrap_or_default(),
         obs_mean: field(&meta, "obs_mean")?,
         obs_std: field(&meta, "obs_std")?,
         training: optional(&meta, "training")?.unwrap_or(serde_json::Value::Null),
         eval_success: optional(&meta, "eval_success")?,
         eval_episodes: optional(&meta, "eval_episodes")?,
     };
-    info.architecture.check().map_err(err)?;
-    let inputs = info.architecture.sizes[0];
-    for (key, v) in [("obs_mean", &info.obs_mean), ("obs_std", &info.obs_std)] {
-        if v.len() != inputs {
-            return Err(err(format!("metadata \"{key}\" has {} values; the network takes {inputs} inputs", v.len())));
-        }
-    }
-    if info.obs_std.iter().any(|s| !s.is_finite() || *s <= 0.0) || info.obs_mean.iter().any(|m| !m.is_finite()) {
-        return Err(err("metadata obs_mean/obs_std must be finite, with obs_std > 0"));
-    }
+    info.check().map_err(|e| err(format!("metadata: {e}")))?;
     Ok(info)
 }
 
@@ -154,6 +147,7 @@ pub fn import_sequential(bytes: &[u8], architecture: &Architecture, device: &Dev
     let info = PolicyInfo {
         architecture: architecture.clone(),
         tasks: Vec::new(),
+        conditioning: Conditioning::None,
         obs_mean: vec![0.0; sizes[0]],
         obs_std: vec![1.0; sizes[0]],
         training: serde_json::json!({ "imported": "torch.nn.Sequential safetensors" }),

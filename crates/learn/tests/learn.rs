@@ -1,9 +1,12 @@
-//! Learning tests: BC improves a policy on reach; weights round-trip with their metadata;
-//! broken weights files give clear errors; the shipped policy keeps its recorded quality.
+//! Learning tests: BC improves a policy on reach; DAgger labels the learner's own states;
+//! multi-task policies are told their task (one-hot or one head each); bad settings and
+//! diverging fits stop with named errors; weights round-trip with their metadata; broken
+//! weights files give clear errors; the shipped policy keeps its recorded quality.
 
 use polyskill_learn::bc::{self, BcConfig};
 use polyskill_learn::eval::evaluate;
-use polyskill_learn::{Device, weights};
+use polyskill_learn::{Conditioning, Device, weights};
+use polyskill_sim::{Env, ExpertPolicy};
 use polyskill_sim::task::Task;
 
 fn reach() -> Task {
@@ -21,7 +24,7 @@ fn bc_loss_falls_and_success_rises_on_a_small_budget() {
     let task = reach();
     let demos = bc::record_demonstrations(&task, 20, 0, |_| {}).unwrap();
     assert_eq!(demos.len(), 20 * 500);
-    let config = BcConfig { hidden: vec![64, 64], steps: 600, batch: 128, learning_rate: 3e-3, seed: 1 };
+    let config = BcConfig { hidden: vec![64, 64], steps: 600, batch: 128, learning_rate: 3e-3, seed: 1, ..Default::default() };
     let mut losses = Vec::new();
     let policy = bc::train(&demos, vec!["reach".into()], &config, 50, |p| losses.push(p.loss)).unwrap();
     let (first, last) = (losses[0], *losses.last().unwrap());
@@ -31,6 +34,86 @@ fn bc_loss_falls_and_success_rises_on_a_small_budget() {
     let before = evaluate(&untrained, &task, 0, 20).unwrap().success_rate;
     let after = evaluate(&policy, &task, 0, 20).unwrap().success_rate;
     assert!(after >= 0.8 && after > before, "success before {before}, after {after}");
+}
+
+fn drawer_close() -> Task {
+    Task::from_json(include_str!("../../../web/tasks/drawer-close.json")).unwrap()
+}
+
+#[test]
+fn dagger_labels_the_learners_own_states_with_the_expert() {
+    let task = reach();
+    let config = BcConfig { hidden: vec![16], steps: 20, batch: 32, demos: 2, dagger_rounds: 1, dagger_episodes: 2, ..Default::default() };
+    let mut records = Vec::new();
+    let policy = bc::train_tasks(std::slice::from_ref(&task), &config, |p| records.push(p)).unwrap();
+    assert_eq!(policy.info.training["algorithm"], "bc+dagger");
+    // Two expert episodes and two learner episodes of 500 steps each.
+    assert_eq!(policy.info.training["demonstrations"], 2000);
+    assert_eq!(policy.info.training["gradient_steps"], 40);
+    assert!(records.iter().any(|p| p.round == 1 && p.learner_success.is_some()), "{records:?}");
+
+    // A learner-driven recording: labels are the expert's actions at the learner's states.
+    let learner = bc::record(&task, 0, 1, 7, Some(&policy), |_| {}).unwrap().demonstrations;
+    let by_expert = bc::record(&task, 0, 1, 7, None, |_| {}).unwrap().demonstrations;
+    let mut env = Env::new(task.clone());
+    env.reset(7);
+    let mut expert = ExpertPolicy::for_env(&env).unwrap();
+    assert_eq!(&learner.actions[..4], expert.act(&env).as_slice());
+    assert_eq!(learner.observations[..39], by_expert.observations[..39], "same start state");
+    assert_ne!(learner.observations[39 * 5..39 * 6], by_expert.observations[39 * 5..39 * 6], "the learner drove");
+}
+
+#[test]
+fn multi_task_policies_are_told_their_task() {
+    let tasks = [reach(), drawer_close()];
+    for (conditioning, sizes) in [(Conditioning::OneHot, [41, 32, 4]), (Conditioning::MultiHead, [39, 32, 8])] {
+        let config = BcConfig { hidden: vec![32], steps: 30, batch: 64, demos: 2, conditioning, ..Default::default() };
+        let policy = bc::train_tasks(&tasks, &config, |_| {}).unwrap();
+        assert_eq!(policy.info.architecture.sizes, sizes);
+        assert_eq!(policy.info.tasks, ["reach", "drawer-close"]);
+        let mut env = Env::new(tasks[0].clone());
+        env.reset(3);
+        let obs = env.observation().to_vec();
+        let e = policy.act_batch(&obs).unwrap_err();
+        assert!(e.contains("acts in 2 tasks (reach, drawer-close); say which"), "{e}");
+        let e = policy.act_in(&obs, Some("push")).unwrap_err();
+        assert!(e.contains("trained on reach, drawer-close; not on task push"), "{e}");
+        let (a, b) = (policy.act_in(&obs, Some("reach")).unwrap(), policy.act_in(&obs, Some("drawer-close")).unwrap());
+        assert_eq!(a.len(), 4);
+        assert_ne!(a, b, "{conditioning:?}: the task must change the action");
+        let loaded = weights::load(&weights::save(&policy).unwrap(), &Device::flex()).unwrap();
+        assert_eq!(loaded.info.conditioning, conditioning);
+        assert_eq!(loaded.act_in(&obs, Some("drawer-close")).unwrap(), b);
+        assert_eq!(evaluate(&policy, &tasks[1], 0, 2).unwrap().episodes, 2);
+    }
+    // Tasks of different shapes cannot share a network.
+    let pendulum = Task::from_json(include_str!("../../../web/tasks/pendulum.json")).unwrap();
+    let e = bc::train_tasks(&[reach(), pendulum], &BcConfig::default(), |_| {}).unwrap_err();
+    assert!(e.contains("must share observation and action sizes: reach has 39 / 4, pendulum has 3 / 1"), "{e}");
+}
+
+#[test]
+fn bad_bc_settings_and_diverging_fits_stop_with_named_errors() {
+    let config = BcConfig {
+        hidden: vec![],
+        steps: 0,
+        batch: 0,
+        learning_rate: f64::NAN,
+        demos: 0,
+        dagger_rounds: 1,
+        dagger_episodes: 0,
+        ..Default::default()
+    };
+    let e = bc::train_tasks(&[reach()], &config, |_| {}).unwrap_err();
+    for field in ["hidden:", "steps:", "batch:", "learning_rate:", "demos:", "dagger_episodes:"] {
+        assert!(e.contains(field), "{field} missing from: {e}");
+    }
+    // A non-finite label makes the loss non-finite: the fit stops at once and says so.
+    let mut demos = bc::record_demonstrations(&reach(), 1, 0, |_| {}).unwrap();
+    demos.actions.iter_mut().for_each(|a| *a = f32::INFINITY);
+    let config = BcConfig { hidden: vec![8], steps: 10, batch: 4, ..Default::default() };
+    let e = bc::train(&demos, vec!["reach".into()], &config, 1, |_| {}).unwrap_err();
+    assert!(e.contains("diverged at gradient step 1"), "{e}");
 }
 
 #[test]

@@ -235,18 +235,20 @@ impl WasmPolicy {
         self.gpu.is_some()
     }
 
-    /// Actions for a row-major batch of observations, on the CPU backend.
-    pub fn act(&self, observations: &[f32]) -> Result<Vec<f32>, JsValue> {
-        self.cpu.act_batch(observations).map_err(js_error)
+    /// Actions for a row-major batch of observations from task `task` (needed by a
+    /// multi-task policy; a single-task one ignores it), on the CPU backend.
+    pub fn act(&self, observations: &[f32], task: Option<String>) -> Result<Vec<f32>, JsValue> {
+        self.cpu.act_in(observations, task.as_deref()).map_err(js_error)
     }
 
-    /// Actions on the WebGPU backend (asynchronous read-back); rejects without WebGPU.
+    /// Actions on the WebGPU backend (asynchronous read-back; `task` as for `act`); rejects
+    /// without WebGPU.
     #[wasm_bindgen(js_name = actGpu)]
-    pub fn act_gpu(&self, observations: Vec<f32>) -> js_sys::Promise {
+    pub fn act_gpu(&self, observations: Vec<f32>, task: Option<String>) -> js_sys::Promise {
         let gpu = self.gpu.clone();
         wasm_bindgen_futures::future_to_promise(async move {
             let policy = gpu.ok_or_else(|| js_error("WebGPU is not initialised for this policy"))?;
-            let actions = policy.act_batch_async(&observations).await.map_err(js_error)?;
+            let actions = policy.act_batch_async(&observations, task.as_deref()).await.map_err(js_error)?;
             Ok(js_sys::Float32Array::from(actions.as_slice()).into())
         })
     }

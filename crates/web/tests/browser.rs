@@ -74,7 +74,7 @@ fn shipped_policy_reaches_success_in_wasm() {
         let mut player = Player::new(REACH).unwrap();
         let mut obs = player.reset(seed);
         while player.steps() < 500 && !player.episode_success() {
-            let action = policy.act(&obs).unwrap();
+            let action = policy.act(&obs, None).unwrap();
             player.step(&action).unwrap();
             obs = player.observation();
         }
@@ -93,8 +93,8 @@ async fn cpu_and_webgpu_inference_agree() {
     for seed in 0..16 {
         batch.extend(player.reset(seed));
     }
-    let cpu = policy.act(&batch).unwrap();
-    let gpu = wasm_bindgen_futures::JsFuture::from(policy.act_gpu(batch)).await.unwrap();
+    let cpu = policy.act(&batch, None).unwrap();
+    let gpu = wasm_bindgen_futures::JsFuture::from(policy.act_gpu(batch, None)).await.unwrap();
     let gpu = js_sys::Float32Array::new(&gpu).to_vec();
     assert_eq!(cpu.len(), gpu.len());
     let worst = cpu.iter().zip(&gpu).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
@@ -179,7 +179,7 @@ fn ppo_solves_cart_pole_in_the_browser_and_can_be_stopped() {
     for seed in [500, 501] {
         let mut obs = player.reset(seed);
         while player.steps() < 500 {
-            let step = player.step(&policy.act(&obs).unwrap()).unwrap();
+            let step = player.step(&policy.act(&obs, None).unwrap()).unwrap();
             if js_sys::Reflect::get(&step, &"terminated".into()).unwrap().is_truthy() {
                 break;
             }
