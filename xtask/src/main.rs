@@ -5,7 +5,8 @@
 //! - `cargo xtask test` — installs what is missing, then runs every suite: native
 //!   `cargo test --workspace`, the wasm API in headless Chromium (wasm-bindgen-test-runner),
 //!   and the Playwright end-to-end tests against the served page.
-//! - `cargo xtask pretrain` — regenerates the shipped weights in `web/weights/`.
+//! - `cargo xtask pretrain [NAME…]` — regenerates the shipped weights in `web/weights/` (all,
+//!   or the named ones) with the training arguments recorded in `web/policies.json`.
 //! - `cargo xtask bench-web` — runs the in-browser benchmark page in headless Chromium.
 //! - `cargo xtask thumbnails` — renders `web/thumbs/NAME.png` for every task (the page's task list).
 //!
@@ -107,14 +108,43 @@ fn test_cmd() -> Result<(), String> {
     run(Command::new("node")
         .args(["--test", "--test-reporter=spec", "tests/e2e/"])
         .env("POLYSKILL_URL", &url)
+        .env("POLYSKILL_CLI", setup::target_dir().join("debug/polyskill"))
         .env("POLYSKILL_ARTIFACTS", &artifacts))?;
     say(format!("all suites passed; screenshots in {}", artifacts.display()));
     Ok(())
 }
 
-fn pretrain_cmd() -> Result<(), String> {
-    say("training web/weights/reach-bc.safetensors (behaviour cloning from the reach expert)");
-    run(cargo().args(["run", "-p", "polyskill-cli", "--", "train", "--task", "reach", "--algo", "bc"]))
+/// Regenerates the shipped weights: every policy in `web/policies.json` (or only those named
+/// in `names`) is trained with its recorded `train` arguments (`polyskill train …`, which also
+/// evaluates it and writes the result into the file's metadata).
+fn pretrain_cmd(names: &[String]) -> Result<(), String> {
+    let path = root().join("web/policies.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("web/policies.json: {e}"))?;
+    let index: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("web/policies.json: {e}"))?;
+    let policies = index["policies"].as_array().ok_or("web/policies.json: no \"policies\" list")?;
+    let known: Vec<&str> = policies.iter().filter_map(|p| p["name"].as_str()).collect();
+    if let Some(unknown) = names.iter().find(|n| !known.contains(&n.as_str())) {
+        return Err(format!("no policy \"{unknown}\" in web/policies.json; known: {}", known.join(", ")));
+    }
+    say("building the CLI (dev profile: dependencies and the learner fully optimised)");
+    run(cargo().args(["build", "-q", "-p", "polyskill-cli"]))?;
+    let cli = setup::target_dir().join("debug/polyskill");
+    for policy in policies {
+        let name = policy["name"].as_str().ok_or("web/policies.json: a policy without a \"name\"")?;
+        if !names.is_empty() && !names.iter().any(|n| n == name) {
+            continue;
+        }
+        let args: Vec<&str> = policy["train"]
+            .as_array()
+            .ok_or_else(|| format!("web/policies.json: policy {name} has no \"train\" arguments"))?
+            .iter()
+            .filter_map(|a| a.as_str())
+            .collect();
+        say(format!("training web/weights/{name}.safetensors: polyskill train {}", args.join(" ")));
+        let out = format!("web/weights/{name}.safetensors");
+        run(Command::new(&cli).arg("train").args(&args).args(["--out", &out]))?;
+    }
+    Ok(())
 }
 
 /// Renders `web/thumbs/NAME.png` for every task in `web/tasks.json` with the native renderer.
@@ -151,7 +181,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("serve") => serve_cmd(&args[1..]),
         Some("test") => test_cmd(),
-        Some("pretrain") => pretrain_cmd(),
+        Some("pretrain") => pretrain_cmd(&args[1..]),
         Some("bench-web") => bench_web_cmd(),
         Some("thumbnails") => thumbnails_cmd(),
         _ => {

@@ -167,33 +167,75 @@ fn sample(p: &[f32], rng: &mut ChaCha8Rng) -> usize {
     p.len() - 1
 }
 
-/// Trains a categorical policy on a discrete task. `on_iteration` receives each iteration's
-/// metrics and returns whether to go on. Returns the greedy (argmax) policy.
-pub fn train(task: &Task, config: &PpoConfig, mut on_iteration: impl FnMut(&PpoIteration) -> bool) -> Result<Policy, String> {
-    config.check()?;
-    let ActionSpace::Discrete { choices } = task.action_space() else {
-        return Err(format!("task {} has continuous actions; this PPO needs a discrete task (\"choices\")", task.id));
-    };
-    let (obs_dim, n_actions) = (task.observation.size, choices.len());
-    let device = Device::flex();
-    device.seed(config.seed);
-    let sizes = |out: usize| [vec![obs_dim], config.hidden.clone(), vec![out]].concat();
-    let mut actor = FastMlp::from_mlp(&orthogonal_mlp(&sizes(n_actions), 0.01, &device))?;
-    let mut critic = FastMlp::from_mlp(&orthogonal_mlp(&sizes(1), 1.0, &device))?;
-    let mut adam = Adam::new(&[actor.params.clone(), critic.params.clone()].concat(), 1e-5);
-    let mut envs = VecEnv::new(std::slice::from_ref(task), &[config.num_envs], config.seed * 1_000_003)?;
-    let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+/// A PPO run that advances one iteration (rollout + update) per call, so a caller (a Web
+/// Worker, a UI) can watch, pause or stop between iterations.
+pub struct PpoRun {
+    config: PpoConfig,
+    task_id: String,
+    obs_dim: usize,
+    n_actions: usize,
+    actor: FastMlp,
+    critic: FastMlp,
+    adam: Adam,
+    envs: VecEnv,
+    rng: ChaCha8Rng,
+    obs: Vec<f32>,
+    recent: VecDeque<(f32, bool)>,
+    env_steps: u64,
+    episodes: u32,
+    iteration: u64,
+    iterations: u64,
+}
 
-    let (n, t) = (config.num_envs, config.rollout_steps);
-    let batch = n * t;
-    let minibatch = batch / config.minibatches;
-    let iterations = config.total_steps / batch as u64;
-    let mut recent: VecDeque<(f32, bool)> = VecDeque::new();
-    let (mut env_steps, mut episodes) = (0u64, 0u32);
-    let mut obs = envs.observations();
-    for iteration in 1..=iterations {
+impl PpoRun {
+    /// Sets up networks, optimiser and environments for a discrete `task`.
+    pub fn new(task: &Task, config: &PpoConfig) -> Result<PpoRun, String> {
+        config.check()?;
+        let ActionSpace::Discrete { choices } = task.action_space() else {
+            return Err(format!("task {} has continuous actions; this PPO needs a discrete task (\"choices\")", task.id));
+        };
+        let (obs_dim, n_actions) = (task.observation.size, choices.len());
+        let device = Device::flex();
+        device.seed(config.seed);
+        let sizes = |out: usize| [vec![obs_dim], config.hidden.clone(), vec![out]].concat();
+        let actor = FastMlp::from_mlp(&orthogonal_mlp(&sizes(n_actions), 0.01, &device))?;
+        let critic = FastMlp::from_mlp(&orthogonal_mlp(&sizes(1), 1.0, &device))?;
+        let adam = Adam::new(&[actor.params.clone(), critic.params.clone()].concat(), 1e-5);
+        let envs = VecEnv::new(std::slice::from_ref(task), &[config.num_envs], config.seed * 1_000_003)?;
+        let obs = envs.observations();
+        Ok(PpoRun {
+            config: config.clone(),
+            task_id: task.id.clone(),
+            obs_dim,
+            n_actions,
+            actor,
+            critic,
+            adam,
+            envs,
+            rng: ChaCha8Rng::seed_from_u64(config.seed),
+            obs,
+            recent: VecDeque::new(),
+            env_steps: 0,
+            episodes: 0,
+            iteration: 0,
+            iterations: config.total_steps / (config.num_envs * config.rollout_steps) as u64,
+        })
+    }
+
+    /// Runs the next iteration and returns its metrics, or `None` once `total_steps` are spent.
+    pub fn iterate(&mut self) -> Result<Option<PpoIteration>, String> {
+        if self.iteration >= self.iterations {
+            return Ok(None);
+        }
+        self.iteration += 1;
+        let iteration = self.iteration;
+        let PpoRun { config, obs_dim, n_actions, actor, critic, adam, envs, rng, obs, recent, env_steps, episodes, .. } = self;
+        let (obs_dim, n_actions, config) = (*obs_dim, *n_actions, &*config);
+        let (n, t) = (config.num_envs, config.rollout_steps);
+        let batch = n * t;
+        let minibatch = batch / config.minibatches;
         let lr = if config.anneal_lr {
-            config.learning_rate * (1.0 - (iteration - 1) as f64 / iterations as f64)
+            config.learning_rate * (1.0 - (iteration - 1) as f64 / self.iterations as f64)
         } else {
             config.learning_rate
         };
@@ -207,7 +249,7 @@ pub fn train(task: &Task, config: &PpoConfig, mut on_iteration: impl FnMut(&PpoI
             for row in logits.chunks_exact(n_actions) {
                 let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
                 let exp: Vec<f32> = row.iter().map(|l| (l - max).exp()).collect();
-                let a = sample(&exp, &mut rng);
+                let a = sample(&exp, rng);
                 b_logp.push(row[a] - max - exp.iter().sum::<f32>().ln());
                 actions.push(a as f32);
             }
@@ -219,14 +261,14 @@ pub fn train(task: &Task, config: &PpoConfig, mut on_iteration: impl FnMut(&PpoI
             // A truncated episode is treated as ended too (CleanRL does the same).
             b_dones.extend(step.terminated.iter().zip(&step.truncated).map(|(a, b)| *a || *b));
             for (_, _, result) in &step.finished {
-                episodes += 1;
+                *episodes += 1;
                 recent.push_back((result.episode_return, result.success));
                 if recent.len() > 10 {
                     recent.pop_front();
                 }
             }
-            obs = step.observations;
-            env_steps += n as u64;
+            *obs = step.observations;
+            *env_steps += n as u64;
         }
         // Generalised advantage estimation, bootstrapped from the value of the last observation.
         let last_values = critic.forward(&obs, true, false);
@@ -310,8 +352,8 @@ pub fn train(task: &Task, config: &PpoConfig, mut on_iteration: impl FnMut(&PpoI
         let k = recent.len().max(1) as f32;
         let record = PpoIteration {
             iteration: iteration as u32,
-            env_steps,
-            episodes,
+            env_steps: *env_steps,
+            episodes: *episodes,
             mean_return: recent.iter().map(|r| r.0).sum::<f32>() / k,
             success_rate: recent.iter().filter(|r| r.1).count() as f32 / k,
             policy_loss,
@@ -320,24 +362,39 @@ pub fn train(task: &Task, config: &PpoConfig, mut on_iteration: impl FnMut(&PpoI
             approx_kl,
             learning_rate: lr,
         };
+        Ok(Some(record))
+    }
+
+    /// The greedy (argmax) policy as it stands.
+    pub fn policy(&self) -> Policy {
+        let device = Device::flex();
+        let info = PolicyInfo {
+            architecture: Architecture {
+                kind: "mlp".into(),
+                sizes: [vec![self.obs_dim], self.config.hidden.clone(), vec![self.n_actions]].concat(),
+                activation: "tanh".into(),
+                output: "categorical".into(),
+            },
+            tasks: vec![self.task_id.clone()],
+            conditioning: Conditioning::None,
+            obs_mean: vec![0.0; self.obs_dim],
+            obs_std: vec![1.0; self.obs_dim],
+            training: serde_json::json!({ "algorithm": "ppo", "config": self.config, "env_steps": self.env_steps }),
+            eval_success: None,
+            eval_episodes: None,
+        };
+        Policy { mlp: self.actor.to_mlp(&device), info, device }
+    }
+}
+
+/// Trains a categorical policy on a discrete task. `on_iteration` receives each iteration's
+/// metrics and returns whether to go on. Returns the greedy (argmax) policy.
+pub fn train(task: &Task, config: &PpoConfig, mut on_iteration: impl FnMut(&PpoIteration) -> bool) -> Result<Policy, String> {
+    let mut run = PpoRun::new(task, config)?;
+    while let Some(record) = run.iterate()? {
         if !on_iteration(&record) {
             break;
         }
     }
-    let info = PolicyInfo {
-        architecture: Architecture {
-            kind: "mlp".into(),
-            sizes: sizes(n_actions),
-            activation: "tanh".into(),
-            output: "categorical".into(),
-        },
-        tasks: vec![task.id.clone()],
-        conditioning: Conditioning::None,
-        obs_mean: vec![0.0; obs_dim],
-        obs_std: vec![1.0; obs_dim],
-        training: serde_json::json!({ "algorithm": "ppo", "config": config, "env_steps": env_steps }),
-        eval_success: None,
-        eval_episodes: None,
-    };
-    Ok(Policy { mlp: actor.to_mlp(&device), info, device })
+    Ok(run.policy())
 }

@@ -286,6 +286,39 @@ pub fn train_ppo(
     weights::save(&policy).map_err(js_error)
 }
 
+/// A PPO run that advances one iteration per `iterate()` call, so a Web Worker can post each
+/// iteration's metrics and handle a stop message between iterations.
+#[wasm_bindgen]
+pub struct PpoTrainer {
+    run: polyskill_learn::ppo::PpoRun,
+}
+
+#[wasm_bindgen]
+impl PpoTrainer {
+    /// Sets up PPO (CleanRL-style defaults) on a discrete task; throws a readable Error for a
+    /// broken task, a continuous one, or settings out of range.
+    #[wasm_bindgen(constructor)]
+    pub fn new(task_json: &str, seed: u64, total_steps: u32) -> Result<PpoTrainer, JsValue> {
+        let task = Task::from_json(task_json).map_err(|e| task_error(&e))?;
+        let config = polyskill_learn::ppo::PpoConfig { total_steps: total_steps as u64, seed, ..Default::default() };
+        Ok(PpoTrainer { run: polyskill_learn::ppo::PpoRun::new(&task, &config).map_err(js_error)? })
+    }
+
+    /// Runs one iteration (rollout + update); returns its metrics object, or `null` once the
+    /// step budget is spent.
+    pub fn iterate(&mut self) -> Result<JsValue, JsValue> {
+        match self.run.iterate().map_err(js_error)? {
+            Some(record) => to_js(&record),
+            None => Ok(JsValue::NULL),
+        }
+    }
+
+    /// The current greedy policy as safetensors bytes (loadable with `new Policy`).
+    pub fn weights(&self) -> Result<Vec<u8>, JsValue> {
+        weights::save(&self.run.policy()).map_err(js_error)
+    }
+}
+
 /// A wgpu (WebGPU) view of a player's scene on a `<canvas>`.
 #[wasm_bindgen]
 pub struct SceneView {

@@ -1,0 +1,76 @@
+// Training in a Web Worker, end to end: PPO solves cart-pole inside a worker while the page's
+// main thread stays free (no long task over 100 ms), the downloaded weights load natively
+// (`polyskill eval`), and a run can be stopped with its weights still delivered.
+import { test, after, afterEach, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { launch, open, ARTIFACTS } from './browser.mjs';
+
+let browser;
+before(async () => { mkdirSync(ARTIFACTS, { recursive: true }); browser = await launch(); });
+after(async () => { await browser?.close(); });
+afterEach(async () => { for (const context of browser.contexts()) await context.close(); });
+
+const CLI = process.env.POLYSKILL_CLI;
+
+test('PPO solves cart-pole in a Web Worker, the main thread stays free, the weights load natively', async () => {
+  const { page, errors } = await open(browser, 'web/train.html?task=cart-pole&seed=1');
+  await page.waitForSelector('body[data-ready=true]');
+  await page.evaluate(() => {
+    window.longTasks = [];
+    new PerformanceObserver((list) => window.longTasks.push(...list.getEntries().map((e) => e.duration)))
+      .observe({ type: 'longtask', buffered: false });
+  });
+  await page.fill('#steps', '200000');
+  await page.fill('#target', '475');
+  await page.click('#start');
+  await page.waitForSelector('#status[data-state=target]', { timeout: 180_000 });
+  const meanReturn = Number(await page.textContent('#mean-return'));
+  const steps = Number(await page.textContent('#env-steps'));
+  console.log(`cart-pole in a worker: mean return ${meanReturn} after ${steps} env steps, ${await page.textContent('#seconds')}`);
+  assert.ok(meanReturn >= 475, `mean return ${meanReturn}`);
+  const longTasks = await page.evaluate(() => window.longTasks);
+  console.log(`main-thread long tasks while training: ${longTasks.length}, longest ${Math.max(0, ...longTasks).toFixed(0)} ms`);
+  assert.ok(longTasks.every((d) => d <= 100), `long tasks: ${longTasks}`);
+  await page.screenshot({ path: `${ARTIFACTS}/train-cart-pole.png` });
+
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-weights')]);
+  const file = `${ARTIFACTS}/cart-pole-ppo-worker.safetensors`;
+  await download.saveAs(file);
+  if (CLI && existsSync(CLI)) {
+    const report = JSON.parse(execFileSync(CLI, ['eval', '--task', 'cart-pole', '--policy', file, '--episodes', '10', '--json'],
+      { cwd: new URL('../..', import.meta.url).pathname }).toString());
+    console.log(`natively: mean return ${report.evaluation.mean_return} over 10 unseen seeds`);
+    assert.ok(report.evaluation.mean_return >= 400, JSON.stringify(report));
+  } else {
+    console.log('POLYSKILL_CLI not set: skipped the native evaluation of the downloaded weights');
+  }
+  assert.deepEqual(errors, []);
+});
+
+test('a training run can be stopped and still delivers its weights', async () => {
+  const { page, errors } = await open(browser, 'web/train.html?task=cart-pole&seed=2');
+  await page.waitForSelector('body[data-ready=true]');
+  await page.fill('#target', '');
+  await page.fill('#steps', '1000000');
+  await page.click('#start');
+  await page.waitForFunction(() => Number(document.getElementById('env-steps').textContent) >= 2048, null, { timeout: 60_000 });
+  await page.click('#stop');
+  await page.waitForSelector('#status[data-state=stopped]', { timeout: 30_000 });
+  const steps = Number(await page.textContent('#env-steps'));
+  assert.ok(steps < 1_000_000, `stopped after ${steps} steps`);
+  assert.equal(await page.isVisible('#download-weights'), true);
+  assert.equal(await page.getAttribute('#download-weights', 'download'), 'cart-pole-ppo-s2.safetensors');
+  assert.deepEqual(errors, []);
+});
+
+test('a bad URL parameter and a bad setting show messages', async () => {
+  const { page } = await open(browser, 'web/train.html?task=reach');
+  await page.waitForSelector('body[data-ready=true]');
+  assert.match(await page.textContent('#message'), /task="reach" is not a discrete task this page can train/);
+  await page.fill('#steps', '12');
+  await page.click('#start');
+  assert.match(await page.textContent('#message'), /Env steps "12" must be a whole number in 512\.\.10000000/);
+  assert.equal(await page.textContent('#status'), 'idle');
+});
