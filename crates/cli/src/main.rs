@@ -6,7 +6,8 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use polyskill_learn::bc::{self, BcConfig};
 use polyskill_learn::eval::evaluate;
-use polyskill_learn::ppo::{self, PpoConfig};
+use polyskill_learn::grpo::{self, Baseline, GrpoConfig};
+use polyskill_learn::ppo::{self, PpoConfig, PpoIteration};
 use polyskill_learn::{Device, weights};
 use polyskill_sim::task::Task;
 use polyskill_sim::{Env, ExpertPolicy, run_episode};
@@ -64,7 +65,8 @@ enum Command {
     Train {
         #[command(flatten)]
         task: TaskArgs,
-        /// Algorithm: `bc` (behaviour cloning from the task's expert) or `ppo` (discrete tasks).
+        /// Algorithm: `bc` (behaviour cloning from the task's expert), or for discrete tasks `ppo`,
+        /// `grpo` or `rloo` (group-relative advantages, no critic).
         #[arg(long, default_value = "bc")]
         algo: String,
         /// PPO: environment steps in all.
@@ -227,6 +229,16 @@ fn main() -> ExitCode {
                         ..BcConfig::default()
                     })
                 }
+                "grpo" | "rloo" => Trainer::Grpo {
+                    config: GrpoConfig {
+                        baseline: if algo == "grpo" { Baseline::Grpo } else { Baseline::Rloo },
+                        total_steps: env_steps,
+                        learning_rate: lr.unwrap_or(GrpoConfig::default().learning_rate),
+                        seed,
+                        ..GrpoConfig::default()
+                    },
+                    target_return,
+                },
                 "ppo" => Trainer::Ppo {
                     config: PpoConfig {
                         total_steps: env_steps,
@@ -237,7 +249,7 @@ fn main() -> ExitCode {
                     target_return,
                 },
                 other => {
-                    eprintln!("error: unknown --algo {other:?}; available: bc, ppo");
+                    eprintln!("error: unknown --algo {other:?}; available: bc, ppo, grpo, rloo");
                     return ExitCode::FAILURE;
                 }
             };
@@ -379,6 +391,8 @@ enum Trainer {
     Bc(BcConfig),
     /// PPO, optionally stopping at a return target.
     Ppo { config: PpoConfig, target_return: Option<f32> },
+    /// GRPO or RLOO (group-relative advantages, no critic), optionally stopping at a target.
+    Grpo { config: GrpoConfig, target_return: Option<f32> },
 }
 
 /// Behaviour cloning on `tasks`, with progress bars for recording and fitting; returns the
@@ -404,23 +418,27 @@ fn train_bc(tasks: &[Task], config: &BcConfig) -> Result<(polyskill_learn::Polic
     Ok((policy, json!({ "final_loss": last_loss })))
 }
 
-/// PPO: one JSON line of metrics per iteration into `runs/TASK-ppo-sSEED/metrics.jsonl` (and
-/// on stdout with `--json`), with a progress bar on stderr.
-fn train_ppo(
+/// A policy-gradient run (PPO, GRPO, RLOO): one JSON line of metrics per iteration into
+/// `runs/TASK-ALGO-sSEED/metrics.jsonl` (and on stdout with `--json`), with a progress bar on
+/// stderr. `run` trains, calling its argument with each iteration's record (false stops it).
+fn train_pg(
     task: &Task,
-    config: &PpoConfig,
+    algo: &str,
+    seed: u64,
+    total_steps: u64,
     target_return: Option<f32>,
     json: bool,
+    run: impl FnOnce(&mut dyn FnMut(&PpoIteration) -> bool) -> Result<polyskill_learn::Policy, String>,
 ) -> Result<(polyskill_learn::Policy, serde_json::Value), String> {
     let started = Instant::now();
-    let run_dir = PathBuf::from(format!("runs/{}-ppo-s{}", task.id, config.seed));
+    let run_dir = PathBuf::from(format!("runs/{}-{algo}-s{seed}", task.id));
     std::fs::create_dir_all(&run_dir).map_err(|e| format!("creating {}: {e}", run_dir.display()))?;
     let metrics_path = run_dir.join("metrics.jsonl");
     let mut metrics = std::fs::File::create(&metrics_path).map_err(|e| format!("creating {}: {e}", metrics_path.display()))?;
-    let bar = progress(config.total_steps, "ppo");
+    let bar = progress(total_steps, algo);
     let mut last = None;
     let mut write_error = None;
-    let policy = ppo::train(task, config, |it| {
+    let policy = run(&mut |it: &PpoIteration| {
         bar.set_position(it.env_steps);
         bar.set_message(format!("return {:.1}", it.mean_return));
         let mut line = serde_json::to_value(it).unwrap_or_default();
@@ -439,7 +457,7 @@ fn train_ppo(
     if let Some(e) = write_error {
         return Err(e);
     }
-    let last = last.ok_or("PPO ran no iteration")?;
+    let last = last.ok_or("training ran no iteration")?;
     Ok((policy, json!({ "env_steps": last.env_steps, "final_mean_return": last.mean_return,
         "seconds": started.elapsed().as_secs_f64(), "metrics": metrics_path })))
 }
@@ -450,8 +468,12 @@ fn train(args: &TaskArgs, algo: &str, trainer: &Trainer, eval_episodes: u32, out
     let (mut policy, summary) = match trainer {
         Trainer::Bc(config) => train_bc(&tasks, config)?,
         Trainer::Ppo { config, target_return } => match tasks.as_slice() {
-            [task] => train_ppo(task, config, *target_return, json)?,
+            [task] => train_pg(task, algo, config.seed, config.total_steps, *target_return, json, |f| ppo::train(task, config, f))?,
             _ => return Err(format!("--algo ppo trains one task; got {}", tasks.len())),
+        },
+        Trainer::Grpo { config, target_return } => match tasks.as_slice() {
+            [task] => train_pg(task, algo, config.seed, config.total_steps, *target_return, json, |f| grpo::train(task, config, f))?,
+            _ => return Err(format!("--algo {algo} trains one task; got {}", tasks.len())),
         },
     };
     let evaluations = tasks.iter().map(|task| evaluate(&policy, task, 0, eval_episodes)).collect::<Result<Vec<_>, _>>()?;

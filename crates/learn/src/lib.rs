@@ -1,5 +1,5 @@
 //! Polyskill learning: the burn MLP policy ([`Policy`]), behaviour cloning from a task's
-//! expert ([`bc`]), PPO for discrete tasks ([`ppo`]), batched evaluation, and safetensors
+//! expert ([`bc`]), PPO for discrete tasks ([`ppo`]), group-relative GRPO / RLOO ([`grpo`]), batched evaluation, and safetensors
 //! weights with metadata ([`weights`]).
 //!
 //! Backends are runtime devices (burn 0.22): `Device::flex()` is the CPU backend used
@@ -7,8 +7,10 @@
 
 pub mod bc;
 pub mod bench;
+pub mod categorical;
 pub mod eval;
 pub mod fused;
+pub mod grpo;
 mod policy;
 pub mod ppo;
 pub mod weights;

@@ -12,11 +12,9 @@
 //! (e.g. once the return target is met) by returning `false`.
 
 use crate::Policy;
+use crate::categorical::{self, orthogonal_mlp};
 use crate::fused::{Adam, FastMlp, clip_global_norm};
-use crate::policy::{Architecture, Conditioning, Mlp, PolicyInfo};
-use burn::module::Param;
-use burn::nn::{Initializer, Linear};
-use burn::tensor::{Device, Tensor};
+use burn::tensor::Device;
 use polyskill_sim::VecEnv;
 use polyskill_sim::task::{ActionSpace, Task};
 use rand::{RngExt, SeedableRng};
@@ -138,35 +136,6 @@ pub struct PpoIteration {
     pub learning_rate: f64,
 }
 
-/// An MLP with orthogonal weights (gain √2 in hidden layers, `output_gain` in the last) and
-/// zero biases, as CleanRL initialises PPO's networks.
-fn orthogonal_mlp(sizes: &[usize], output_gain: f64, device: &Device) -> Mlp {
-    let last = sizes.len() - 2;
-    let layers = sizes
-        .windows(2)
-        .enumerate()
-        .map(|(i, w)| {
-            let gain = if i == last { output_gain } else { std::f64::consts::SQRT_2 };
-            let weight = Initializer::Orthogonal { gain }.init([w[0], w[1]], device);
-            Linear { weight, bias: Some(Param::from_tensor(Tensor::zeros([w[1]], device))) }
-        })
-        .collect();
-    Mlp { layers }
-}
-
-/// Samples an index with probability proportional to the weights `p`.
-fn sample(p: &[f32], rng: &mut ChaCha8Rng) -> usize {
-    let u = rng.random::<f32>() * p.iter().sum::<f32>();
-    let mut acc = 0.0;
-    for (i, &pi) in p.iter().enumerate() {
-        acc += pi;
-        if u < acc {
-            return i;
-        }
-    }
-    p.len() - 1
-}
-
 /// A PPO run that advances one iteration (rollout + update) per call, so a caller (a Web
 /// Worker, a UI) can watch, pause or stop between iterations.
 pub struct PpoRun {
@@ -247,10 +216,8 @@ impl PpoRun {
             let values = critic.forward(&obs, true, false);
             let mut actions = Vec::with_capacity(n);
             for row in logits.chunks_exact(n_actions) {
-                let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-                let exp: Vec<f32> = row.iter().map(|l| (l - max).exp()).collect();
-                let a = sample(&exp, rng);
-                b_logp.push(row[a] - max - exp.iter().sum::<f32>().ln());
+                let (a, logp) = categorical::sample(row, rng);
+                b_logp.push(logp);
                 actions.push(a as f32);
             }
             b_obs.extend_from_slice(&obs);
@@ -311,26 +278,19 @@ impl PpoRun {
                 let (mut pl, mut vl, mut ent, mut kl) = (0.0f32, 0.0f32, 0.0f32, 0.0f32);
                 for (k, &i) in chunk.iter().enumerate() {
                     let row = &logits[k * n_actions..(k + 1) * n_actions];
-                    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-                    let exp: Vec<f32> = row.iter().map(|l| (l - max).exp()).collect();
-                    let log_sum = exp.iter().sum::<f32>().ln();
-                    let logp: Vec<f32> = row.iter().map(|l| l - max - log_sum).collect();
-                    let p: Vec<f32> = logp.iter().map(|l| l.exp()).collect();
-                    let a = b_actions[i] as usize;
-                    let log_ratio = logp[a] - b_logp[i];
-                    let ratio = log_ratio.exp();
-                    let (unclipped, clipped) = (-adv[k] * ratio, -adv[k] * ratio.clamp(1.0 - config.clip, 1.0 + config.clip));
-                    pl += unclipped.max(clipped);
-                    // Where the clipped branch wins it is flat: no gradient.
-                    let g_logp = if unclipped >= clipped { -adv[k] * ratio } else { 0.0 };
-                    let entropy: f32 = -p.iter().zip(&logp).map(|(p, l)| p * l).sum::<f32>();
-                    ent += entropy;
-                    kl += (ratio - 1.0) - log_ratio;
-                    for j in 0..n_actions {
-                        let d_logp = if j == a { 1.0 } else { 0.0 } - p[j];
-                        let d_neg_entropy = p[j] * (logp[j] + entropy);
-                        g_logits[k * n_actions + j] = (g_logp * d_logp + config.entropy_coef * d_neg_entropy) / m as f32;
-                    }
+                    let terms = categorical::clipped_surrogate(
+                        row,
+                        b_actions[i] as usize,
+                        b_logp[i],
+                        adv[k],
+                        config.clip,
+                        config.entropy_coef,
+                        1.0 / m as f32,
+                        &mut g_logits[k * n_actions..(k + 1) * n_actions],
+                    );
+                    pl += terms.loss;
+                    ent += terms.entropy;
+                    kl += terms.approx_kl;
                     let (v, old_v, ret) = (values[k], b_values[i], returns[i]);
                     let v_clipped = old_v + (v - old_v).clamp(-config.clip, config.clip);
                     let (lu, lc) = ((v - ret) * (v - ret), (v_clipped - ret) * (v_clipped - ret));
@@ -367,23 +327,8 @@ impl PpoRun {
 
     /// The greedy (argmax) policy as it stands.
     pub fn policy(&self) -> Policy {
-        let device = Device::flex();
-        let info = PolicyInfo {
-            architecture: Architecture {
-                kind: "mlp".into(),
-                sizes: [vec![self.obs_dim], self.config.hidden.clone(), vec![self.n_actions]].concat(),
-                activation: "tanh".into(),
-                output: "categorical".into(),
-            },
-            tasks: vec![self.task_id.clone()],
-            conditioning: Conditioning::None,
-            obs_mean: vec![0.0; self.obs_dim],
-            obs_std: vec![1.0; self.obs_dim],
-            training: serde_json::json!({ "algorithm": "ppo", "config": self.config, "env_steps": self.env_steps }),
-            eval_success: None,
-            eval_episodes: None,
-        };
-        Policy { mlp: self.actor.to_mlp(&device), info, device }
+        let training = serde_json::json!({ "algorithm": "ppo", "config": self.config, "env_steps": self.env_steps });
+        categorical::greedy_policy(&self.actor, &self.task_id, training)
     }
 }
 

@@ -1,0 +1,113 @@
+//! What the policy-gradient methods for discrete tasks share ([`crate::ppo`], [`crate::grpo`]):
+//! CleanRL's orthogonal initialisation, sampling from a categorical policy's logits, the
+//! clipped surrogate objective with an entropy bonus and its gradient with respect to the
+//! logits, and the greedy policy a trained actor becomes.
+
+use crate::Policy;
+use crate::fused::FastMlp;
+use crate::policy::{Architecture, Conditioning, Mlp, PolicyInfo};
+use burn::module::Param;
+use burn::nn::{Initializer, Linear};
+use burn::tensor::{Device, Tensor};
+use rand::RngExt;
+use rand_chacha::ChaCha8Rng;
+
+/// An MLP with orthogonal weights (gain √2 in hidden layers, `output_gain` in the last) and
+/// zero biases, as CleanRL initialises its policy-gradient networks.
+pub fn orthogonal_mlp(sizes: &[usize], output_gain: f64, device: &Device) -> Mlp {
+    let last = sizes.len() - 2;
+    let layers = sizes
+        .windows(2)
+        .enumerate()
+        .map(|(i, w)| {
+            let gain = if i == last { output_gain } else { std::f64::consts::SQRT_2 };
+            let weight = Initializer::Orthogonal { gain }.init([w[0], w[1]], device);
+            Linear { weight, bias: Some(Param::from_tensor(Tensor::zeros([w[1]], device))) }
+        })
+        .collect();
+    Mlp { layers }
+}
+
+/// Log-probabilities of a row of logits (a numerically safe log-softmax).
+pub fn log_softmax(logits: &[f32]) -> Vec<f32> {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let log_sum = logits.iter().map(|l| (l - max).exp()).sum::<f32>().ln();
+    logits.iter().map(|l| l - max - log_sum).collect()
+}
+
+/// Samples a choice from a row of logits; returns it with its log-probability.
+pub fn sample(logits: &[f32], rng: &mut ChaCha8Rng) -> (usize, f32) {
+    let logp = log_softmax(logits);
+    let u = rng.random::<f32>();
+    let mut acc = 0.0;
+    for (i, l) in logp.iter().enumerate() {
+        acc += l.exp();
+        if u < acc {
+            return (i, *l);
+        }
+    }
+    (logp.len() - 1, logp[logp.len() - 1])
+}
+
+/// One sample's share of the clipped-surrogate loss.
+#[derive(Debug, Clone, Copy)]
+pub struct SurrogateTerms {
+    /// max(−A·r, −A·clip(r, 1 ± ε)).
+    pub loss: f32,
+    /// Entropy of the current distribution.
+    pub entropy: f32,
+    /// (r − 1) − log r, the low-variance estimate of KL(old ‖ new).
+    pub approx_kl: f32,
+}
+
+/// The clipped surrogate for one sample (logits now, the action taken, its log-probability
+/// when taken, its advantage), minus `entropy_coef` × entropy. Adds `scale` × the gradient of
+/// that with respect to the logits into `grad` (scale = 1/minibatch for a mean).
+#[allow(clippy::too_many_arguments)]
+pub fn clipped_surrogate(
+    logits: &[f32],
+    action: usize,
+    old_logp: f32,
+    advantage: f32,
+    clip: f32,
+    entropy_coef: f32,
+    scale: f32,
+    grad: &mut [f32],
+) -> SurrogateTerms {
+    let logp = log_softmax(logits);
+    let p: Vec<f32> = logp.iter().map(|l| l.exp()).collect();
+    let log_ratio = logp[action] - old_logp;
+    let ratio = log_ratio.exp();
+    let (unclipped, clipped) = (-advantage * ratio, -advantage * ratio.clamp(1.0 - clip, 1.0 + clip));
+    // Where the clipped branch wins it is flat: no gradient.
+    let g_logp = if unclipped >= clipped { -advantage * ratio } else { 0.0 };
+    let entropy: f32 = -p.iter().zip(&logp).map(|(p, l)| p * l).sum::<f32>();
+    for (j, g) in grad.iter_mut().enumerate() {
+        let d_logp = if j == action { 1.0 } else { 0.0 } - p[j];
+        let d_neg_entropy = p[j] * (logp[j] + entropy);
+        *g += scale * (g_logp * d_logp + entropy_coef * d_neg_entropy);
+    }
+    SurrogateTerms { loss: unclipped.max(clipped), entropy, approx_kl: (ratio - 1.0) - log_ratio }
+}
+
+/// The trained actor as a greedy (argmax) policy for `task_id`, with `training` provenance.
+pub fn greedy_policy(actor: &FastMlp, task_id: &str, training: serde_json::Value) -> Policy {
+    let device = Device::flex();
+    let obs_dim = actor.sizes[0];
+    let info = PolicyInfo {
+        architecture: Architecture {
+            kind: "mlp".into(),
+            sizes: actor.sizes.clone(),
+            activation: "tanh".into(),
+            output: "categorical".into(),
+        },
+        tasks: vec![task_id.to_string()],
+        conditioning: Conditioning::None,
+        obs_mean: vec![0.0; obs_dim],
+        obs_std: vec![1.0; obs_dim],
+        training,
+        eval_success: None,
+        eval_episodes: None,
+    };
+    Policy { mlp: actor.to_mlp(&device), info, device }
+}
