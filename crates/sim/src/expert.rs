@@ -85,7 +85,7 @@ impl ExpertPolicy {
                     let (hx, hy) = (hand[0] - o[0], hand[1] - o[1]);
                     let along = hx * ux + hy * uy;
                     let across = (hx * uy - hy * ux).abs();
-                    let target = if along < -standoff * 0.5 && across < 0.01 && (hand[2] - z).abs() < 0.01 {
+                    let target = if along < -standoff * 0.5 && across < 0.02 && (hand[2] - z).abs() < 0.015 {
                         [o[0] + ux * 0.05, o[1] + uy * 0.05, z]
                     } else if ((hand[0] - behind[0]).powi(2) + (hand[1] - behind[1]).powi(2)).sqrt() > 0.01 {
                         [behind[0], behind[1], z + 0.08]
