@@ -1,10 +1,16 @@
 // A Web Worker that trains one policy with its own wasm instance, so the page never freezes.
-// Messages in:  {type: 'start', algo: 'ppo', task: <task JSON text>, seed, totalSteps, targetReturn}
-//               {type: 'stop'}  (ends the run after the current iteration; weights still arrive)
-// Messages out: {type: 'iteration', record}  after every iteration (the CLI's JSON-lines record)
-//               {type: 'done', reason: 'target' | 'budget' | 'stopped', weights: Uint8Array}
-//               {type: 'error', message}
-import init, { PpoTrainer } from '../pkg/polyskill_web.js';
+// Messages in:
+//   {type: 'start', algo: 'ppo' | 'grpo' | 'rloo', task: <task JSON text>, seed, totalSteps, targetReturn}
+//   {type: 'start', algo: 'bc', tasks: [<task JSON text>…], seed, demos, steps, daggerRounds}
+//   {type: 'stop'}  (ends the run after the current piece of work; the weights still arrive)
+// Messages out:
+//   {type: 'record', record}  after every iteration / recorded episode / few BC steps
+//                             (the CLI's JSON-lines record)
+//   {type: 'evaluation', task, result}  with `evaluate: N` in 'start': the final policy on seeds
+//                             0..N of each task ({success_rate, mean_return, episodes, first_seed})
+//   {type: 'done', reason: 'target' | 'finished' | 'stopped', weights: Uint8Array}
+//   {type: 'error', message}
+import init, { Trainer, evaluatePolicy } from '../pkg/polyskill_web.js';
 
 let stopRequested = false;
 
@@ -14,21 +20,36 @@ const pauses = [];
 channel.port1.onmessage = () => pauses.shift()?.();
 const yieldToEvents = () => new Promise((resume) => { pauses.push(resume); channel.port2.postMessage(0); });
 
+function makeTrainer(msg) {
+  const seed = BigInt(msg.seed ?? 0);
+  switch (msg.algo) {
+    case 'ppo': return Trainer.ppo(msg.task, seed, msg.totalSteps ?? 500_000);
+    case 'grpo':
+    case 'rloo': return Trainer.grpo(msg.task, msg.algo, seed, msg.totalSteps ?? 500_000);
+    case 'bc': return Trainer.bc(msg.tasks, seed, msg.demos ?? 40, msg.steps ?? 3000, msg.daggerRounds ?? 0);
+    default: throw new Error(`unknown algorithm "${msg.algo}" (available: ppo, grpo, rloo, bc)`);
+  }
+}
+
 async function train(msg) {
-  if (msg.algo !== 'ppo') throw new Error(`algorithm "${msg.algo}" cannot train in a worker yet (available: ppo)`);
   await init();
-  const trainer = new PpoTrainer(msg.task, BigInt(msg.seed ?? 0), msg.totalSteps ?? 500_000);
-  let reason = 'budget';
+  const trainer = makeTrainer(msg);
+  let reason = 'finished';
   for (;;) {
-    const record = trainer.iterate();
+    const record = trainer.advance();
     if (!record) break;
-    self.postMessage({ type: 'iteration', record });
-    if (msg.targetReturn != null && record.episodes >= 10 && record.mean_return >= msg.targetReturn) { reason = 'target'; break; }
+    self.postMessage({ type: 'record', record });
+    const solved = msg.targetReturn != null && record.mean_return != null && record.episodes >= 10 && record.mean_return >= msg.targetReturn;
+    if (solved) { reason = 'target'; break; }
     await yieldToEvents();
     if (stopRequested) { reason = 'stopped'; break; }
   }
   const weights = trainer.weights();
   trainer.free();
+  for (const task of msg.evaluate ? (msg.tasks ?? [msg.task]) : []) {
+    const result = evaluatePolicy(weights, task, 0n, msg.evaluate);
+    self.postMessage({ type: 'evaluation', task: JSON.parse(task).id, result });
+  }
   self.postMessage({ type: 'done', reason, weights }, [weights.buffer]);
 }
 

@@ -1,8 +1,14 @@
-// The training page: starts a PPO run in a Web Worker (web/train-worker.js), draws the mean
-// return against environment steps as iterations arrive, stops on request, and offers the
-// weights (safetensors) and metrics (JSON lines) as downloads. URL: ?task=cart-pole&seed=1.
+// The training page: starts a run (PPO, GRPO, RLOO or behaviour cloning) in a Web Worker
+// (web/train-worker.js), draws its curve as records arrive (mean return against environment
+// steps, or BC's loss against gradient steps), stops on request, shows the final policy's
+// success on 20 seeds per task, and offers weights (safetensors) and metrics (JSON lines) as
+// downloads. URL: ?algo=ppo&task=cart-pole&seed=1 (task "mt10" trains BC on all ten).
 
 const $ = (id) => document.getElementById(id);
+const DISCRETE = ['cart-pole', 'acrobot'];
+const MT10 = ['reach', 'push', 'pick-place', 'door-open', 'drawer-open', 'drawer-close', 'button-press-topdown',
+  'peg-insert-side', 'window-open', 'window-close'];
+const EVAL_EPISODES = 20;
 let worker = null;
 let records = [];
 let started = 0;
@@ -17,34 +23,50 @@ function setStatus(state, text = state) {
   $('status').textContent = text;
 }
 
-/** Mean return (last 10 episodes) against env steps, on a plain canvas. */
+const isBc = () => $('algo').value === 'bc';
+
+/** The tasks the chosen algorithm can train: discrete ones for the policy gradients, the
+ * MT10 tasks (and all of MT10 at once) for behaviour cloning. */
+function fillTasks(wanted) {
+  const names = isBc() ? ['mt10', ...MT10] : DISCRETE;
+  $('task').replaceChildren(...names.map((n) => new Option(n === 'mt10' ? 'MT10 (all ten, one network)' : n, n)));
+  if (wanted && names.includes(wanted)) $('task').value = wanted;
+  else if (isBc()) $('task').value = 'reach';
+  document.querySelector('.pg-only').hidden = isBc();
+  document.querySelector('.bc-only').hidden = !isBc();
+  $('progress-label').textContent = isBc() ? 'Gradient steps' : 'Env steps';
+  $('metric-label').textContent = isBc() ? 'Loss' : 'Mean return';
+}
+
+/** The curve: (x, y) of the records that have one, on a plain canvas. */
 function drawCurve() {
+  const [xKey, yKey, title] = isBc() ? ['step', 'loss', 'BC loss (minibatch MSE)'] : ['env_steps', 'mean_return', 'mean return (last 10 episodes)'];
   const canvas = $('curve');
   const ctx = canvas.getContext('2d');
   const { width: w, height: h } = canvas;
-  ctx.clearRect(0, 0, w, h);
   ctx.fillStyle = '#fff';
   ctx.fillRect(0, 0, w, h);
-  const pts = records.filter((r) => r.episodes > 0);
+  const pts = records.filter((r) => Number.isFinite(r[yKey]) && (isBc() ? r.phase === 'fitting' : r.episodes > 0));
   if (pts.length === 0) return;
-  const maxX = Math.max(...pts.map((r) => r.env_steps));
-  const ys = pts.map((r) => r.mean_return);
-  const [minY, maxY] = [Math.min(0, ...ys), Math.max(1, ...ys)];
+  const maxX = Math.max(...pts.map((r) => r[xKey]), 1);
+  const ys = pts.map((r) => r[yKey]);
+  const [minY, maxY] = [Math.min(0, ...ys), Math.max(isBc() ? 1e-3 : 1, ...ys)];
   const pad = 40;
   const x = (v) => pad + (v / maxX) * (w - pad - 10);
   const y = (v) => h - pad - ((v - minY) / (maxY - minY)) * (h - pad - 10);
   ctx.strokeStyle = '#98a2b3';
+  ctx.lineWidth = 1;
   ctx.beginPath(); ctx.moveTo(pad, 10); ctx.lineTo(pad, h - pad); ctx.lineTo(w - 10, h - pad); ctx.stroke();
   ctx.fillStyle = '#1d2330';
   ctx.font = '12px system-ui, sans-serif';
-  ctx.fillText(maxY.toFixed(0), 4, y(maxY) + 4);
-  ctx.fillText(minY.toFixed(0), 4, y(minY));
-  ctx.fillText(`${maxX} env steps`, w - 110, h - pad + 16);
-  ctx.fillText('mean return (last 10 episodes)', pad + 6, 22);
+  ctx.fillText(maxY.toPrecision(3), 2, y(maxY) + 4);
+  ctx.fillText(minY.toPrecision(3), 2, y(minY));
+  ctx.fillText(`${maxX} ${isBc() ? 'gradient' : 'env'} steps`, w - 130, h - pad + 16);
+  ctx.fillText(title, pad + 6, 22);
   ctx.strokeStyle = '#3b5bdb';
   ctx.lineWidth = 2;
   ctx.beginPath();
-  pts.forEach((r, i) => (i ? ctx.lineTo(x(r.env_steps), y(r.mean_return)) : ctx.moveTo(x(r.env_steps), y(r.mean_return))));
+  pts.forEach((r, i) => (i ? ctx.lineTo(x(r[xKey]), y(r[yKey])) : ctx.moveTo(x(r[xKey]), y(r[yKey]))));
   ctx.stroke();
 }
 
@@ -57,37 +79,74 @@ function offer(id, blob, name) {
   link.hidden = false;
 }
 
+/** Reads a whole-number field in [min, max]; returns null and shows a message otherwise. */
+function wholeNumber(id, label, min, max) {
+  const v = Number($(id).value);
+  if ($(id).value === '' || !Number.isInteger(v) || v < min || v > max) {
+    showMessage(`${label} "${$(id).value}" must be a whole number in ${min}..${max}.`);
+    return null;
+  }
+  return v;
+}
+
+async function fetchTask(name) {
+  const response = await fetch(`tasks/${name}.json`);
+  if (!response.ok) throw new Error(`Task "${name}" could not be loaded (HTTP ${response.status}).`);
+  return response.text();
+}
+
 async function start() {
   showMessage('');
+  const algo = $('algo').value;
   const task = $('task').value;
-  const seed = Number($('seed').value);
-  const totalSteps = Number($('steps').value);
-  const target = $('target').value === '' ? null : Number($('target').value);
-  if (!Number.isInteger(seed) || seed < 0) return showMessage(`Seed "${$('seed').value}" must be a whole number ≥ 0.`);
-  if (!Number.isInteger(totalSteps) || totalSteps < 512 || totalSteps > 10_000_000) {
-    return showMessage(`Env steps "${$('steps').value}" must be a whole number in 512..10000000.`);
+  const seed = wholeNumber('seed', 'Seed', 0, 2 ** 32 - 1);
+  if (seed === null) return;
+  let message;
+  try {
+    if (algo === 'bc') {
+      const demos = wholeNumber('demos', 'Demos per task', 1, 1000);
+      const steps = wholeNumber('grad-steps', 'Gradient steps', 1, 1_000_000);
+      const daggerRounds = wholeNumber('dagger', 'DAgger rounds', 0, 20);
+      if (demos === null || steps === null || daggerRounds === null) return;
+      const tasks = await Promise.all((task === 'mt10' ? MT10 : [task]).map(fetchTask));
+      message = { algo, tasks, seed, demos, steps, daggerRounds, evaluate: EVAL_EPISODES };
+    } else {
+      const totalSteps = wholeNumber('steps', 'Env steps', 512, 10_000_000);
+      if (totalSteps === null) return;
+      const targetReturn = $('target').value === '' ? null : Number($('target').value);
+      message = { algo, task: await fetchTask(task), seed, totalSteps, targetReturn, evaluate: EVAL_EPISODES };
+    }
+  } catch (e) {
+    return showMessage(e.message);
   }
-  const response = await fetch(`tasks/${task}.json`);
-  if (!response.ok) return showMessage(`Task "${task}" could not be loaded (HTTP ${response.status}).`);
-  const taskJson = await response.text();
   records = [];
   started = performance.now();
   drawCurve();
+  $('success').textContent = '–';
   worker?.terminate();
   worker = new Worker(new URL('./train-worker.js', import.meta.url), { type: 'module' });
+  const name = `${task}-${algo}-s${seed}`;
+  const evaluations = [];
   worker.onmessage = ({ data }) => {
-    if (data.type === 'iteration') {
+    if (data.type === 'record') {
       const record = { ...data.record, seconds: (performance.now() - started) / 1000 };
       records.push(record);
-      $('env-steps').textContent = record.env_steps;
-      $('mean-return').textContent = record.mean_return.toFixed(1);
-      $('entropy').textContent = record.entropy.toFixed(3);
+      $('progress').textContent = isBc() ? record.step : record.env_steps;
+      const metric = isBc() ? record.loss : record.mean_return;
+      if (Number.isFinite(metric)) $('metric').textContent = isBc() ? metric.toPrecision(3) : metric.toFixed(1);
+      if (isBc() && record.phase === 'recording') setStatus('running', `recording episodes (${record.episodes})`);
+      else setStatus('running');
       $('seconds').textContent = `${record.seconds.toFixed(1)} s`;
       drawCurve();
+    } else if (data.type === 'evaluation') {
+      evaluations.push(data);
+      const mean = evaluations.reduce((s, e) => s + e.result.success_rate, 0) / evaluations.length;
+      $('success').textContent = `${(mean * 100).toFixed(0)}% over ${EVAL_EPISODES} seeds × ${evaluations.length} task(s)`;
+      $('success').dataset.success = String(mean);
     } else if (data.type === 'done') {
-      setStatus(data.reason, { target: 'reached the target', budget: 'step budget spent', stopped: 'stopped' }[data.reason]);
-      offer('download-weights', new Blob([data.weights]), `${task}-ppo-s${seed}.safetensors`);
-      offer('download-metrics', new Blob(records.map((r) => `${JSON.stringify(r)}\n`)), `${task}-ppo-s${seed}.jsonl`);
+      setStatus(data.reason, { target: 'reached the target', finished: 'finished', stopped: 'stopped' }[data.reason]);
+      offer('download-weights', new Blob([data.weights]), `${name}.safetensors`);
+      offer('download-metrics', new Blob(records.map((r) => `${JSON.stringify(r)}\n`)), `${name}.jsonl`);
       finish();
     } else if (data.type === 'error') {
       showMessage(`Training failed: ${data.message}`);
@@ -96,7 +155,7 @@ async function start() {
     }
   };
   worker.onerror = (e) => { showMessage(`The training worker failed: ${e.message}`); setStatus('error'); finish(); };
-  worker.postMessage({ type: 'start', algo: 'ppo', task: taskJson, seed, totalSteps, targetReturn: target });
+  worker.postMessage({ type: 'start', ...message });
   setStatus('running');
   $('start').disabled = true;
   $('stop').disabled = false;
@@ -109,11 +168,20 @@ function finish() {
 
 $('start').addEventListener('click', start);
 $('stop').addEventListener('click', () => { worker?.postMessage({ type: 'stop' }); setStatus('stopping', 'stopping…'); });
+$('algo').addEventListener('change', () => fillTasks());
 
 const params = new URLSearchParams(location.search);
-if (params.has('task')) {
-  if ([...$('task').options].some((o) => o.value === params.get('task'))) $('task').value = params.get('task');
-  else showMessage(`URL parameter task="${params.get('task')}" is not a discrete task this page can train (cart-pole, acrobot).`);
+const problems = [];
+const algo = params.get('algo');
+if (algo !== null) {
+  if ([...$('algo').options].some((o) => o.value === algo)) $('algo').value = algo;
+  else problems.push(`URL parameter algo="${algo}" is not one of ppo, grpo, rloo, bc.`);
+}
+fillTasks(params.get('task'));
+const task = params.get('task');
+if (task !== null && $('task').value !== task) {
+  problems.push(`URL parameter task="${task}" is not a task ${isBc() ? 'behaviour cloning' : 'this algorithm'} can train here (${[...$('task').options].map((o) => o.value).join(', ')}).`);
 }
 if (params.has('seed')) $('seed').value = params.get('seed');
+showMessage(problems.join('\n'));
 document.body.dataset.ready = 'true';

@@ -1,6 +1,7 @@
 // Training in a Web Worker, end to end: PPO solves cart-pole inside a worker while the page's
 // main thread stays free (no long task over 100 ms), the downloaded weights load natively
-// (`polyskill eval`), and a run can be stopped with its weights still delivered.
+// (`polyskill eval`); behaviour cloning on reach reaches 90% in a worker; a run can be stopped
+// with its weights still delivered; bad URL parameters and settings show messages.
 import { test, after, afterEach, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -26,8 +27,8 @@ test('PPO solves cart-pole in a Web Worker, the main thread stays free, the weig
   await page.fill('#target', '475');
   await page.click('#start');
   await page.waitForSelector('#status[data-state=target]', { timeout: 180_000 });
-  const meanReturn = Number(await page.textContent('#mean-return'));
-  const steps = Number(await page.textContent('#env-steps'));
+  const meanReturn = Number(await page.textContent('#metric'));
+  const steps = Number(await page.textContent('#progress'));
   console.log(`cart-pole in a worker: mean return ${meanReturn} after ${steps} env steps, ${await page.textContent('#seconds')}`);
   assert.ok(meanReturn >= 475, `mean return ${meanReturn}`);
   const longTasks = await page.evaluate(() => window.longTasks);
@@ -55,10 +56,10 @@ test('a training run can be stopped and still delivers its weights', async () =>
   await page.fill('#target', '');
   await page.fill('#steps', '1000000');
   await page.click('#start');
-  await page.waitForFunction(() => Number(document.getElementById('env-steps').textContent) >= 2048, null, { timeout: 60_000 });
+  await page.waitForFunction(() => Number(document.getElementById('progress').textContent) >= 2048, null, { timeout: 60_000 });
   await page.click('#stop');
   await page.waitForSelector('#status[data-state=stopped]', { timeout: 30_000 });
-  const steps = Number(await page.textContent('#env-steps'));
+  const steps = Number(await page.textContent('#progress'));
   assert.ok(steps < 1_000_000, `stopped after ${steps} steps`);
   assert.equal(await page.isVisible('#download-weights'), true);
   assert.equal(await page.getAttribute('#download-weights', 'download'), 'cart-pole-ppo-s2.safetensors');
@@ -68,9 +69,27 @@ test('a training run can be stopped and still delivers its weights', async () =>
 test('a bad URL parameter and a bad setting show messages', async () => {
   const { page } = await open(browser, 'web/train.html?task=reach');
   await page.waitForSelector('body[data-ready=true]');
-  assert.match(await page.textContent('#message'), /task="reach" is not a discrete task this page can train/);
+  assert.match(await page.textContent('#message'), /task="reach" is not a task this algorithm can train here \(cart-pole, acrobot\)/);
   await page.fill('#steps', '12');
   await page.click('#start');
   assert.match(await page.textContent('#message'), /Env steps "12" must be a whole number in 512\.\.10000000/);
   assert.equal(await page.textContent('#status'), 'idle');
+  const other = await open(browser, 'web/train.html?algo=sac&task=cart-pole');
+  await other.page.waitForSelector('body[data-ready=true]');
+  assert.match(await other.page.textContent('#message'), /algo="sac" is not one of ppo, grpo, rloo, bc/);
+});
+
+test('behaviour cloning on reach reaches 90% success in a Web Worker', async () => {
+  const { page, errors } = await open(browser, 'web/train.html?algo=bc&task=reach&seed=1');
+  await page.waitForSelector('body[data-ready=true]');
+  await page.fill('#demos', '20');
+  await page.fill('#grad-steps', '1500');
+  await page.click('#start');
+  await page.waitForSelector('#status[data-state=finished]', { timeout: 180_000 });
+  await page.waitForFunction(() => document.getElementById('success').dataset.success !== undefined, null, { timeout: 60_000 });
+  const success = Number(await page.getAttribute('#success', 'data-success'));
+  console.log(`BC on reach in a worker: ${await page.textContent('#success')} after ${await page.textContent('#seconds')}`);
+  assert.ok(success >= 0.9, `success ${success}`);
+  await page.screenshot({ path: `${ARTIFACTS}/train-bc-reach.png` });
+  assert.deepEqual(errors, []);
 });

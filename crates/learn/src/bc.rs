@@ -9,7 +9,7 @@ use crate::fused::{Adam, FastMlp};
 use crate::policy::{Architecture, Conditioning, Mlp, PolicyInfo};
 use crate::{Policy, normalise};
 use burn::tensor::Device;
-use polyskill_sim::task::Task;
+use polyskill_sim::task::{ActionSpace, Task};
 use polyskill_sim::{Env, ExpertPolicy};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -288,13 +288,14 @@ impl Learner {
         Policy { mlp: self.net.to_mlp(&device), info: self.info.clone(), device }
     }
 
-    /// `config.steps` Adam steps of mean squared error on minibatches drawn from `demos`;
+    /// `steps` Adam steps of mean squared error on minibatches drawn from `demos`;
     /// `report` gets the loss every `report_every` steps. Stops with an error, before
     /// applying it, at the first update whose loss or gradients are not finite.
     fn fit(
         &mut self,
         demos: &Demonstrations,
         config: &BcConfig,
+        steps: u32,
         report_every: u32,
         mut report: impl FnMut(u32, f32),
     ) -> Result<(), String> {
@@ -305,7 +306,7 @@ impl Learner {
         let scale = 2.0 / (config.batch * a) as f32;
         let mut x = Vec::with_capacity(config.batch * (d + extra));
         let mut rows = Vec::with_capacity(config.batch);
-        for _ in 0..config.steps {
+        for _ in 0..steps {
             x.clear();
             rows.clear();
             for _ in 0..config.batch {
@@ -373,10 +374,159 @@ pub fn train(
         episodes: 0,
         learner_success: None,
     };
-    learner.fit(demos, config, report_every, |step, loss| progress(fitting(step, loss)))?;
+    learner.fit(demos, config, config.steps, report_every, |step, loss| progress(fitting(step, loss)))?;
     let mut policy = learner.policy();
     policy.info.training = serde_json::json!({ "algorithm": "bc", "config": config, "demonstrations": pairs });
     Ok(policy)
+}
+
+/// Where a [`BcRun`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// Recording episode `episode` of task `task` (the expert's in round 0, the learner's after).
+    Recording { task: usize, episode: u32 },
+    /// `done` gradient steps of this round's fit are taken.
+    Fitting { done: u32 },
+    /// All rounds are fitted.
+    Finished,
+}
+
+/// Behaviour cloning (with DAgger rounds) that advances a little per call, so a caller (a
+/// Web Worker, a progress bar) can report and stop in between: one recorded episode, or up
+/// to [`BcRun::FIT_CHUNK`] gradient steps.
+pub struct BcRun {
+    tasks: Vec<Task>,
+    config: BcConfig,
+    demos: Demonstrations,
+    learner: Option<Learner>,
+    /// The policy driving this DAgger round's episodes.
+    driver: Option<Policy>,
+    round: u32,
+    stage: Stage,
+    round_episodes: u32,
+    round_successes: u32,
+    learner_success: Vec<f32>,
+}
+
+impl BcRun {
+    /// Gradient steps per [`BcRun::advance`] call while fitting.
+    pub const FIT_CHUNK: u32 = 50;
+
+    /// Checks the settings and the tasks (they must share observation and action sizes).
+    pub fn new(tasks: &[Task], config: &BcConfig) -> Result<BcRun, String> {
+        config.check()?;
+        let first = tasks.first().ok_or("no tasks to learn")?;
+        for task in tasks {
+            if (task.observation.size, task.action_size()) != (first.observation.size, first.action_size()) {
+                return Err(format!(
+                    "tasks trained together must share observation and action sizes: {} has {} / {}, {} has {} / {}",
+                    first.id,
+                    first.observation.size,
+                    first.action_size(),
+                    task.id,
+                    task.observation.size,
+                    task.action_size()
+                ));
+            }
+            if task.expert.is_none() {
+                return Err(format!("task {} has no expert to clone", task.id));
+            }
+            if let ActionSpace::Discrete { .. } = task.action_space() {
+                return Err(format!(
+                    "task {} picks discrete choices; behaviour cloning here regresses continuous actions (train it with ppo, grpo or rloo)",
+                    task.id
+                ));
+            }
+        }
+        Ok(BcRun {
+            tasks: tasks.to_vec(),
+            config: config.clone(),
+            demos: Demonstrations::default(),
+            learner: None,
+            driver: None,
+            round: 0,
+            stage: Stage::Recording { task: 0, episode: 0 },
+            round_episodes: 0,
+            round_successes: 0,
+            learner_success: Vec::new(),
+        })
+    }
+
+    /// Does the next piece of work and says what happened; `None` once training is done.
+    pub fn advance(&mut self) -> Result<Option<BcProgress>, String> {
+        match self.stage {
+            Stage::Finished => Ok(None),
+            Stage::Recording { task, episode } => {
+                let (per_task, seed_base) = if self.round == 0 {
+                    (self.config.demos, DEMO_SEED_BASE)
+                } else {
+                    (self.config.dagger_episodes, DAGGER_SEED_BASE + (self.round as u64 - 1) * self.config.dagger_episodes as u64)
+                };
+                let recording =
+                    record(&self.tasks[task], task as u32, 1, seed_base + episode as u64, self.driver.as_ref(), |_| {})?;
+                self.demos.append(recording.demonstrations)?;
+                self.round_episodes += 1;
+                self.round_successes += recording.successes;
+                self.stage = if episode + 1 < per_task {
+                    Stage::Recording { task, episode: episode + 1 }
+                } else if task + 1 < self.tasks.len() {
+                    Stage::Recording { task: task + 1, episode: 0 }
+                } else {
+                    Stage::Fitting { done: 0 }
+                };
+                let learner_success = (self.round > 0).then(|| self.round_successes as f32 / self.round_episodes as f32);
+                if matches!(self.stage, Stage::Fitting { .. }) {
+                    if let Some(s) = learner_success {
+                        self.learner_success.push(s);
+                    }
+                    if self.learner.is_none() {
+                        let ids = self.tasks.iter().map(|t| t.id.clone()).collect();
+                        let learner = Learner::new(&self.demos, ids, &self.config);
+                        learner.info.check()?;
+                        self.learner = Some(learner);
+                    }
+                }
+                Ok(Some(self.progress(BcPhase::Recording, learner_success)))
+            }
+            Stage::Fitting { done } => {
+                let learner = self.learner.as_mut().ok_or("fitting before any demonstration")?;
+                let steps = Self::FIT_CHUNK.min(self.config.steps - done);
+                learner.fit(&self.demos, &self.config, steps, u32::MAX, |_, _| {})?;
+                let done = done + steps;
+                self.stage = if done < self.config.steps {
+                    Stage::Fitting { done }
+                } else if self.round < self.config.dagger_rounds {
+                    self.round += 1;
+                    (self.round_episodes, self.round_successes) = (0, 0);
+                    self.driver = Some(learner.policy());
+                    Stage::Recording { task: 0, episode: 0 }
+                } else {
+                    Stage::Finished
+                };
+                Ok(Some(self.progress(BcPhase::Fitting, None)))
+            }
+        }
+    }
+
+    fn progress(&self, phase: BcPhase, learner_success: Option<f32>) -> BcProgress {
+        let (step, loss) = self.learner.as_ref().map(|l| (l.steps_done, l.last_loss)).unwrap_or((0, f32::NAN));
+        BcProgress { phase, round: self.round, step, loss, pairs: self.demos.len(), episodes: self.round_episodes, learner_success }
+    }
+
+    /// The policy as fitted so far (an error before the first fit).
+    pub fn policy(&self) -> Result<Policy, String> {
+        let learner = self.learner.as_ref().ok_or("no policy yet: the demonstrations are still being recorded")?;
+        let mut policy = learner.policy();
+        policy.info.training = serde_json::json!({
+            "algorithm": if self.config.dagger_rounds > 0 { "bc+dagger" } else { "bc" },
+            "config": self.config,
+            "demonstrations": self.demos.len(),
+            "demo_seeds": format!("{DEMO_SEED_BASE}..{}", DEMO_SEED_BASE + self.config.demos as u64),
+            "dagger_learner_success": self.learner_success,
+            "gradient_steps": learner.steps_done,
+        });
+        Ok(policy)
+    }
 }
 
 /// Behaviour cloning on one or several tasks (one network), with `config.dagger_rounds`
@@ -384,79 +534,9 @@ pub fn train(
 /// lets the learner drive `config.dagger_episodes` episodes per task, labels them with the
 /// expert and fits again on everything. All tasks must share observation and action sizes.
 pub fn train_tasks(tasks: &[Task], config: &BcConfig, mut progress: impl FnMut(BcProgress)) -> Result<Policy, String> {
-    config.check()?;
-    let first = tasks.first().ok_or("no tasks to learn")?;
-    for task in tasks {
-        if (task.observation.size, task.action_size()) != (first.observation.size, first.action_size()) {
-            return Err(format!(
-                "tasks trained together must share observation and action sizes: {} has {} / {}, {} has {} / {}",
-                first.id,
-                first.observation.size,
-                first.action_size(),
-                task.id,
-                task.observation.size,
-                task.action_size()
-            ));
-        }
+    let mut run = BcRun::new(tasks, config)?;
+    while let Some(p) = run.advance()? {
+        progress(p);
     }
-    let ids: Vec<String> = tasks.iter().map(|t| t.id.clone()).collect();
-    let report_every = (config.steps / 60).max(1);
-    let mut demos = Demonstrations::default();
-    let mut episodes = 0;
-    for (i, task) in tasks.iter().enumerate() {
-        let recording = record(task, i as u32, config.demos, DEMO_SEED_BASE, None, |_| {
-            episodes += 1;
-            progress(BcProgress {
-                phase: BcPhase::Recording,
-                round: 0,
-                step: 0,
-                loss: f32::NAN,
-                pairs: 0,
-                episodes,
-                learner_success: None,
-            })
-        })?;
-        demos.append(recording.demonstrations)?;
-    }
-    let mut learner = Learner::new(&demos, ids.clone(), config);
-    learner.info.check()?;
-    let mut learner_success = Vec::new();
-    for round in 0..=config.dagger_rounds {
-        if round > 0 {
-            let policy = learner.policy();
-            let (mut successes, mut episodes) = (0, 0);
-            let seed_base = DAGGER_SEED_BASE + (round as u64 - 1) * config.dagger_episodes as u64;
-            for (i, task) in tasks.iter().enumerate() {
-                let recording = record(task, i as u32, config.dagger_episodes, seed_base, Some(&policy), |_| {
-                    episodes += 1;
-                })?;
-                successes += recording.successes;
-                demos.append(recording.demonstrations)?;
-                progress(BcProgress {
-                    phase: BcPhase::Recording,
-                    round,
-                    step: learner.steps_done,
-                    loss: learner.last_loss,
-                    pairs: demos.len(),
-                    episodes,
-                    learner_success: Some(successes as f32 / episodes as f32),
-                });
-            }
-            learner_success.push(successes as f32 / episodes.max(1) as f32);
-        }
-        let pairs = demos.len();
-        learner.fit(&demos, config, report_every, |step, loss| {
-            progress(BcProgress { phase: BcPhase::Fitting, round, step, loss, pairs, episodes: 0, learner_success: None })
-        })?;
-    }
-    let mut policy = learner.policy();
-    policy.info.training = serde_json::json!({
-        "algorithm": if config.dagger_rounds > 0 { "bc+dagger" } else { "bc" },
-        "config": config,
-        "demonstrations": demos.len(),
-        "demo_seeds": format!("{DEMO_SEED_BASE}..{}", DEMO_SEED_BASE + config.demos as u64),
-        "dagger_learner_success": learner_success,
-        "gradient_steps": learner.steps_done,
-    });
-    Ok(policy)
+    run.policy()
 }

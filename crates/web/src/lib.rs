@@ -286,37 +286,89 @@ pub fn train_ppo(
     weights::save(&policy).map_err(js_error)
 }
 
-/// A PPO run that advances one iteration per `iterate()` call, so a Web Worker can post each
-/// iteration's metrics and handle a stop message between iterations.
+/// The run a [`Trainer`] drives.
+enum Run {
+    Ppo(polyskill_learn::ppo::PpoRun),
+    Grpo(polyskill_learn::grpo::GrpoRun),
+    Bc(polyskill_learn::bc::BcRun),
+}
+
+/// A training run that advances a little per `advance()` call (a PPO/GRPO iteration, a
+/// recorded episode or a few BC gradient steps), so a Web Worker can post each record and
+/// handle a stop message in between.
 #[wasm_bindgen]
-pub struct PpoTrainer {
-    run: polyskill_learn::ppo::PpoRun,
+pub struct Trainer {
+    run: Run,
 }
 
 #[wasm_bindgen]
-impl PpoTrainer {
-    /// Sets up PPO (CleanRL-style defaults) on a discrete task; throws a readable Error for a
-    /// broken task, a continuous one, or settings out of range.
-    #[wasm_bindgen(constructor)]
-    pub fn new(task_json: &str, seed: u64, total_steps: u32) -> Result<PpoTrainer, JsValue> {
+impl Trainer {
+    /// PPO (CleanRL-style settings) on a discrete task; throws a readable Error for a broken
+    /// task, a continuous one, or settings out of range.
+    pub fn ppo(task_json: &str, seed: u64, total_steps: u32) -> Result<Trainer, JsValue> {
         let task = Task::from_json(task_json).map_err(|e| task_error(&e))?;
         let config = polyskill_learn::ppo::PpoConfig { total_steps: total_steps as u64, seed, ..Default::default() };
-        Ok(PpoTrainer { run: polyskill_learn::ppo::PpoRun::new(&task, &config).map_err(js_error)? })
+        let run = polyskill_learn::ppo::PpoRun::new(&task, &config).map_err(js_error)?;
+        Ok(Trainer { run: Run::Ppo(run) })
     }
 
-    /// Runs one iteration (rollout + update); returns its metrics object, or `null` once the
-    /// step budget is spent.
-    pub fn iterate(&mut self) -> Result<JsValue, JsValue> {
-        match self.run.iterate().map_err(js_error)? {
-            Some(record) => to_js(&record),
-            None => Ok(JsValue::NULL),
-        }
+    /// GRPO (`baseline` "grpo") or RLOO ("rloo") on a discrete task.
+    pub fn grpo(task_json: &str, baseline: &str, seed: u64, total_steps: u32) -> Result<Trainer, JsValue> {
+        use polyskill_learn::grpo::{Baseline, GrpoConfig, GrpoRun};
+        let task = Task::from_json(task_json).map_err(|e| task_error(&e))?;
+        let baseline = match baseline {
+            "grpo" => Baseline::Grpo,
+            "rloo" => Baseline::Rloo,
+            other => return Err(js_error(format!("baseline \"{other}\" is not grpo or rloo"))),
+        };
+        let config = GrpoConfig { baseline, seed, total_steps: total_steps as u64, ..Default::default() };
+        Ok(Trainer { run: Run::Grpo(GrpoRun::new(&task, &config).map_err(js_error)?) })
     }
 
-    /// The current greedy policy as safetensors bytes (loadable with `new Policy`).
+    /// Behaviour cloning from the tasks' experts (one network for several tasks, told the
+    /// task by one-hot input), with `dagger_rounds` rounds of DAgger.
+    pub fn bc(task_jsons: Vec<String>, seed: u64, demos: u32, steps: u32, dagger_rounds: u32) -> Result<Trainer, JsValue> {
+        let tasks = task_jsons.iter().map(|t| Task::from_json(t).map_err(|e| task_error(&e))).collect::<Result<Vec<_>, _>>()?;
+        let config = polyskill_learn::bc::BcConfig {
+            seed,
+            demos,
+            steps,
+            dagger_rounds,
+            conditioning: polyskill_learn::Conditioning::OneHot,
+            ..Default::default()
+        };
+        Ok(Trainer { run: Run::Bc(polyskill_learn::bc::BcRun::new(&tasks, &config).map_err(js_error)?) })
+    }
+
+    /// Does the next piece of work; returns its record (the CLI's JSON-lines record), or
+    /// `null` once the run is done.
+    pub fn advance(&mut self) -> Result<JsValue, JsValue> {
+        let record = match &mut self.run {
+            Run::Ppo(run) => run.iterate().map_err(js_error)?.map(|r| to_js(&r)),
+            Run::Grpo(run) => run.iterate().map_err(js_error)?.map(|r| to_js(&r)),
+            Run::Bc(run) => run.advance().map_err(js_error)?.map(|r| to_js(&r)),
+        };
+        record.unwrap_or(Ok(JsValue::NULL))
+    }
+
+    /// The current policy as safetensors bytes (loadable with `new Policy`).
     pub fn weights(&self) -> Result<Vec<u8>, JsValue> {
-        weights::save(&self.run.policy()).map_err(js_error)
+        let policy = match &self.run {
+            Run::Ppo(run) => run.policy(),
+            Run::Grpo(run) => run.policy(),
+            Run::Bc(run) => run.policy().map_err(js_error)?,
+        };
+        weights::save(&policy).map_err(js_error)
     }
+}
+
+/// Evaluates a policy (safetensors bytes) on a task for `episodes` seeds from `first_seed`:
+/// `{success_rate, mean_return, episodes, first_seed}`.
+#[wasm_bindgen(js_name = evaluatePolicy)]
+pub fn evaluate_policy(policy_bytes: &[u8], task_json: &str, first_seed: u64, episodes: u32) -> Result<JsValue, JsValue> {
+    let task = Task::from_json(task_json).map_err(|e| task_error(&e))?;
+    let policy = weights::load(policy_bytes, &Device::flex()).map_err(js_error)?;
+    to_js(&polyskill_learn::eval::evaluate(&policy, &task, first_seed, episodes).map_err(js_error)?)
 }
 
 /// A wgpu (WebGPU) view of a player's scene on a `<canvas>`.
