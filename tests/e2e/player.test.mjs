@@ -97,15 +97,23 @@ test('without WebGPU the page says so and still plays to success', async () => {
   assert.deepEqual(errors, []);
 });
 
-test('cart-pole, a control task with joints, balances under its expert', async () => {
+test('cart-pole, a control task with joints, balances under its PPO policy', async () => {
   const { page, errors } = await open(browser, '?task=cart-pole');
   await page.waitForSelector('body[data-ready=true]', { timeout: 60_000 });
   assert.equal(await page.textContent('#task-title'), 'cart-pole');
-  assert.match(await page.textContent('#policy-info'), /showing the task expert/);
+  assert.match(await page.textContent('#policy-info'), /^cart-pole-ppo \(4→64→64→2, 100% success/);
   assert.equal(await page.textContent('#message'), '');
   await page.waitForSelector('#success[data-success=true]', { timeout: 90_000 });
   assert.equal(Number(await page.textContent('#step')), 500);
   await page.screenshot({ path: `${ARTIFACTS}/player-cart-pole.png` });
+  assert.deepEqual(errors, []);
+});
+
+test('one multi-task network plays an MT10 task it is told about', async () => {
+  const { page, errors } = await open(browser, '?task=drawer-close&policy=mt10-bc-multi-head&seed=1');
+  await page.waitForSelector('body[data-ready=true]', { timeout: 60_000 });
+  assert.match(await page.textContent('#policy-info'), /^mt10-bc-multi-head \(39→256→256→40/);
+  await page.waitForSelector('#success[data-success=true]', { timeout: 90_000 });
   assert.deepEqual(errors, []);
 });
 

@@ -78,6 +78,10 @@ enum Command {
         /// BC: expert demonstration episodes per task.
         #[arg(long, default_value_t = 40)]
         demos: u32,
+        /// BC: noise (standard deviation) added to the expert's actions while recording
+        /// demonstrations (DART); the labels stay the expert's.
+        #[arg(long, default_value_t = 0.1)]
+        demo_noise: f32,
         /// BC: DAgger rounds after the first fit (the learner drives, the expert labels).
         #[arg(long, default_value_t = 0)]
         dagger_rounds: u32,
@@ -197,6 +201,7 @@ fn main() -> ExitCode {
             env_steps,
             target_return,
             demos,
+            demo_noise,
             dagger_rounds,
             dagger_episodes,
             conditioning,
@@ -223,6 +228,7 @@ fn main() -> ExitCode {
                         learning_rate: lr.unwrap_or(BcConfig::default().learning_rate),
                         seed,
                         demos,
+                        demo_noise,
                         dagger_rounds,
                         dagger_episodes,
                         conditioning,

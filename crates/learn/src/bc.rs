@@ -6,7 +6,7 @@
 //! one output head per task ([`Conditioning`]).
 
 use crate::fused::{Adam, FastMlp};
-use crate::policy::{Architecture, Conditioning, Mlp, PolicyInfo};
+use crate::policy::{Architecture, Conditioning, Mlp, PolicyInfo, seeded_init};
 use crate::{Policy, normalise};
 use burn::tensor::Device;
 use polyskill_sim::task::{ActionSpace, Task};
@@ -74,15 +74,29 @@ pub struct Recording {
     pub successes: u32,
 }
 
+/// Who chooses the actions while episodes are recorded (the labels are always the expert's).
+#[derive(Debug, Clone, Copy)]
+pub enum Driver<'a> {
+    /// The expert, with Gaussian noise of this standard deviation added to each action it
+    /// takes (DART, Laskey et al. 2017: the demonstrations then show how to recover from
+    /// small mistakes, while the expert's own phase stays consistent). 0: clean demonstrations.
+    Expert {
+        /// Standard deviation of the noise, in action units.
+        noise: f32,
+    },
+    /// A learned policy (DAgger).
+    Learner(&'a Policy),
+}
+
 /// Runs `episodes` episodes of `task` from seeds `seed_base + i` and labels every state with
-/// the task's expert action. The expert drives, or (DAgger) `learner` does; rows get task
-/// index `task_index`. `episode_done` is called after each episode.
+/// the task's expert action, while `driver` acts; rows get task index `task_index`.
+/// `episode_done` is called after each episode.
 pub fn record(
     task: &Task,
     task_index: u32,
     episodes: u32,
     seed_base: u64,
-    learner: Option<&Policy>,
+    driver: Driver,
     mut episode_done: impl FnMut(u32),
 ) -> Result<Recording, String> {
     let mut env = Env::new(task.clone());
@@ -94,11 +108,17 @@ pub fn record(
     for i in 0..episodes as u64 {
         env.reset(seed_base + i);
         expert.reset();
+        let mut noise_rng = ChaCha8Rng::seed_from_u64(seed_base + i);
+        let (low, high) = (env.continuous_bounds().0.to_vec(), env.continuous_bounds().1.to_vec());
         loop {
             let label = expert.act(&env);
-            let action = match learner {
-                Some(policy) => policy.act_in(env.observation(), Some(&task.id))?,
-                None => label.clone(),
+            let action = match driver {
+                Driver::Learner(policy) => policy.act_in(env.observation(), Some(&task.id))?,
+                Driver::Expert { noise } if noise > 0.0 => label
+                    .iter()
+                    .enumerate()
+                    .map(|(j, a)| (a + noise * gaussian(&mut noise_rng)).clamp(low[j], high[j]))
+                    .collect(),                Driver::Expert { .. } => label.clone(),
             };
             demos.observations.extend_from_slice(env.observation());
             demos.actions.extend_from_slice(&label);
@@ -114,6 +134,13 @@ pub fn record(
     Ok(out)
 }
 
+/// A standard normal sample (Box–Muller).
+fn gaussian(rng: &mut ChaCha8Rng) -> f32 {
+    let u1 = rng.random::<f32>().max(1e-7);
+    let u2 = rng.random::<f32>();
+    (-2.0 * u1.ln()).sqrt() * (std::f32::consts::TAU * u2).cos()
+}
+
 /// Records `episodes` expert episodes of `task` from seeds `DEMO_SEED_BASE + seed_offset + i`;
 /// `episode_done` is called after each.
 pub fn record_demonstrations(
@@ -122,7 +149,7 @@ pub fn record_demonstrations(
     seed_offset: u64,
     episode_done: impl FnMut(u32),
 ) -> Result<Demonstrations, String> {
-    Ok(record(task, 0, episodes, DEMO_SEED_BASE + seed_offset, None, episode_done)?.demonstrations)
+    Ok(record(task, 0, episodes, DEMO_SEED_BASE + seed_offset, Driver::Expert { noise: 0.0 }, episode_done)?.demonstrations)
 }
 
 /// Behaviour-cloning settings.
@@ -140,6 +167,9 @@ pub struct BcConfig {
     pub seed: u64,
     /// Expert episodes recorded per task.
     pub demos: u32,
+    /// Standard deviation of the noise added to the expert's actions while recording
+    /// demonstrations (DART; the labels stay clean). 0: none.
+    pub demo_noise: f32,
     /// DAgger rounds after the first fit (0: plain behaviour cloning).
     pub dagger_rounds: u32,
     /// Learner episodes per task in each DAgger round.
@@ -157,6 +187,7 @@ impl Default for BcConfig {
             learning_rate: 1e-3,
             seed: 0,
             demos: 40,
+            demo_noise: 0.1,
             dagger_rounds: 0,
             dagger_episodes: 20,
             conditioning: Conditioning::None,
@@ -182,6 +213,9 @@ impl BcConfig {
         }
         if self.demos == 0 || self.demos > 100_000 {
             problems.push(format!("demos: must be 1..=100000 episodes, got {}", self.demos));
+        }
+        if !(0.0..=1.0).contains(&self.demo_noise) {
+            problems.push(format!("demo_noise: must be in [0, 1], got {}", self.demo_noise));
         }
         if self.dagger_rounds > 100 {
             problems.push(format!("dagger_rounds: must be 0..=100, got {}", self.dagger_rounds));
@@ -275,9 +309,8 @@ impl Learner {
         sizes.push(demos.act_dim * info.heads());
         info.architecture = Architecture::mlp(&sizes);
         // burn's default initialisation (Kaiming-uniform), seeded, then to the fused network.
-        let device = Device::flex();
-        device.seed(config.seed);
-        let net = FastMlp::from_mlp(&Mlp::init(&sizes, &device)).expect("the CPU backend reads synchronously");
+        let net = seeded_init(config.seed, |device| FastMlp::from_mlp(&Mlp::init(&sizes, device)))
+            .expect("the CPU backend reads synchronously");
         let adam = Adam::new(&net.params, 1e-8);
         Learner { net, adam, rng: ChaCha8Rng::seed_from_u64(config.seed), info, steps_done: 0, last_loss: f32::NAN }
     }
@@ -341,7 +374,7 @@ impl Learner {
             let mut params: Vec<&mut Vec<f32>> = self.net.params.iter_mut().collect();
             self.adam.step(&mut params, &grads, config.learning_rate as f32);
             self.last_loss = loss;
-            if self.steps_done == 1 || self.steps_done % report_every.max(1) == 0 {
+            if self.steps_done == 1 || self.steps_done.is_multiple_of(report_every.max(1)) {
                 report(self.steps_done, loss);
             }
         }
@@ -462,8 +495,11 @@ impl BcRun {
                 } else {
                     (self.config.dagger_episodes, DAGGER_SEED_BASE + (self.round as u64 - 1) * self.config.dagger_episodes as u64)
                 };
-                let recording =
-                    record(&self.tasks[task], task as u32, 1, seed_base + episode as u64, self.driver.as_ref(), |_| {})?;
+                let driver = match &self.driver {
+                    Some(policy) => Driver::Learner(policy),
+                    None => Driver::Expert { noise: self.config.demo_noise },
+                };
+                let recording = record(&self.tasks[task], task as u32, 1, seed_base + episode as u64, driver, |_| {})?;
                 self.demos.append(recording.demonstrations)?;
                 self.round_episodes += 1;
                 self.round_successes += recording.successes;

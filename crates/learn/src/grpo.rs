@@ -16,7 +16,7 @@ use crate::Policy;
 use crate::categorical::{self, orthogonal_mlp};
 use crate::fused::{Adam, FastMlp, clip_global_norm};
 use crate::ppo::PpoIteration;
-use burn::tensor::Device;
+use crate::policy::seeded_init;
 use polyskill_sim::Env;
 use polyskill_sim::task::{ActionSpace, Task};
 use rand::{RngExt, SeedableRng};
@@ -140,10 +140,8 @@ impl GrpoRun {
         let ActionSpace::Discrete { choices } = task.action_space() else {
             return Err(format!("task {} has continuous actions; GRPO/RLOO here need a discrete task (\"choices\")", task.id));
         };
-        let device = Device::flex();
-        device.seed(config.seed);
         let sizes = [vec![task.observation.size], config.hidden.clone(), vec![choices.len()]].concat();
-        let actor = FastMlp::from_mlp(&orthogonal_mlp(&sizes, 0.01, &device))?;
+        let actor = seeded_init(config.seed, |device| FastMlp::from_mlp(&orthogonal_mlp(&sizes, 0.01, device)))?;
         let adam = Adam::new(&actor.params, 1e-5);
         Ok(GrpoRun {
             config: config.clone(),

@@ -124,7 +124,7 @@ impl PolicyInfo {
             return Err(format!("conditioning {:?} needs at least 2 tasks; found {}", self.conditioning, self.tasks.len()));
         }
         let outputs = sizes[sizes.len() - 1];
-        if outputs % self.heads() != 0 {
+        if !outputs.is_multiple_of(self.heads()) {
             return Err(format!("the network's {outputs} outputs do not split into {} equal task heads", self.heads()));
         }
         Ok(())
@@ -221,6 +221,17 @@ impl Mlp {
         }
         x
     }
+}
+
+/// Runs `init` on the CPU device right after seeding burn's random generator with `seed`,
+/// holding a process-wide lock: the generator is global, so two runs initialising at once
+/// (tests in parallel threads, two trainers) would otherwise draw from each other's stream.
+pub fn seeded_init<T>(seed: u64, init: impl FnOnce(&Device) -> T) -> T {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let device = Device::flex();
+    device.seed(seed);
+    init(&device)
 }
 
 /// The activation after one layer of an MLP.

@@ -14,7 +14,7 @@
 use crate::Policy;
 use crate::categorical::{self, orthogonal_mlp};
 use crate::fused::{Adam, FastMlp, clip_global_norm};
-use burn::tensor::Device;
+use crate::policy::seeded_init;
 use polyskill_sim::VecEnv;
 use polyskill_sim::task::{ActionSpace, Task};
 use rand::{RngExt, SeedableRng};
@@ -164,11 +164,12 @@ impl PpoRun {
             return Err(format!("task {} has continuous actions; this PPO needs a discrete task (\"choices\")", task.id));
         };
         let (obs_dim, n_actions) = (task.observation.size, choices.len());
-        let device = Device::flex();
-        device.seed(config.seed);
         let sizes = |out: usize| [vec![obs_dim], config.hidden.clone(), vec![out]].concat();
-        let actor = FastMlp::from_mlp(&orthogonal_mlp(&sizes(n_actions), 0.01, &device))?;
-        let critic = FastMlp::from_mlp(&orthogonal_mlp(&sizes(1), 1.0, &device))?;
+        let (actor, critic) = seeded_init(config.seed, |device| {
+            let actor = FastMlp::from_mlp(&orthogonal_mlp(&sizes(n_actions), 0.01, device));
+            (actor, FastMlp::from_mlp(&orthogonal_mlp(&sizes(1), 1.0, device)))
+        });
+        let (actor, critic) = (actor?, critic?);
         let adam = Adam::new(&[actor.params.clone(), critic.params.clone()].concat(), 1e-5);
         let envs = VecEnv::new(std::slice::from_ref(task), &[config.num_envs], config.seed * 1_000_003)?;
         let obs = envs.observations();
@@ -212,15 +213,15 @@ impl PpoRun {
         let (mut b_obs, mut b_actions, mut b_logp, mut b_values, mut b_rewards, mut b_dones) =
             (Vec::with_capacity(batch * obs_dim), Vec::with_capacity(batch), Vec::with_capacity(batch), Vec::with_capacity(batch), Vec::with_capacity(batch), Vec::with_capacity(batch));
         for _ in 0..t {
-            let logits = actor.forward(&obs, true, false);
-            let values = critic.forward(&obs, true, false);
+            let logits = actor.forward(obs, true, false);
+            let values = critic.forward(obs, true, false);
             let mut actions = Vec::with_capacity(n);
             for row in logits.chunks_exact(n_actions) {
                 let (a, logp) = categorical::sample(row, rng);
                 b_logp.push(logp);
                 actions.push(a as f32);
             }
-            b_obs.extend_from_slice(&obs);
+            b_obs.extend_from_slice(obs);
             b_values.extend_from_slice(&values);
             let step = envs.step(&actions).map_err(|e| e.to_string())?;
             b_actions.extend_from_slice(&actions);
@@ -238,7 +239,7 @@ impl PpoRun {
             *env_steps += n as u64;
         }
         // Generalised advantage estimation, bootstrapped from the value of the last observation.
-        let last_values = critic.forward(&obs, true, false);
+        let last_values = critic.forward(obs, true, false);
         let mut advantages = vec![0.0f32; batch];
         for e in 0..n {
             let mut gae = 0.0f32;

@@ -53,14 +53,22 @@ fn dagger_labels_the_learners_own_states_with_the_expert() {
     assert!(records.iter().any(|p| p.round == 1 && p.learner_success.is_some()), "{records:?}");
 
     // A learner-driven recording: labels are the expert's actions at the learner's states.
-    let learner = bc::record(&task, 0, 1, 7, Some(&policy), |_| {}).unwrap().demonstrations;
-    let by_expert = bc::record(&task, 0, 1, 7, None, |_| {}).unwrap().demonstrations;
+    let learner = bc::record(&task, 0, 1, 7, bc::Driver::Learner(&policy), |_| {}).unwrap().demonstrations;
+    let by_expert = bc::record(&task, 0, 1, 7, bc::Driver::Expert { noise: 0.0 }, |_| {}).unwrap().demonstrations;
     let mut env = Env::new(task.clone());
     env.reset(7);
     let mut expert = ExpertPolicy::for_env(&env).unwrap();
     assert_eq!(&learner.actions[..4], expert.act(&env).as_slice());
     assert_eq!(learner.observations[..39], by_expert.observations[..39], "same start state");
     assert_ne!(learner.observations[39 * 5..39 * 6], by_expert.observations[39 * 5..39 * 6], "the learner drove");
+
+    // DART: the expert drives with noise; the labels stay its clean actions, the states wander,
+    // and the same seed gives the same recording.
+    let noisy = bc::record(&task, 0, 1, 7, bc::Driver::Expert { noise: 0.3 }, |_| {}).unwrap().demonstrations;
+    let again = bc::record(&task, 0, 1, 7, bc::Driver::Expert { noise: 0.3 }, |_| {}).unwrap().demonstrations;
+    assert_eq!(noisy.observations, again.observations);
+    assert_eq!(&noisy.actions[..4], &by_expert.actions[..4], "labels are clean at the shared start");
+    assert_ne!(noisy.observations[39 * 5..39 * 6], by_expert.observations[39 * 5..39 * 6], "the noise moved the hand");
 }
 
 #[test]
@@ -100,12 +108,13 @@ fn bad_bc_settings_and_diverging_fits_stop_with_named_errors() {
         batch: 0,
         learning_rate: f64::NAN,
         demos: 0,
+        demo_noise: -0.5,
         dagger_rounds: 1,
         dagger_episodes: 0,
         ..Default::default()
     };
     let e = bc::train_tasks(&[reach()], &config, |_| {}).unwrap_err();
-    for field in ["hidden:", "steps:", "batch:", "learning_rate:", "demos:", "dagger_episodes:"] {
+    for field in ["hidden:", "steps:", "batch:", "learning_rate:", "demos:", "demo_noise:", "dagger_episodes:"] {
         assert!(e.contains(field), "{field} missing from: {e}");
     }
     // A non-finite label makes the loss non-finite: the fit stops at once and says so.
@@ -194,6 +203,9 @@ fn policy_index_lists_every_shipped_weights_file_with_its_tasks() {
         let info = weights::read_info(&bytes).unwrap();
         let tasks: Vec<String> = p["tasks"].as_array().unwrap().iter().map(|t| t.as_str().unwrap().to_string()).collect();
         assert_eq!(info.tasks, tasks, "{name}: web/policies.json and the file's metadata disagree");
+        // `cargo xtask pretrain` regenerates the file with these arguments.
+        let train: Vec<&str> = p["train"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
+        assert!(train.contains(&"--task") && train.contains(&"--algo"), "{name}: train arguments {train:?}");
         listed.push(name.to_string());
     }
     let mut files: Vec<String> = std::fs::read_dir(format!("{web}/weights"))
