@@ -111,10 +111,31 @@ fn ppo_training_writes_metrics_lines_and_weights() {
     assert_eq!(lines.len(), 5, "four iterations of 4 × 128 steps, then the summary: {stdout}");
     assert_eq!(lines[3]["env_steps"], 2048);
     assert!(lines[0]["entropy"].as_f64().unwrap() > 0.6, "a fresh policy is near uniform: {}", lines[0]);
-    assert_eq!(lines[4]["evaluation"]["episodes"], 2);
+    assert_eq!(lines[4]["evaluation"][0]["episodes"], 2);
     let metrics = std::fs::read_to_string(format!("{}/runs/cart-pole-ppo-s77/metrics.jsonl", root())).unwrap();
     assert_eq!(metrics.lines().count(), 4);
     assert!(polyskill_learn::weights::read_info(&std::fs::read(&out).unwrap()).unwrap().architecture.output == "categorical");
     let (ok, _, stderr) = polyskill(&["train", "--task", "cart-pole", "--algo", "sac"]);
-    assert!(!ok && stderr.contains("unknown --algo \"sac\"; available: bc, ppo"), "{stderr}");
+    assert!(!ok && stderr.contains("unknown --algo \"sac\"; available: bc, ppo, grpo, rloo"), "{stderr}");
+}
+
+#[test]
+fn bc_trains_one_network_on_a_task_list_and_reports_each_task() {
+    let dir = std::env::temp_dir().join(format!("polyskill-mt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("two.safetensors");
+    let args = ["train", "--task", "reach,drawer-close", "--conditioning", "multi-head", "--demos", "1", "--steps", "5",
+        "--eval-episodes", "1", "--json", "--out", out.to_str().unwrap()];
+    let (ok, stdout, stderr) = polyskill(&args);
+    assert!(ok, "{stderr}");
+    let summary: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(summary["tasks"], serde_json::json!(["reach", "drawer-close"]));
+    assert_eq!(summary["evaluation"].as_array().unwrap().len(), 2);
+    let info = polyskill_learn::weights::read_info(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(info.architecture.sizes.last(), Some(&8), "one 4-action head per task");
+    assert!(info.training["eval_success_per_task"]["drawer-close"].is_number());
+    let (ok, _, stderr) = polyskill(&["train", "--task", "reach", "--conditioning", "sideways"]);
+    assert!(!ok && stderr.contains("--conditioning \"sideways\": expected one-hot, multi-head or none"), "{stderr}");
+    let (ok, _, stderr) = polyskill(&["train", "--task", "reach,nope"]);
+    assert!(!ok && stderr.contains("cannot read task") && stderr.contains("nope"), "{stderr}");
 }
