@@ -6,6 +6,7 @@
 
 const $ = (id) => document.getElementById(id);
 const DISCRETE = ['cart-pole', 'acrobot'];
+const CONTINUOUS_CONTROL = ['pendulum', 'reacher'];
 const MT10 = ['reach', 'push', 'pick-place', 'door-open', 'drawer-open', 'drawer-close', 'button-press-topdown',
   'peg-insert-side', 'window-open', 'window-close'];
 const EVAL_EPISODES = 20;
@@ -25,10 +26,10 @@ function setStatus(state, text = state) {
 
 const isBc = () => $('algo').value === 'bc';
 
-/** The tasks the chosen algorithm can train: discrete ones for the policy gradients, the
- * MT10 tasks (and all of MT10 at once) for behaviour cloning. */
+/** The tasks the chosen algorithm can train: control tasks for PPO (discrete or continuous),
+ * discrete ones for GRPO / RLOO, the MT10 tasks (and all of MT10 at once) for behaviour cloning. */
 function fillTasks(wanted) {
-  const names = isBc() ? ['mt10', ...MT10] : DISCRETE;
+  const names = isBc() ? ['mt10', ...MT10] : $('algo').value === 'ppo' ? [...DISCRETE, ...CONTINUOUS_CONTROL] : DISCRETE;
   $('task').replaceChildren(...names.map((n) => new Option(n === 'mt10' ? 'MT10 (all ten, one network)' : n, n)));
   if (wanted && names.includes(wanted)) $('task').value = wanted;
   else if (isBc()) $('task').value = 'reach';

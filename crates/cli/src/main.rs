@@ -69,9 +69,13 @@ enum Command {
         /// `grpo` or `rloo` (group-relative advantages, no critic).
         #[arg(long, default_value = "bc")]
         algo: String,
-        /// PPO: environment steps in all.
-        #[arg(long, default_value_t = 500_000)]
-        env_steps: u64,
+        /// PPO, GRPO, RLOO: environment steps in all (default: 500 000; PPO on a continuous
+        /// task 1 000 000).
+        #[arg(long)]
+        env_steps: Option<u64>,
+        /// PPO: discount factor (default 0.99).
+        #[arg(long)]
+        gamma: Option<f32>,
         /// PPO: stop once the mean return of the last 10 episodes reaches this.
         #[arg(long)]
         target_return: Option<f32>,
@@ -98,7 +102,8 @@ enum Command {
         /// Minibatch size.
         #[arg(long, default_value_t = 256)]
         batch: usize,
-        /// Learning rate (default: 1e-3 for bc, 2.5e-3 for ppo).
+        /// Learning rate (default: 1e-3 for bc; 2.5e-3 for ppo, grpo and rloo on discrete tasks;
+        /// 3e-4 for ppo on continuous ones).
         #[arg(long)]
         lr: Option<f64>,
         /// Seed (initialisation and minibatches).
@@ -199,6 +204,7 @@ fn main() -> ExitCode {
             task,
             algo,
             env_steps,
+            gamma,
             target_return,
             demos,
             demo_noise,
@@ -238,22 +244,14 @@ fn main() -> ExitCode {
                 "grpo" | "rloo" => Trainer::Grpo {
                     config: GrpoConfig {
                         baseline: if algo == "grpo" { Baseline::Grpo } else { Baseline::Rloo },
-                        total_steps: env_steps,
+                        total_steps: env_steps.unwrap_or(GrpoConfig::default().total_steps),
                         learning_rate: lr.unwrap_or(GrpoConfig::default().learning_rate),
                         seed,
                         ..GrpoConfig::default()
                     },
                     target_return,
                 },
-                "ppo" => Trainer::Ppo {
-                    config: PpoConfig {
-                        total_steps: env_steps,
-                        learning_rate: lr.unwrap_or(PpoConfig::default().learning_rate),
-                        seed,
-                        ..PpoConfig::default()
-                    },
-                    target_return,
-                },
+                "ppo" => Trainer::Ppo { env_steps, lr, gamma, seed, target_return },
                 other => {
                     eprintln!("error: unknown --algo {other:?}; available: bc, ppo, grpo, rloo");
                     return ExitCode::FAILURE;
@@ -395,8 +393,9 @@ fn expert(args: &TaskArgs, episodes: u32, first_seed: u64, json: bool) -> Result
 enum Trainer {
     /// Behaviour cloning (with DAgger rounds if configured) on one or several tasks.
     Bc(BcConfig),
-    /// PPO, optionally stopping at a return target.
-    Ppo { config: PpoConfig, target_return: Option<f32> },
+    /// PPO with the action space's defaults ([`PpoConfig::for_task`]) and these overrides,
+    /// optionally stopping at a return target.
+    Ppo { env_steps: Option<u64>, lr: Option<f64>, gamma: Option<f32>, seed: u64, target_return: Option<f32> },
     /// GRPO or RLOO (group-relative advantages, no critic), optionally stopping at a target.
     Grpo { config: GrpoConfig, target_return: Option<f32> },
 }
@@ -473,8 +472,18 @@ fn train(args: &TaskArgs, algo: &str, trainer: &Trainer, eval_episodes: u32, out
     let started = Instant::now();
     let (mut policy, summary) = match trainer {
         Trainer::Bc(config) => train_bc(&tasks, config)?,
-        Trainer::Ppo { config, target_return } => match tasks.as_slice() {
-            [task] => train_pg(task, algo, config.seed, config.total_steps, *target_return, json, |f| ppo::train(task, config, f))?,
+        Trainer::Ppo { env_steps, lr, gamma, seed, target_return } => match tasks.as_slice() {
+            [task] => {
+                let defaults = PpoConfig::for_task(task);
+                let config = PpoConfig {
+                    total_steps: env_steps.unwrap_or(defaults.total_steps),
+                    learning_rate: lr.unwrap_or(defaults.learning_rate),
+                    gamma: gamma.unwrap_or(defaults.gamma),
+                    seed: *seed,
+                    ..defaults
+                };
+                train_pg(task, algo, config.seed, config.total_steps, *target_return, json, |f| ppo::train(task, &config, f))?
+            }
             _ => return Err(format!("--algo ppo trains one task; got {}", tasks.len())),
         },
         Trainer::Grpo { config, target_return } => match tasks.as_slice() {

@@ -6,6 +6,7 @@
 //! one output head per task ([`Conditioning`]).
 
 use crate::fused::{Adam, FastMlp};
+use crate::gaussian::standard_normal;
 use crate::policy::{Architecture, Conditioning, Mlp, PolicyInfo, seeded_init};
 use crate::{Policy, normalise};
 use burn::tensor::Device;
@@ -117,7 +118,7 @@ pub fn record(
                 Driver::Expert { noise } if noise > 0.0 => label
                     .iter()
                     .enumerate()
-                    .map(|(j, a)| (a + noise * gaussian(&mut noise_rng)).clamp(low[j], high[j]))
+                    .map(|(j, a)| (a + noise * standard_normal(&mut noise_rng)).clamp(low[j], high[j]))
                     .collect(),                Driver::Expert { .. } => label.clone(),
             };
             demos.observations.extend_from_slice(env.observation());
@@ -132,13 +133,6 @@ pub fn record(
         episode_done(i as u32 + 1);
     }
     Ok(out)
-}
-
-/// A standard normal sample (Box–Muller).
-fn gaussian(rng: &mut ChaCha8Rng) -> f32 {
-    let u1 = rng.random::<f32>().max(1e-7);
-    let u2 = rng.random::<f32>();
-    (-2.0 * u1.ln()).sqrt() * (std::f32::consts::TAU * u2).cos()
 }
 
 /// Records `episodes` expert episodes of `task` from seeds `DEMO_SEED_BASE + seed_offset + i`;

@@ -10,6 +10,7 @@ pub mod bench;
 pub mod categorical;
 pub mod eval;
 pub mod fused;
+pub mod gaussian;
 pub mod grpo;
 mod policy;
 pub mod ppo;

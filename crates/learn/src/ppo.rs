@@ -1,5 +1,6 @@
-//! Proximal Policy Optimisation (Schulman et al., 2017) for discrete-action tasks, in one
-//! file the way CleanRL writes it: a categorical actor and a value critic (separate MLPs,
+//! Proximal Policy Optimisation (Schulman et al., 2017), in one file the way CleanRL writes
+//! it: a categorical actor (discrete tasks) or a diagonal Gaussian one with running
+//! observation and reward normalisation (continuous tasks), a value critic (separate MLPs,
 //! tanh hidden layers, orthogonal initialisation), rollouts from a `VecEnv`, GAE,
 //! advantage normalisation, the clipped surrogate, a clipped value loss, an entropy bonus,
 //! global gradient-norm clipping and a linearly annealed learning rate.
@@ -13,6 +14,7 @@
 
 use crate::Policy;
 use crate::categorical::{self, orthogonal_mlp};
+use crate::gaussian::{self, RewardScaler, RunningStats};
 use crate::fused::{Adam, FastMlp, clip_global_norm};
 use crate::policy::seeded_init;
 use polyskill_sim::VecEnv;
@@ -82,6 +84,33 @@ impl Default for PpoConfig {
 }
 
 impl PpoConfig {
+    /// Continuous control: CleanRL's `ppo_continuous_action.py` settings (2048 steps per
+    /// rollout, here as 4 environments × 512, 32 minibatches, 10 epochs, no entropy bonus)
+    /// except γ 0.95 and learning rate 1e-3 (CleanRL: 0.99, 3e-4), with which the pendulum
+    /// swings up (−152 after 300k steps) where CleanRL's settings stayed near −1400 after 1M.
+    pub fn continuous() -> PpoConfig {
+        PpoConfig {
+            num_envs: 4,
+            rollout_steps: 512,
+            total_steps: 1_000_000,
+            learning_rate: 1e-3,
+            gamma: 0.95,
+            minibatches: 32,
+            epochs: 10,
+            entropy_coef: 0.0,
+            ..PpoConfig::default()
+        }
+    }
+
+    /// The defaults for `task`'s action space: [`PpoConfig::default`] for discrete choices,
+    /// [`PpoConfig::continuous`] otherwise.
+    pub fn for_task(task: &Task) -> PpoConfig {
+        match task.action_space() {
+            ActionSpace::Discrete { .. } => PpoConfig::default(),
+            ActionSpace::Continuous { .. } => PpoConfig::continuous(),
+        }
+    }
+
     /// Rejects values out of range, naming the field.
     pub fn check(&self) -> Result<(), String> {
         let mut problems = Vec::new();
@@ -142,13 +171,18 @@ pub struct PpoRun {
     config: PpoConfig,
     task_id: String,
     obs_dim: usize,
-    n_actions: usize,
+    head: Head,
     actor: FastMlp,
     critic: FastMlp,
     adam: Adam,
     envs: VecEnv,
     rng: ChaCha8Rng,
+    /// The latest raw observations of every environment.
     obs: Vec<f32>,
+    /// Running observation statistics (continuous actions only).
+    obs_stats: Option<RunningStats>,
+    /// Running reward scale (continuous actions only).
+    reward_scaler: Option<RewardScaler>,
     recent: VecDeque<(f32, bool)>,
     env_steps: u64,
     episodes: u32,
@@ -157,33 +191,44 @@ pub struct PpoRun {
 }
 
 impl PpoRun {
-    /// Sets up networks, optimiser and environments for a discrete `task`.
+    /// Sets up networks, optimiser and environments: a categorical actor for a discrete
+    /// `task`, a Gaussian one (with observation and reward normalisation) for a continuous one.
     pub fn new(task: &Task, config: &PpoConfig) -> Result<PpoRun, String> {
         config.check()?;
-        let ActionSpace::Discrete { choices } = task.action_space() else {
-            return Err(format!("task {} has continuous actions; this PPO needs a discrete task (\"choices\")", task.id));
+        let head = match task.action_space() {
+            ActionSpace::Discrete { choices } => Head::Categorical { choices: choices.len() },
+            ActionSpace::Continuous { low, .. } => Head::Gaussian { log_std: vec![0.0; low.len()] },
         };
-        let (obs_dim, n_actions) = (task.observation.size, choices.len());
+        let obs_dim = task.observation.size;
         let sizes = |out: usize| [vec![obs_dim], config.hidden.clone(), vec![out]].concat();
+        // CleanRL: the actor's last layer starts small (0.01), so the first policy is near
+        // uniform (categorical) or centred (Gaussian).
         let (actor, critic) = seeded_init(config.seed, |device| {
-            let actor = FastMlp::from_mlp(&orthogonal_mlp(&sizes(n_actions), 0.01, device));
+            let actor = FastMlp::from_mlp(&orthogonal_mlp(&sizes(head.outputs()), 0.01, device));
             (actor, FastMlp::from_mlp(&orthogonal_mlp(&sizes(1), 1.0, device)))
         });
         let (actor, critic) = (actor?, critic?);
-        let adam = Adam::new(&[actor.params.clone(), critic.params.clone()].concat(), 1e-5);
+        let mut params = [actor.params.clone(), critic.params.clone()].concat();
+        if let Head::Gaussian { log_std } = &head {
+            params.push(log_std.clone());
+        }
+        let adam = Adam::new(&params, 1e-5);
         let envs = VecEnv::new(std::slice::from_ref(task), &[config.num_envs], config.seed * 1_000_003)?;
         let obs = envs.observations();
+        let continuous = matches!(head, Head::Gaussian { .. });
         Ok(PpoRun {
             config: config.clone(),
             task_id: task.id.clone(),
             obs_dim,
-            n_actions,
+            head,
             actor,
             critic,
             adam,
             envs,
             rng: ChaCha8Rng::seed_from_u64(config.seed),
             obs,
+            obs_stats: continuous.then(|| RunningStats::new(obs_dim)),
+            reward_scaler: continuous.then(|| RewardScaler::new(config.num_envs, config.gamma)),
             recent: VecDeque::new(),
             env_steps: 0,
             episodes: 0,
@@ -199,8 +244,11 @@ impl PpoRun {
         }
         self.iteration += 1;
         let iteration = self.iteration;
-        let PpoRun { config, obs_dim, n_actions, actor, critic, adam, envs, rng, obs, recent, env_steps, episodes, .. } = self;
-        let (obs_dim, n_actions, config) = (*obs_dim, *n_actions, &*config);
+        let PpoRun {
+            config, obs_dim, head, actor, critic, adam, envs, rng, obs, obs_stats, reward_scaler, recent, env_steps, episodes, ..
+        } = self;
+        let (obs_dim, config) = (*obs_dim, &*config);
+        let (outputs, action_dim) = (head.outputs(), head.action_dim());
         let (n, t) = (config.num_envs, config.rollout_steps);
         let batch = n * t;
         let minibatch = batch / config.minibatches;
@@ -213,21 +261,43 @@ impl PpoRun {
         let (mut b_obs, mut b_actions, mut b_logp, mut b_values, mut b_rewards, mut b_dones) =
             (Vec::with_capacity(batch * obs_dim), Vec::with_capacity(batch), Vec::with_capacity(batch), Vec::with_capacity(batch), Vec::with_capacity(batch), Vec::with_capacity(batch));
         for _ in 0..t {
-            let logits = actor.forward(obs, true, false);
-            let values = critic.forward(obs, true, false);
-            let mut actions = Vec::with_capacity(n);
-            for row in logits.chunks_exact(n_actions) {
-                let (a, logp) = categorical::sample(row, rng);
+            // The networks see normalised observations (continuous control) or raw ones.
+            let x = match obs_stats.as_mut() {
+                Some(stats) => {
+                    stats.update(obs);
+                    stats.normalise(obs)
+                }
+                None => obs.clone(),
+            };
+            let out = actor.forward(&x, true, false);
+            let values = critic.forward(&x, true, false);
+            let mut actions = Vec::with_capacity(n * action_dim);
+            for row in out.chunks_exact(outputs) {
+                let logp = match &*head {
+                    Head::Categorical { .. } => {
+                        let (a, logp) = categorical::sample(row, rng);
+                        actions.push(a as f32);
+                        logp
+                    }
+                    Head::Gaussian { log_std } => {
+                        let (a, logp) = gaussian::sample(row, log_std, rng);
+                        actions.extend(a);
+                        logp
+                    }
+                };
                 b_logp.push(logp);
-                actions.push(a as f32);
             }
-            b_obs.extend_from_slice(obs);
+            b_obs.extend_from_slice(&x);
             b_values.extend_from_slice(&values);
             let step = envs.step(&actions).map_err(|e| e.to_string())?;
             b_actions.extend_from_slice(&actions);
-            b_rewards.extend_from_slice(&step.rewards);
+            let dones: Vec<bool> = step.terminated.iter().zip(&step.truncated).map(|(a, b)| *a || *b).collect();
+            match reward_scaler.as_mut() {
+                Some(scaler) => b_rewards.extend(scaler.scale(&step.rewards, &dones)),
+                None => b_rewards.extend_from_slice(&step.rewards),
+            }
             // A truncated episode is treated as ended too (CleanRL does the same).
-            b_dones.extend(step.terminated.iter().zip(&step.truncated).map(|(a, b)| *a || *b));
+            b_dones.extend(dones);
             for (_, _, result) in &step.finished {
                 *episodes += 1;
                 recent.push_back((result.episode_return, result.success));
@@ -239,7 +309,11 @@ impl PpoRun {
             *env_steps += n as u64;
         }
         // Generalised advantage estimation, bootstrapped from the value of the last observation.
-        let last_values = critic.forward(obs, true, false);
+        let last_x = match obs_stats.as_ref() {
+            Some(stats) => stats.normalise(obs),
+            None => obs.clone(),
+        };
+        let last_values = critic.forward(&last_x, true, false);
         let mut advantages = vec![0.0f32; batch];
         for e in 0..n {
             let mut gae = 0.0f32;
@@ -272,23 +346,41 @@ impl PpoRun {
                 }
                 let x: Vec<f32> = chunk.iter().flat_map(|&i| b_obs[i * obs_dim..(i + 1) * obs_dim].iter().copied()).collect();
                 let (actor_trace, critic_trace) = (actor.trace(&x, true, false), critic.trace(&x, true, false));
-                let (logits, values) = (actor_trace.output(), critic_trace.output());
+                let (head_out, values) = (actor_trace.output(), critic_trace.output());
                 // The loss (clipped surrogate − entropy bonus + clipped value loss, each a mean
-                // over the minibatch) and its gradient with respect to the logits and values.
-                let (mut g_logits, mut g_values) = (vec![0.0f32; m * n_actions], vec![0.0f32; m]);
+                // over the minibatch) and its gradient with respect to the actor's outputs (and
+                // the Gaussian's log standard deviations) and the values.
+                let (mut g_out, mut g_values) = (vec![0.0f32; m * outputs], vec![0.0f32; m]);
+                let mut g_log_std = vec![0.0f32; action_dim];
                 let (mut pl, mut vl, mut ent, mut kl) = (0.0f32, 0.0f32, 0.0f32, 0.0f32);
                 for (k, &i) in chunk.iter().enumerate() {
-                    let row = &logits[k * n_actions..(k + 1) * n_actions];
-                    let terms = categorical::clipped_surrogate(
-                        row,
-                        b_actions[i] as usize,
-                        b_logp[i],
-                        adv[k],
-                        config.clip,
-                        config.entropy_coef,
-                        1.0 / m as f32,
-                        &mut g_logits[k * n_actions..(k + 1) * n_actions],
-                    );
+                    let row = &head_out[k * outputs..(k + 1) * outputs];
+                    let g_row = &mut g_out[k * outputs..(k + 1) * outputs];
+                    let scale = 1.0 / m as f32;
+                    let terms = match &*head {
+                        Head::Categorical { .. } => categorical::clipped_surrogate(
+                            row,
+                            b_actions[i] as usize,
+                            b_logp[i],
+                            adv[k],
+                            config.clip,
+                            config.entropy_coef,
+                            scale,
+                            g_row,
+                        ),
+                        Head::Gaussian { log_std } => gaussian::clipped_surrogate(
+                            row,
+                            log_std,
+                            &b_actions[i * action_dim..(i + 1) * action_dim],
+                            b_logp[i],
+                            adv[k],
+                            config.clip,
+                            config.entropy_coef,
+                            scale,
+                            g_row,
+                            &mut g_log_std,
+                        ),
+                    };
                     pl += terms.loss;
                     ent += terms.entropy;
                     kl += terms.approx_kl;
@@ -303,10 +395,14 @@ impl PpoRun {
                 if !(policy_loss.is_finite() && value_loss.is_finite()) {
                     return Err(format!("PPO diverged at iteration {iteration}: loss is not finite (learning_rate {lr} may be too high)"));
                 }
-                let mut grads = actor.backward(&actor_trace, &g_logits, true, false);
+                let mut grads = actor.backward(&actor_trace, &g_out, true, false);
                 grads.extend(critic.backward(&critic_trace, &g_values, true, false));
-                clip_global_norm(&mut grads, config.max_grad_norm);
                 let mut params: Vec<&mut Vec<f32>> = actor.params.iter_mut().chain(critic.params.iter_mut()).collect();
+                if let Head::Gaussian { log_std } = head {
+                    grads.push(g_log_std);
+                    params.push(log_std);
+                }
+                clip_global_norm(&mut grads, config.max_grad_norm);
                 adam.step(&mut params, &grads, lr as f32);
             }
         }
@@ -326,14 +422,48 @@ impl PpoRun {
         Ok(Some(record))
     }
 
-    /// The greedy (argmax) policy as it stands.
+    /// The policy as it stands, acting greedily: the most likely choice (categorical) or the
+    /// Gaussian's mean, with the running observation statistics as its normalisation.
     pub fn policy(&self) -> Policy {
         let training = serde_json::json!({ "algorithm": "ppo", "config": self.config, "env_steps": self.env_steps });
-        categorical::greedy_policy(&self.actor, &self.task_id, training)
+        let mut policy = categorical::greedy_policy(&self.actor, &self.task_id, training);
+        if let Some(stats) = &self.obs_stats {
+            policy.info.architecture.output = "linear".into();
+            policy.info.obs_mean = stats.mean.iter().map(|m| *m as f32).collect();
+            policy.info.obs_std = stats.std();
+        }
+        policy
     }
 }
 
-/// Trains a categorical policy on a discrete task. `on_iteration` receives each iteration's
+/// The actor's output distribution.
+#[derive(Debug, Clone)]
+enum Head {
+    /// Logits of `choices` discrete actions.
+    Categorical { choices: usize },
+    /// Means of a diagonal Gaussian with learned, state-independent log standard deviations.
+    Gaussian { log_std: Vec<f32> },
+}
+
+impl Head {
+    /// Actor outputs per observation.
+    fn outputs(&self) -> usize {
+        match self {
+            Head::Categorical { choices } => *choices,
+            Head::Gaussian { log_std } => log_std.len(),
+        }
+    }
+
+    /// Action values per step passed to the environment.
+    fn action_dim(&self) -> usize {
+        match self {
+            Head::Categorical { .. } => 1,
+            Head::Gaussian { log_std } => log_std.len(),
+        }
+    }
+}
+
+/// Trains a policy with PPO (categorical for a discrete task, Gaussian for a continuous one). `on_iteration` receives each iteration's
 /// metrics and returns whether to go on. Returns the greedy (argmax) policy.
 pub fn train(task: &Task, config: &PpoConfig, mut on_iteration: impl FnMut(&PpoIteration) -> bool) -> Result<Policy, String> {
     let mut run = PpoRun::new(task, config)?;

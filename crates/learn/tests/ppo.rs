@@ -31,13 +31,32 @@ fn ppo_solves_cart_pole() {
 }
 
 #[test]
-fn bad_settings_name_the_field_and_continuous_tasks_are_refused() {
+fn bad_settings_name_the_field() {
     let config = PpoConfig { clip: 1.5, minibatches: 0, ..PpoConfig::default() };
     let e = ppo::train(&cart_pole(), &config, |_| true).unwrap_err();
     assert!(e.contains("minibatches must be") && e.contains("clip must be in (0, 1)"), "{e}");
-    let reach = Task::from_json(include_str!("../../../web/tasks/reach.json")).unwrap();
-    let e = ppo::train(&reach, &PpoConfig::default(), |_| true).unwrap_err();
-    assert!(e.contains("continuous actions"), "{e}");
+}
+
+/// Gaussian PPO with observation and reward normalisation swings the pendulum up: from about
+/// −1260 (a fresh policy) to better than −400 within 150k steps (γ 0.95, learning rate 1e-3);
+/// the saved policy acts with the mean and carries the running observation statistics.
+#[test]
+fn gaussian_ppo_learns_the_pendulum_swing_up() {
+    let pendulum = Task::from_json(include_str!("../../../web/tasks/pendulum.json")).unwrap();
+    let config = PpoConfig { gamma: 0.95, learning_rate: 1e-3, total_steps: 150_000, seed: 1, ..PpoConfig::continuous() };
+    let mut history = Vec::new();
+    let policy = ppo::train(&pendulum, &config, |it| {
+        history.push(it.mean_return);
+        true
+    })
+    .unwrap();
+    let (first, best) = (history[2], history.iter().copied().fold(f32::NEG_INFINITY, f32::max));
+    assert!(first < -900.0 && best > -400.0, "first {first}, best {best}");
+    assert_eq!(policy.info.architecture.output, "linear");
+    assert_eq!(policy.action_size(), 1);
+    assert!(policy.info.obs_std.iter().any(|s| (s - 1.0).abs() > 0.05), "running statistics are stored: {:?}", policy.info.obs_std);
+    let e = evaluate(&policy, &pendulum, 900, 10).unwrap();
+    assert!(e.mean_return > -600.0, "greedy policy {e:?}");
 }
 
 /// Group-relative advantages without a critic: GRPO (seed 1) and RLOO (seed 3) reach a

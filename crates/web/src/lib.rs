@@ -254,38 +254,6 @@ impl WasmPolicy {
     }
 }
 
-/// Trains a PPO policy on a discrete task (in whatever thread calls it: the page will run it
-/// in a Web Worker). `on_iteration` receives each iteration's metrics as an object and may
-/// return `false` to stop; training also stops once the last 10 episodes average
-/// `target_return`. Resolves to the policy as safetensors bytes (loadable with `new Policy`).
-#[wasm_bindgen(js_name = trainPpo)]
-pub fn train_ppo(
-    task_json: &str,
-    seed: u64,
-    total_steps: u32,
-    target_return: f32,
-    on_iteration: &js_sys::Function,
-) -> Result<Vec<u8>, JsValue> {
-    let task = Task::from_json(task_json).map_err(|e| task_error(&e))?;
-    let config = polyskill_learn::ppo::PpoConfig { total_steps: total_steps as u64, seed, ..Default::default() };
-    let mut failure = None;
-    let policy = polyskill_learn::ppo::train(&task, &config, |it| {
-        let go_on = match to_js(it).and_then(|record| on_iteration.call1(&JsValue::NULL, &record)) {
-            Ok(answer) => answer.as_bool() != Some(false),
-            Err(e) => {
-                failure = Some(e);
-                false
-            }
-        };
-        go_on && !(it.episodes >= 10 && it.mean_return >= target_return)
-    })
-    .map_err(js_error)?;
-    if let Some(e) = failure {
-        return Err(e);
-    }
-    weights::save(&policy).map_err(js_error)
-}
-
 /// The run a [`Trainer`] drives.
 enum Run {
     Ppo(polyskill_learn::ppo::PpoRun),
@@ -303,11 +271,12 @@ pub struct Trainer {
 
 #[wasm_bindgen]
 impl Trainer {
-    /// PPO (CleanRL-style settings) on a discrete task; throws a readable Error for a broken
-    /// task, a continuous one, or settings out of range.
+    /// PPO (CleanRL-style settings for the task's action space); throws a readable Error for
+    /// a broken task or settings out of range.
     pub fn ppo(task_json: &str, seed: u64, total_steps: u32) -> Result<Trainer, JsValue> {
         let task = Task::from_json(task_json).map_err(|e| task_error(&e))?;
-        let config = polyskill_learn::ppo::PpoConfig { total_steps: total_steps as u64, seed, ..Default::default() };
+        let defaults = polyskill_learn::ppo::PpoConfig::for_task(&task);
+        let config = polyskill_learn::ppo::PpoConfig { total_steps: total_steps as u64, seed, ..defaults };
         let run = polyskill_learn::ppo::PpoRun::new(&task, &config).map_err(js_error)?;
         Ok(Trainer { run: Run::Ppo(run) })
     }

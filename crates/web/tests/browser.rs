@@ -1,6 +1,6 @@
 //! The wasm API in real headless Chromium (WebGPU through SwiftShader): bit-identical
 //! trajectories with the native build, the shipped policy succeeding, CPU and WebGPU
-//! inference agreeing, a rendered frame, PPO training in wasm, and bad input coming back as
+//! inference agreeing, a rendered frame, PPO training in wasm (the page's Trainer), and bad input coming back as
 //! JS errors.
 
 #![cfg(target_arch = "wasm32")]
@@ -156,25 +156,27 @@ fn a_discrete_task_reports_its_choices_and_takes_an_index() {
 }
 
 #[wasm_bindgen_test]
-fn ppo_solves_cart_pole_in_the_browser_and_can_be_stopped() {
-    let iterations = js_sys::Array::new();
-    let record = {
-        let iterations = iterations.clone();
-        wasm_bindgen::closure::Closure::<dyn FnMut(wasm_bindgen::JsValue) -> bool>::new(move |it| {
-            iterations.push(&it);
-            true
-        })
-    };
+fn trainer_solves_cart_pole_in_the_browser_and_refuses_what_it_cannot_train() {
     let start = js_sys::Date::now();
-    let bytes = train_ppo(CART_POLE, 1, 300_000, 475.0, record.as_ref().unchecked_ref()).unwrap();
+    let mut trainer = Trainer::ppo(CART_POLE, 1, 300_000).unwrap();
+    let mut last = wasm_bindgen::JsValue::NULL;
+    let field = |record: &wasm_bindgen::JsValue, name: &str| js_sys::Reflect::get(record, &name.into()).unwrap().as_f64().unwrap();
+    loop {
+        let record = trainer.advance().unwrap();
+        if record.is_null() {
+            break;
+        }
+        last = record;
+        if field(&last, "episodes") >= 10.0 && field(&last, "mean_return") >= 475.0 {
+            break;
+        }
+    }
     let seconds = (js_sys::Date::now() - start) / 1000.0;
-    let last = iterations.get(iterations.length() - 1);
-    let field = |name: &str| js_sys::Reflect::get(&last, &name.into()).unwrap().as_f64().unwrap();
-    console_log!("PPO cart-pole in wasm: {} env steps, {seconds:.1} s, last-10 mean return {}", field("env_steps"), field("mean_return"));
-    assert!(field("mean_return") >= 475.0, "solved within 300k steps");
+    console_log!("PPO cart-pole in wasm: {} env steps, {seconds:.1} s, last-10 mean return {}", field(&last, "env_steps"), field(&last, "mean_return"));
+    assert!(field(&last, "mean_return") >= 475.0, "solved within 300k steps");
 
-    // The returned weights load as a policy that balances unseen episodes.
-    let policy = WasmPolicy::new(&bytes).unwrap();
+    // The weights load as a policy that balances unseen episodes.
+    let policy = WasmPolicy::new(&trainer.weights().unwrap()).unwrap();
     let mut player = Player::new(CART_POLE).unwrap();
     for seed in [500, 501] {
         let mut obs = player.reset(seed);
@@ -188,10 +190,11 @@ fn ppo_solves_cart_pole_in_the_browser_and_can_be_stopped() {
         assert!(player.steps() >= 475, "seed {seed}: balanced for {} steps", player.steps());
     }
 
-    // A callback that answers false stops the run after that iteration.
-    let stop = wasm_bindgen::closure::Closure::<dyn FnMut(wasm_bindgen::JsValue) -> bool>::new(|_| false);
-    let bytes = train_ppo(CART_POLE, 2, 300_000, 475.0, stop.as_ref().unchecked_ref()).unwrap();
-    assert!(WasmPolicy::new(&bytes).is_ok());
-    let Err(e) = train_ppo(REACH, 1, 1000, 475.0, stop.as_ref().unchecked_ref()) else { panic!("PPO accepted a continuous task") };
+    // What a trainer cannot learn is refused with a readable error.
+    let Err(e) = Trainer::grpo(REACH, "grpo", 1, 1000) else { panic!("GRPO accepted a continuous task") };
     assert!(error_message(e).contains("continuous actions"));
+    let Err(e) = Trainer::bc(vec![CART_POLE.to_string()], 1, 1, 10, 0) else { panic!("BC accepted a discrete task") };
+    assert!(error_message(e).contains("picks discrete choices"));
+    let Err(e) = Trainer::grpo(CART_POLE, "ppo", 1, 1000) else { panic!("an unknown baseline was accepted") };
+    assert!(error_message(e).contains("baseline \"ppo\" is not grpo or rloo"));
 }
