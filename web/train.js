@@ -48,22 +48,24 @@ function drawCurve() {
   ctx.fillStyle = '#fff';
   ctx.fillRect(0, 0, w, h);
   const pts = records.filter((r) => Number.isFinite(r[yKey]) && (isBc() ? r.phase === 'fitting' : r.episodes > 0));
-  if (pts.length === 0) return;
-  const maxX = Math.max(...pts.map((r) => r[xKey]), 1);
+  const maxX = Math.max(1, ...pts.map((r) => r[xKey]));
   const ys = pts.map((r) => r[yKey]);
   const [minY, maxY] = [Math.min(0, ...ys), Math.max(isBc() ? 1e-3 : 1, ...ys)];
   const pad = 40;
   const x = (v) => pad + (v / maxX) * (w - pad - 10);
   const y = (v) => h - pad - ((v - minY) / (maxY - minY)) * (h - pad - 10);
+  // Axes and labels are drawn even without data, so the canvas and its font are set up at
+  // page load, not in the middle of a run.
   ctx.strokeStyle = '#98a2b3';
   ctx.lineWidth = 1;
   ctx.beginPath(); ctx.moveTo(pad, 10); ctx.lineTo(pad, h - pad); ctx.lineTo(w - 10, h - pad); ctx.stroke();
   ctx.fillStyle = '#1d2330';
   ctx.font = '12px system-ui, sans-serif';
+  ctx.fillText(title, pad + 6, 22);
+  if (pts.length === 0) return;
   ctx.fillText(maxY.toPrecision(3), 2, y(maxY) + 4);
   ctx.fillText(minY.toPrecision(3), 2, y(minY));
   ctx.fillText(`${maxX} ${isBc() ? 'gradient' : 'env'} steps`, w - 130, h - pad + 16);
-  ctx.fillText(title, pad + 6, 22);
   ctx.strokeStyle = '#3b5bdb';
   ctx.lineWidth = 2;
   ctx.beginPath();
@@ -169,7 +171,7 @@ function finish() {
 
 $('start').addEventListener('click', start);
 $('stop').addEventListener('click', () => { worker?.postMessage({ type: 'stop' }); setStatus('stopping', 'stopping…'); });
-$('algo').addEventListener('change', () => fillTasks());
+$('algo').addEventListener('change', () => { fillTasks(); drawCurve(); });
 
 const params = new URLSearchParams(location.search);
 const problems = [];
@@ -185,4 +187,5 @@ if (task !== null && $('task').value !== task) {
 }
 if (params.has('seed')) $('seed').value = params.get('seed');
 showMessage(problems.join('\n'));
+drawCurve();
 document.body.dataset.ready = 'true';
