@@ -177,7 +177,8 @@ enum Command {
     /// Measure simulator steps/s and policy inference samples/s (one thread).
     Bench {
         /// `sim`: steps/s of every task in TASKS_DIR/../tasks.json and VecEnv throughput;
-        /// `learn`: behaviour-cloning training samples/s (39→256→256→4, batch 256);
+        /// `learn`: behaviour-cloning training samples/s (39→256→256→4, batch 256) and PPO's
+        /// time to solve cart-pole (seeds 1–3);
         /// omitted: one task's steps/s and policy inference.
         what: Option<String>,
         /// Task for the default benchmark (name or path).
@@ -263,7 +264,7 @@ fn main() -> ExitCode {
         Command::Bench { what, task, tasks_dir, steps, json } => match what.as_deref() {
             None => bench(&TaskArgs { task, tasks_dir }, steps, json),
             Some("sim") => bench_sim(&tasks_dir, steps, json),
-            Some("learn") => bench_learn(json),
+            Some("learn") => bench_learn(&tasks_dir, json),
             Some(other) => Err(format!("unknown benchmark {other:?}; available: sim, learn (or none)")),
         },
         Command::Import { weights, architecture, task, tasks_dir, out } => {
@@ -585,15 +586,20 @@ fn bench(args: &TaskArgs, steps: u32, json: bool) -> Result<(), String> {
     Ok(())
 }
 
-fn bench_learn(json: bool) -> Result<(), String> {
+fn bench_learn(tasks_dir: &Path, json: bool) -> Result<(), String> {
+    let cart_pole = load_task(&TaskArgs { task: "cart-pole".into(), tasks_dir: tasks_dir.to_path_buf() })?;
     let origin = Instant::now();
     let now_ms = || origin.elapsed().as_secs_f64() * 1000.0;
-    let bc = polyskill_learn::bench::bc_throughput(39, 4, 256, 2000, &now_ms)?;
-    let value = json!({ "bc": bc, "target": format!("{} native", std::env::consts::ARCH) });
+    let report = polyskill_learn::bench::learning(&cart_pole, 2000, &now_ms)?;
+    let mut value = serde_json::to_value(&report).map_err(|e| e.to_string())?;
+    value["target"] = json!(format!("{} native", std::env::consts::ARCH));
     if json {
         println!("{value}");
     } else {
-        println!("BC training (39→256→256→4, batch 256, Adam): {:.0} samples/s", bc.samples_per_s);
+        println!("BC training (39→256→256→4, batch 256, Adam): {:.0} samples/s", report.bc.samples_per_s);
+        for p in &report.ppo_cart_pole {
+            println!("PPO cart-pole seed {}: {} env steps, {:.2} s{}", p.seed, p.env_steps, p.seconds, if p.solved { "" } else { " (not solved)" });
+        }
     }
     Ok(())
 }

@@ -136,6 +136,54 @@ pub fn bc_throughput(obs: usize, act: usize, batch: usize, steps: u32, now_ms: &
     Ok(BcThroughput { mlp: vec![obs, 256, 256, act], batch, steps, samples_per_s: (batch * steps as usize) as f64 / seconds })
 }
 
+/// PPO's time to solve a discrete task.
+#[derive(Debug, Clone, Serialize)]
+pub struct PpoToTarget {
+    /// Task trained.
+    pub task: String,
+    /// Seed of the run.
+    pub seed: u64,
+    /// Return the last 10 episodes had to average.
+    pub target_return: f32,
+    /// Environment steps when the target was met (or the budget ran out).
+    pub env_steps: u64,
+    /// Wall time in seconds.
+    pub seconds: f64,
+    /// Whether the target was met within 500k steps.
+    pub solved: bool,
+}
+
+/// Times PPO (default settings) on `task` until the last 10 episodes average `target_return`.
+pub fn ppo_to_target(task: &Task, seed: u64, target_return: f32, now_ms: &dyn Fn() -> f64) -> Result<PpoToTarget, String> {
+    let config = crate::ppo::PpoConfig { seed, ..crate::ppo::PpoConfig::for_task(task) };
+    let start = now_ms();
+    let (mut env_steps, mut solved) = (0, false);
+    crate::ppo::train(task, &config, |it| {
+        env_steps = it.env_steps;
+        solved = it.episodes >= 10 && it.mean_return >= target_return;
+        !solved
+    })?;
+    let seconds = (now_ms() - start) / 1000.0;
+    Ok(PpoToTarget { task: task.id.clone(), seed, target_return, env_steps, seconds, solved })
+}
+
+/// The learning benchmarks: BC training throughput and PPO's time to solve cart-pole.
+#[derive(Debug, Clone, Serialize)]
+pub struct LearnReport {
+    /// Behaviour-cloning samples per second (39→256→256→4, batch 256).
+    pub bc: BcThroughput,
+    /// PPO on cart-pole to a 10-episode mean of 475, seeds 1–3.
+    pub ppo_cart_pole: Vec<PpoToTarget>,
+}
+
+/// Runs [`bc_throughput`] (`bc_steps` steps) and [`ppo_to_target`] on `cart_pole` for seeds 1–3.
+pub fn learning(cart_pole: &Task, bc_steps: u32, now_ms: &dyn Fn() -> f64) -> Result<LearnReport, String> {
+    Ok(LearnReport {
+        bc: bc_throughput(39, 4, 256, bc_steps, now_ms)?,
+        ppo_cart_pole: (1..=3).map(|seed| ppo_to_target(cart_pole, seed, 475.0, now_ms)).collect::<Result<_, _>>()?,
+    })
+}
+
 /// Steps per second of one task in a suite run.
 #[derive(Debug, Clone, Serialize)]
 pub struct TaskFigure {

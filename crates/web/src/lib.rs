@@ -470,6 +470,15 @@ pub fn benchmark(task_json: &str, env_steps: u32) -> Result<JsValue, JsValue> {
     to_js(&report)
 }
 
+/// Runs the learning benchmark (BC training samples/s, PPO's time to solve cart-pole for
+/// seeds 1–3) inside this browser tab and returns its JSON report.
+#[wasm_bindgen(js_name = benchmarkLearn)]
+pub fn benchmark_learn(cart_pole_json: &str) -> Result<JsValue, JsValue> {
+    let task = Task::from_json(cart_pole_json).map_err(|e| task_error(&e))?;
+    let now_ms = || js_sys::Date::now();
+    to_js(&polyskill_learn::bench::learning(&task, 500, &now_ms).map_err(js_error)?)
+}
+
 /// Runs the simulator suite benchmark (steps/s of every task given, then a multi-task
 /// `VecEnv`) inside this browser tab and returns its JSON report.
 #[wasm_bindgen(js_name = benchmarkSuite)]
