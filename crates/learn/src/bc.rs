@@ -8,7 +8,7 @@
 use crate::fused::{Adam, FastMlp};
 use crate::gaussian::standard_normal;
 use crate::policy::{Architecture, Conditioning, Mlp, PolicyInfo, seeded_init};
-use crate::{Policy, normalise};
+use crate::{Policy, SettingsCheck, normalise};
 use burn::tensor::Device;
 use polyskill_sim::task::{ActionSpace, Task};
 use polyskill_sim::{Env, ExpertPolicy};
@@ -192,32 +192,19 @@ impl Default for BcConfig {
 impl BcConfig {
     /// Rejects settings out of range, naming the field.
     pub fn check(&self) -> Result<(), String> {
-        let mut problems = Vec::new();
-        if self.hidden.is_empty() || self.hidden.iter().any(|&h| h == 0 || h > 4096) {
-            problems.push(format!("hidden: each width must be 1..=4096 (and at least one layer), got {:?}", self.hidden));
-        }
-        if self.steps == 0 || self.steps > 10_000_000 {
-            problems.push(format!("steps: must be 1..=10000000, got {}", self.steps));
-        }
-        if self.batch == 0 || self.batch > 65_536 {
-            problems.push(format!("batch: must be 1..=65536, got {}", self.batch));
-        }
-        if !(self.learning_rate > 0.0 && self.learning_rate <= 1.0) {
-            problems.push(format!("learning_rate: must be in (0, 1], got {}", self.learning_rate));
-        }
-        if self.demos == 0 || self.demos > 100_000 {
-            problems.push(format!("demos: must be 1..=100000 episodes, got {}", self.demos));
-        }
-        if !(0.0..=1.0).contains(&self.demo_noise) {
-            problems.push(format!("demo_noise: must be in [0, 1], got {}", self.demo_noise));
-        }
-        if self.dagger_rounds > 100 {
-            problems.push(format!("dagger_rounds: must be 0..=100, got {}", self.dagger_rounds));
-        }
-        if self.dagger_rounds > 0 && (self.dagger_episodes == 0 || self.dagger_episodes > 100_000) {
-            problems.push(format!("dagger_episodes: must be 1..=100000 with DAgger on, got {}", self.dagger_episodes));
-        }
-        if problems.is_empty() { Ok(()) } else { Err(problems.join("; ")) }
+        let mut check = SettingsCheck::default();
+        let hidden_ok = !self.hidden.is_empty() && self.hidden.iter().all(|&h| (1..=4096).contains(&h));
+        check.need(hidden_ok, "hidden", &format!("each width must be 1..=4096 (and at least one layer), got {:?}", self.hidden));
+        check.need((1..=10_000_000).contains(&self.steps), "steps", &format!("must be 1..=10000000, got {}", self.steps));
+        check.need((1..=65_536).contains(&self.batch), "batch", &format!("must be 1..=65536, got {}", self.batch));
+        let lr_ok = self.learning_rate > 0.0 && self.learning_rate <= 1.0;
+        check.need(lr_ok, "learning_rate", &format!("must be in (0, 1], got {}", self.learning_rate));
+        check.need((1..=100_000).contains(&self.demos), "demos", &format!("must be 1..=100000 episodes, got {}", self.demos));
+        check.need((0.0..=1.0).contains(&self.demo_noise), "demo_noise", &format!("must be in [0, 1], got {}", self.demo_noise));
+        check.need(self.dagger_rounds <= 100, "dagger_rounds", &format!("must be 0..=100, got {}", self.dagger_rounds));
+        let episodes_ok = self.dagger_rounds == 0 || (1..=100_000).contains(&self.dagger_episodes);
+        check.need(episodes_ok, "dagger_episodes", &format!("must be 1..=100000 with DAgger on, got {}", self.dagger_episodes));
+        check.finish("BC settings")
     }
 }
 

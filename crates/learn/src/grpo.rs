@@ -12,7 +12,7 @@
 //! starts from scratch here, not from a pretrained model. Same actor network, sampling and
 //! records ([`PpoIteration`], value loss 0) as [`crate::ppo`], so the two compare directly.
 
-use crate::Policy;
+use crate::{Policy, SettingsCheck};
 use crate::categorical::{self, orthogonal_mlp};
 use crate::fused::{Adam, FastMlp, clip_global_norm};
 use crate::ppo::PpoIteration;
@@ -85,12 +85,8 @@ impl Default for GrpoConfig {
 impl GrpoConfig {
     /// Rejects settings out of range, naming each field.
     pub fn check(&self) -> Result<(), String> {
-        let mut problems = Vec::new();
-        let mut need = |ok: bool, field: &str, rule: &str| {
-            if !ok {
-                problems.push(format!("{field}: {rule}"));
-            }
-        };
+        let mut check = SettingsCheck::default();
+        let mut need = |ok: bool, field: &str, rule: &str| check.need(ok, field, rule);
         need(!self.hidden.is_empty() && self.hidden.iter().all(|&h| (1..=4096).contains(&h)), "hidden", "each width 1..=4096");
         need((1..=1024).contains(&self.groups), "groups", "must be in 1..=1024");
         need((2..=1024).contains(&self.group_size), "group_size", "must be in 2..=1024 (a group needs others to compare with)");
@@ -101,7 +97,7 @@ impl GrpoConfig {
         need(self.clip > 0.0 && self.clip < 1.0, "clip", "must be in (0, 1)");
         need(self.entropy_coef.is_finite() && self.entropy_coef >= 0.0, "entropy_coef", "must be ≥ 0");
         need(self.max_grad_norm.is_finite() && self.max_grad_norm > 0.0, "max_grad_norm", "must be > 0");
-        if problems.is_empty() { Ok(()) } else { Err(format!("GRPO settings: {}", problems.join("; "))) }
+        check.finish("GRPO settings")
     }
 }
 

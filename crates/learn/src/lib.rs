@@ -23,6 +23,26 @@ pub use policy::{Architecture, Conditioning, Mlp, PolicyInfo, normalise};
 use burn::module::Module;
 use burn::tensor::{Tensor, TensorData};
 
+/// Collects the settings a training configuration rejects, each as `field: rule`.
+#[derive(Debug, Default)]
+pub struct SettingsCheck {
+    problems: Vec<String>,
+}
+
+impl SettingsCheck {
+    /// Records `field: rule` unless `ok`.
+    pub fn need(&mut self, ok: bool, field: &str, rule: &str) {
+        if !ok {
+            self.problems.push(format!("{field}: {rule}"));
+        }
+    }
+
+    /// `Ok` if nothing was rejected, else every problem after `what` (e.g. "PPO settings").
+    pub fn finish(self, what: &str) -> Result<(), String> {
+        if self.problems.is_empty() { Ok(()) } else { Err(format!("{what}: {}", self.problems.join("; "))) }
+    }
+}
+
 /// A policy ready to act: network, description (normalisation, provenance) and device.
 #[derive(Debug)]
 pub struct Policy {

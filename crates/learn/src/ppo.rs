@@ -12,7 +12,7 @@
 //! Training reports one [`PpoIteration`] per rollout + update; the caller may stop early
 //! (e.g. once the return target is met) by returning `false`.
 
-use crate::Policy;
+use crate::{Policy, SettingsCheck};
 use crate::categorical::{self, orthogonal_mlp};
 use crate::gaussian::{self, RewardScaler, RunningStats};
 use crate::fused::{Adam, FastMlp, clip_global_norm};
@@ -113,12 +113,8 @@ impl PpoConfig {
 
     /// Rejects values out of range, naming the field.
     pub fn check(&self) -> Result<(), String> {
-        let mut problems = Vec::new();
-        let mut need = |ok: bool, field: &str, what: &str| {
-            if !ok {
-                problems.push(format!("{field} {what}"));
-            }
-        };
+        let mut check = SettingsCheck::default();
+        let mut need = |ok: bool, field: &str, rule: &str| check.need(ok, field, rule);
         need(!self.hidden.is_empty() && self.hidden.iter().all(|&h| (1..=4096).contains(&h)), "hidden", "must list widths in 1..=4096");
         need((1..=4096).contains(&self.num_envs), "num_envs", "must be in 1..=4096");
         need((1..=100_000).contains(&self.rollout_steps), "rollout_steps", "must be in 1..=100000");
@@ -136,7 +132,7 @@ impl PpoConfig {
         need(self.entropy_coef.is_finite() && self.entropy_coef >= 0.0, "entropy_coef", "must be ≥ 0");
         need(self.value_coef.is_finite() && self.value_coef >= 0.0, "value_coef", "must be ≥ 0");
         need(self.max_grad_norm.is_finite() && self.max_grad_norm > 0.0, "max_grad_norm", "must be > 0");
-        if problems.is_empty() { Ok(()) } else { Err(format!("PPO settings: {}", problems.join("; "))) }
+        check.finish("PPO settings")
     }
 }
 
@@ -463,8 +459,9 @@ impl Head {
     }
 }
 
-/// Trains a policy with PPO (categorical for a discrete task, Gaussian for a continuous one). `on_iteration` receives each iteration's
-/// metrics and returns whether to go on. Returns the greedy (argmax) policy.
+/// Trains a policy with PPO (categorical for a discrete task, Gaussian for a continuous one).
+/// `on_iteration` receives each iteration's metrics and returns whether to go on. Returns the
+/// greedy policy (argmax, or the Gaussian's mean).
 pub fn train(task: &Task, config: &PpoConfig, mut on_iteration: impl FnMut(&PpoIteration) -> bool) -> Result<Policy, String> {
     let mut run = PpoRun::new(task, config)?;
     while let Some(record) = run.iterate()? {

@@ -34,7 +34,7 @@ fn ppo_solves_cart_pole() {
 fn bad_settings_name_the_field() {
     let config = PpoConfig { clip: 1.5, minibatches: 0, ..PpoConfig::default() };
     let e = ppo::train(&cart_pole(), &config, |_| true).unwrap_err();
-    assert!(e.contains("minibatches must be") && e.contains("clip must be in (0, 1)"), "{e}");
+    assert!(e.contains("minibatches: must be") && e.contains("clip: must be in (0, 1)"), "{e}");
 }
 
 /// Gaussian PPO with observation and reward normalisation swings the pendulum up: from about
