@@ -132,3 +132,24 @@ for (const task of suite) {
     assert.deepEqual(errors, []);
   });
 }
+
+test('the embed page plays two <polyskill-player> elements to success', async () => {
+  const { page, errors } = await open(browser, 'docs/embed.html');
+  await page.waitForSelector('#single[data-ready=true]', { timeout: 60_000 });
+  await page.waitForSelector('#multi[data-ready=true]', { timeout: 60_000 });
+  // Each sizes its canvas to its column (4:3).
+  const size = await page.$eval('#single', (el) => { const c = el.shadowRoot.querySelector('canvas:not([hidden])'); return [c.width, c.height, el.clientWidth]; });
+  assert.ok(Math.abs(size[0] * 3 - size[1] * 4) <= 4 && size[0] >= size[2] * 0.9, `canvas ${size}`);
+  await page.waitForSelector('#single[data-success=true]', { timeout: 90_000 });
+  await page.waitForSelector('#multi[data-success=true]', { timeout: 90_000 });
+  await page.screenshot({ path: `${ARTIFACTS}/embed-two-players.png` });
+  assert.deepEqual(errors, []);
+});
+
+test('a <polyskill-player> with a bad attribute says so inside itself', async () => {
+  const { page } = await open(browser, 'docs/embed.html');
+  await page.evaluate(() => document.body.insertAdjacentHTML('beforeend', '<polyskill-player id="bad" task="no-such-task"></polyskill-player>'));
+  await page.waitForSelector('#bad[data-ready=error]', { timeout: 60_000 });
+  const message = await page.$eval('#bad', (el) => el.shadowRoot.querySelector('[role=alert]').textContent);
+  assert.match(message, /task "no-such-task" could not be loaded \(HTTP 404\)/);
+});
