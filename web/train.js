@@ -1,8 +1,10 @@
-// The training page: starts a run (PPO, GRPO, RLOO or behaviour cloning) in a Web Worker
-// (web/train-worker.js), draws its curve as records arrive (mean return against environment
-// steps, or BC's loss against gradient steps), stops on request, shows the final policy's
-// success on 20 seeds per task, and offers weights (safetensors) and metrics (JSON lines) as
-// downloads. URL: ?algo=ppo&task=cart-pole&seed=1 (task "mt10" trains BC on all ten).
+// The training page: each "Train" starts a run (PPO, GRPO, RLOO or behaviour cloning) in its
+// own Web Worker (web/train-worker.js), so several runs train side by side; their curves are
+// overlaid as records arrive (mean return against environment steps, or BC's loss against
+// gradient steps) and a table compares them. The readout follows the latest run: status,
+// final success on 20 seeds per task, weights (safetensors) and metrics (JSON lines) to
+// download. Stop ends every running run. URL: ?algo=ppo&task=cart-pole&seed=1 (task "mt10"
+// trains BC on all ten); ?compare=ppo:cart-pole:1,grpo:cart-pole:1 starts those runs at once.
 
 const $ = (id) => document.getElementById(id);
 const DISCRETE = ['cart-pole', 'acrobot'];
@@ -10,19 +12,17 @@ const CONTINUOUS_CONTROL = ['pendulum', 'reacher'];
 const MT10 = ['reach', 'push', 'pick-place', 'door-open', 'drawer-open', 'drawer-close', 'button-press-topdown',
   'peg-insert-side', 'window-open', 'window-close'];
 const EVAL_EPISODES = 20;
-let worker = null;
-let records = [];
-let started = 0;
+const COLORS = ['#3b5bdb', '#e8590c', '#2b8a3e', '#ae3ec9'];
+const MAX_RUNNING = 4;
+/** Every run started on this page: {label, algo, records, worker, state, color, row}. */
+const runs = [];
+let current = null;
 
 function showMessage(text) {
   $('message').textContent = text;
   $('message').hidden = !text;
 }
 
-function setStatus(state, text = state) {
-  $('status').dataset.state = state;
-  $('status').textContent = text;
-}
 
 const isBc = () => $('algo').value === 'bc';
 
@@ -39,18 +39,21 @@ function fillTasks(wanted) {
   $('metric-label').textContent = isBc() ? 'Loss' : 'Mean return';
 }
 
-/** The curve: (x, y) of the records that have one, on a plain canvas. */
+/** The curves: (x, y) of every run of the latest run's kind, overlaid on a plain canvas. */
 function drawCurve() {
-  const [xKey, yKey, title] = isBc() ? ['step', 'loss', 'BC loss (minibatch MSE)'] : ['env_steps', 'mean_return', 'mean return (last 10 episodes)'];
+  const bc = current ? current.algo === 'bc' : isBc();
+  const [xKey, yKey, title] = bc ? ['step', 'loss', 'BC loss (minibatch MSE)'] : ['env_steps', 'mean_return', 'mean return (last 10 episodes)'];
   const canvas = $('curve');
   const ctx = canvas.getContext('2d');
   const { width: w, height: h } = canvas;
   ctx.fillStyle = '#fff';
   ctx.fillRect(0, 0, w, h);
-  const pts = records.filter((r) => Number.isFinite(r[yKey]) && (isBc() ? r.phase === 'fitting' : r.episodes > 0));
-  const maxX = Math.max(1, ...pts.map((r) => r[xKey]));
-  const ys = pts.map((r) => r[yKey]);
-  const [minY, maxY] = [Math.min(0, ...ys), Math.max(isBc() ? 1e-3 : 1, ...ys)];
+  const shown = runs.filter((r) => (r.algo === 'bc') === bc)
+    .map((r) => ({ run: r, pts: r.records.filter((p) => Number.isFinite(p[yKey]) && (bc ? p.phase === 'fitting' : p.episodes > 0)) }));
+  const all = shown.flatMap((s) => s.pts);
+  const maxX = Math.max(1, ...all.map((p) => p[xKey]));
+  const ys = all.map((p) => p[yKey]);
+  const [minY, maxY] = [Math.min(0, ...ys), Math.max(bc ? 1e-3 : 1, ...ys)];
   const pad = 40;
   const x = (v) => pad + (v / maxX) * (w - pad - 10);
   const y = (v) => h - pad - ((v - minY) / (maxY - minY)) * (h - pad - 10);
@@ -62,15 +65,19 @@ function drawCurve() {
   ctx.fillStyle = '#1d2330';
   ctx.font = '12px system-ui, sans-serif';
   ctx.fillText(title, pad + 6, 22);
-  if (pts.length === 0) return;
+  if (all.length === 0) return;
   ctx.fillText(maxY.toPrecision(3), 2, y(maxY) + 4);
   ctx.fillText(minY.toPrecision(3), 2, y(minY));
-  ctx.fillText(`${maxX} ${isBc() ? 'gradient' : 'env'} steps`, w - 130, h - pad + 16);
-  ctx.strokeStyle = '#3b5bdb';
+  ctx.fillText(`${maxX} ${bc ? 'gradient' : 'env'} steps`, w - 130, h - pad + 16);
   ctx.lineWidth = 2;
-  ctx.beginPath();
-  pts.forEach((r, i) => (i ? ctx.lineTo(x(r[xKey]), y(r[yKey])) : ctx.moveTo(x(r[xKey]), y(r[yKey]))));
-  ctx.stroke();
+  shown.forEach(({ run, pts }, i) => {
+    ctx.strokeStyle = run.color;
+    ctx.fillStyle = run.color;
+    ctx.fillText(run.label, pad + 6, 40 + 16 * i);
+    ctx.beginPath();
+    pts.forEach((p, k) => (k ? ctx.lineTo(x(p[xKey]), y(p[yKey])) : ctx.moveTo(x(p[xKey]), y(p[yKey]))));
+    ctx.stroke();
+  });
 }
 
 function offer(id, blob, name) {
@@ -98,79 +105,133 @@ async function fetchTask(name) {
   return response.text();
 }
 
+/** The worker's start message for a run of `algo` on `task` with `seed`, the other settings
+ * read from the form; null (and a message shown) when a setting is out of range. */
+async function runSettings(algo, task, seed) {
+  if (algo === 'bc') {
+    const demos = wholeNumber('demos', 'Demos per task', 1, 1000);
+    const steps = wholeNumber('grad-steps', 'Gradient steps', 1, 1_000_000);
+    const daggerRounds = wholeNumber('dagger', 'DAgger rounds', 0, 20);
+    if (demos === null || steps === null || daggerRounds === null) return null;
+    const tasks = await Promise.all((task === 'mt10' ? MT10 : [task]).map(fetchTask));
+    return { algo, tasks, seed, demos, steps, daggerRounds, evaluate: EVAL_EPISODES };
+  }
+  const totalSteps = wholeNumber('steps', 'Env steps', 512, 10_000_000);
+  if (totalSteps === null) return null;
+  const targetReturn = $('target').value === '' ? null : Number($('target').value);
+  return { algo, task: await fetchTask(task), seed, totalSteps, targetReturn, evaluate: EVAL_EPISODES };
+}
+
+/** Shows the latest run in the readout: status, progress, metric, wall time. */
+function showReadout(run) {
+  const last = run.records[run.records.length - 1];
+  const bc = run.algo === 'bc';
+  $('progress-label').textContent = bc ? 'Gradient steps' : 'Env steps';
+  $('metric-label').textContent = bc ? 'Loss' : 'Mean return';
+  $('status').dataset.state = run.state;
+  $('status').textContent = run.statusText ?? run.state;
+  if (!last) return;
+  $('progress').textContent = bc ? last.step : last.env_steps;
+  const metric = bc ? last.loss : last.mean_return;
+  if (Number.isFinite(metric)) $('metric').textContent = bc ? metric.toPrecision(3) : metric.toFixed(1);
+  $('seconds').textContent = `${last.seconds.toFixed(1)} s`;
+}
+
+/** Updates a run's row in the comparison table. */
+function showRow(run) {
+  const last = run.records[run.records.length - 1];
+  const bc = run.algo === 'bc';
+  const cell = (name, text) => { run.row.querySelector(`.${name}`).textContent = text; };
+  cell('state', run.statusText ?? run.state);
+  cell('progress', last ? (bc ? `${last.step} steps` : `${last.env_steps} env steps`) : '–');
+  const metric = last && (bc ? last.loss : last.mean_return);
+  cell('metric', Number.isFinite(metric) ? (bc ? `loss ${metric.toPrecision(3)}` : `return ${metric.toFixed(1)}`) : '–');
+  cell('seconds', last ? `${last.seconds.toFixed(1)} s` : '–');
+}
+
+function show(run) {
+  showRow(run);
+  if (run === current) showReadout(run);
+  drawCurve();
+}
+
+function startRun(settings, label) {
+  const run = { label, algo: settings.algo, records: [], state: 'running', color: COLORS[runs.length % COLORS.length], evaluations: [] };
+  run.row = document.createElement('tr');
+  run.row.innerHTML = '<td class="label"></td><td class="state"></td><td class="progress"></td><td class="metric"></td><td class="seconds"></td><td class="success">–</td>';
+  run.row.querySelector('.label').textContent = label;
+  run.row.querySelector('.label').style.color = run.color;
+  $('runs').append(run.row);
+  $('runs-table').hidden = false;
+  runs.push(run);
+  current = run;
+  $('success').textContent = '–';
+  delete $('success').dataset.success;
+  const started = performance.now();
+  run.worker = new Worker(new URL('./train-worker.js', import.meta.url), { type: 'module' });
+  const settle = () => { run.worker.terminate(); run.worker = null; updateButtons(); };
+  run.worker.onmessage = ({ data }) => {
+    if (data.type === 'record') {
+      run.records.push({ ...data.record, seconds: (performance.now() - started) / 1000 });
+      run.statusText = run.algo === 'bc' && data.record.phase === 'recording' ? `recording episodes (${data.record.episodes})` : 'running';
+    } else if (data.type === 'evaluation') {
+      run.evaluations.push(data);
+      const mean = run.evaluations.reduce((s, e) => s + e.result.success_rate, 0) / run.evaluations.length;
+      run.row.querySelector('.success').textContent = `${(mean * 100).toFixed(0)}%`;
+      if (run === current) {
+        $('success').textContent = `${(mean * 100).toFixed(0)}% over ${EVAL_EPISODES} seeds × ${run.evaluations.length} task(s)`;
+        $('success').dataset.success = String(mean);
+      }
+    } else if (data.type === 'done') {
+      run.state = data.reason;
+      run.statusText = { target: 'reached the target', finished: 'finished', stopped: 'stopped' }[data.reason];
+      if (run === current) {
+        offer('download-weights', new Blob([data.weights]), `${label}.safetensors`);
+        offer('download-metrics', new Blob(run.records.map((r) => `${JSON.stringify(r)}\n`)), `${label}.jsonl`);
+      }
+      settle();
+    } else if (data.type === 'error') {
+      showMessage(`Training ${label} failed: ${data.message}`);
+      run.state = 'error';
+      run.statusText = 'error';
+      settle();
+    }
+    show(run);
+  };
+  run.worker.onerror = (e) => { showMessage(`The training worker of ${label} failed: ${e.message}`); run.state = 'error'; settle(); show(run); };
+  run.worker.postMessage({ type: 'start', ...settings });
+  show(run);
+  updateButtons();
+}
+
 async function start() {
   showMessage('');
   const algo = $('algo').value;
   const task = $('task').value;
   const seed = wholeNumber('seed', 'Seed', 0, 2 ** 32 - 1);
   if (seed === null) return;
-  let message;
+  if (runs.filter((r) => r.worker).length >= MAX_RUNNING) return showMessage(`At most ${MAX_RUNNING} runs train at once; stop one first.`);
   try {
-    if (algo === 'bc') {
-      const demos = wholeNumber('demos', 'Demos per task', 1, 1000);
-      const steps = wholeNumber('grad-steps', 'Gradient steps', 1, 1_000_000);
-      const daggerRounds = wholeNumber('dagger', 'DAgger rounds', 0, 20);
-      if (demos === null || steps === null || daggerRounds === null) return;
-      const tasks = await Promise.all((task === 'mt10' ? MT10 : [task]).map(fetchTask));
-      message = { algo, tasks, seed, demos, steps, daggerRounds, evaluate: EVAL_EPISODES };
-    } else {
-      const totalSteps = wholeNumber('steps', 'Env steps', 512, 10_000_000);
-      if (totalSteps === null) return;
-      const targetReturn = $('target').value === '' ? null : Number($('target').value);
-      message = { algo, task: await fetchTask(task), seed, totalSteps, targetReturn, evaluate: EVAL_EPISODES };
-    }
+    const settings = await runSettings(algo, task, seed);
+    if (settings) startRun(settings, `${task}-${algo}-s${seed}`);
   } catch (e) {
-    return showMessage(e.message);
+    showMessage(e.message);
   }
-  records = [];
-  started = performance.now();
-  drawCurve();
-  $('success').textContent = '–';
-  worker?.terminate();
-  worker = new Worker(new URL('./train-worker.js', import.meta.url), { type: 'module' });
-  const name = `${task}-${algo}-s${seed}`;
-  const evaluations = [];
-  worker.onmessage = ({ data }) => {
-    if (data.type === 'record') {
-      const record = { ...data.record, seconds: (performance.now() - started) / 1000 };
-      records.push(record);
-      $('progress').textContent = isBc() ? record.step : record.env_steps;
-      const metric = isBc() ? record.loss : record.mean_return;
-      if (Number.isFinite(metric)) $('metric').textContent = isBc() ? metric.toPrecision(3) : metric.toFixed(1);
-      if (isBc() && record.phase === 'recording') setStatus('running', `recording episodes (${record.episodes})`);
-      else setStatus('running');
-      $('seconds').textContent = `${record.seconds.toFixed(1)} s`;
-      drawCurve();
-    } else if (data.type === 'evaluation') {
-      evaluations.push(data);
-      const mean = evaluations.reduce((s, e) => s + e.result.success_rate, 0) / evaluations.length;
-      $('success').textContent = `${(mean * 100).toFixed(0)}% over ${EVAL_EPISODES} seeds × ${evaluations.length} task(s)`;
-      $('success').dataset.success = String(mean);
-    } else if (data.type === 'done') {
-      setStatus(data.reason, { target: 'reached the target', finished: 'finished', stopped: 'stopped' }[data.reason]);
-      offer('download-weights', new Blob([data.weights]), `${name}.safetensors`);
-      offer('download-metrics', new Blob(records.map((r) => `${JSON.stringify(r)}\n`)), `${name}.jsonl`);
-      finish();
-    } else if (data.type === 'error') {
-      showMessage(`Training failed: ${data.message}`);
-      setStatus('error');
-      finish();
-    }
-  };
-  worker.onerror = (e) => { showMessage(`The training worker failed: ${e.message}`); setStatus('error'); finish(); };
-  worker.postMessage({ type: 'start', ...message });
-  setStatus('running');
-  $('start').disabled = true;
-  $('stop').disabled = false;
 }
 
-function finish() {
-  $('start').disabled = false;
-  $('stop').disabled = true;
+function updateButtons() {
+  $('stop').disabled = !runs.some((r) => r.worker);
 }
 
 $('start').addEventListener('click', start);
-$('stop').addEventListener('click', () => { worker?.postMessage({ type: 'stop' }); setStatus('stopping', 'stopping…'); });
+$('stop').addEventListener('click', () => {
+  for (const run of runs.filter((r) => r.worker)) {
+    run.worker.postMessage({ type: 'stop' });
+    run.state = 'stopping';
+    run.statusText = 'stopping…';
+    show(run);
+  }
+});
 $('algo').addEventListener('change', () => { fillTasks(); drawCurve(); });
 
 const params = new URLSearchParams(location.search);
@@ -186,6 +247,30 @@ if (task !== null && $('task').value !== task) {
   problems.push(`URL parameter task="${task}" is not a task ${isBc() ? 'behaviour cloning' : 'this algorithm'} can train here (${[...$('task').options].map((o) => o.value).join(', ')}).`);
 }
 if (params.has('seed')) $('seed').value = params.get('seed');
+const compare = params.get('compare');
+const planned = [];
+if (compare !== null) {
+  for (const item of compare.split(',')) {
+    const [runAlgo, runTask, runSeed] = item.split(':');
+    const okAlgo = ['ppo', 'grpo', 'rloo', 'bc'].includes(runAlgo);
+    const okTask = okAlgo && (runAlgo === 'bc' ? ['mt10', ...MT10] : runAlgo === 'ppo' ? [...DISCRETE, ...CONTINUOUS_CONTROL] : DISCRETE).includes(runTask);
+    const seedNumber = Number(runSeed ?? '1');
+    if (!okAlgo || !okTask || !Number.isInteger(seedNumber) || seedNumber < 0) {
+      problems.push(`URL parameter compare: "${item}" is not ALGO:TASK:SEED with a task that algorithm can train (e.g. ppo:cart-pole:1).`);
+    } else {
+      planned.push([runAlgo, runTask, seedNumber]);
+    }
+  }
+  if (planned.length > MAX_RUNNING) {
+    problems.push(`URL parameter compare: at most ${MAX_RUNNING} runs at once; starting the first ${MAX_RUNNING}.`);
+    planned.length = MAX_RUNNING;
+  }
+}
 showMessage(problems.join('\n'));
 drawCurve();
 document.body.dataset.ready = 'true';
+for (const [runAlgo, runTask, runSeed] of planned) {
+  runSettings(runAlgo, runTask, runSeed)
+    .then((settings) => settings && startRun(settings, `${runTask}-${runAlgo}-s${runSeed}`))
+    .catch((e) => showMessage(e.message));
+}

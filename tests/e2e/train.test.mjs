@@ -93,3 +93,22 @@ test('behaviour cloning on reach reaches 90% success in a Web Worker', async () 
   await page.screenshot({ path: `${ARTIFACTS}/train-bc-reach.png` });
   assert.deepEqual(errors, []);
 });
+
+test('two runs train side by side in two workers and are compared', async () => {
+  const { page, errors } = await open(browser, 'web/train.html?compare=ppo:cart-pole:1,grpo:cart-pole:1');
+  await page.waitForSelector('body[data-ready=true]');
+  await page.waitForFunction(() => document.querySelectorAll('#runs tr').length === 2, null, { timeout: 30_000 });
+  await page.waitForFunction(() => [...document.querySelectorAll('#runs .state')].every((c) => c.textContent === 'reached the target'),
+    null, { timeout: 180_000 });
+  const rows = await page.$$eval('#runs tr', (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
+  console.log(`compared runs: ${JSON.stringify(rows)}`);
+  assert.deepEqual(rows.map((r) => r[0]), ['cart-pole-ppo-s1', 'cart-pole-grpo-s1']);
+  for (const row of rows) assert.ok(Number(row[3].replace('return ', '')) >= 475, JSON.stringify(row));
+  await page.screenshot({ path: `${ARTIFACTS}/train-compare.png` });
+  assert.deepEqual(errors, []);
+  const bad = await open(browser, 'web/train.html?compare=ppo:reach:1,sac:cart-pole:1');
+  await bad.page.waitForSelector('body[data-ready=true]');
+  const message = await bad.page.textContent('#message');
+  assert.match(message, /compare: "ppo:reach:1" is not ALGO:TASK:SEED/);
+  assert.match(message, /compare: "sac:cart-pole:1" is not ALGO:TASK:SEED/);
+});
