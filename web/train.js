@@ -158,7 +158,7 @@ function show(run) {
 function startRun(settings, label) {
   const run = { label, algo: settings.algo, records: [], state: 'running', color: COLORS[runs.length % COLORS.length], evaluations: [] };
   run.row = document.createElement('tr');
-  run.row.innerHTML = '<td class="label"></td><td class="state"></td><td class="progress"></td><td class="metric"></td><td class="seconds"></td><td class="success">–</td>';
+  run.row.innerHTML = '<td class="label"></td><td class="state"></td><td class="progress"></td><td class="metric"></td><td class="seconds"></td><td class="success">–</td><td class="files"></td>';
   run.row.querySelector('.label').textContent = label;
   run.row.querySelector('.label').style.color = run.color;
   $('runs').append(run.row);
@@ -185,9 +185,18 @@ function startRun(settings, label) {
     } else if (data.type === 'done') {
       run.state = data.reason;
       run.statusText = { target: 'reached the target', finished: 'finished', stopped: 'stopped' }[data.reason];
+      const weights = new Blob([data.weights]);
+      const metrics = new Blob(run.records.map((r) => `${JSON.stringify(r)}\n`));
+      for (const [blob, name, text] of [[weights, `${label}.safetensors`, 'weights'], [metrics, `${label}.jsonl`, 'metrics']]) {
+        const link = document.createElement('a');
+        link.href = URL.createObjectURL(blob);
+        link.download = name;
+        link.textContent = text;
+        run.row.querySelector('.files').append(link, ' ');
+      }
       if (run === current) {
-        offer('download-weights', new Blob([data.weights]), `${label}.safetensors`);
-        offer('download-metrics', new Blob(run.records.map((r) => `${JSON.stringify(r)}\n`)), `${label}.jsonl`);
+        offer('download-weights', weights, `${label}.safetensors`);
+        offer('download-metrics', metrics, `${label}.jsonl`);
       }
       settle();
     } else if (data.type === 'error') {

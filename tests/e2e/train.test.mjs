@@ -104,6 +104,9 @@ test('two runs train side by side in two workers and are compared', async () => 
   console.log(`compared runs: ${JSON.stringify(rows)}`);
   assert.deepEqual(rows.map((r) => r[0]), ['cart-pole-ppo-s1', 'cart-pole-grpo-s1']);
   for (const row of rows) assert.ok(Number(row[3].replace('return ', '')) >= 475, JSON.stringify(row));
+  // Each run offers its own weights and metrics.
+  assert.deepEqual(await page.$$eval('#runs .files a', (links) => links.map((a) => a.download)),
+    ['cart-pole-ppo-s1.safetensors', 'cart-pole-ppo-s1.jsonl', 'cart-pole-grpo-s1.safetensors', 'cart-pole-grpo-s1.jsonl']);
   await page.screenshot({ path: `${ARTIFACTS}/train-compare.png` });
   assert.deepEqual(errors, []);
   const bad = await open(browser, 'web/train.html?compare=ppo:reach:1,sac:cart-pole:1');
