@@ -60,34 +60,46 @@ pub struct SurrogateTerms {
     pub approx_kl: f32,
 }
 
-/// The clipped surrogate for one sample (logits now, the action taken, its log-probability
-/// when taken, its advantage), minus `entropy_coef` × entropy. Adds `scale` × the gradient of
-/// that with respect to the logits into `grad` (scale = 1/minibatch for a mean).
-#[allow(clippy::too_many_arguments)]
-pub fn clipped_surrogate(
-    logits: &[f32],
-    action: usize,
-    old_logp: f32,
-    advantage: f32,
-    clip: f32,
-    entropy_coef: f32,
-    scale: f32,
-    grad: &mut [f32],
-) -> SurrogateTerms {
+/// What one sample's clipped surrogate needs besides the policy's outputs and the action.
+#[derive(Debug, Clone, Copy)]
+pub struct Surrogate {
+    /// Log-probability of the action when it was taken.
+    pub old_logp: f32,
+    /// Its advantage.
+    pub advantage: f32,
+    /// Clipping range ε of the probability ratio.
+    pub clip: f32,
+    /// Entropy bonus coefficient.
+    pub entropy_coef: f32,
+    /// Weight of this sample's gradient (1/minibatch for a mean).
+    pub scale: f32,
+}
+
+impl Surrogate {
+    /// The loss max(−A·r, −A·clip(r, 1 ± ε)) of a probability ratio r = exp(`log_ratio`), and
+    /// its derivative with respect to the action's log-probability (0 where clipping wins).
+    pub fn loss_and_slope(&self, log_ratio: f32) -> (f32, f32) {
+        let ratio = log_ratio.exp();
+        let (unclipped, clipped) = (-self.advantage * ratio, -self.advantage * ratio.clamp(1.0 - self.clip, 1.0 + self.clip));
+        (unclipped.max(clipped), if unclipped >= clipped { -self.advantage * ratio } else { 0.0 })
+    }
+}
+
+/// The clipped surrogate for one sample (logits now, the action taken, `s`), minus
+/// `s.entropy_coef` × entropy. Adds `s.scale` × its gradient with respect to the logits into
+/// `grad`.
+pub fn clipped_surrogate(logits: &[f32], action: usize, s: &Surrogate, grad: &mut [f32]) -> SurrogateTerms {
     let logp = log_softmax(logits);
     let p: Vec<f32> = logp.iter().map(|l| l.exp()).collect();
-    let log_ratio = logp[action] - old_logp;
-    let ratio = log_ratio.exp();
-    let (unclipped, clipped) = (-advantage * ratio, -advantage * ratio.clamp(1.0 - clip, 1.0 + clip));
-    // Where the clipped branch wins it is flat: no gradient.
-    let g_logp = if unclipped >= clipped { -advantage * ratio } else { 0.0 };
+    let log_ratio = logp[action] - s.old_logp;
+    let (loss, g_logp) = s.loss_and_slope(log_ratio);
     let entropy: f32 = -p.iter().zip(&logp).map(|(p, l)| p * l).sum::<f32>();
     for (j, g) in grad.iter_mut().enumerate() {
         let d_logp = if j == action { 1.0 } else { 0.0 } - p[j];
         let d_neg_entropy = p[j] * (logp[j] + entropy);
-        *g += scale * (g_logp * d_logp + entropy_coef * d_neg_entropy);
+        *g += s.scale * (g_logp * d_logp + s.entropy_coef * d_neg_entropy);
     }
-    SurrogateTerms { loss: unclipped.max(clipped), entropy, approx_kl: (ratio - 1.0) - log_ratio }
+    SurrogateTerms { loss, entropy, approx_kl: (log_ratio.exp() - 1.0) - log_ratio }
 }
 
 /// The trained actor as a greedy (argmax) policy for `task_id`, with `training` provenance.

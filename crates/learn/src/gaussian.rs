@@ -37,39 +37,30 @@ pub fn sample(mean: &[f32], log_std: &[f32], rng: &mut ChaCha8Rng) -> (Vec<f32>,
     (action, logp)
 }
 
-/// One sample's share of the clipped-surrogate loss (as [`crate::categorical::SurrogateTerms`]).
-pub use crate::categorical::SurrogateTerms;
+pub use crate::categorical::{Surrogate, SurrogateTerms};
 
-/// The clipped surrogate for one sample minus `entropy_coef` × entropy; adds `scale` × its
-/// gradient with respect to the mean into `grad_mean` and with respect to the log standard
-/// deviations into `grad_log_std`.
-#[allow(clippy::too_many_arguments)]
+/// The clipped surrogate for one sample (the Gaussian now, the action taken, `s`) minus
+/// `s.entropy_coef` × entropy; adds `s.scale` × its gradient with respect to the mean into
+/// `grad_mean` and with respect to the log standard deviations into `grad_log_std`.
 pub fn clipped_surrogate(
     mean: &[f32],
     log_std: &[f32],
     action: &[f32],
-    old_logp: f32,
-    advantage: f32,
-    clip: f32,
-    entropy_coef: f32,
-    scale: f32,
+    s: &Surrogate,
     grad_mean: &mut [f32],
     grad_log_std: &mut [f32],
 ) -> SurrogateTerms {
-    let logp = log_prob(mean, log_std, action);
-    let log_ratio = logp - old_logp;
-    let ratio = log_ratio.exp();
-    let (unclipped, clipped) = (-advantage * ratio, -advantage * ratio.clamp(1.0 - clip, 1.0 + clip));
-    let g_logp = if unclipped >= clipped { -advantage * ratio } else { 0.0 };
+    let log_ratio = log_prob(mean, log_std, action) - s.old_logp;
+    let (loss, g_logp) = s.loss_and_slope(log_ratio);
     for j in 0..mean.len() {
         let sigma = log_std[j].exp();
         let z = (action[j] - mean[j]) / sigma;
         // d logp / d mean = z / σ;  d logp / d log σ = z² − 1;  d entropy / d log σ = 1.
-        grad_mean[j] += scale * g_logp * z / sigma;
-        grad_log_std[j] += scale * (g_logp * (z * z - 1.0) - entropy_coef);
+        grad_mean[j] += s.scale * g_logp * z / sigma;
+        grad_log_std[j] += s.scale * (g_logp * (z * z - 1.0) - s.entropy_coef);
     }
     let entropy = log_std.iter().map(|ls| ls + 0.5 + HALF_LOG_TAU).sum();
-    SurrogateTerms { loss: unclipped.max(clipped), entropy, approx_kl: (ratio - 1.0) - log_ratio }
+    SurrogateTerms { loss, entropy, approx_kl: (log_ratio.exp() - 1.0) - log_ratio }
 }
 
 /// Running mean and variance of vectors (Chan's parallel update), as Gymnasium's
@@ -163,13 +154,14 @@ mod tests {
     fn surrogate_gradients_match_finite_differences() {
         let (mean, log_std, action) = (vec![0.3f32, -0.2], vec![-0.5f32, 0.1], vec![0.1f32, 0.4]);
         let old_logp = log_prob(&mean, &log_std, &action) - 0.05;
+        let s = Surrogate { old_logp, advantage: 1.3, clip: 0.2, entropy_coef: 0.01, scale: 1.0 };
         let loss = |m: &[f32], ls: &[f32]| {
             let (mut gm, mut gl) = (vec![0.0; 2], vec![0.0; 2]);
-            let t = clipped_surrogate(m, ls, &action, old_logp, 1.3, 0.2, 0.01, 1.0, &mut gm, &mut gl);
+            let t = clipped_surrogate(m, ls, &action, &s, &mut gm, &mut gl);
             t.loss - 0.01 * t.entropy
         };
         let (mut gm, mut gl) = (vec![0.0; 2], vec![0.0; 2]);
-        clipped_surrogate(&mean, &log_std, &action, old_logp, 1.3, 0.2, 0.01, 1.0, &mut gm, &mut gl);
+        clipped_surrogate(&mean, &log_std, &action, &s, &mut gm, &mut gl);
         let h = 1e-3;
         for j in 0..2 {
             let (mut up, mut down) = (mean.clone(), mean.clone());

@@ -221,16 +221,15 @@ impl GrpoRun {
                 let mut g_logits = vec![0.0f32; m * n_actions];
                 let (mut pl, mut ent, mut kl) = (0.0f32, 0.0f32, 0.0f32);
                 for (k, &i) in chunk.iter().enumerate() {
-                    let terms = categorical::clipped_surrogate(
-                        &logits[k * n_actions..(k + 1) * n_actions],
-                        actions[i],
-                        logps[i],
-                        episode_adv[owner[i]],
-                        config.clip,
-                        config.entropy_coef,
-                        1.0 / m as f32,
-                        &mut g_logits[k * n_actions..(k + 1) * n_actions],
-                    );
+                    let s = categorical::Surrogate {
+                        old_logp: logps[i],
+                        advantage: episode_adv[owner[i]],
+                        clip: config.clip,
+                        entropy_coef: config.entropy_coef,
+                        scale: 1.0 / m as f32,
+                    };
+                    let row = &logits[k * n_actions..(k + 1) * n_actions];
+                    let terms = categorical::clipped_surrogate(row, actions[i], &s, &mut g_logits[k * n_actions..(k + 1) * n_actions]);
                     pl += terms.loss;
                     ent += terms.entropy;
                     kl += terms.approx_kl;

@@ -352,30 +352,19 @@ impl PpoRun {
                 for (k, &i) in chunk.iter().enumerate() {
                     let row = &head_out[k * outputs..(k + 1) * outputs];
                     let g_row = &mut g_out[k * outputs..(k + 1) * outputs];
-                    let scale = 1.0 / m as f32;
+                    let s = categorical::Surrogate {
+                        old_logp: b_logp[i],
+                        advantage: adv[k],
+                        clip: config.clip,
+                        entropy_coef: config.entropy_coef,
+                        scale: 1.0 / m as f32,
+                    };
                     let terms = match &*head {
-                        Head::Categorical { .. } => categorical::clipped_surrogate(
-                            row,
-                            b_actions[i] as usize,
-                            b_logp[i],
-                            adv[k],
-                            config.clip,
-                            config.entropy_coef,
-                            scale,
-                            g_row,
-                        ),
-                        Head::Gaussian { log_std } => gaussian::clipped_surrogate(
-                            row,
-                            log_std,
-                            &b_actions[i * action_dim..(i + 1) * action_dim],
-                            b_logp[i],
-                            adv[k],
-                            config.clip,
-                            config.entropy_coef,
-                            scale,
-                            g_row,
-                            &mut g_log_std,
-                        ),
+                        Head::Categorical { .. } => categorical::clipped_surrogate(row, b_actions[i] as usize, &s, g_row),
+                        Head::Gaussian { log_std } => {
+                            let action = &b_actions[i * action_dim..(i + 1) * action_dim];
+                            gaussian::clipped_surrogate(row, log_std, action, &s, g_row, &mut g_log_std)
+                        }
                     };
                     pl += terms.loss;
                     ent += terms.entropy;
