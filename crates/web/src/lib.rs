@@ -294,8 +294,9 @@ impl Trainer {
         Ok(Trainer { run: Run::Grpo(GrpoRun::new(&task, &config).map_err(js_error)?) })
     }
 
-    /// Behaviour cloning from the tasks' experts (one network for several tasks, told the
-    /// task by one-hot input), with `dagger_rounds` rounds of DAgger.
+    /// Behaviour cloning from the tasks' experts (one network for several tasks: a shared
+    /// trunk with one head per task, which cloned MT10 better than a one-hot input), with
+    /// `dagger_rounds` rounds of DAgger.
     pub fn bc(task_jsons: Vec<String>, seed: u64, demos: u32, steps: u32, dagger_rounds: u32) -> Result<Trainer, JsValue> {
         let tasks = task_jsons.iter().map(|t| Task::from_json(t).map_err(|e| task_error(&e))).collect::<Result<Vec<_>, _>>()?;
         let config = polyskill_learn::bc::BcConfig {
@@ -303,7 +304,7 @@ impl Trainer {
             demos,
             steps,
             dagger_rounds,
-            conditioning: polyskill_learn::Conditioning::OneHot,
+            conditioning: polyskill_learn::Conditioning::MultiHead,
             ..Default::default()
         };
         Ok(Trainer { run: Run::Bc(polyskill_learn::bc::BcRun::new(&tasks, &config).map_err(js_error)?) })
