@@ -1,6 +1,8 @@
-//! Polyskill learning: the burn MLP policy ([`Policy`]), behaviour cloning from a task's
-//! expert ([`bc`]), PPO for discrete tasks ([`ppo`]), group-relative GRPO / RLOO ([`grpo`]), batched evaluation, and safetensors
-//! weights with metadata ([`weights`]).
+//! Polyskill learning: the burn MLP policy ([`Policy`], single- or multi-task), behaviour
+//! cloning from the tasks' experts with DART and DAgger ([`bc`]), PPO with categorical or
+//! Gaussian actors ([`ppo`]), group-relative GRPO / RLOO ([`grpo`]), the pieces they share
+//! ([`categorical`], [`gaussian`], the fused CPU MLP [`fused`]), batched evaluation
+//! ([`eval`]), benchmarks ([`bench`]) and safetensors weights with metadata ([`weights`]).
 //!
 //! Backends are runtime devices (burn 0.22): `Device::flex()` is the CPU backend used
 //! natively and in wasm; the `webgpu` feature adds burn's WebGPU backend for the browser.
