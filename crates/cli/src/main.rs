@@ -401,9 +401,51 @@ enum Trainer {
     Grpo { config: GrpoConfig, target_return: Option<f32> },
 }
 
-/// Behaviour cloning on `tasks`, with progress bars for recording and fitting; returns the
-/// policy and a summary.
-fn train_bc(tasks: &[Task], config: &BcConfig) -> Result<(polyskill_learn::Policy, serde_json::Value), String> {
+/// A run's metrics: one JSON line per record (with the wall time so far) into
+/// `runs/NAME/metrics.jsonl`, echoed on stdout with `--json`.
+struct MetricsLog {
+    path: PathBuf,
+    file: std::fs::File,
+    echo: bool,
+    started: Instant,
+    error: Option<String>,
+}
+
+impl MetricsLog {
+    fn create(name: &str, echo: bool) -> Result<MetricsLog, String> {
+        let dir = PathBuf::from(format!("runs/{name}"));
+        std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+        let path = dir.join("metrics.jsonl");
+        let file = std::fs::File::create(&path).map_err(|e| format!("creating {}: {e}", path.display()))?;
+        Ok(MetricsLog { path, file, echo, started: Instant::now(), error: None })
+    }
+
+    /// Writes one record; false (and the error kept for [`MetricsLog::finish`]) if it cannot.
+    fn write(&mut self, record: &impl serde::Serialize) -> bool {
+        let mut line = serde_json::to_value(record).unwrap_or_default();
+        line["seconds"] = json!(self.started.elapsed().as_secs_f64());
+        if self.echo {
+            println!("{line}");
+        }
+        if let Err(e) = writeln!(self.file, "{line}") {
+            self.error = Some(format!("writing {}: {e}", self.path.display()));
+        }
+        self.error.is_none()
+    }
+
+    /// The first write error, if any.
+    fn finish(self) -> Result<PathBuf, String> {
+        match self.error {
+            Some(e) => Err(e),
+            None => Ok(self.path),
+        }
+    }
+}
+
+/// Behaviour cloning on `tasks`, with a progress bar and one metrics line per progress record
+/// in `runs/NAME-bc-sSEED/metrics.jsonl`; returns the policy and a summary.
+fn train_bc(name: &str, tasks: &[Task], config: &BcConfig, json: bool) -> Result<(polyskill_learn::Policy, serde_json::Value), String> {
+    let mut log = MetricsLog::create(&format!("{name}-bc-s{}", config.seed), json)?;
     let fit_steps = config.steps as u64 * (config.dagger_rounds as u64 + 1);
     let bar = progress(fit_steps, "bc");
     let mut last_loss = f32::NAN;
@@ -419,9 +461,12 @@ fn train_bc(tasks: &[Task], config: &BcConfig) -> Result<(polyskill_learn::Polic
                 last_loss = p.loss;
             }
         }
+        log.write(&p);
     })?;
     bar.finish_and_clear();
-    Ok((policy, json!({ "final_loss": last_loss })))
+    let seconds = log.started.elapsed().as_secs_f64();
+    let metrics = log.finish()?;
+    Ok((policy, json!({ "final_loss": last_loss, "seconds": seconds, "metrics": metrics })))
 }
 
 /// A policy-gradient run (PPO, GRPO, RLOO): one JSON line of metrics per iteration into
@@ -436,43 +481,28 @@ fn train_pg(
     json: bool,
     run: impl FnOnce(&mut dyn FnMut(&PpoIteration) -> bool) -> Result<polyskill_learn::Policy, String>,
 ) -> Result<(polyskill_learn::Policy, serde_json::Value), String> {
-    let started = Instant::now();
-    let run_dir = PathBuf::from(format!("runs/{}-{algo}-s{seed}", task.id));
-    std::fs::create_dir_all(&run_dir).map_err(|e| format!("creating {}: {e}", run_dir.display()))?;
-    let metrics_path = run_dir.join("metrics.jsonl");
-    let mut metrics = std::fs::File::create(&metrics_path).map_err(|e| format!("creating {}: {e}", metrics_path.display()))?;
+    let mut log = MetricsLog::create(&format!("{}-{algo}-s{seed}", task.id), json)?;
     let bar = progress(total_steps, algo);
     let mut last = None;
-    let mut write_error = None;
     let policy = run(&mut |it: &PpoIteration| {
         bar.set_position(it.env_steps);
         bar.set_message(format!("return {:.1}", it.mean_return));
-        let mut line = serde_json::to_value(it).unwrap_or_default();
-        line["seconds"] = json!(started.elapsed().as_secs_f64());
-        if json {
-            println!("{line}");
-        }
-        if let Err(e) = writeln!(metrics, "{line}") {
-            write_error = Some(format!("writing {}: {e}", metrics_path.display()));
-            return false;
-        }
         last = Some(it.clone());
-        !target_return.is_some_and(|t| it.episodes >= 10 && it.mean_return >= t)
+        log.write(it) && !target_return.is_some_and(|t| it.episodes >= 10 && it.mean_return >= t)
     })?;
     bar.finish_and_clear();
-    if let Some(e) = write_error {
-        return Err(e);
-    }
+    let seconds = log.started.elapsed().as_secs_f64();
+    let metrics = log.finish()?;
     let last = last.ok_or("training ran no iteration")?;
     Ok((policy, json!({ "env_steps": last.env_steps, "final_mean_return": last.mean_return,
-        "seconds": started.elapsed().as_secs_f64(), "metrics": metrics_path })))
+        "seconds": seconds, "metrics": metrics })))
 }
 
 fn train(args: &TaskArgs, algo: &str, trainer: &Trainer, eval_episodes: u32, out: Option<PathBuf>, json: bool) -> Result<(), String> {
     let tasks = load_tasks(args)?;
     let started = Instant::now();
     let (mut policy, summary) = match trainer {
-        Trainer::Bc(config) => train_bc(&tasks, config)?,
+        Trainer::Bc(config) => train_bc(&args.task.replace(',', "+"), &tasks, config, json)?,
         Trainer::Ppo { env_steps, lr, gamma, seed, target_return } => match tasks.as_slice() {
             [task] => {
                 let defaults = PpoConfig::for_task(task);

@@ -134,6 +134,11 @@ fn bc_trains_one_network_on_a_task_list_and_reports_each_task() {
     let info = polyskill_learn::weights::read_info(&std::fs::read(&out).unwrap()).unwrap();
     assert_eq!(info.architecture.sizes.last(), Some(&8), "one 4-action head per task");
     assert!(info.training["eval_success_per_task"]["drawer-close"].is_number());
+    // Progress records as JSON lines, on stdout and in runs/.
+    let records: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(records.iter().any(|r| r["phase"] == "recording") && records.iter().any(|r| r["phase"] == "fitting"), "{stdout}");
+    let metrics = std::fs::read_to_string(format!("{}/runs/reach+drawer-close-bc-s0/metrics.jsonl", root())).unwrap();
+    assert_eq!(metrics.lines().count(), records.len() - 1, "every record but the summary");
     let (ok, _, stderr) = polyskill(&["train", "--task", "reach", "--conditioning", "sideways"]);
     assert!(!ok && stderr.contains("--conditioning \"sideways\": expected one-hot, multi-head or none"), "{stderr}");
     let (ok, _, stderr) = polyskill(&["train", "--task", "reach,nope"]);
