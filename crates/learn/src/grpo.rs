@@ -12,7 +12,7 @@
 //! starts from scratch here, not from a pretrained model. Same actor network, sampling and
 //! records ([`PpoIteration`], value loss 0) as [`crate::ppo`], so the two compare directly.
 
-use crate::{Policy, SettingsCheck};
+use crate::{IterativeRun, Policy, SettingsCheck};
 use crate::categorical::{self, orthogonal_mlp};
 use crate::fused::{Adam, FastMlp, clip_global_norm};
 use crate::ppo::PpoIteration;
@@ -152,9 +152,11 @@ impl GrpoRun {
             iteration: 0,
         })
     }
+}
 
+impl IterativeRun for GrpoRun {
     /// Plays one iteration's groups and updates the actor; `None` once `total_steps` are spent.
-    pub fn iterate(&mut self) -> Result<Option<PpoIteration>, String> {
+    fn iterate(&mut self) -> Result<Option<PpoIteration>, String> {
         if self.env_steps >= self.config.total_steps {
             return Ok(None);
         }
@@ -263,7 +265,7 @@ impl GrpoRun {
     }
 
     /// The greedy (argmax) policy as it stands.
-    pub fn policy(&self) -> Policy {
+    fn policy(&self) -> Policy {
         let algorithm = match self.config.baseline {
             Baseline::Grpo => "grpo",
             Baseline::Rloo => "rloo",
@@ -275,14 +277,8 @@ impl GrpoRun {
 
 /// Trains a categorical policy with group-relative advantages; `on_iteration` gets each
 /// iteration's metrics and returns whether to go on. Returns the greedy policy.
-pub fn train(task: &Task, config: &GrpoConfig, mut on_iteration: impl FnMut(&PpoIteration) -> bool) -> Result<Policy, String> {
-    let mut run = GrpoRun::new(task, config)?;
-    while let Some(record) = run.iterate()? {
-        if !on_iteration(&record) {
-            break;
-        }
-    }
-    Ok(run.policy())
+pub fn train(task: &Task, config: &GrpoConfig, on_iteration: impl FnMut(&PpoIteration) -> bool) -> Result<Policy, String> {
+    crate::run_to_end(GrpoRun::new(task, config)?, on_iteration)
 }
 
 #[cfg(test)]

@@ -25,6 +25,27 @@ pub use policy::{Architecture, Conditioning, Mlp, PolicyInfo, normalise};
 use burn::module::Module;
 use burn::tensor::{Tensor, TensorData};
 
+/// A policy-gradient run (PPO, GRPO, RLOO) that advances one iteration per call.
+pub trait IterativeRun {
+    /// Runs the next iteration and returns its metrics, or `None` once the budget is spent.
+    fn iterate(&mut self) -> Result<Option<ppo::PpoIteration>, String>;
+    /// The policy as it stands, acting greedily.
+    fn policy(&self) -> Policy;
+}
+
+/// Drives `run` until its budget is spent or `on_iteration` returns false; the policy then.
+pub fn run_to_end(
+    mut run: impl IterativeRun,
+    mut on_iteration: impl FnMut(&ppo::PpoIteration) -> bool,
+) -> Result<Policy, String> {
+    while let Some(record) = run.iterate()? {
+        if !on_iteration(&record) {
+            break;
+        }
+    }
+    Ok(run.policy())
+}
+
 /// Collects the settings a training configuration rejects, each as `field: rule`.
 #[derive(Debug, Default)]
 pub struct SettingsCheck {

@@ -12,7 +12,7 @@
 //! Training reports one [`PpoIteration`] per rollout + update; the caller may stop early
 //! (e.g. once the return target is met) by returning `false`.
 
-use crate::{Policy, SettingsCheck};
+use crate::{IterativeRun, Policy, SettingsCheck};
 use crate::categorical::{self, orthogonal_mlp};
 use crate::gaussian::{self, RewardScaler, RunningStats};
 use crate::fused::{Adam, FastMlp, clip_global_norm};
@@ -232,9 +232,11 @@ impl PpoRun {
             iterations: config.total_steps / (config.num_envs * config.rollout_steps) as u64,
         })
     }
+}
 
+impl IterativeRun for PpoRun {
     /// Runs the next iteration and returns its metrics, or `None` once `total_steps` are spent.
-    pub fn iterate(&mut self) -> Result<Option<PpoIteration>, String> {
+    fn iterate(&mut self) -> Result<Option<PpoIteration>, String> {
         if self.iteration >= self.iterations {
             return Ok(None);
         }
@@ -409,7 +411,7 @@ impl PpoRun {
 
     /// The policy as it stands, acting greedily: the most likely choice (categorical) or the
     /// Gaussian's mean, with the running observation statistics as its normalisation.
-    pub fn policy(&self) -> Policy {
+    fn policy(&self) -> Policy {
         let training = serde_json::json!({ "algorithm": "ppo", "config": self.config, "env_steps": self.env_steps });
         let mut policy = categorical::greedy_policy(&self.actor, &self.task_id, training);
         if let Some(stats) = &self.obs_stats {
@@ -451,12 +453,6 @@ impl Head {
 /// Trains a policy with PPO (categorical for a discrete task, Gaussian for a continuous one).
 /// `on_iteration` receives each iteration's metrics and returns whether to go on. Returns the
 /// greedy policy (argmax, or the Gaussian's mean).
-pub fn train(task: &Task, config: &PpoConfig, mut on_iteration: impl FnMut(&PpoIteration) -> bool) -> Result<Policy, String> {
-    let mut run = PpoRun::new(task, config)?;
-    while let Some(record) = run.iterate()? {
-        if !on_iteration(&record) {
-            break;
-        }
-    }
-    Ok(run.policy())
+pub fn train(task: &Task, config: &PpoConfig, on_iteration: impl FnMut(&PpoIteration) -> bool) -> Result<Policy, String> {
+    crate::run_to_end(PpoRun::new(task, config)?, on_iteration)
 }

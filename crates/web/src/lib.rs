@@ -256,8 +256,8 @@ impl WasmPolicy {
 
 /// The run a [`Trainer`] drives.
 enum Run {
-    Ppo(polyskill_learn::ppo::PpoRun),
-    Grpo(polyskill_learn::grpo::GrpoRun),
+    /// PPO, GRPO or RLOO.
+    PolicyGradient(Box<dyn polyskill_learn::IterativeRun>),
     Bc(polyskill_learn::bc::BcRun),
 }
 
@@ -278,7 +278,7 @@ impl Trainer {
         let defaults = polyskill_learn::ppo::PpoConfig::for_task(&task);
         let config = polyskill_learn::ppo::PpoConfig { total_steps: total_steps as u64, seed, ..defaults };
         let run = polyskill_learn::ppo::PpoRun::new(&task, &config).map_err(js_error)?;
-        Ok(Trainer { run: Run::Ppo(run) })
+        Ok(Trainer { run: Run::PolicyGradient(Box::new(run)) })
     }
 
     /// GRPO (`baseline` "grpo") or RLOO ("rloo") on a discrete task.
@@ -291,7 +291,7 @@ impl Trainer {
             other => return Err(js_error(format!("baseline \"{other}\" is not grpo or rloo"))),
         };
         let config = GrpoConfig { baseline, seed, total_steps: total_steps as u64, ..Default::default() };
-        Ok(Trainer { run: Run::Grpo(GrpoRun::new(&task, &config).map_err(js_error)?) })
+        Ok(Trainer { run: Run::PolicyGradient(Box::new(GrpoRun::new(&task, &config).map_err(js_error)?)) })
     }
 
     /// Behaviour cloning from the tasks' experts (one network for several tasks: a shared
@@ -314,8 +314,7 @@ impl Trainer {
     /// `null` once the run is done.
     pub fn advance(&mut self) -> Result<JsValue, JsValue> {
         let record = match &mut self.run {
-            Run::Ppo(run) => run.iterate().map_err(js_error)?.map(|r| to_js(&r)),
-            Run::Grpo(run) => run.iterate().map_err(js_error)?.map(|r| to_js(&r)),
+            Run::PolicyGradient(run) => run.iterate().map_err(js_error)?.map(|r| to_js(&r)),
             Run::Bc(run) => run.advance().map_err(js_error)?.map(|r| to_js(&r)),
         };
         record.unwrap_or(Ok(JsValue::NULL))
@@ -324,8 +323,7 @@ impl Trainer {
     /// The current policy as safetensors bytes (loadable with `new Policy`).
     pub fn weights(&self) -> Result<Vec<u8>, JsValue> {
         let policy = match &self.run {
-            Run::Ppo(run) => run.policy(),
-            Run::Grpo(run) => run.policy(),
+            Run::PolicyGradient(run) => run.policy(),
             Run::Bc(run) => run.policy().map_err(js_error)?,
         };
         weights::save(&policy).map_err(js_error)
