@@ -7,6 +7,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use polyskill_learn::bc::{self, BcConfig};
 use polyskill_learn::eval::evaluate;
 use polyskill_learn::grpo::{self, Baseline, GrpoConfig};
+use polyskill_learn::sac::{self, SacConfig};
 use polyskill_learn::ppo::{self, PpoConfig, PpoIteration};
 use polyskill_learn::{Device, weights};
 use polyskill_sim::task::Task;
@@ -65,18 +66,19 @@ enum Command {
     Train {
         #[command(flatten)]
         task: TaskArgs,
-        /// Algorithm: `bc` (behaviour cloning from the task's expert), or for discrete tasks `ppo`,
-        /// `grpo` or `rloo` (group-relative advantages, no critic).
+        /// Algorithm: `bc` (behaviour cloning from the task's expert), `ppo`, `sac` (continuous
+        /// actions; several tasks train MT-SAC), or for discrete tasks `grpo` or `rloo`
+        /// (group-relative advantages, no critic).
         #[arg(long, default_value = "bc")]
         algo: String,
-        /// PPO, GRPO, RLOO: environment steps in all (default: 500 000; PPO on a continuous
-        /// task 1 000 000).
+        /// PPO, SAC, GRPO, RLOO: environment steps in all (default: 500 000; PPO on a
+        /// continuous task 1 000 000; SAC 300 000).
         #[arg(long)]
         env_steps: Option<u64>,
-        /// PPO: discount factor (default 0.99).
+        /// PPO, SAC: discount factor (default 0.99; PPO on a continuous task 0.95).
         #[arg(long)]
         gamma: Option<f32>,
-        /// PPO: stop once the mean return of the last 10 episodes reaches this.
+        /// PPO, SAC, GRPO, RLOO: stop once the mean return of the last 10 episodes reaches this.
         #[arg(long)]
         target_return: Option<f32>,
         /// BC: expert demonstration episodes per task.
@@ -96,6 +98,10 @@ enum Command {
         /// or `none`).
         #[arg(long, default_value = "one-hot")]
         conditioning: String,
+        /// Hidden layer widths, comma-separated (default: 256,256 for bc and sac; 64,64 for
+        /// ppo, grpo and rloo).
+        #[arg(long, value_delimiter = ',')]
+        hidden: Option<Vec<usize>>,
         /// Gradient steps.
         #[arg(long, default_value_t = 3000)]
         steps: u32,
@@ -103,7 +109,7 @@ enum Command {
         #[arg(long, default_value_t = 256)]
         batch: usize,
         /// Learning rate (default: 1e-3 for bc; 2.5e-3 for ppo, grpo and rloo on discrete tasks;
-        /// 3e-4 for ppo on continuous ones).
+        /// 1e-3 for ppo on continuous ones; sac: the actor's, 3e-4).
         #[arg(long)]
         lr: Option<f64>,
         /// Seed (initialisation and minibatches).
@@ -212,6 +218,7 @@ fn main() -> ExitCode {
             dagger_rounds,
             dagger_episodes,
             conditioning,
+            hidden,
             steps,
             batch,
             lr,
@@ -230,6 +237,7 @@ fn main() -> ExitCode {
                         }
                     };
                     Trainer::Bc(BcConfig {
+                        hidden: hidden.unwrap_or(BcConfig::default().hidden),
                         steps,
                         batch,
                         learning_rate: lr.unwrap_or(BcConfig::default().learning_rate),
@@ -239,7 +247,6 @@ fn main() -> ExitCode {
                         dagger_rounds,
                         dagger_episodes,
                         conditioning,
-                        ..BcConfig::default()
                     })
                 }
                 "grpo" | "rloo" => Trainer::Grpo {
@@ -248,13 +255,29 @@ fn main() -> ExitCode {
                         total_steps: env_steps.unwrap_or(GrpoConfig::default().total_steps),
                         learning_rate: lr.unwrap_or(GrpoConfig::default().learning_rate),
                         seed,
+                        hidden: hidden.unwrap_or(GrpoConfig::default().hidden),
                         ..GrpoConfig::default()
                     },
                     target_return,
                 },
-                "ppo" => Trainer::Ppo { env_steps, lr, gamma, seed, target_return },
+                "ppo" => Trainer::Ppo { env_steps, lr, gamma, hidden, seed, target_return },
+                "sac" => {
+                    let defaults = SacConfig::default();
+                    Trainer::Sac {
+                        config: SacConfig {
+                            total_steps: env_steps.unwrap_or(defaults.total_steps),
+                            hidden: hidden.unwrap_or(defaults.hidden.clone()),
+                            policy_lr: lr.unwrap_or(defaults.policy_lr),
+                            gamma: gamma.unwrap_or(defaults.gamma),
+                            batch,
+                            seed,
+                            ..defaults
+                        },
+                        target_return,
+                    }
+                }
                 other => {
-                    eprintln!("error: unknown --algo {other:?}; available: bc, ppo, grpo, rloo");
+                    eprintln!("error: unknown --algo {other:?}; available: bc, ppo, sac, grpo, rloo");
                     return ExitCode::FAILURE;
                 }
             };
@@ -396,9 +419,18 @@ enum Trainer {
     Bc(BcConfig),
     /// PPO with the action space's defaults ([`PpoConfig::for_task`]) and these overrides,
     /// optionally stopping at a return target.
-    Ppo { env_steps: Option<u64>, lr: Option<f64>, gamma: Option<f32>, seed: u64, target_return: Option<f32> },
+    Ppo {
+        env_steps: Option<u64>,
+        lr: Option<f64>,
+        gamma: Option<f32>,
+        hidden: Option<Vec<usize>>,
+        seed: u64,
+        target_return: Option<f32>,
+    },
     /// GRPO or RLOO (group-relative advantages, no critic), optionally stopping at a target.
     Grpo { config: GrpoConfig, target_return: Option<f32> },
+    /// SAC on one task, MT-SAC on several, optionally stopping at a return target.
+    Sac { config: SacConfig, target_return: Option<f32> },
 }
 
 /// A run's metrics: one JSON line per record (with the wall time so far) into
@@ -469,11 +501,11 @@ fn train_bc(name: &str, tasks: &[Task], config: &BcConfig, json: bool) -> Result
     Ok((policy, json!({ "final_loss": last_loss, "seconds": seconds, "metrics": metrics })))
 }
 
-/// A policy-gradient run (PPO, GRPO, RLOO): one JSON line of metrics per iteration into
-/// `runs/TASK-ALGO-sSEED/metrics.jsonl` (and on stdout with `--json`), with a progress bar on
+/// An iterative run (PPO, SAC, GRPO, RLOO): one JSON line of metrics per iteration into
+/// `runs/NAME-ALGO-sSEED/metrics.jsonl` (and on stdout with `--json`), with a progress bar on
 /// stderr. `run` trains, calling its argument with each iteration's record (false stops it).
 fn train_pg(
-    task: &Task,
+    name: &str,
     algo: &str,
     seed: u64,
     total_steps: u64,
@@ -481,7 +513,7 @@ fn train_pg(
     json: bool,
     run: impl FnOnce(&mut dyn FnMut(&PpoIteration) -> bool) -> Result<polyskill_learn::Policy, String>,
 ) -> Result<(polyskill_learn::Policy, serde_json::Value), String> {
-    let mut log = MetricsLog::create(&format!("{}-{algo}-s{seed}", task.id), json)?;
+    let mut log = MetricsLog::create(&format!("{name}-{algo}-s{seed}"), json)?;
     let bar = progress(total_steps, algo);
     let mut last = None;
     let policy = run(&mut |it: &PpoIteration| {
@@ -503,24 +535,29 @@ fn train(args: &TaskArgs, algo: &str, trainer: &Trainer, eval_episodes: u32, out
     let started = Instant::now();
     let (mut policy, summary) = match trainer {
         Trainer::Bc(config) => train_bc(&args.task.replace(',', "+"), &tasks, config, json)?,
-        Trainer::Ppo { env_steps, lr, gamma, seed, target_return } => match tasks.as_slice() {
+        Trainer::Ppo { env_steps, lr, gamma, hidden, seed, target_return } => match tasks.as_slice() {
             [task] => {
                 let defaults = PpoConfig::for_task(task);
                 let config = PpoConfig {
                     total_steps: env_steps.unwrap_or(defaults.total_steps),
                     learning_rate: lr.unwrap_or(defaults.learning_rate),
                     gamma: gamma.unwrap_or(defaults.gamma),
+                    hidden: hidden.clone().unwrap_or(defaults.hidden.clone()),
                     seed: *seed,
                     ..defaults
                 };
-                train_pg(task, algo, config.seed, config.total_steps, *target_return, json, |f| ppo::train(task, &config, f))?
+                train_pg(&task.id, algo, config.seed, config.total_steps, *target_return, json, |f| ppo::train(task, &config, f))?
             }
             _ => return Err(format!("--algo ppo trains one task; got {}", tasks.len())),
         },
         Trainer::Grpo { config, target_return } => match tasks.as_slice() {
-            [task] => train_pg(task, algo, config.seed, config.total_steps, *target_return, json, |f| grpo::train(task, config, f))?,
+            [task] => train_pg(&task.id, algo, config.seed, config.total_steps, *target_return, json, |f| grpo::train(task, config, f))?,
             _ => return Err(format!("--algo {algo} trains one task; got {}", tasks.len())),
         },
+        Trainer::Sac { config, target_return } => {
+            let name = args.task.replace(',', "+");
+            train_pg(&name, algo, config.seed, config.total_steps, *target_return, json, |f| sac::train(&tasks, config, f))?
+        }
     };
     let evaluations = tasks.iter().map(|task| evaluate(&policy, task, 0, eval_episodes)).collect::<Result<Vec<_>, _>>()?;
     let mean_success = evaluations.iter().map(|e| e.success_rate).sum::<f32>() / evaluations.len() as f32;

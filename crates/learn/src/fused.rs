@@ -107,7 +107,29 @@ impl FastMlp {
     /// Gradients of a loss with respect to every parameter (same layout as `params`), given
     /// the forward `trace` and the loss's gradient with respect to the output.
     pub fn backward(&self, trace: &Trace, grad_output: &[f32], tanh_hidden: bool, tanh_output: bool) -> Vec<Vec<f32>> {
-        let mut grads: Vec<Vec<f32>> = self.params.iter().map(|p| vec![0.0; p.len()]).collect();
+        self.backprop(trace, grad_output, tanh_hidden, tanh_output, true, false).0
+    }
+
+    /// Gradient of a loss with respect to the network's input (row-major like the input),
+    /// given the forward `trace` and the loss's gradient with respect to the output; the
+    /// parameters' gradients are not formed (e.g. SAC's actor loss through a critic).
+    pub fn input_gradient(&self, trace: &Trace, grad_output: &[f32], tanh_hidden: bool, tanh_output: bool) -> Vec<f32> {
+        self.backprop(trace, grad_output, tanh_hidden, tanh_output, false, true).1
+    }
+
+    /// Backpropagation: the parameters' gradients (if `want_params`, else empty vectors) and
+    /// the input's (if `want_input`, else empty).
+    fn backprop(
+        &self,
+        trace: &Trace,
+        grad_output: &[f32],
+        tanh_hidden: bool,
+        tanh_output: bool,
+        want_params: bool,
+        want_input: bool,
+    ) -> (Vec<Vec<f32>>, Vec<f32>) {
+        let mut grads: Vec<Vec<f32>> =
+            self.params.iter().map(|p| if want_params { vec![0.0; p.len()] } else { Vec::new() }).collect();
         let mut delta = grad_output.to_vec();
         for k in (0..self.layers()).rev() {
             let (inp, out) = (self.sizes[k], self.sizes[k + 1]);
@@ -122,23 +144,26 @@ impl FastMlp {
             let x = &trace.activations[k];
             let w = &self.params[2 * k];
             let rows = x.len() / inp;
-            let mut delta_in = if k > 0 { vec![0.0f32; x.len()] } else { Vec::new() };
+            let need_delta_in = k > 0 || want_input;
+            let mut delta_in = if need_delta_in { vec![0.0f32; x.len()] } else { Vec::new() };
             if rows > 0 {
-                for dr in delta.chunks_exact(out) {
-                    for (gb, d) in grads[2 * k + 1].iter_mut().zip(dr) {
-                        *gb += d;
+                if want_params {
+                    for dr in delta.chunks_exact(out) {
+                        for (gb, d) in grads[2 * k + 1].iter_mut().zip(dr) {
+                            *gb += d;
+                        }
                     }
+                    // dW = xᵀ · δ  (x is rows × inp: its transpose reads with swapped strides)
+                    matmul(&mut grads[2 * k], false, (x, 1, inp), (&delta, out, 1), inp, rows, out);
                 }
-                // dW = xᵀ · δ  (x is rows × inp: its transpose reads with swapped strides)
-                matmul(&mut grads[2 * k], false, (x, 1, inp), (&delta, out, 1), inp, rows, out);
-                // δ_in = δ · Wᵀ  (W is inp × out); the input layer needs none.
-                if k > 0 {
+                // δ_in = δ · Wᵀ  (W is inp × out); the input layer needs none unless asked.
+                if need_delta_in {
                     matmul(&mut delta_in, false, (&delta, out, 1), (w, 1, out), rows, out, inp);
                 }
             }
             delta = delta_in;
         }
-        grads
+        (grads, delta)
     }
 }
 
@@ -269,6 +294,29 @@ mod tests {
                         assert!((a - b).abs() < 1e-4, "layer {k} ({tanh_hidden}, {tanh_output}): {a} vs burn {b}");
                     }
                 }
+            }
+        }
+    }
+
+    /// The input gradient of `loss = Σ output · G` agrees with central finite differences.
+    #[test]
+    fn input_gradient_matches_finite_differences() {
+        let mlp = crate::policy::seeded_init(5, |device| Mlp::init(&[4, 8, 3], device));
+        let fast = FastMlp::from_mlp(&mlp).unwrap();
+        let x: Vec<f32> = (0..8).map(|i| ((i * 29 % 13) as f32 - 6.0) / 5.0).collect();
+        let g: Vec<f32> = (0..6).map(|i| ((i * 7 % 5) as f32 - 2.0) / 2.0).collect();
+        for (tanh_hidden, tanh_output) in [(true, false), (false, true)] {
+            let loss = |x: &[f32]| -> f64 {
+                fast.forward(x, tanh_hidden, tanh_output).iter().zip(&g).map(|(o, g)| (o * g) as f64).sum()
+            };
+            let ours = fast.input_gradient(&fast.trace(&x, tanh_hidden, tanh_output), &g, tanh_hidden, tanh_output);
+            assert_eq!(ours.len(), x.len());
+            for i in 0..x.len() {
+                let (mut up, mut down) = (x.clone(), x.clone());
+                up[i] += 1e-3;
+                down[i] -= 1e-3;
+                let numeric = (loss(&up) - loss(&down)) / 2e-3;
+                assert!((numeric as f32 - ours[i]).abs() < 2e-3, "input {i}: {numeric} vs {}", ours[i]);
             }
         }
     }

@@ -261,6 +261,7 @@ impl IterativeRun for GrpoRun {
             entropy,
             approx_kl,
             learning_rate: config.learning_rate,
+            alpha: None,
         }))
     }
 

@@ -1,8 +1,8 @@
 //! Polyskill learning: the burn MLP policy ([`Policy`], single- or multi-task), behaviour
 //! cloning from the tasks' experts with DART and DAgger ([`bc`]), PPO with categorical or
-//! Gaussian actors ([`ppo`]), group-relative GRPO / RLOO ([`grpo`]), the pieces they share
-//! ([`categorical`], [`gaussian`], the fused CPU MLP [`fused`]), batched evaluation
-//! ([`eval`]), benchmarks ([`bench`]) and safetensors weights with metadata ([`weights`]).
+//! Gaussian actors ([`ppo`]), SAC and MT-SAC ([`sac`]), group-relative GRPO / RLOO
+//! ([`grpo`]), the pieces they share ([`categorical`], [`gaussian`], the fused CPU MLP
+//! [`fused`]), batched evaluation ([`eval`]), benchmarks ([`bench`]) and safetensors weights with metadata ([`weights`]).
 //!
 //! Backends are runtime devices (burn 0.22): `Device::flex()` is the CPU backend used
 //! natively and in wasm; the `webgpu` feature adds burn's WebGPU backend for the browser.
@@ -16,6 +16,7 @@ pub mod gaussian;
 pub mod grpo;
 mod policy;
 pub mod ppo;
+pub mod sac;
 pub mod weights;
 
 pub use burn::tensor::Device;

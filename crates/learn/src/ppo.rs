@@ -155,10 +155,13 @@ pub struct PpoIteration {
     pub value_loss: f32,
     /// Mean policy entropy (last minibatch).
     pub entropy: f32,
-    /// Approximate KL divergence between the old and new policy (last minibatch).
+    /// Approximate KL divergence between the old and new policy (last minibatch; 0 for SAC).
     pub approx_kl: f32,
-    /// Learning rate used in this iteration.
+    /// Learning rate used in this iteration (SAC: the actor's).
     pub learning_rate: f64,
+    /// SAC's entropy coefficient (mean over tasks); absent for the other algorithms.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alpha: Option<f32>,
 }
 
 /// A PPO run that advances one iteration (rollout + update) per call, so a caller (a Web
@@ -405,6 +408,7 @@ impl IterativeRun for PpoRun {
             entropy,
             approx_kl,
             learning_rate: lr,
+            alpha: None,
         };
         Ok(Some(record))
     }

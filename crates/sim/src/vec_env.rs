@@ -29,6 +29,9 @@ pub struct VecStep {
     pub truncated: Vec<bool>,
     /// Episodes that ended at this step: (environment index, task index, result).
     pub finished: Vec<(usize, usize, EpisodeResult)>,
+    /// The last observation of each episode in `finished` (same order): what an off-policy
+    /// learner bootstraps from when an episode was truncated rather than terminated.
+    pub final_observations: Vec<Vec<f32>>,
 }
 
 impl VecEnv {
@@ -116,6 +119,7 @@ impl VecEnv {
             terminated: Vec::with_capacity(n),
             truncated: Vec::with_capacity(n),
             finished: Vec::new(),
+            final_observations: Vec::new(),
         };
         for e in 0..n {
             let step = self.envs[e].step(&actions[e * self.action_size..(e + 1) * self.action_size])?;
@@ -130,6 +134,7 @@ impl VecEnv {
                     success: self.envs[e].episode_success(),
                 };
                 out.finished.push((e, self.task_index[e], result));
+                out.final_observations.push(step.observation);
                 self.returns[e] = 0.0;
                 self.seeds[e] += n as u64;
                 self.envs[e].reset(self.seeds[e]);

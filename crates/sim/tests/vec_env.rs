@@ -36,10 +36,17 @@ fn steps_in_lockstep_and_autoresets_with_fresh_seeds() {
     // After its first episode, env 1 runs seed 11 + 3 = 14.
     let restarted = Env::new(cart_pole).reset(14).to_vec();
     let mut v2 = VecEnv::new(&[task("cart-pole")], &[3], 10).unwrap();
+    // The finished episode's last observation is reported too: env 1 alone (seed 11) ends there.
+    let mut alone = Env::new(task("cart-pole"));
+    alone.reset(11);
     loop {
         let s = v2.step(&[0.0; 3]).unwrap();
-        if s.finished.iter().any(|(e, _, _)| *e == 1) {
+        let last = alone.step(&[0.0]).unwrap().observation;
+        assert_eq!(s.final_observations.len(), s.finished.len());
+        if let Some(k) = s.finished.iter().position(|(e, _, _)| *e == 1) {
             assert_eq!(&s.observations[4..8], &restarted[..]);
+            assert_eq!(s.final_observations[k], last);
+            assert_ne!(last, restarted);
             break;
         }
     }

@@ -1,0 +1,778 @@
+//! Soft Actor-Critic (Haarnoja et al., 2018) with automatic entropy tuning, in one file the way
+//! CleanRL's `sac_continuous_action.py` lays it out, and its multi-task form, MT-SAC (Meta-World's
+//! baseline; Yu et al., 2019): one network for every task with the task's one-hot code appended
+//! to the observation, and one entropy coefficient per task.
+//!
+//! - Actor: ReLU MLP giving a mean and a log standard deviation per action (the latter squashed
+//!   into [−5, 2]); actions are `tanh(mean + σ·ε)`, so they stay in [−1, 1].
+//! - Critics: twin Q networks on (observation, action) with Polyak-averaged targets; the target
+//!   is `r + γ·(1 − terminated)·(min Q' − α·log π)` at the next observation (an episode cut by the
+//!   time limit still bootstraps from its last observation).
+//! - Entropy: `log α` per task is tuned towards a target entropy of −(action size).
+//!
+//! Every network is trained with the hand-fused CPU MLP ([`crate::fused`]); the actor's loss
+//! reaches it through the critics' input gradients (the reparameterisation trick), written out
+//! below. One [`IterativeRun::iterate`] call runs `steps_per_iteration` environment steps.
+
+use crate::fused::{Adam, FastMlp, Trace};
+use crate::gaussian::standard_normal;
+use crate::policy::seeded_init;
+use crate::ppo::PpoIteration;
+use crate::{Architecture, Conditioning, IterativeRun, Mlp, Policy, PolicyInfo, SettingsCheck};
+use burn::tensor::Device;
+use polyskill_sim::VecEnv;
+use polyskill_sim::task::{ActionSpace, Task};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+use std::collections::VecDeque;
+
+/// Bounds of the actor's log standard deviation (CleanRL's).
+const LOG_STD_MIN: f32 = -5.0;
+const LOG_STD_MAX: f32 = 2.0;
+/// log √(2π).
+const HALF_LOG_TAU: f32 = 0.918_938_5;
+
+/// SAC hyperparameters. Defaults are CleanRL's `sac_continuous_action.py` (256×256 ReLU
+/// networks, batch 256, γ 0.99, τ 0.005, learning rates 3e-4 actor / 1e-3 critics and α,
+/// actor updated every 2nd step, 5000 random steps first) with a smaller replay buffer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SacConfig {
+    /// Hidden widths of the actor and of each critic.
+    pub hidden: Vec<usize>,
+    /// Environments per task, stepped together (one gradient update per joint step).
+    pub envs_per_task: usize,
+    /// Environment steps in all, over every environment.
+    pub total_steps: u64,
+    /// Transitions the replay buffer keeps (the oldest are overwritten).
+    pub buffer_size: usize,
+    /// Transitions per gradient update.
+    pub batch: usize,
+    /// Environment steps of uniformly random actions before learning starts.
+    pub learning_starts: u64,
+    /// Discount factor.
+    pub gamma: f32,
+    /// Polyak factor of the target critics.
+    pub tau: f32,
+    /// Actor learning rate (Adam).
+    pub policy_lr: f64,
+    /// Critic and entropy-coefficient learning rate (Adam).
+    pub q_lr: f64,
+    /// The actor (and α) is updated this many times every this many critic updates.
+    pub policy_frequency: u32,
+    /// Entropy coefficient at the start.
+    pub initial_alpha: f32,
+    /// Tune α towards the target entropy (else keep `initial_alpha`).
+    pub autotune: bool,
+    /// Environment steps per reported iteration.
+    pub steps_per_iteration: u64,
+    /// Seed for initialisation, environments, sampling and replay.
+    pub seed: u64,
+}
+
+impl Default for SacConfig {
+    fn default() -> Self {
+        SacConfig {
+            hidden: vec![256, 256],
+            envs_per_task: 1,
+            total_steps: 300_000,
+            buffer_size: 300_000,
+            batch: 256,
+            learning_starts: 5_000,
+            gamma: 0.99,
+            tau: 0.005,
+            policy_lr: 3e-4,
+            q_lr: 1e-3,
+            policy_frequency: 2,
+            initial_alpha: 0.2,
+            autotune: true,
+            steps_per_iteration: 1_000,
+            seed: 0,
+        }
+    }
+}
+
+impl SacConfig {
+    /// Rejects values out of range, naming the field.
+    pub fn check(&self) -> Result<(), String> {
+        let mut check = SettingsCheck::default();
+        let mut need = |ok: bool, field: &str, rule: &str| check.need(ok, field, rule);
+        need(
+            !self.hidden.is_empty() && self.hidden.iter().all(|&h| (1..=4096).contains(&h)),
+            "hidden",
+            "must list widths in 1..=4096",
+        );
+        need(
+            (1..=256).contains(&self.envs_per_task),
+            "envs_per_task",
+            "must be in 1..=256",
+        );
+        need(self.total_steps > 0, "total_steps", "must be > 0");
+        need(
+            (1..=10_000_000).contains(&self.buffer_size),
+            "buffer_size",
+            "must be in 1..=10000000",
+        );
+        need(
+            (1..=65_536).contains(&self.batch),
+            "batch",
+            "must be in 1..=65536",
+        );
+        need(
+            (0.0..=1.0).contains(&self.gamma),
+            "gamma",
+            "must be in [0, 1]",
+        );
+        need(
+            self.tau > 0.0 && self.tau <= 1.0,
+            "tau",
+            "must be in (0, 1]",
+        );
+        need(
+            self.policy_lr.is_finite() && self.policy_lr > 0.0 && self.policy_lr < 1.0,
+            "policy_lr",
+            "must be in (0, 1)",
+        );
+        need(
+            self.q_lr.is_finite() && self.q_lr > 0.0 && self.q_lr < 1.0,
+            "q_lr",
+            "must be in (0, 1)",
+        );
+        need(
+            (1..=100).contains(&self.policy_frequency),
+            "policy_frequency",
+            "must be in 1..=100",
+        );
+        need(
+            self.initial_alpha.is_finite() && self.initial_alpha > 0.0,
+            "initial_alpha",
+            "must be > 0",
+        );
+        need(
+            self.steps_per_iteration > 0,
+            "steps_per_iteration",
+            "must be > 0",
+        );
+        check.finish("SAC settings")
+    }
+}
+
+/// A SAC (one task) or MT-SAC (several) run that advances `steps_per_iteration` environment
+/// steps per call.
+pub struct SacRun {
+    config: SacConfig,
+    task_ids: Vec<String>,
+    obs_dim: usize,
+    act_dim: usize,
+    actor: FastMlp,
+    q: [FastMlp; 2],
+    q_target: [FastMlp; 2],
+    actor_adam: Adam,
+    q_adam: Adam,
+    /// `log α` per task, with its optimiser.
+    log_alpha: Vec<f32>,
+    alpha_adam: Adam,
+    envs: VecEnv,
+    replay: Replay,
+    rng: ChaCha8Rng,
+    obs: Vec<f32>,
+    recent: VecDeque<(f32, bool)>,
+    env_steps: u64,
+    episodes: u32,
+    updates: u64,
+    iteration: u32,
+    /// Latest losses and entropy for the iteration's record.
+    last: Losses,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Losses {
+    actor: f32,
+    critic: f32,
+    entropy: f32,
+}
+
+impl SacRun {
+    /// Sets up networks, optimisers, environments (`envs_per_task` of each task) and the replay
+    /// buffer. Tasks must have continuous actions bounded by [−1, 1] and equal shapes.
+    pub fn new(tasks: &[Task], config: &SacConfig) -> Result<SacRun, String> {
+        config.check()?;
+        let first = tasks.first().ok_or("SAC needs at least one task")?;
+        for task in tasks {
+            match task.action_space() {
+                ActionSpace::Discrete { .. } => {
+                    return Err(format!(
+                        "SAC acts in continuous action spaces; task {} has discrete choices (use ppo, grpo or rloo)",
+                        task.id
+                    ));
+                }
+                ActionSpace::Continuous { low, high } => {
+                    if low.iter().any(|l| *l != -1.0) || high.iter().any(|h| *h != 1.0) {
+                        return Err(format!(
+                            "SAC here squashes actions into [-1, 1]; task {} bounds them by {low:?}..{high:?} (use ppo)",
+                            task.id
+                        ));
+                    }
+                }
+            }
+        }
+        let counts = vec![config.envs_per_task; tasks.len()];
+        let envs = VecEnv::new(tasks, &counts, config.seed * 1_000_003)?;
+        let (obs_dim, act_dim) = (first.observation.size, first.action_size());
+        let inputs = obs_dim + if tasks.len() > 1 { tasks.len() } else { 0 };
+        let sizes = |inp: usize, out: usize| [vec![inp], config.hidden.clone(), vec![out]].concat();
+        let (actor, q1, q2) = seeded_init(config.seed, |device| {
+            let fast = |s: &[usize]| FastMlp::from_mlp(&Mlp::init(s, device));
+            (
+                fast(&sizes(inputs, 2 * act_dim)),
+                fast(&sizes(inputs + act_dim, 1)),
+                fast(&sizes(inputs + act_dim, 1)),
+            )
+        });
+        let q = [q1?, q2?];
+        let actor = actor?;
+        let q_params = [q[0].params.clone(), q[1].params.clone()].concat();
+        let log_alpha = vec![config.initial_alpha.ln(); tasks.len()];
+        Ok(SacRun {
+            actor_adam: Adam::new(&actor.params, 1e-8),
+            q_adam: Adam::new(&q_params, 1e-8),
+            alpha_adam: Adam::new(std::slice::from_ref(&log_alpha), 1e-8),
+            log_alpha,
+            q_target: q.clone(),
+            q,
+            actor,
+            obs: envs.observations(),
+            replay: Replay::new(config.buffer_size, obs_dim, act_dim),
+            envs,
+            rng: ChaCha8Rng::seed_from_u64(config.seed),
+            task_ids: tasks.iter().map(|t| t.id.clone()).collect(),
+            obs_dim,
+            act_dim,
+            config: config.clone(),
+            recent: VecDeque::new(),
+            env_steps: 0,
+            episodes: 0,
+            updates: 0,
+            iteration: 0,
+            last: Losses::default(),
+        })
+    }
+
+    /// Network input rows: observations with the task one-hot appended (several tasks only).
+    fn inputs(&self, obs: &[f32], tasks: impl Iterator<Item = usize>) -> Vec<f32> {
+        let n = self.task_ids.len();
+        if n == 1 {
+            return obs.to_vec();
+        }
+        obs.chunks_exact(self.obs_dim)
+            .zip(tasks)
+            .flat_map(|(row, t)| {
+                row.iter()
+                    .copied()
+                    .chain((0..n).map(move |i| (i == t) as u8 as f32))
+            })
+            .collect()
+    }
+
+    /// One joint step of every environment, stored in the replay buffer.
+    fn act_and_store(&mut self) -> Result<(), String> {
+        let n = self.envs.num_envs();
+        let actions: Vec<f32> = if self.env_steps < self.config.learning_starts {
+            (0..n * self.act_dim)
+                .map(|_| self.rng.random_range(-1.0f32..=1.0))
+                .collect()
+        } else {
+            let x = self.inputs(&self.obs, self.envs.task_indices().to_vec().into_iter());
+            let out = self.actor.forward(&x, false, false);
+            squashed_sample(&out, self.act_dim, &mut self.rng).actions
+        };
+        let step = self.envs.step(&actions).map_err(|e| e.to_string())?;
+        let (o, a) = (self.obs_dim, self.act_dim);
+        let mut finals = step
+            .finished
+            .iter()
+            .map(|f| f.0)
+            .zip(&step.final_observations);
+        let mut next_final = finals.next();
+        for e in 0..n {
+            let next = match next_final {
+                Some((fe, last)) if fe == e => {
+                    next_final = finals.next();
+                    last.as_slice()
+                }
+                _ => &step.observations[e * o..(e + 1) * o],
+            };
+            let task = self.envs.task_indices()[e];
+            self.replay.push(
+                &self.obs[e * o..(e + 1) * o],
+                &actions[e * a..(e + 1) * a],
+                step.rewards[e],
+                next,
+                step.terminated[e],
+                task,
+            );
+        }
+        for (_, _, result) in &step.finished {
+            self.episodes += 1;
+            self.recent
+                .push_back((result.episode_return, result.success));
+            if self.recent.len() > 10 {
+                self.recent.pop_front();
+            }
+        }
+        self.obs = step.observations;
+        self.env_steps += n as u64;
+        Ok(())
+    }
+
+    /// One critic update, the actor's (and α's) every `policy_frequency`-th time, and the
+    /// targets' Polyak step.
+    fn update(&mut self) -> Result<(), String> {
+        let (b, a) = (self.config.batch, self.act_dim);
+        let picks: Vec<usize> = (0..b)
+            .map(|_| self.rng.random_range(0..self.replay.len))
+            .collect();
+        let tasks: Vec<usize> = picks.iter().map(|&i| self.replay.tasks[i]).collect();
+        let x = self.inputs(
+            &self.replay.rows(&self.replay.obs, self.obs_dim, &picks),
+            tasks.iter().copied(),
+        );
+        let x_next = self.inputs(
+            &self
+                .replay
+                .rows(&self.replay.next_obs, self.obs_dim, &picks),
+            tasks.iter().copied(),
+        );
+        let actions = self.replay.rows(&self.replay.actions, a, &picks);
+        let alpha: Vec<f32> = tasks.iter().map(|&t| self.log_alpha[t].exp()).collect();
+
+        // Critics: y = r + γ (1 − terminated) (min Q'(s', a') − α log π(a'|s')).
+        let next = squashed_sample(&self.actor.forward(&x_next, false, false), a, &mut self.rng);
+        let xa_next = join(&x_next, &next.actions, a);
+        let (t1, t2) = (
+            self.q_target[0].forward(&xa_next, false, false),
+            self.q_target[1].forward(&xa_next, false, false),
+        );
+        let targets: Vec<f32> = (0..b)
+            .map(|k| {
+                let (r, done) = (
+                    self.replay.rewards[picks[k]],
+                    self.replay.terminated[picks[k]],
+                );
+                r + self.config.gamma
+                    * (1.0 - done)
+                    * (t1[k].min(t2[k]) - alpha[k] * next.log_probs[k])
+            })
+            .collect();
+        let xa = join(&x, &actions, a);
+        let mut critic_loss = 0.0f32;
+        let mut grads = Vec::new();
+        for q in &self.q {
+            let trace = q.trace(&xa, false, false);
+            let g: Vec<f32> = trace
+                .output()
+                .iter()
+                .zip(&targets)
+                .map(|(v, y)| 2.0 * (v - y) / b as f32)
+                .collect();
+            critic_loss += trace
+                .output()
+                .iter()
+                .zip(&targets)
+                .map(|(v, y)| (v - y) * (v - y))
+                .sum::<f32>()
+                / b as f32;
+            grads.extend(q.backward(&trace, &g, false, false));
+        }
+        if !critic_loss.is_finite() || grads.iter().flatten().any(|g| !g.is_finite()) {
+            return Err(format!(
+                "SAC diverged after {} environment steps: the critic loss is {critic_loss} (q_lr {} may be too high)",
+                self.env_steps, self.config.q_lr
+            ));
+        }
+        let [q1, q2] = &mut self.q;
+        let mut params: Vec<&mut Vec<f32>> =
+            q1.params.iter_mut().chain(q2.params.iter_mut()).collect();
+        self.q_adam
+            .step(&mut params, &grads, self.config.q_lr as f32);
+        self.last.critic = critic_loss;
+        self.updates += 1;
+
+        if self
+            .updates
+            .is_multiple_of(self.config.policy_frequency as u64)
+        {
+            for _ in 0..self.config.policy_frequency {
+                self.update_actor(&x, &tasks)?;
+            }
+        }
+        let tau = self.config.tau;
+        for (q, target) in self.q.iter().zip(&mut self.q_target) {
+            for (p, t) in q
+                .params
+                .iter()
+                .flatten()
+                .zip(target.params.iter_mut().flatten())
+            {
+                *t += tau * (p - *t);
+            }
+        }
+        Ok(())
+    }
+
+    /// The actor's step on `min Q(s, ã) − α log π(ã|s)` with ã drawn afresh, then α's step.
+    fn update_actor(&mut self, x: &[f32], tasks: &[usize]) -> Result<(), String> {
+        let (b, a) = (tasks.len(), self.act_dim);
+        let alpha: Vec<f32> = tasks.iter().map(|&t| self.log_alpha[t].exp()).collect();
+        let trace = self.actor.trace(x, false, false);
+        let sample = squashed_sample(trace.output(), a, &mut self.rng);
+        let xa = join(x, &sample.actions, a);
+        let traces: Vec<Trace> = self.q.iter().map(|q| q.trace(&xa, false, false)).collect();
+        // ∂(−min Q)/∂ã: through whichever critic is lower for each sample.
+        let width = xa.len() / b;
+        let mut dq_da = vec![0.0f32; b * a];
+        let mut min_q = vec![0.0f32; b];
+        for (i, (q, t)) in self.q.iter().zip(&traces).enumerate() {
+            let lower: Vec<bool> = (0..b)
+                .map(|k| {
+                    let (v, other) = (t.output()[k], traces[1 - i].output()[k]);
+                    if i == 0 { v <= other } else { v < other }
+                })
+                .collect();
+            let g: Vec<f32> = lower.iter().map(|&l| l as u8 as f32).collect();
+            let input_grad = q.input_gradient(t, &g, false, false);
+            for k in (0..b).filter(|&k| lower[k]) {
+                min_q[k] = t.output()[k];
+                dq_da[k * a..(k + 1) * a]
+                    .copy_from_slice(&input_grad[k * width + width - a..(k + 1) * width]);
+            }
+        }
+        let loss = (0..b)
+            .map(|k| alpha[k] * sample.log_probs[k] - min_q[k])
+            .sum::<f32>()
+            / b as f32;
+        let g_out = actor_output_gradient(trace.output(), &sample, &dq_da, &alpha, 1.0 / b as f32);
+        let grads = self.actor.backward(&trace, &g_out, false, false);
+        if !loss.is_finite() || grads.iter().flatten().any(|g| !g.is_finite()) {
+            return Err(format!(
+                "SAC diverged after {} environment steps: the actor loss is {loss} (policy_lr {} may be too high)",
+                self.env_steps, self.config.policy_lr
+            ));
+        }
+        let mut params: Vec<&mut Vec<f32>> = self.actor.params.iter_mut().collect();
+        self.actor_adam
+            .step(&mut params, &grads, self.config.policy_lr as f32);
+        self.last.actor = loss;
+        self.last.entropy = -sample.log_probs.iter().sum::<f32>() / b as f32;
+        if self.config.autotune {
+            // loss_α = mean(−α_task (log π + target entropy)); target entropy = −(action size).
+            let target_entropy = -(a as f32);
+            let mut g = vec![0.0f32; self.log_alpha.len()];
+            for (k, &t) in tasks.iter().enumerate() {
+                g[t] -= alpha[k] * (sample.log_probs[k] + target_entropy) / b as f32;
+            }
+            let mut params = vec![&mut self.log_alpha];
+            self.alpha_adam
+                .step(&mut params, &[g], self.config.q_lr as f32);
+        }
+        Ok(())
+    }
+}
+
+impl IterativeRun for SacRun {
+    fn iterate(&mut self) -> Result<Option<PpoIteration>, String> {
+        if self.env_steps >= self.config.total_steps {
+            return Ok(None);
+        }
+        let end = (self.env_steps + self.config.steps_per_iteration).min(self.config.total_steps);
+        while self.env_steps < end {
+            self.act_and_store()?;
+            if self.env_steps >= self.config.learning_starts && self.replay.len > 0 {
+                self.update()?;
+            }
+        }
+        self.iteration += 1;
+        let k = self.recent.len().max(1) as f32;
+        let alpha =
+            self.log_alpha.iter().map(|l| l.exp()).sum::<f32>() / self.log_alpha.len() as f32;
+        Ok(Some(PpoIteration {
+            iteration: self.iteration,
+            env_steps: self.env_steps,
+            episodes: self.episodes,
+            mean_return: self.recent.iter().map(|r| r.0).sum::<f32>() / k,
+            success_rate: self.recent.iter().filter(|r| r.1).count() as f32 / k,
+            policy_loss: self.last.actor,
+            value_loss: self.last.critic,
+            entropy: self.last.entropy,
+            approx_kl: 0.0,
+            learning_rate: self.config.policy_lr,
+            alpha: Some(alpha),
+        }))
+    }
+
+    /// The deterministic policy `tanh(mean)`: the actor without its log-standard-deviation
+    /// outputs, one-hot conditioned when trained on several tasks.
+    fn policy(&self) -> Policy {
+        let a = self.act_dim;
+        let mut mean_only = self.actor.clone();
+        let last = mean_only.sizes.len() - 1;
+        let (inp, out) = (mean_only.sizes[last - 1], mean_only.sizes[last]);
+        let w = &self.actor.params[2 * (last - 1)];
+        mean_only.params[2 * (last - 1)] = (0..inp)
+            .flat_map(|i| w[i * out..i * out + a].iter().copied())
+            .collect();
+        mean_only.params[2 * last - 1].truncate(a);
+        mean_only.sizes[last] = a;
+        let device = Device::flex();
+        let info = PolicyInfo {
+            architecture: Architecture {
+                output: "tanh".into(),
+                ..Architecture::mlp(&mean_only.sizes)
+            },
+            tasks: self.task_ids.clone(),
+            conditioning: if self.task_ids.len() > 1 {
+                Conditioning::OneHot
+            } else {
+                Conditioning::None
+            },
+            obs_mean: vec![0.0; self.obs_dim],
+            obs_std: vec![1.0; self.obs_dim],
+            training: serde_json::json!({
+                "algorithm": if self.task_ids.len() > 1 { "mt-sac" } else { "sac" },
+                "config": self.config,
+                "env_steps": self.env_steps,
+                "alpha": self.log_alpha.iter().map(|l| l.exp()).collect::<Vec<f32>>(),
+            }),
+            eval_success: None,
+            eval_episodes: None,
+        };
+        Policy {
+            mlp: mean_only.to_mlp(&device),
+            info,
+            device,
+        }
+    }
+}
+
+/// Trains with SAC (one task) or MT-SAC (several); `on_iteration` receives each iteration's
+/// record and returns whether to go on. Returns the deterministic policy.
+pub fn train(
+    tasks: &[Task],
+    config: &SacConfig,
+    on_iteration: impl FnMut(&PpoIteration) -> bool,
+) -> Result<Policy, String> {
+    crate::run_to_end(SacRun::new(tasks, config)?, on_iteration)
+}
+
+/// Rows `[x | a]`: each input row followed by its action row.
+fn join(x: &[f32], actions: &[f32], act_dim: usize) -> Vec<f32> {
+    let b = actions.len() / act_dim;
+    let width = x.len() / b;
+    x.chunks_exact(width)
+        .zip(actions.chunks_exact(act_dim))
+        .flat_map(|(r, a)| r.iter().chain(a).copied())
+        .collect()
+}
+
+/// Actions drawn from the squashed Gaussian, with what the actor's gradient needs.
+#[derive(Debug, Clone)]
+struct SquashedSample {
+    /// `tanh(mean + σ ε)`, `[batch, act]`.
+    actions: Vec<f32>,
+    /// Standard normal draws ε, `[batch, act]`.
+    noise: Vec<f32>,
+    /// log π of each action, including tanh's change of variables.
+    log_probs: Vec<f32>,
+}
+
+/// The log standard deviation from the actor's raw output: `tanh` rescaled into
+/// [LOG_STD_MIN, LOG_STD_MAX]; with its slope.
+fn log_std_of(raw: f32) -> (f32, f32) {
+    let t = raw.tanh();
+    let half_span = 0.5 * (LOG_STD_MAX - LOG_STD_MIN);
+    (
+        LOG_STD_MIN + half_span * (t + 1.0),
+        half_span * (1.0 - t * t),
+    )
+}
+
+/// Samples `tanh(mean + σ ε)` for every row of the actor's output (`[mean | raw log σ]`).
+fn squashed_sample(out: &[f32], act_dim: usize, rng: &mut ChaCha8Rng) -> SquashedSample {
+    let noise: Vec<f32> = (0..out.len() / 2).map(|_| standard_normal(rng)).collect();
+    squash(out, act_dim, noise)
+}
+
+/// The squashed actions and their log-probabilities for given draws `noise`.
+fn squash(out: &[f32], act_dim: usize, noise: Vec<f32>) -> SquashedSample {
+    let mut actions = Vec::with_capacity(noise.len());
+    let mut log_probs = Vec::with_capacity(noise.len() / act_dim);
+    for (row, eps) in out
+        .chunks_exact(2 * act_dim)
+        .zip(noise.chunks_exact(act_dim))
+    {
+        let mut logp = 0.0f32;
+        for j in 0..act_dim {
+            let (log_std, _) = log_std_of(row[act_dim + j]);
+            let action = (row[j] + log_std.exp() * eps[j]).tanh();
+            logp += -0.5 * eps[j] * eps[j]
+                - log_std
+                - HALF_LOG_TAU
+                - (1.0 - action * action + 1e-6).ln();
+            actions.push(action);
+        }
+        log_probs.push(logp);
+    }
+    SquashedSample {
+        actions,
+        noise,
+        log_probs,
+    }
+}
+
+/// ∂/∂(actor output) of `scale · Σ_k (α_k log π(ã_k) − Q(ã_k))` with the draws held fixed,
+/// given ∂Q/∂ã per row.
+fn actor_output_gradient(
+    out: &[f32],
+    sample: &SquashedSample,
+    dq_da: &[f32],
+    alpha: &[f32],
+    scale: f32,
+) -> Vec<f32> {
+    let a = sample.actions.len() / alpha.len();
+    let mut g = vec![0.0f32; out.len()];
+    for k in 0..alpha.len() {
+        for j in 0..a {
+            let i = k * a + j;
+            let (action, eps) = (sample.actions[i], sample.noise[i]);
+            let (log_std, slope) = log_std_of(out[k * 2 * a + a + j]);
+            let one_minus = 1.0 - action * action;
+            // u = mean + σ ε, ã = tanh u: ∂L/∂u from the squash term of log π and from Q.
+            let d_u =
+                alpha[k] * 2.0 * action * one_minus / (one_minus + 1e-6) - dq_da[i] * one_minus;
+            g[k * 2 * a + j] = scale * d_u;
+            // ∂u/∂log σ = σ ε; the Gaussian term of log π adds −1 per log σ.
+            g[k * 2 * a + a + j] = scale * (d_u * log_std.exp() * eps - alpha[k]) * slope;
+        }
+    }
+    g
+}
+
+/// A ring buffer of transitions.
+struct Replay {
+    capacity: usize,
+    len: usize,
+    next: usize,
+    obs: Vec<f32>,
+    next_obs: Vec<f32>,
+    actions: Vec<f32>,
+    rewards: Vec<f32>,
+    /// 1 where the episode terminated (no bootstrapping), else 0.
+    terminated: Vec<f32>,
+    tasks: Vec<usize>,
+}
+
+impl Replay {
+    fn new(capacity: usize, obs_dim: usize, act_dim: usize) -> Replay {
+        Replay {
+            capacity,
+            len: 0,
+            next: 0,
+            obs: Vec::with_capacity(capacity.min(1 << 16) * obs_dim),
+            next_obs: Vec::with_capacity(capacity.min(1 << 16) * obs_dim),
+            actions: Vec::with_capacity(capacity.min(1 << 16) * act_dim),
+            rewards: Vec::new(),
+            terminated: Vec::new(),
+            tasks: Vec::new(),
+        }
+    }
+
+    fn push(
+        &mut self,
+        obs: &[f32],
+        action: &[f32],
+        reward: f32,
+        next_obs: &[f32],
+        terminated: bool,
+        task: usize,
+    ) {
+        let i = self.next;
+        if self.len < self.capacity {
+            self.obs.extend_from_slice(obs);
+            self.next_obs.extend_from_slice(next_obs);
+            self.actions.extend_from_slice(action);
+            self.rewards.push(reward);
+            self.terminated.push(terminated as u8 as f32);
+            self.tasks.push(task);
+            self.len += 1;
+        } else {
+            let (o, a) = (obs.len(), action.len());
+            self.obs[i * o..(i + 1) * o].copy_from_slice(obs);
+            self.next_obs[i * o..(i + 1) * o].copy_from_slice(next_obs);
+            self.actions[i * a..(i + 1) * a].copy_from_slice(action);
+            self.rewards[i] = reward;
+            self.terminated[i] = terminated as u8 as f32;
+            self.tasks[i] = task;
+        }
+        self.next = (i + 1) % self.capacity;
+    }
+
+    /// The rows `picks` of a `[len, width]` table.
+    fn rows(&self, table: &[f32], width: usize, picks: &[usize]) -> Vec<f32> {
+        picks
+            .iter()
+            .flat_map(|&i| table[i * width..(i + 1) * width].iter().copied())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The actor's output gradient agrees with central differences of
+    /// `Σ_k α_k log π(ã_k) − c·ã_k` (a linear critic) with the draws held fixed.
+    #[test]
+    fn actor_gradient_matches_finite_differences() {
+        let out = vec![0.3f32, -0.7, 0.2, -1.1, -0.4, 0.5, 0.9, 0.1];
+        let noise = vec![0.8f32, -0.3, -1.2, 0.5];
+        let (alpha, c) = (vec![0.2f32, 0.05], vec![1.5f32, -0.8, 0.4, 2.0]);
+        let loss = |out: &[f32]| -> f64 {
+            let s = squash(out, 2, noise.clone());
+            (0..2)
+                .map(|k| {
+                    (alpha[k] * s.log_probs[k]
+                        - (0..2)
+                            .map(|j| c[k * 2 + j] * s.actions[k * 2 + j])
+                            .sum::<f32>()) as f64
+                })
+                .sum()
+        };
+        let sample = squash(&out, 2, noise.clone());
+        let g = actor_output_gradient(&out, &sample, &c, &alpha, 1.0);
+        for i in 0..out.len() {
+            let (mut up, mut down) = (out.clone(), out.clone());
+            up[i] += 1e-3;
+            down[i] -= 1e-3;
+            let numeric = (loss(&up) - loss(&down)) / 2e-3;
+            assert!(
+                (numeric as f32 - g[i]).abs() < 3e-3,
+                "output {i}: {numeric} vs {}",
+                g[i]
+            );
+        }
+    }
+
+    #[test]
+    fn the_replay_buffer_overwrites_its_oldest_transitions() {
+        let mut r = Replay::new(3, 1, 1);
+        for i in 0..5 {
+            r.push(&[i as f32], &[0.0], i as f32, &[i as f32 + 1.0], i == 4, 0);
+        }
+        assert_eq!(
+            (r.len, r.obs.clone(), r.rewards.clone()),
+            (3, vec![3.0, 4.0, 2.0], vec![3.0, 4.0, 2.0])
+        );
+        assert_eq!(r.rows(&r.next_obs, 1, &[1, 2]), vec![5.0, 3.0]);
+        assert_eq!(r.terminated, vec![0.0, 1.0, 0.0]);
+    }
+}
