@@ -9,7 +9,7 @@ use polyskill_learn::eval::evaluate;
 use polyskill_learn::grpo::{self, Baseline, GrpoConfig};
 use polyskill_learn::sac::{self, SacConfig};
 use polyskill_learn::ppo::{self, PpoConfig, PpoIteration};
-use polyskill_learn::{Device, weights};
+use polyskill_learn::{Device, IterativeRun, weights};
 use polyskill_sim::task::Task;
 use polyskill_sim::{Env, ExpertPolicy, run_episode};
 use serde_json::json;
@@ -503,7 +503,8 @@ fn train_bc(name: &str, tasks: &[Task], config: &BcConfig, json: bool) -> Result
 
 /// An iterative run (PPO, SAC, GRPO, RLOO): one JSON line of metrics per iteration into
 /// `runs/NAME-ALGO-sSEED/metrics.jsonl` (and on stdout with `--json`), with a progress bar on
-/// stderr. `run` trains, calling its argument with each iteration's record (false stops it).
+/// stderr, until the budget is spent or the return target met. A run that fails (diverges)
+/// still returns its last good policy, with the error as the summary's `"failed"`.
 fn train_pg(
     name: &str,
     algo: &str,
@@ -511,23 +512,23 @@ fn train_pg(
     total_steps: u64,
     target_return: Option<f32>,
     json: bool,
-    run: impl FnOnce(&mut dyn FnMut(&PpoIteration) -> bool) -> Result<polyskill_learn::Policy, String>,
+    run: impl IterativeRun,
 ) -> Result<(polyskill_learn::Policy, serde_json::Value), String> {
     let mut log = MetricsLog::create(&format!("{name}-{algo}-s{seed}"), json)?;
     let bar = progress(total_steps, algo);
     let mut last = None;
-    let policy = run(&mut |it: &PpoIteration| {
+    let (policy, failed) = polyskill_learn::run_keeping_last_good(run, |it: &PpoIteration| {
         bar.set_position(it.env_steps);
         bar.set_message(format!("return {:.1}", it.mean_return));
         last = Some(it.clone());
         log.write(it) && !target_return.is_some_and(|t| it.episodes >= 10 && it.mean_return >= t)
-    })?;
+    });
     bar.finish_and_clear();
     let seconds = log.started.elapsed().as_secs_f64();
     let metrics = log.finish()?;
-    let last = last.ok_or("training ran no iteration")?;
-    Ok((policy, json!({ "env_steps": last.env_steps, "final_mean_return": last.mean_return,
-        "seconds": seconds, "metrics": metrics })))
+    let (env_steps, final_mean_return) = last.map_or((0, f32::NAN), |l| (l.env_steps, l.mean_return));
+    Ok((policy, json!({ "env_steps": env_steps, "final_mean_return": final_mean_return,
+        "seconds": seconds, "metrics": metrics, "failed": failed })))
 }
 
 fn train(args: &TaskArgs, algo: &str, trainer: &Trainer, eval_episodes: u32, out: Option<PathBuf>, json: bool) -> Result<(), String> {
@@ -546,17 +547,19 @@ fn train(args: &TaskArgs, algo: &str, trainer: &Trainer, eval_episodes: u32, out
                     seed: *seed,
                     ..defaults
                 };
-                train_pg(&task.id, algo, config.seed, config.total_steps, *target_return, json, |f| ppo::train(task, &config, f))?
+                train_pg(&task.id, algo, config.seed, config.total_steps, *target_return, json, ppo::PpoRun::new(task, &config)?)?
             }
             _ => return Err(format!("--algo ppo trains one task; got {}", tasks.len())),
         },
         Trainer::Grpo { config, target_return } => match tasks.as_slice() {
-            [task] => train_pg(&task.id, algo, config.seed, config.total_steps, *target_return, json, |f| grpo::train(task, config, f))?,
+            [task] => {
+                train_pg(&task.id, algo, config.seed, config.total_steps, *target_return, json, grpo::GrpoRun::new(task, config)?)?
+            }
             _ => return Err(format!("--algo {algo} trains one task; got {}", tasks.len())),
         },
         Trainer::Sac { config, target_return } => {
             let name = args.task.replace(',', "+");
-            train_pg(&name, algo, config.seed, config.total_steps, *target_return, json, |f| sac::train(&tasks, config, f))?
+            train_pg(&name, algo, config.seed, config.total_steps, *target_return, json, sac::SacRun::new(&tasks, config)?)?
         }
     };
     let evaluations = tasks.iter().map(|task| evaluate(&policy, task, 0, eval_episodes)).collect::<Result<Vec<_>, _>>()?;
@@ -594,7 +597,10 @@ fn train(args: &TaskArgs, algo: &str, trainer: &Trainer, eval_episodes: u32, out
             out.display(), bytes.len() / 1024, mean_success * 100.0, eval_episodes, started.elapsed().as_secs_f64()
         );
     }
-    Ok(())
+    match summary["failed"].as_str() {
+        Some(failure) => Err(format!("{failure}; the last good weights (before the failing update) are saved in {}", out.display())),
+        None => Ok(()),
+    }
 }
 
 fn eval(args: &TaskArgs, policy: &Path, episodes: u32, first_seed: u64, json: bool) -> Result<(), String> {

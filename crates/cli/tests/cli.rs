@@ -115,8 +115,27 @@ fn ppo_training_writes_metrics_lines_and_weights() {
     let metrics = std::fs::read_to_string(format!("{}/runs/cart-pole-ppo-s77/metrics.jsonl", root())).unwrap();
     assert_eq!(metrics.lines().count(), 4);
     assert!(polyskill_learn::weights::read_info(&std::fs::read(&out).unwrap()).unwrap().architecture.output == "categorical");
-    let (ok, _, stderr) = polyskill(&["train", "--task", "cart-pole", "--algo", "sac"]);
-    assert!(!ok && stderr.contains("unknown --algo \"sac\"; available: bc, ppo, grpo, rloo"), "{stderr}");
+    let (ok, _, stderr) = polyskill(&["train", "--task", "cart-pole", "--algo", "dqn"]);
+    assert!(!ok && stderr.contains("unknown --algo \"dqn\"; available: bc, ppo, sac, grpo, rloo"), "{stderr}");
+}
+
+/// A run whose loss stops being finite fails with the reason, and its last good weights are
+/// still written (here: rewards of 1e38 a step make the returns overflow at once).
+#[test]
+fn a_diverging_run_says_why_and_keeps_its_last_good_weights() {
+    let dir = std::env::temp_dir().join(format!("polyskill-diverge-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = std::fs::read_to_string(format!("{}/web/tasks/cart-pole.json", root())).unwrap();
+    let task = dir.join("cart-pole.json");
+    std::fs::write(&task, text.replacen("\"alive\": { \"weight\": 1.0 }", "\"alive\": { \"weight\": 1e38 }", 1)).unwrap();
+    let out = dir.join("diverged.safetensors");
+    let args = ["train", "--task", task.to_str().unwrap(), "--algo", "ppo", "--env-steps", "2048", "--eval-episodes", "1", "--out", out.to_str().unwrap()];
+    let (ok, _, stderr) = polyskill(&args);
+    assert!(!ok, "{stderr}");
+    assert!(stderr.contains("PPO diverged at iteration 1: loss is not finite"), "{stderr}");
+    assert!(stderr.contains("the last good weights (before the failing update) are saved in") && stderr.contains("diverged.safetensors"), "{stderr}");
+    let info = polyskill_learn::weights::read_info(&std::fs::read(&out).unwrap()).unwrap();
+    assert!(info.training["failed"].as_str().unwrap().contains("diverged"), "{}", info.training);
 }
 
 #[test]

@@ -35,16 +35,27 @@ pub trait IterativeRun {
 }
 
 /// Drives `run` until its budget is spent or `on_iteration` returns false; the policy then.
-pub fn run_to_end(
+pub fn run_to_end(run: impl IterativeRun, on_iteration: impl FnMut(&ppo::PpoIteration) -> bool) -> Result<Policy, String> {
+    match run_keeping_last_good(run, on_iteration) {
+        (policy, None) => Ok(policy),
+        (_, Some(error)) => Err(error),
+    }
+}
+
+/// Drives `run` as [`run_to_end`] does, but a run that fails (e.g. diverges) is not lost:
+/// returns the policy as it stands (every run checks an update before applying it, so these
+/// are the last good weights) together with the error.
+pub fn run_keeping_last_good(
     mut run: impl IterativeRun,
     mut on_iteration: impl FnMut(&ppo::PpoIteration) -> bool,
-) -> Result<Policy, String> {
-    while let Some(record) = run.iterate()? {
-        if !on_iteration(&record) {
-            break;
+) -> (Policy, Option<String>) {
+    loop {
+        match run.iterate() {
+            Ok(Some(record)) if on_iteration(&record) => {}
+            Ok(_) => return (run.policy(), None),
+            Err(error) => return (run.policy(), Some(error)),
         }
     }
-    Ok(run.policy())
 }
 
 /// Collects the settings a training configuration rejects, each as `field: rule`.
