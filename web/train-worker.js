@@ -1,6 +1,8 @@
 // A Web Worker that trains one policy with its own wasm instance, so the page never freezes.
 // Messages in:
 //   {type: 'start', algo: 'ppo' | 'grpo' | 'rloo', task: <task JSON text>, seed, totalSteps, targetReturn}
+//   {type: 'start', algo: 'sac', tasks: [<task JSON text>…], seed, totalSteps, targetReturn}
+//     (several tasks: MT-SAC)
 //   {type: 'start', algo: 'bc', tasks: [<task JSON text>…], seed, demos, steps, daggerRounds}
 //   {type: 'stop'}  (ends the run after the current piece of work; the weights still arrive)
 // Messages out:
@@ -9,7 +11,8 @@
 //   {type: 'evaluation', task, result}  with `evaluate: N` in 'start': the final policy on seeds
 //                             0..N of each task ({success_rate, mean_return, episodes, first_seed})
 //   {type: 'done', reason: 'target' | 'finished' | 'stopped', weights: Uint8Array}
-//   {type: 'error', message}
+//   {type: 'error', message, weights?: Uint8Array}  (a run that fails part-way, e.g. diverges,
+//                             still sends its last good weights)
 import init, { Trainer, evaluatePolicy } from '../pkg/polyskill_web.js';
 
 let stopRequested = false;
@@ -26,8 +29,9 @@ function makeTrainer(msg) {
     case 'ppo': return Trainer.ppo(msg.task, seed, msg.totalSteps ?? 500_000);
     case 'grpo':
     case 'rloo': return Trainer.grpo(msg.task, msg.algo, seed, msg.totalSteps ?? 500_000);
+    case 'sac': return Trainer.sac(msg.tasks, seed, msg.totalSteps ?? 100_000);
     case 'bc': return Trainer.bc(msg.tasks, seed, msg.demos ?? 40, msg.steps ?? 3000, msg.daggerRounds ?? 0);
-    default: throw new Error(`unknown algorithm "${msg.algo}" (available: ppo, grpo, rloo, bc)`);
+    default: throw new Error(`unknown algorithm "${msg.algo}" (available: ppo, sac, grpo, rloo, bc)`);
   }
 }
 
@@ -36,7 +40,16 @@ async function train(msg) {
   const trainer = makeTrainer(msg);
   let reason = 'finished';
   for (;;) {
-    const record = trainer.advance();
+    let record;
+    try {
+      record = trainer.advance();
+    } catch (e) {
+      // Every run checks an update before applying it: what it holds now is the last good policy.
+      const weights = trainer.weights();
+      trainer.free();
+      self.postMessage({ type: 'error', message: e?.message ?? String(e), weights }, [weights.buffer]);
+      return;
+    }
     if (!record) break;
     self.postMessage({ type: 'record', record });
     const solved = msg.targetReturn != null && record.mean_return != null && record.episodes >= 10 && record.mean_return >= msg.targetReturn;

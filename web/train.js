@@ -1,10 +1,11 @@
-// The training page: each "Train" starts a run (PPO, GRPO, RLOO or behaviour cloning) in its
+// The training page: each "Train" starts a run (PPO, SAC, GRPO, RLOO or behaviour cloning) in its
 // own Web Worker (web/train-worker.js), so several runs train side by side; their curves are
 // overlaid as records arrive (mean return against environment steps, or BC's loss against
 // gradient steps) and a table compares them. The readout follows the latest run: status,
 // final success on 20 seeds per task, weights (safetensors) and metrics (JSON lines) to
 // download. Stop ends every running run. URL: ?algo=ppo&task=cart-pole&seed=1 (task "mt10"
-// trains BC on all ten); ?compare=ppo:cart-pole:1,grpo:cart-pole:1 starts those runs at once.
+// trains BC or MT-SAC on all ten); ?compare=ppo:cart-pole:1,grpo:cart-pole:1 starts those runs
+// at once.
 
 const $ = (id) => document.getElementById(id);
 const DISCRETE = ['cart-pole', 'acrobot'];
@@ -16,6 +17,8 @@ const COLORS = ['#3b5bdb', '#e8590c', '#2b8a3e', '#ae3ec9'];
 const MAX_RUNNING = 4;
 /** Every run started on this page: {label, algo, records, worker, state, color, row}. */
 const runs = [];
+// Visible to the console and the end-to-end tests.
+window.polyskillRuns = runs;
 let current = null;
 
 function showMessage(text) {
@@ -24,15 +27,24 @@ function showMessage(text) {
 }
 
 
+const ALGOS = ['ppo', 'sac', 'grpo', 'rloo', 'bc'];
 const isBc = () => $('algo').value === 'bc';
 
-/** The tasks the chosen algorithm can train: control tasks for PPO (discrete or continuous),
- * discrete ones for GRPO / RLOO, the MT10 tasks (and all of MT10 at once) for behaviour cloning. */
+/** The tasks `algo` can train: control tasks for PPO (discrete or continuous), discrete ones
+ * for GRPO / RLOO, the MT10 tasks (and all of MT10 at once) for SAC and behaviour cloning. */
+function tasksFor(algo) {
+  if (algo === 'bc' || algo === 'sac') return ['mt10', ...MT10];
+  return algo === 'ppo' ? [...DISCRETE, ...CONTINUOUS_CONTROL] : DISCRETE;
+}
+
 function fillTasks(wanted) {
-  const names = isBc() ? ['mt10', ...MT10] : $('algo').value === 'ppo' ? [...DISCRETE, ...CONTINUOUS_CONTROL] : DISCRETE;
+  const algo = $('algo').value;
+  const names = tasksFor(algo);
   $('task').replaceChildren(...names.map((n) => new Option(n === 'mt10' ? 'MT10 (all ten, one network)' : n, n)));
   if (wanted && names.includes(wanted)) $('task').value = wanted;
-  else if (isBc()) $('task').value = 'reach';
+  else if (names.includes('reach')) $('task').value = 'reach';
+  // Cart-pole's "solved" return is the default stop; SAC's tasks have no such line.
+  $('target').value = algo === 'sac' ? '' : '475';
   document.querySelector('.pg-only').hidden = isBc();
   document.querySelector('.bc-only').hidden = !isBc();
   $('progress-label').textContent = isBc() ? 'Gradient steps' : 'Env steps';
@@ -108,17 +120,18 @@ async function fetchTask(name) {
 /** The worker's start message for a run of `algo` on `task` with `seed`, the other settings
  * read from the form; null (and a message shown) when a setting is out of range. */
 async function runSettings(algo, task, seed) {
+  const tasks = () => Promise.all((task === 'mt10' ? MT10 : [task]).map(fetchTask));
   if (algo === 'bc') {
     const demos = wholeNumber('demos', 'Demos per task', 1, 1000);
     const steps = wholeNumber('grad-steps', 'Gradient steps', 1, 1_000_000);
     const daggerRounds = wholeNumber('dagger', 'DAgger rounds', 0, 20);
     if (demos === null || steps === null || daggerRounds === null) return null;
-    const tasks = await Promise.all((task === 'mt10' ? MT10 : [task]).map(fetchTask));
-    return { algo, tasks, seed, demos, steps, daggerRounds, evaluate: EVAL_EPISODES };
+    return { algo, tasks: await tasks(), seed, demos, steps, daggerRounds, evaluate: EVAL_EPISODES };
   }
   const totalSteps = wholeNumber('steps', 'Env steps', 512, 10_000_000);
   if (totalSteps === null) return null;
   const targetReturn = $('target').value === '' ? null : Number($('target').value);
+  if (algo === 'sac') return { algo, tasks: await tasks(), seed, totalSteps, targetReturn, evaluate: EVAL_EPISODES };
   return { algo, task: await fetchTask(task), seed, totalSteps, targetReturn, evaluate: EVAL_EPISODES };
 }
 
@@ -185,24 +198,14 @@ function startRun(settings, label) {
     } else if (data.type === 'done') {
       run.state = data.reason;
       run.statusText = { target: 'reached the target', finished: 'finished', stopped: 'stopped' }[data.reason];
-      const weights = new Blob([data.weights]);
-      const metrics = new Blob(run.records.map((r) => `${JSON.stringify(r)}\n`));
-      for (const [blob, name, text] of [[weights, `${label}.safetensors`, 'weights'], [metrics, `${label}.jsonl`, 'metrics']]) {
-        const link = document.createElement('a');
-        link.href = URL.createObjectURL(blob);
-        link.download = name;
-        link.textContent = text;
-        run.row.querySelector('.files').append(link, ' ');
-      }
-      if (run === current) {
-        offer('download-weights', weights, `${label}.safetensors`);
-        offer('download-metrics', metrics, `${label}.jsonl`);
-      }
+      offerFiles(run, data.weights);
       settle();
     } else if (data.type === 'error') {
-      showMessage(`Training ${label} failed: ${data.message}`);
+      const kept = data.weights ? ' Its last good weights can still be downloaded.' : '';
+      showMessage(`Training ${label} failed: ${data.message}${kept}`);
       run.state = 'error';
       run.statusText = 'error';
+      if (data.weights) offerFiles(run, data.weights);
       settle();
     }
     show(run);
@@ -211,6 +214,23 @@ function startRun(settings, label) {
   run.worker.postMessage({ type: 'start', ...settings });
   show(run);
   updateButtons();
+}
+
+/** Download links for a run's weights and metrics, in its table row (and the readout). */
+function offerFiles(run, weightBytes) {
+  const weights = new Blob([weightBytes]);
+  const metrics = new Blob(run.records.map((r) => `${JSON.stringify(r)}\n`));
+  for (const [blob, name, text] of [[weights, `${run.label}.safetensors`, 'weights'], [metrics, `${run.label}.jsonl`, 'metrics']]) {
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(blob);
+    link.download = name;
+    link.textContent = text;
+    run.row.querySelector('.files').append(link, ' ');
+  }
+  if (run === current) {
+    offer('download-weights', weights, `${run.label}.safetensors`);
+    offer('download-metrics', metrics, `${run.label}.jsonl`);
+  }
 }
 
 async function start() {
@@ -248,7 +268,7 @@ const problems = [];
 const algo = params.get('algo');
 if (algo !== null) {
   if ([...$('algo').options].some((o) => o.value === algo)) $('algo').value = algo;
-  else problems.push(`URL parameter algo="${algo}" is not one of ppo, grpo, rloo, bc.`);
+  else problems.push(`URL parameter algo="${algo}" is not one of ${ALGOS.join(', ')}.`);
 }
 fillTasks(params.get('task'));
 const task = params.get('task');
@@ -261,8 +281,8 @@ const planned = [];
 if (compare !== null) {
   for (const item of compare.split(',')) {
     const [runAlgo, runTask, runSeed] = item.split(':');
-    const okAlgo = ['ppo', 'grpo', 'rloo', 'bc'].includes(runAlgo);
-    const okTask = okAlgo && (runAlgo === 'bc' ? ['mt10', ...MT10] : runAlgo === 'ppo' ? [...DISCRETE, ...CONTINUOUS_CONTROL] : DISCRETE).includes(runTask);
+    const okAlgo = ALGOS.includes(runAlgo);
+    const okTask = okAlgo && tasksFor(runAlgo).includes(runTask);
     const seedNumber = Number(runSeed ?? '1');
     if (!okAlgo || !okTask || !Number.isInteger(seedNumber) || seedNumber < 0) {
       problems.push(`URL parameter compare: "${item}" is not ALGO:TASK:SEED with a task that algorithm can train (e.g. ppo:cart-pole:1).`);

@@ -1,7 +1,8 @@
 // Training in a Web Worker, end to end: PPO solves cart-pole inside a worker while the page's
 // main thread stays free (no long task over 100 ms), the downloaded weights load natively
 // (`polyskill eval`); behaviour cloning on reach reaches 90% in a worker; a run can be stopped
-// with its weights still delivered; bad URL parameters and settings show messages.
+// with its weights still delivered; SAC trains reach in a worker; bad URL parameters and
+// settings show messages.
 import { test, after, afterEach, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -74,9 +75,12 @@ test('a bad URL parameter and a bad setting show messages', async () => {
   await page.click('#start');
   assert.match(await page.textContent('#message'), /Env steps "12" must be a whole number in 512\.\.10000000/);
   assert.equal(await page.textContent('#status'), 'idle');
-  const other = await open(browser, 'web/train.html?algo=sac&task=cart-pole');
+  const other = await open(browser, 'web/train.html?algo=dqn&task=cart-pole');
   await other.page.waitForSelector('body[data-ready=true]');
-  assert.match(await other.page.textContent('#message'), /algo="sac" is not one of ppo, grpo, rloo, bc/);
+  assert.match(await other.page.textContent('#message'), /algo="dqn" is not one of ppo, sac, grpo, rloo, bc/);
+  const third = await open(browser, 'web/train.html?algo=sac&task=cart-pole');
+  await third.page.waitForSelector('body[data-ready=true]');
+  assert.match(await third.page.textContent('#message'), /task="cart-pole" is not a task this algorithm can train here \(mt10, reach,/);
 });
 
 test('behaviour cloning on reach reaches 90% success in a Web Worker', async () => {
@@ -114,4 +118,25 @@ test('two runs train side by side in two workers and are compared', async () => 
   const message = await bad.page.textContent('#message');
   assert.match(message, /compare: "ppo:reach:1" is not ALGO:TASK:SEED/);
   assert.match(message, /compare: "sac:cart-pole:1" is not ALGO:TASK:SEED/);
+});
+
+// How well SAC learns reach is a native test (crates/learn/tests/sac.rs); here: it runs in a
+// worker, reports every 200 steps, starts tuning α once the 5000 random steps are done, and
+// its policy is evaluated in the page.
+test('SAC trains reach in a Web Worker, tunes its entropy coefficient and is evaluated', async () => {
+  const { page, errors } = await open(browser, 'web/train.html?algo=sac&task=reach&seed=1');
+  await page.waitForSelector('body[data-ready=true]');
+  assert.equal(await page.inputValue('#target'), '', 'no return target for SAC');
+  await page.fill('#steps', '6000');
+  await page.click('#start');
+  await page.waitForSelector('#status[data-state=finished]', { timeout: 300_000 });
+  await page.waitForFunction(() => document.getElementById('success').dataset.success !== undefined, null, { timeout: 60_000 });
+  const records = await page.evaluate(() => window.polyskillRuns[0].records);
+  console.log(`SAC on reach in a worker: return ${await page.textContent('#metric')} after ${await page.textContent('#progress')} env steps, ${await page.textContent('#seconds')}; ${await page.textContent('#success')}`);
+  assert.deepEqual(records.map((r) => r.env_steps), Array.from({ length: 30 }, (_, i) => 200 * (i + 1)));
+  assert.ok(records.filter((r) => r.env_steps <= 5000).every((r) => Math.abs(r.alpha - 0.2) < 1e-6), 'α waits for learning');
+  assert.ok(records.at(-1).alpha < 0.15, `α is tuned: ${records.at(-1).alpha}`);
+  assert.ok(records.at(-1).episodes >= 10 && Number.isFinite(records.at(-1).mean_return));
+  await page.screenshot({ path: `${ARTIFACTS}/train-sac-reach.png` });
+  assert.deepEqual(errors, []);
 });

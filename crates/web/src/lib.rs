@@ -254,10 +254,15 @@ impl WasmPolicy {
     }
 }
 
+/// Parses task files, each error naming its path within the task.
+fn parse_tasks(task_jsons: &[String]) -> Result<Vec<Task>, JsValue> {
+    task_jsons.iter().map(|t| Task::from_json(t).map_err(|e| task_error(&e))).collect()
+}
+
 /// The run a [`Trainer`] drives.
 enum Run {
-    /// PPO, GRPO or RLOO.
-    PolicyGradient(Box<dyn polyskill_learn::IterativeRun>),
+    /// PPO, SAC, GRPO or RLOO.
+    Iterative(Box<dyn polyskill_learn::IterativeRun>),
     Bc(polyskill_learn::bc::BcRun),
 }
 
@@ -278,7 +283,7 @@ impl Trainer {
         let defaults = polyskill_learn::ppo::PpoConfig::for_task(&task);
         let config = polyskill_learn::ppo::PpoConfig { total_steps: total_steps as u64, seed, ..defaults };
         let run = polyskill_learn::ppo::PpoRun::new(&task, &config).map_err(js_error)?;
-        Ok(Trainer { run: Run::PolicyGradient(Box::new(run)) })
+        Ok(Trainer { run: Run::Iterative(Box::new(run)) })
     }
 
     /// GRPO (`baseline` "grpo") or RLOO ("rloo") on a discrete task.
@@ -291,14 +296,14 @@ impl Trainer {
             other => return Err(js_error(format!("baseline \"{other}\" is not grpo or rloo"))),
         };
         let config = GrpoConfig { baseline, seed, total_steps: total_steps as u64, ..Default::default() };
-        Ok(Trainer { run: Run::PolicyGradient(Box::new(GrpoRun::new(&task, &config).map_err(js_error)?)) })
+        Ok(Trainer { run: Run::Iterative(Box::new(GrpoRun::new(&task, &config).map_err(js_error)?)) })
     }
 
     /// Behaviour cloning from the tasks' experts (one network for several tasks: a shared
     /// trunk with one head per task, which cloned MT10 better than a one-hot input), with
     /// `dagger_rounds` rounds of DAgger.
     pub fn bc(task_jsons: Vec<String>, seed: u64, demos: u32, steps: u32, dagger_rounds: u32) -> Result<Trainer, JsValue> {
-        let tasks = task_jsons.iter().map(|t| Task::from_json(t).map_err(|e| task_error(&e))).collect::<Result<Vec<_>, _>>()?;
+        let tasks = parse_tasks(&task_jsons)?;
         let config = polyskill_learn::bc::BcConfig {
             seed,
             demos,
@@ -310,11 +315,22 @@ impl Trainer {
         Ok(Trainer { run: Run::Bc(polyskill_learn::bc::BcRun::new(&tasks, &config).map_err(js_error)?) })
     }
 
+    /// SAC on one task, MT-SAC (one-hot input, one entropy coefficient per task) on several;
+    /// 128×128 networks (a quarter of CleanRL's 256×256 cost, and enough for reach) and a
+    /// record every 200 environment steps, so a stop is handled within a second or two.
+    pub fn sac(task_jsons: Vec<String>, seed: u64, total_steps: u32) -> Result<Trainer, JsValue> {
+        use polyskill_learn::sac::{SacConfig, SacRun};
+        let tasks = parse_tasks(&task_jsons)?;
+        let config =
+            SacConfig { hidden: vec![128, 128], total_steps: total_steps as u64, steps_per_iteration: 200, seed, ..Default::default() };
+        Ok(Trainer { run: Run::Iterative(Box::new(SacRun::new(&tasks, &config).map_err(js_error)?)) })
+    }
+
     /// Does the next piece of work; returns its record (the CLI's JSON-lines record), or
     /// `null` once the run is done.
     pub fn advance(&mut self) -> Result<JsValue, JsValue> {
         let record = match &mut self.run {
-            Run::PolicyGradient(run) => run.iterate().map_err(js_error)?.map(|r| to_js(&r)),
+            Run::Iterative(run) => run.iterate().map_err(js_error)?.map(|r| to_js(&r)),
             Run::Bc(run) => run.advance().map_err(js_error)?.map(|r| to_js(&r)),
         };
         record.unwrap_or(Ok(JsValue::NULL))
@@ -323,7 +339,7 @@ impl Trainer {
     /// The current policy as safetensors bytes (loadable with `new Policy`).
     pub fn weights(&self) -> Result<Vec<u8>, JsValue> {
         let policy = match &self.run {
-            Run::PolicyGradient(run) => run.policy(),
+            Run::Iterative(run) => run.policy(),
             Run::Bc(run) => run.policy().map_err(js_error)?,
         };
         weights::save(&policy).map_err(js_error)
