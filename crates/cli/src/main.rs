@@ -67,8 +67,9 @@ enum Command {
         #[command(flatten)]
         task: TaskArgs,
         /// Algorithm: `bc` (behaviour cloning from the task's expert), `ppo`, `sac` (continuous
-        /// actions; several tasks train MT-SAC), or for discrete tasks `grpo` or `rloo`
-        /// (group-relative advantages, no critic).
+        /// actions), or for discrete tasks `grpo` or `rloo` (group-relative advantages, no
+        /// critic). With several tasks, ppo and sac train one network told the task by a
+        /// one-hot input (multi-task PPO, MT-SAC).
         #[arg(long, default_value = "bc")]
         algo: String,
         /// PPO, SAC, GRPO, RLOO: environment steps in all (default: 500 000; PPO on a
@@ -527,8 +528,11 @@ fn train_pg(
     let seconds = log.started.elapsed().as_secs_f64();
     let metrics = log.finish()?;
     let (env_steps, final_mean_return) = last.map_or((0, f32::NAN), |l| (l.env_steps, l.mean_return));
-    Ok((policy, json!({ "env_steps": env_steps, "final_mean_return": final_mean_return,
-        "seconds": seconds, "metrics": metrics, "failed": failed })))
+    let mut summary = json!({ "env_steps": env_steps, "final_mean_return": final_mean_return, "seconds": seconds, "metrics": metrics });
+    if let Some(failure) = failed {
+        summary["failed"] = json!(failure);
+    }
+    Ok((policy, summary))
 }
 
 fn train(args: &TaskArgs, algo: &str, trainer: &Trainer, eval_episodes: u32, out: Option<PathBuf>, json: bool) -> Result<(), String> {
@@ -536,21 +540,20 @@ fn train(args: &TaskArgs, algo: &str, trainer: &Trainer, eval_episodes: u32, out
     let started = Instant::now();
     let (mut policy, summary) = match trainer {
         Trainer::Bc(config) => train_bc(&args.task.replace(',', "+"), &tasks, config, json)?,
-        Trainer::Ppo { env_steps, lr, gamma, hidden, seed, target_return } => match tasks.as_slice() {
-            [task] => {
-                let defaults = PpoConfig::for_task(task);
-                let config = PpoConfig {
-                    total_steps: env_steps.unwrap_or(defaults.total_steps),
-                    learning_rate: lr.unwrap_or(defaults.learning_rate),
-                    gamma: gamma.unwrap_or(defaults.gamma),
-                    hidden: hidden.clone().unwrap_or(defaults.hidden.clone()),
-                    seed: *seed,
-                    ..defaults
-                };
-                train_pg(&task.id, algo, config.seed, config.total_steps, *target_return, json, ppo::PpoRun::new(task, &config)?)?
-            }
-            _ => return Err(format!("--algo ppo trains one task; got {}", tasks.len())),
-        },
+        Trainer::Ppo { env_steps, lr, gamma, hidden, seed, target_return } => {
+            // Several tasks: multi-task PPO (one network, a task one-hot input).
+            let defaults = PpoConfig::for_task(&tasks[0]);
+            let config = PpoConfig {
+                total_steps: env_steps.unwrap_or(defaults.total_steps),
+                learning_rate: lr.unwrap_or(defaults.learning_rate),
+                gamma: gamma.unwrap_or(defaults.gamma),
+                hidden: hidden.clone().unwrap_or(defaults.hidden.clone()),
+                seed: *seed,
+                ..defaults
+            };
+            let name = args.task.replace(',', "+");
+            train_pg(&name, algo, config.seed, config.total_steps, *target_return, json, ppo::PpoRun::multi_task(&tasks, &config)?)?
+        }
         Trainer::Grpo { config, target_return } => match tasks.as_slice() {
             [task] => {
                 train_pg(&task.id, algo, config.seed, config.total_steps, *target_return, json, grpo::GrpoRun::new(task, config)?)?

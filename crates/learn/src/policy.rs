@@ -147,18 +147,22 @@ impl PolicyInfo {
     /// with the task one-hot appended if the policy takes one.
     pub fn network_input(&self, observations: &[f32], task_index: usize) -> Vec<f32> {
         let x = normalise(observations, &self.obs_mean, &self.obs_std);
-        let extra = self.task_inputs();
-        if extra == 0 {
-            return x;
-        }
-        let dim = self.observation_size();
-        let mut out = Vec::with_capacity(x.len() / dim * (dim + extra));
-        for row in x.chunks_exact(dim) {
-            out.extend_from_slice(row);
-            out.extend((0..extra).map(|i| (i == task_index) as u8 as f32));
-        }
-        out
+        append_one_hot(x, self.observation_size(), self.task_inputs(), std::iter::repeat(task_index))
     }
+}
+
+/// Appends to every `dim`-wide row of `x` the one-hot code (of `tasks` entries) of its task,
+/// taken in turn from `task_of_row`; `x` unchanged when `tasks` is 0.
+pub fn append_one_hot(x: Vec<f32>, dim: usize, tasks: usize, task_of_row: impl Iterator<Item = usize>) -> Vec<f32> {
+    if tasks == 0 {
+        return x;
+    }
+    let mut out = Vec::with_capacity(x.len() / dim * (dim + tasks));
+    for (row, task) in x.chunks_exact(dim).zip(task_of_row) {
+        out.extend_from_slice(row);
+        out.extend((0..tasks).map(|i| (i == task) as u8 as f32));
+    }
+    out
 }
 
 /// The MLP as a burn module.

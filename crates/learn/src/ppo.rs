@@ -16,7 +16,8 @@ use crate::{IterativeRun, Policy, SettingsCheck};
 use crate::categorical::{self, orthogonal_mlp};
 use crate::gaussian::{self, RewardScaler, RunningStats};
 use crate::fused::{Adam, FastMlp, clip_global_norm};
-use crate::policy::seeded_init;
+use crate::policy::{append_one_hot, seeded_init};
+use crate::Conditioning;
 use polyskill_sim::VecEnv;
 use polyskill_sim::task::{ActionSpace, Task};
 use rand::{RngExt, SeedableRng};
@@ -168,8 +169,10 @@ pub struct PpoIteration {
 /// Worker, a UI) can watch, pause or stop between iterations.
 pub struct PpoRun {
     config: PpoConfig,
-    task_id: String,
+    task_ids: Vec<String>,
     obs_dim: usize,
+    /// Task one-hot inputs appended to the observation (0 for a single task).
+    task_inputs: usize,
     head: Head,
     actor: FastMlp,
     critic: FastMlp,
@@ -193,13 +196,33 @@ impl PpoRun {
     /// Sets up networks, optimiser and environments: a categorical actor for a discrete
     /// `task`, a Gaussian one (with observation and reward normalisation) for a continuous one.
     pub fn new(task: &Task, config: &PpoConfig) -> Result<PpoRun, String> {
+        PpoRun::multi_task(std::slice::from_ref(task), config)
+    }
+
+    /// Multi-task PPO: `num_envs` environments of each task in one `VecEnv`, one actor and one
+    /// critic for all of them, each told its task by a one-hot code appended to the
+    /// observation (one task: exactly [`PpoRun::new`]). The tasks must share their action space
+    /// and observation size.
+    pub fn multi_task(tasks: &[Task], config: &PpoConfig) -> Result<PpoRun, String> {
         config.check()?;
+        let task = tasks.first().ok_or("PPO needs at least one task")?;
         let head = match task.action_space() {
             ActionSpace::Discrete { choices } => Head::Categorical { choices: choices.len() },
             ActionSpace::Continuous { low, .. } => Head::Gaussian { log_std: vec![0.0; low.len()] },
         };
+        for other in &tasks[1..] {
+            let same = match (task.action_space(), other.action_space()) {
+                (ActionSpace::Discrete { choices: a }, ActionSpace::Discrete { choices: b }) => a.len() == b.len(),
+                (ActionSpace::Continuous { low: a, .. }, ActionSpace::Continuous { low: b, .. }) => a.len() == b.len(),
+                _ => false,
+            };
+            if !same {
+                return Err(format!("tasks {} and {} have different action spaces; one PPO network cannot act in both", task.id, other.id));
+            }
+        }
         let obs_dim = task.observation.size;
-        let sizes = |out: usize| [vec![obs_dim], config.hidden.clone(), vec![out]].concat();
+        let task_inputs = if tasks.len() > 1 { tasks.len() } else { 0 };
+        let sizes = |out: usize| [vec![obs_dim + task_inputs], config.hidden.clone(), vec![out]].concat();
         // CleanRL: the actor's last layer starts small (0.01), so the first policy is near
         // uniform (categorical) or centred (Gaussian).
         let (actor, critic) = seeded_init(config.seed, |device| {
@@ -212,13 +235,14 @@ impl PpoRun {
             params.push(log_std.clone());
         }
         let adam = Adam::new(&params, 1e-5);
-        let envs = VecEnv::new(std::slice::from_ref(task), &[config.num_envs], config.seed * 1_000_003)?;
-        let obs = envs.observations();
+        let envs = VecEnv::new(tasks, &vec![config.num_envs; tasks.len()], config.seed * 1_000_003)?;
+        let (obs, n) = (envs.observations(), envs.num_envs());
         let continuous = matches!(head, Head::Gaussian { .. });
         Ok(PpoRun {
             config: config.clone(),
-            task_id: task.id.clone(),
+            task_ids: tasks.iter().map(|t| t.id.clone()).collect(),
             obs_dim,
+            task_inputs,
             head,
             actor,
             critic,
@@ -227,12 +251,12 @@ impl PpoRun {
             rng: ChaCha8Rng::seed_from_u64(config.seed),
             obs,
             obs_stats: continuous.then(|| RunningStats::new(obs_dim)),
-            reward_scaler: continuous.then(|| RewardScaler::new(config.num_envs, config.gamma)),
+            reward_scaler: continuous.then(|| RewardScaler::new(n, config.gamma)),
             recent: VecDeque::new(),
             env_steps: 0,
             episodes: 0,
             iteration: 0,
-            iterations: config.total_steps / (config.num_envs * config.rollout_steps) as u64,
+            iterations: config.total_steps / (n * config.rollout_steps) as u64,
         })
     }
 }
@@ -246,11 +270,15 @@ impl IterativeRun for PpoRun {
         self.iteration += 1;
         let iteration = self.iteration;
         let PpoRun {
-            config, obs_dim, head, actor, critic, adam, envs, rng, obs, obs_stats, reward_scaler, recent, env_steps, episodes, ..
+            config, obs_dim, task_inputs, head, actor, critic, adam, envs, rng, obs, obs_stats, reward_scaler, recent, env_steps, episodes, ..
         } = self;
-        let (obs_dim, config) = (*obs_dim, &*config);
+        let (obs_dim, task_inputs, config) = (*obs_dim, *task_inputs, &*config);
+        // The networks see the observation (normalised for continuous control) and the task.
+        let in_dim = obs_dim + task_inputs;
+        let env_tasks = envs.task_indices().to_vec();
+        let with_task = |x: Vec<f32>| append_one_hot(x, obs_dim, task_inputs, env_tasks.iter().copied());
         let (outputs, action_dim) = (head.outputs(), head.action_dim());
-        let (n, t) = (config.num_envs, config.rollout_steps);
+        let (n, t) = (envs.num_envs(), config.rollout_steps);
         let batch = n * t;
         let minibatch = batch / config.minibatches;
         let lr = if config.anneal_lr {
@@ -260,16 +288,15 @@ impl IterativeRun for PpoRun {
         };
         // Rollout with the current networks.
         let (mut b_obs, mut b_actions, mut b_logp, mut b_values, mut b_rewards, mut b_dones) =
-            (Vec::with_capacity(batch * obs_dim), Vec::with_capacity(batch), Vec::with_capacity(batch), Vec::with_capacity(batch), Vec::with_capacity(batch), Vec::with_capacity(batch));
+            (Vec::with_capacity(batch * in_dim), Vec::with_capacity(batch), Vec::with_capacity(batch), Vec::with_capacity(batch), Vec::with_capacity(batch), Vec::with_capacity(batch));
         for _ in 0..t {
-            // The networks see normalised observations (continuous control) or raw ones.
-            let x = match obs_stats.as_mut() {
+            let x = with_task(match obs_stats.as_mut() {
                 Some(stats) => {
                     stats.update(obs);
                     stats.normalise(obs)
                 }
                 None => obs.clone(),
-            };
+            });
             let out = actor.forward(&x, true, false);
             let values = critic.forward(&x, true, false);
             let mut actions = Vec::with_capacity(n * action_dim);
@@ -310,10 +337,10 @@ impl IterativeRun for PpoRun {
             *env_steps += n as u64;
         }
         // Generalised advantage estimation, bootstrapped from the value of the last observation.
-        let last_x = match obs_stats.as_ref() {
+        let last_x = with_task(match obs_stats.as_ref() {
             Some(stats) => stats.normalise(obs),
             None => obs.clone(),
-        };
+        });
         let last_values = critic.forward(&last_x, true, false);
         let mut advantages = vec![0.0f32; batch];
         for e in 0..n {
@@ -345,7 +372,7 @@ impl IterativeRun for PpoRun {
                 for a in &mut adv {
                     *a = (*a - mean) / (std + 1e-8);
                 }
-                let x: Vec<f32> = chunk.iter().flat_map(|&i| b_obs[i * obs_dim..(i + 1) * obs_dim].iter().copied()).collect();
+                let x: Vec<f32> = chunk.iter().flat_map(|&i| b_obs[i * in_dim..(i + 1) * in_dim].iter().copied()).collect();
                 let (actor_trace, critic_trace) = (actor.trace(&x, true, false), critic.trace(&x, true, false));
                 let (head_out, values) = (actor_trace.output(), critic_trace.output());
                 // The loss (clipped surrogate − entropy bonus + clipped value loss, each a mean
@@ -416,12 +443,19 @@ impl IterativeRun for PpoRun {
     /// The policy as it stands, acting greedily: the most likely choice (categorical) or the
     /// Gaussian's mean, with the running observation statistics as its normalisation.
     fn policy(&self) -> Policy {
-        let training = serde_json::json!({ "algorithm": "ppo", "config": self.config, "env_steps": self.env_steps });
-        let mut policy = categorical::greedy_policy(&self.actor, &self.task_id, training);
+        let algorithm = if self.task_inputs > 0 { "mt-ppo" } else { "ppo" };
+        let training = serde_json::json!({ "algorithm": algorithm, "config": self.config, "env_steps": self.env_steps });
+        let mut policy = categorical::greedy_policy(&self.actor, &self.task_ids[0], training);
+        policy.info.obs_mean = vec![0.0; self.obs_dim];
+        policy.info.obs_std = vec![1.0; self.obs_dim];
         if let Some(stats) = &self.obs_stats {
             policy.info.architecture.output = "linear".into();
             policy.info.obs_mean = stats.mean.iter().map(|m| *m as f32).collect();
             policy.info.obs_std = stats.std();
+        }
+        if self.task_inputs > 0 {
+            policy.info.tasks = self.task_ids.clone();
+            policy.info.conditioning = Conditioning::OneHot;
         }
         policy
     }

@@ -16,7 +16,7 @@
 
 use crate::fused::{Adam, FastMlp, Trace};
 use crate::gaussian::standard_normal;
-use crate::policy::seeded_init;
+use crate::policy::{append_one_hot, seeded_init};
 use crate::ppo::PpoIteration;
 use crate::{Architecture, Conditioning, IterativeRun, Mlp, Policy, PolicyInfo, SettingsCheck};
 use burn::tensor::Device;
@@ -261,17 +261,7 @@ impl SacRun {
     /// Network input rows: observations with the task one-hot appended (several tasks only).
     fn inputs(&self, obs: &[f32], tasks: impl Iterator<Item = usize>) -> Vec<f32> {
         let n = self.task_ids.len();
-        if n == 1 {
-            return obs.to_vec();
-        }
-        obs.chunks_exact(self.obs_dim)
-            .zip(tasks)
-            .flat_map(|(row, t)| {
-                row.iter()
-                    .copied()
-                    .chain((0..n).map(move |i| (i == t) as u8 as f32))
-            })
-            .collect()
+        append_one_hot(obs.to_vec(), self.obs_dim, if n > 1 { n } else { 0 }, tasks)
     }
 
     /// One joint step of every environment, stored in the replay buffer.

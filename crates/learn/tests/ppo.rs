@@ -4,7 +4,8 @@
 
 use polyskill_learn::eval::evaluate;
 use polyskill_learn::grpo::{self, Baseline, GrpoConfig};
-use polyskill_learn::ppo::{self, PpoConfig};
+use polyskill_learn::ppo::{self, PpoConfig, PpoRun};
+use polyskill_learn::{Conditioning, IterativeRun};
 use polyskill_sim::task::Task;
 
 fn cart_pole() -> Task {
@@ -84,4 +85,38 @@ fn grpo_and_rloo_solve_cart_pole() {
     let reach = Task::from_json(include_str!("../../../web/tasks/reach.json")).unwrap();
     let e = grpo::train(&reach, &GrpoConfig::default(), |_| true).unwrap_err();
     assert!(e.contains("continuous actions"), "{e}");
+}
+
+/// Multi-task PPO: cart-pole and a mirrored cart-pole (its two choices swapped, so the same
+/// state needs the opposite push) in one `VecEnv`, one network told the task by a one-hot
+/// input. Only the task input can tell them apart; the greedy policy balances both.
+#[test]
+fn multi_task_ppo_balances_cart_pole_and_its_mirror_image() {
+    let text = include_str!("../../../web/tasks/cart-pole.json");
+    let mirrored = text
+        .replacen("\"id\": \"cart-pole\"", "\"id\": \"cart-pole-mirrored\"", 1)
+        .replacen("\"action\": [-1.0]", "\"action\": [2.0]", 1)
+        .replacen("\"action\": [1.0]", "\"action\": [-1.0]", 1)
+        .replacen("\"action\": [2.0]", "\"action\": [1.0]", 1);
+    let tasks = [cart_pole(), Task::from_json(&mirrored).unwrap()];
+    let config = PpoConfig { total_steps: 400_000, seed: 1, ..PpoConfig::default() };
+    let mut run = PpoRun::multi_task(&tasks, &config).unwrap();
+    let mut solved_at = None;
+    while let Some(it) = run.iterate().unwrap() {
+        if it.episodes >= 10 && it.mean_return >= 475.0 {
+            solved_at = Some(it.env_steps);
+            break;
+        }
+    }
+    eprintln!("multi-task PPO: both cart-poles at a mean return of 475 after {solved_at:?} env steps");
+    assert!(solved_at.is_some(), "not solved within {} steps", config.total_steps);
+    let policy = run.policy();
+    assert_eq!(policy.info.conditioning, Conditioning::OneHot);
+    assert_eq!(policy.info.tasks, ["cart-pole", "cart-pole-mirrored"]);
+    for task in &tasks {
+        let e = evaluate(&policy, task, 10_000, 10).unwrap();
+        assert!(e.mean_return >= 400.0, "{}: {e:?}", task.id);
+    }
+    let e = PpoRun::multi_task(&[cart_pole(), Task::from_json(include_str!("../../../web/tasks/pendulum.json")).unwrap()], &config).err().unwrap();
+    assert!(e.contains("cart-pole") && e.contains("pendulum"), "{e}");
 }
