@@ -1,6 +1,7 @@
 // The playground page: loads the wasm package, a task (JSON) and a policy (safetensors),
 // runs the simulation and the policy inside wasm, and draws the scene with WebGPU (wgpu) or,
-// without WebGPU, with a plain 2D canvas. URL: ?task=reach&policy=reach-bc&seed=0&actor=policy.
+// without WebGPU, with a plain 2D canvas. URL: ?task=reach&policy=reach-bc&seed=0&actor=policy,
+// and for the gallery &kind=manipulation|control&pick=reach,push (a multi-task set to train).
 
 import init, { Player, Policy, SceneView, initGpu } from '../pkg/polyskill_web.js';
 import { drawFallback } from './fallback2d.js';
@@ -43,9 +44,12 @@ function readParams() {
     seed = Number(params.get('seed'));
     if (!Number.isInteger(seed) || seed < 0) { problems.push(`URL parameter seed="${params.get('seed')}" must be a whole number ≥ 0; using 0.`); seed = 0; }
   }
+  let kind = params.get('kind') ?? 'all';
+  if (!['all', 'manipulation', 'control'].includes(kind)) { problems.push(`URL parameter kind="${kind}" must be all, manipulation or control.`); kind = 'all'; }
+  const picked = (params.get('pick') ?? '').split(',').filter(Boolean);
   let actor = params.get('actor') ?? 'policy';
   if (!['policy', 'expert', 'random'].includes(actor)) { problems.push(`URL parameter actor="${actor}" must be policy, expert or random.`); actor = 'policy'; }
-  return { task, policy, seed, actor, problems };
+  return { task, policy, seed, actor, kind, picked, problems };
 }
 
 async function fetchOk(url, what) {
@@ -55,10 +59,16 @@ async function fetchOk(url, what) {
   return response;
 }
 
-/** Fills the task strip: one link per task with its thumbnail (rendered by `cargo xtask thumbnails`). */
-function showTaskList(names, current) {
+/** The gallery: one card per task (thumbnail rendered by `cargo xtask thumbnails`, name, kind,
+ *  instruction), a filter by kind, and check boxes to pick a multi-task set (MT10 in one
+ *  click) that the train page can learn together. Kind and instruction come from each task
+ *  file, fetched after the player has started. */
+function showGallery(index, current, params) {
   const nav = $('tasks');
-  nav.replaceChildren(...names.map((name) => {
+  nav.replaceChildren(...index.tasks.map((name) => {
+    const card = document.createElement('div');
+    card.className = 'card';
+    card.dataset.task = name;
     const link = document.createElement('a');
     link.href = `?task=${name}`;
     if (name === current) link.setAttribute('aria-current', 'page');
@@ -67,14 +77,79 @@ function showTaskList(names, current) {
     img.alt = '';
     const label = document.createElement('span');
     label.textContent = name;
-    link.append(img, label);
-    return link;
+    const kind = document.createElement('small');
+    kind.className = 'kind';
+    link.append(img, label, kind);
+    const pick = document.createElement('label');
+    pick.className = 'pick';
+    const box = document.createElement('input');
+    box.type = 'checkbox';
+    box.value = name;
+    box.checked = params.picked.includes(name);
+    box.addEventListener('change', updatePicked);
+    pick.append(box, ' pick');
+    card.append(link, pick);
+    return card;
   }));
+  $('kind-filter').value = params.kind;
+  $('kind-filter').addEventListener('change', () => { filterGallery(); remember(); });
+  $('pick-mt10').addEventListener('click', () => {
+    for (const box of nav.querySelectorAll('input[type=checkbox]')) box.checked = index.sets.mt10.includes(box.value);
+    updatePicked();
+  });
+  $('pick-none').addEventListener('click', () => {
+    for (const box of nav.querySelectorAll('input[type=checkbox]')) box.checked = false;
+    updatePicked();
+  });
+  updatePicked();
+  Promise.all(index.tasks.map(async (name) => {
+    const task = await (await fetchOk(`web/tasks/${name}.json`, `task ${name}`)).json();
+    const card = nav.querySelector(`[data-task="${name}"]`);
+    card.dataset.kind = task.hand ? 'manipulation' : 'control';
+    card.querySelector('.kind').textContent = card.dataset.kind;
+    card.querySelector('a').title = task.instruction;
+  })).then(filterGallery).catch((e) => addMessage(`The gallery could not describe every task: ${e.message}`));
 }
 
-async function loadTask(name) {
+/** Shows only the cards of the chosen kind. */
+function filterGallery() {
+  const kind = $('kind-filter').value;
+  for (const card of $('tasks').querySelectorAll('.card')) card.hidden = kind !== 'all' && card.dataset.kind !== kind;
+}
+
+function picked() {
+  return [...$('tasks').querySelectorAll('input[type=checkbox]:checked')].map((b) => b.value);
+}
+
+/** Offers to train the picked tasks together (behaviour cloning: one network, a head per task). */
+function updatePicked() {
+  const names = picked();
+  const link = $('train-picked');
+  link.hidden = names.length === 0;
+  link.textContent = `Train the ${names.length} picked task${names.length === 1 ? '' : 's'} together →`;
+  link.href = `web/train.html?algo=bc&task=${names.join(',')}`;
+  remember();
+}
+
+/** Keeps the filter and the picked set in the URL (without a new history entry). */
+function remember() {
+  const params = new URLSearchParams(location.search);
+  const kind = $('kind-filter').value;
+  if (kind === 'all') params.delete('kind'); else params.set('kind', kind);
+  const names = picked();
+  if (names.length) params.set('pick', names.join(',')); else params.delete('pick');
+  const query = params.toString().replace(/%2C/g, ',');
+  history.replaceState(null, '', query ? `?${query}` : location.pathname);
+}
+
+async function loadTask(name, params) {
   const index = await (await fetchOk('web/tasks.json', 'task list')).json();
-  showTaskList(index.tasks, name);
+  const unknown = params.picked.filter((p) => !index.tasks.includes(p));
+  if (unknown.length) {
+    params.problems.push(`URL parameter pick: ${unknown.join(', ')} ${unknown.length === 1 ? 'is not a task' : 'are not tasks'}.`);
+    params.picked = params.picked.filter((p) => index.tasks.includes(p));
+  }
+  showGallery(index, name, params);
   if (!index.tasks.includes(name)) {
     throw new Error(`Unknown task "${name}". Available tasks: ${index.tasks.join(', ')}.`);
   }
@@ -227,7 +302,8 @@ async function main() {
 
   if (params.task) {
     try {
-      ({ player: state.player, instruction: state.instruction } = await loadTask(params.task));
+      ({ player: state.player, instruction: state.instruction } = await loadTask(params.task, params));
+      if (params.problems.length) showMessage(params.problems.join('\n'));
     } catch (e) {
       addMessage(e.message);
     }

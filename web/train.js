@@ -4,7 +4,7 @@
 // gradient steps) and a table compares them. The readout follows the latest run: status,
 // final success on 20 seeds per task, weights (safetensors) and metrics (JSON lines) to
 // download. Stop ends every running run. URL: ?algo=ppo&task=cart-pole&seed=1 (task "mt10"
-// trains BC or MT-SAC on all ten); ?compare=ppo:cart-pole:1,grpo:cart-pole:1 starts those runs
+// trains BC or MT-SAC on all ten, task=reach,push the tasks picked in the gallery); ?compare=ppo:cart-pole:1,grpo:cart-pole:1 starts those runs
 // at once.
 
 const $ = (id) => document.getElementById(id);
@@ -37,11 +37,20 @@ function tasksFor(algo) {
   return algo === 'ppo' ? [...DISCRETE, ...CONTINUOUS_CONTROL] : DISCRETE;
 }
 
+/** Whether `wanted` is a comma-separated set of tasks `algo` can train together. */
+function isTaskSet(algo, wanted) {
+  const parts = wanted?.split(',') ?? [];
+  return parts.length > 1 && ['bc', 'sac'].includes(algo) && parts.every((p) => MT10.includes(p)) && new Set(parts).size === parts.length;
+}
+
 function fillTasks(wanted) {
   const algo = $('algo').value;
   const names = tasksFor(algo);
-  $('task').replaceChildren(...names.map((n) => new Option(n === 'mt10' ? 'MT10 (all ten, one network)' : n, n)));
-  if (wanted && names.includes(wanted)) $('task').value = wanted;
+  const options = names.map((n) => new Option(n === 'mt10' ? 'MT10 (all ten, one network)' : n, n));
+  // A set picked in the gallery (?task=reach,push) trains as one multi-task network.
+  if (isTaskSet(algo, wanted)) options.unshift(new Option(`picked: ${wanted.split(',').join(' + ')}`, wanted));
+  $('task').replaceChildren(...options);
+  if (isTaskSet(algo, wanted) || (wanted && names.includes(wanted))) $('task').value = wanted;
   else if (names.includes('reach')) $('task').value = 'reach';
   // Cart-pole's "solved" return is the default stop; SAC's tasks have no such line.
   $('target').value = algo === 'sac' ? '' : '475';
@@ -120,7 +129,7 @@ async function fetchTask(name) {
 /** The worker's start message for a run of `algo` on `task` with `seed`, the other settings
  * read from the form; null (and a message shown) when a setting is out of range. */
 async function runSettings(algo, task, seed) {
-  const tasks = () => Promise.all((task === 'mt10' ? MT10 : [task]).map(fetchTask));
+  const tasks = () => Promise.all((task === 'mt10' ? MT10 : task.split(',')).map(fetchTask));
   if (algo === 'bc') {
     const demos = wholeNumber('demos', 'Demos per task', 1, 1000);
     const steps = wholeNumber('grad-steps', 'Gradient steps', 1, 1_000_000);

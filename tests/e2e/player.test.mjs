@@ -153,3 +153,31 @@ test('a <polyskill-player> with a bad attribute says so inside itself', async ()
   const message = await page.$eval('#bad', (el) => el.shadowRoot.querySelector('[role=alert]').textContent);
   assert.match(message, /task "no-such-task" could not be loaded \(HTTP 404\)/);
 });
+
+test('the gallery filters by kind, picks MT10 in one click and hands the set to the train page', async () => {
+  const { page, errors } = await open(browser, '?task=reach&kind=control');
+  await page.waitForSelector('body[data-ready=true]');
+  await page.waitForFunction(() => [...document.querySelectorAll('#tasks .card')].every((c) => c.dataset.kind));
+  const visible = () => page.$$eval('#tasks .card:not([hidden])', (cards) => cards.map((c) => c.dataset.task));
+  assert.deepEqual(await visible(), ['acrobot', 'cart-pole', 'pendulum', 'reacher']);
+  assert.equal(await page.getAttribute('#tasks [data-task=pendulum] a', 'title'), JSON.parse(readFileSync(new URL('../../web/tasks/pendulum.json', import.meta.url), 'utf8')).instruction);
+  await page.selectOption('#kind-filter', 'manipulation');
+  assert.equal((await visible()).length, 10);
+  await page.click('#pick-mt10');
+  assert.match(page.url(), /kind=manipulation&pick=button-press-topdown,door-open,drawer-close,drawer-open,peg-insert-side,pick-place,push,reach,window-close,window-open$/);
+  assert.equal(await page.textContent('#train-picked'), 'Train the 10 picked tasks together →');
+  await page.click('#pick-none');
+  await page.check('#tasks [data-task=reach] input');
+  await page.check('#tasks [data-task=push] input');
+  await page.screenshot({ path: `${ARTIFACTS}/gallery.png` });
+  await page.click('#train-picked');
+  await page.waitForSelector('body[data-ready=true]');
+  assert.equal(await page.inputValue('#task'), 'push,reach');
+  assert.equal(await page.inputValue('#algo'), 'bc');
+  assert.deepEqual(errors, []);
+  const bad = await open(browser, '?kind=robots&pick=reach,nope');
+  await bad.page.waitForSelector('body[data-ready=true]');
+  const message = await bad.page.textContent('#message');
+  assert.match(message, /URL parameter kind="robots" must be all, manipulation or control/);
+  assert.match(message, /URL parameter pick: nope is not a task/);
+});
