@@ -76,6 +76,10 @@ enum Command {
         /// continuous task 1 000 000; SAC 300 000).
         #[arg(long)]
         env_steps: Option<u64>,
+        /// PPO, SAC: environments per task, stepped together (default: PPO 4; SAC 1, one
+        /// gradient update per joint step).
+        #[arg(long)]
+        envs: Option<usize>,
         /// PPO, SAC: discount factor (default 0.99; PPO on a continuous task 0.95).
         #[arg(long)]
         gamma: Option<f32>,
@@ -212,6 +216,7 @@ fn main() -> ExitCode {
             task,
             algo,
             env_steps,
+            envs,
             gamma,
             target_return,
             demos,
@@ -261,13 +266,14 @@ fn main() -> ExitCode {
                     },
                     target_return,
                 },
-                "ppo" => Trainer::Ppo { env_steps, lr, gamma, hidden, seed, target_return },
+                "ppo" => Trainer::Ppo { env_steps, envs, lr, gamma, hidden, seed, target_return },
                 "sac" => {
                     let defaults = SacConfig::default();
                     Trainer::Sac {
                         config: SacConfig {
                             total_steps: env_steps.unwrap_or(defaults.total_steps),
                             hidden: hidden.unwrap_or(defaults.hidden.clone()),
+                            envs_per_task: envs.unwrap_or(defaults.envs_per_task),
                             policy_lr: lr.unwrap_or(defaults.policy_lr),
                             gamma: gamma.unwrap_or(defaults.gamma),
                             batch,
@@ -422,6 +428,7 @@ enum Trainer {
     /// optionally stopping at a return target.
     Ppo {
         env_steps: Option<u64>,
+        envs: Option<usize>,
         lr: Option<f64>,
         gamma: Option<f32>,
         hidden: Option<Vec<usize>>,
@@ -540,7 +547,7 @@ fn train(args: &TaskArgs, algo: &str, trainer: &Trainer, eval_episodes: u32, out
     let started = Instant::now();
     let (mut policy, summary) = match trainer {
         Trainer::Bc(config) => train_bc(&args.task.replace(',', "+"), &tasks, config, json)?,
-        Trainer::Ppo { env_steps, lr, gamma, hidden, seed, target_return } => {
+        Trainer::Ppo { env_steps, envs, lr, gamma, hidden, seed, target_return } => {
             // Several tasks: multi-task PPO (one network, a task one-hot input).
             let defaults = PpoConfig::for_task(&tasks[0]);
             let config = PpoConfig {
@@ -548,6 +555,7 @@ fn train(args: &TaskArgs, algo: &str, trainer: &Trainer, eval_episodes: u32, out
                 learning_rate: lr.unwrap_or(defaults.learning_rate),
                 gamma: gamma.unwrap_or(defaults.gamma),
                 hidden: hidden.clone().unwrap_or(defaults.hidden.clone()),
+                num_envs: envs.unwrap_or(defaults.num_envs),
                 seed: *seed,
                 ..defaults
             };
