@@ -5,6 +5,7 @@
 
 import init, { Player, Policy, SceneView, initGpu } from '../pkg/polyskill_web.js';
 import { drawFallback } from './fallback2d.js';
+import { Orbit } from './orbit.js';
 
 const $ = (id) => document.getElementById(id);
 const NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -13,6 +14,7 @@ const STEPS_PER_SECOND = 80; // real time: 12.5 ms per environment step
 const state = {
   player: null, policy: null, view: null, playing: false, busy: false,
   episodeReturn: 0, lastReward: 0, accumulator: 0, lastTime: 0, gpuInference: false,
+  orbit: null, rewards: [], speed: 1,
 };
 
 function showMessage(text) {
@@ -191,11 +193,41 @@ function updateReadout(step) {
 
 function draw() {
   if (!state.player) return;
+  const camera = state.orbit?.moved ? state.orbit.camera() : null;
   if (state.view) {
-    try { state.view.draw(state.player); } catch (e) { addMessage(`Drawing failed: ${e.message}`); state.view = null; useFallback('WebGPU drawing failed'); }
+    try {
+      if (camera) state.view.setCamera(camera.eye, camera.target);
+      state.view.draw(state.player);
+    } catch (e) {
+      addMessage(`Drawing failed: ${e.message}`);
+      state.view = null;
+      useFallback('WebGPU drawing failed');
+    }
   } else {
-    drawFallback($('scene2d'), state.player.visuals(), state.player.camera());
+    drawFallback($('scene2d'), state.player.visuals(), camera ?? state.player.camera());
   }
+  drawRewardPlot();
+}
+
+/** The episode's reward per step so far, as a small line plot. */
+function drawRewardPlot() {
+  const canvas = $('reward-plot');
+  const ctx = canvas.getContext('2d');
+  const { width: w, height: h } = canvas;
+  ctx.clearRect(0, 0, w, h);
+  const r = state.rewards;
+  if (r.length < 2) return;
+  const [lo, hi] = [Math.min(0, ...r), Math.max(1e-6, ...r)];
+  const maxSteps = Math.max(r.length, state.player?.maxSteps ?? r.length);
+  ctx.strokeStyle = '#3b5bdb';
+  ctx.lineWidth = 1.5;
+  ctx.beginPath();
+  r.forEach((v, i) => {
+    const x = (i / (maxSteps - 1)) * (w - 2) + 1;
+    const y = h - 2 - ((v - lo) / (hi - lo)) * (h - 4);
+    if (i === 0) ctx.moveTo(x, y); else ctx.lineTo(x, y);
+  });
+  ctx.stroke();
 }
 
 async function chooseAction() {
@@ -215,6 +247,7 @@ async function stepOnce() {
   const step = state.player.step(action);
   state.lastReward = step.reward;
   state.episodeReturn += step.reward;
+  state.rewards.push(step.reward);
   updateReadout(step);
   return step;
 }
@@ -224,7 +257,7 @@ async function frame(time) {
     state.busy = true;
     try {
       const dt = Math.min(0.1, (time - (state.lastTime || time)) / 1000);
-      state.accumulator += dt * STEPS_PER_SECOND;
+      state.accumulator += dt * STEPS_PER_SECOND * state.speed;
       let n = Math.floor(state.accumulator);
       state.accumulator -= n;
       while (n-- > 0 && state.playing) await stepOnce();
@@ -252,6 +285,7 @@ function reset() {
   state.player.reset(BigInt(seed));
   state.episodeReturn = 0;
   state.lastReward = 0;
+  state.rewards = [];
   updateReadout(null);
 }
 
@@ -340,7 +374,22 @@ async function main() {
   await setInference('cpu');
   if (!gpuCompute) $('inference').querySelector('option[value=gpu]').disabled = true;
 
+  if (state.player) state.orbit = new Orbit($('viewport'), state.player.camera(), () => { if (!state.playing) draw(); });
   $('play').addEventListener('click', () => setPlaying(!state.playing));
+  $('step-once').addEventListener('click', async () => {
+    setPlaying(false);
+    if (!state.player || state.busy) return;
+    state.busy = true;
+    try { await stepOnce(); } catch (e) { addMessage(`Step failed: ${e.message}`); } finally { state.busy = false; }
+    draw();
+  });
+  $('speed').addEventListener('change', () => { state.speed = Number($('speed').value); });
+  $('view-reset').addEventListener('click', () => {
+    if (!state.player) return;
+    state.orbit = new Orbit($('viewport'), state.player.camera(), () => { if (!state.playing) draw(); });
+    state.view?.resetCamera();
+    draw();
+  });
   $('reset').addEventListener('click', () => { reset(); draw(); });
   $('seed').addEventListener('change', () => { reset(); draw(); });
   $('inference').addEventListener('change', (e) => setInference(e.target.value));

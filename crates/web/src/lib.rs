@@ -134,6 +134,12 @@ impl Player {
         to_js(&self.env.task().action_space())
     }
 
+    /// Steps after which an episode is cut off (the task's `max_steps`).
+    #[wasm_bindgen(getter, js_name = maxSteps)]
+    pub fn max_steps(&self) -> u32 {
+        self.env.task().max_steps
+    }
+
     /// Steps taken in this episode.
     #[wasm_bindgen(getter)]
     pub fn steps(&self) -> u32 {
@@ -364,6 +370,8 @@ pub struct SceneView {
     format: wgpu::TextureFormat,
     configured: (u32, u32),
     adapter: String,
+    /// A camera set by the page (e.g. an orbit control), else the task's own view.
+    camera: Option<Camera>,
 }
 
 /// Opens a WebGPU adapter and device (for a canvas surface when one is given).
@@ -418,7 +426,30 @@ impl SceneView {
             format,
             configured: (0, 0),
             adapter: adapter_name,
+            camera: None,
         })
+    }
+
+    /// Looks from `eye` at `target` (3 numbers each) from now on, instead of the task's view;
+    /// throws unless both are 3 finite numbers.
+    #[wasm_bindgen(js_name = setCamera)]
+    pub fn set_camera(&mut self, eye: Vec<f32>, target: Vec<f32>) -> Result<(), JsValue> {
+        let point = |v: &[f32], name: &str| -> Result<[f32; 3], JsValue> {
+            match v {
+                [x, y, z] if v.iter().all(|c| c.is_finite()) => Ok([*x, *y, *z]),
+                _ => Err(js_error(format!("camera {name} must be 3 finite numbers, got {v:?}"))),
+            }
+        };
+        let (eye, target) = (point(&eye, "eye")?, point(&target, "target")?);
+        let fov_degrees = self.camera.as_ref().map_or(Camera::default().fov_degrees, |c| c.fov_degrees);
+        self.camera = Some(Camera { eye, target, fov_degrees });
+        Ok(())
+    }
+
+    /// Goes back to the task's own camera.
+    #[wasm_bindgen(js_name = resetCamera)]
+    pub fn reset_camera(&mut self) {
+        self.camera = None;
     }
 
     /// The WebGPU adapter's name as the browser reports it.
@@ -452,7 +483,11 @@ impl SceneView {
             _ => return Err(js_error("the canvas has no frame to draw into right now (timeout, occluded or lost)")),
         };
         let view = frame.texture.create_view(&Default::default());
-        let camera = Camera::for_task(player.env.task());
+        let task_camera = Camera::for_task(player.env.task());
+        let camera = match &self.camera {
+            Some(c) => Camera { fov_degrees: task_camera.fov_degrees, ..*c },
+            None => task_camera,
+        };
         self.renderer.render(&view, size.0, size.1, &player.env.visuals(), &camera);
         self.renderer.queue().present(frame);
         Ok(())
