@@ -1,11 +1,14 @@
-// The training page: each "Train" starts a run (PPO, SAC, GRPO, RLOO or behaviour cloning) in its
-// own Web Worker (web/train-worker.js), so several runs train side by side; their curves are
-// overlaid as records arrive (mean return against environment steps, or BC's loss against
-// gradient steps) and a table compares them. The readout follows the latest run: status,
-// final success on 20 seeds per task, weights (safetensors) and metrics (JSON lines) to
+// The training page: each "Train" starts a run (PPO, SAC, GRPO, RLOO or behaviour cloning) in
+// its own Web Worker (web/train-worker.js), so several runs train side by side; their curves
+// (return, success rate and entropy against environment steps, or BC's loss against gradient
+// steps; curves.js, uPlot) are overlaid as records arrive, runs differing only in their seed
+// also as a mean and a band, and a table compares them. The readout follows the latest run:
+// status, final success on 20 seeds per task, weights (safetensors) and metrics (JSON lines) to
 // download. Stop ends every running run. URL: ?algo=ppo&task=cart-pole&seed=1 (task "mt10"
-// trains BC or MT-SAC on all ten, task=reach,push the tasks picked in the gallery); ?compare=ppo:cart-pole:1,grpo:cart-pole:1 starts those runs
-// at once.
+// trains BC or MT-SAC on all ten, task=reach,push the tasks picked in the gallery);
+// ?compare=ppo:cart-pole:1,ppo:cart-pole:2,grpo:cart-pole:1 starts those runs at once.
+
+import { drawCurves } from './curves.js';
 
 const $ = (id) => document.getElementById(id);
 const DISCRETE = ['cart-pole', 'acrobot'];
@@ -60,47 +63,19 @@ function fillTasks(wanted) {
   $('metric-label').textContent = isBc() ? 'Loss' : 'Mean return';
 }
 
-/** The curves: (x, y) of every run of the latest run's kind, overlaid on a plain canvas. */
+/** The curves of every run of the latest run's kind (see curves.js), redrawn at most once a frame. */
+let curvesPending = false;
 function drawCurve() {
-  const bc = current ? current.algo === 'bc' : isBc();
-  const [xKey, yKey, title] = bc ? ['step', 'loss', 'BC loss (minibatch MSE)'] : ['env_steps', 'mean_return', 'mean return (last 10 episodes)'];
-  const canvas = $('curve');
-  const ctx = canvas.getContext('2d');
-  const { width: w, height: h } = canvas;
-  ctx.fillStyle = '#fff';
-  ctx.fillRect(0, 0, w, h);
-  const shown = runs.filter((r) => (r.algo === 'bc') === bc)
-    .map((r) => ({ run: r, pts: r.records.filter((p) => Number.isFinite(p[yKey]) && (bc ? p.phase === 'fitting' : p.episodes > 0)) }));
-  const all = shown.flatMap((s) => s.pts);
-  const maxX = Math.max(1, ...all.map((p) => p[xKey]));
-  const ys = all.map((p) => p[yKey]);
-  const [minY, maxY] = [Math.min(0, ...ys), Math.max(bc ? 1e-3 : 1, ...ys)];
-  const pad = 40;
-  const x = (v) => pad + (v / maxX) * (w - pad - 10);
-  const y = (v) => h - pad - ((v - minY) / (maxY - minY)) * (h - pad - 10);
-  // Axes and labels are drawn even without data, so the canvas and its font are set up at
-  // page load, not in the middle of a run.
-  ctx.strokeStyle = '#98a2b3';
-  ctx.lineWidth = 1;
-  ctx.beginPath(); ctx.moveTo(pad, 10); ctx.lineTo(pad, h - pad); ctx.lineTo(w - 10, h - pad); ctx.stroke();
-  ctx.fillStyle = '#1d2330';
-  ctx.font = '12px system-ui, sans-serif';
-  ctx.fillText(title, pad + 6, 22);
-  if (all.length === 0) return;
-  ctx.fillText(maxY.toPrecision(3), 2, y(maxY) + 4);
-  ctx.fillText(minY.toPrecision(3), 2, y(minY));
-  ctx.fillText(`${maxX} ${bc ? 'gradient' : 'env'} steps`, w - 130, h - pad + 16);
-  ctx.lineWidth = 2;
-  shown.forEach(({ run, pts }, i) => {
-    ctx.strokeStyle = run.color;
-    ctx.fillStyle = run.color;
-    ctx.fillText(run.label, pad + 6, 40 + 16 * i);
-    ctx.beginPath();
-    pts.forEach((p, k) => (k ? ctx.lineTo(x(p[xKey]), y(p[yKey])) : ctx.moveTo(x(p[xKey]), y(p[yKey]))));
-    ctx.stroke();
+  if (curvesPending) return;
+  curvesPending = true;
+  requestAnimationFrame(() => {
+    curvesPending = false;
+    const bc = current ? current.algo === 'bc' : isBc();
+    drawCurves($('charts'), runs.filter((r) => (r.algo === 'bc') === bc), bc);
   });
 }
 
+/** Points the download link `id` at `blob`, saved as `name`. */
 function offer(id, blob, name) {
   const link = $(id);
   if (link.href) URL.revokeObjectURL(link.href);
@@ -178,7 +153,9 @@ function show(run) {
 }
 
 function startRun(settings, label) {
-  const run = { label, algo: settings.algo, records: [], state: 'running', color: COLORS[runs.length % COLORS.length], evaluations: [] };
+  // Runs that differ only in their seed form a group: the charts add its mean and band.
+  const group = label.replace(/-s\d+$/, '');
+  const run = { label, group, algo: settings.algo, records: [], state: 'running', color: COLORS[runs.length % COLORS.length], evaluations: [] };
   run.row = document.createElement('tr');
   run.row.innerHTML = '<td class="label"></td><td class="state"></td><td class="progress"></td><td class="metric"></td><td class="seconds"></td><td class="success">–</td><td class="files"></td>';
   run.row.querySelector('.label').textContent = label;
@@ -271,6 +248,7 @@ $('stop').addEventListener('click', () => {
   }
 });
 $('algo').addEventListener('change', () => { fillTasks(); drawCurve(); });
+window.addEventListener('resize', drawCurve);
 
 const params = new URLSearchParams(location.search);
 const problems = [];
@@ -305,10 +283,17 @@ if (compare !== null) {
   }
 }
 showMessage(problems.join('\n'));
-drawCurve();
+// The charts are made now, before any run: making one is the costly part of drawing.
+drawCurves($('charts'), [], isBc());
 document.body.dataset.ready = 'true';
-for (const [runAlgo, runTask, runSeed] of planned) {
-  runSettings(runAlgo, runTask, runSeed)
-    .then((settings) => settings && startRun(settings, `${runTask}-${runAlgo}-s${runSeed}`))
-    .catch((e) => showMessage(e.message));
-}
+// The compared runs start in the URL's order (their rows and colours follow it).
+(async () => {
+  for (const [runAlgo, runTask, runSeed] of planned) {
+    try {
+      const settings = await runSettings(runAlgo, runTask, runSeed);
+      if (settings) startRun(settings, `${runTask}-${runAlgo}-s${runSeed}`);
+    } catch (e) {
+      showMessage(e.message);
+    }
+  }
+})();

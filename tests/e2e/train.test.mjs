@@ -98,19 +98,31 @@ test('behaviour cloning on reach reaches 90% success in a Web Worker', async () 
   assert.deepEqual(errors, []);
 });
 
-test('two runs train side by side in two workers and are compared', async () => {
-  const { page, errors } = await open(browser, 'web/train.html?compare=ppo:cart-pole:1,grpo:cart-pole:1');
+test('three runs train side by side in three workers and are compared, two seeds as a mean and a band', async () => {
+  const { page, errors } = await open(browser, 'web/train.html?compare=ppo:cart-pole:1,grpo:cart-pole:1,ppo:cart-pole:2');
   await page.waitForSelector('body[data-ready=true]');
-  await page.waitForFunction(() => document.querySelectorAll('#runs tr').length === 2, null, { timeout: 30_000 });
+  await page.waitForFunction(() => document.querySelectorAll('#runs tr').length === 3, null, { timeout: 30_000 });
   await page.waitForFunction(() => [...document.querySelectorAll('#runs .state')].every((c) => c.textContent === 'reached the target'),
     null, { timeout: 180_000 });
   const rows = await page.$$eval('#runs tr', (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
   console.log(`compared runs: ${JSON.stringify(rows)}`);
-  assert.deepEqual(rows.map((r) => r[0]), ['cart-pole-ppo-s1', 'cart-pole-grpo-s1']);
+  assert.deepEqual(rows.map((r) => r[0]), ['cart-pole-ppo-s1', 'cart-pole-grpo-s1', 'cart-pole-ppo-s2']);
   for (const row of rows) assert.ok(Number(row[3].replace('return ', '')) >= 475, JSON.stringify(row));
   // Each run offers its own weights and metrics.
   assert.deepEqual(await page.$$eval('#runs .files a', (links) => links.map((a) => a.download)),
-    ['cart-pole-ppo-s1.safetensors', 'cart-pole-ppo-s1.jsonl', 'cart-pole-grpo-s1.safetensors', 'cart-pole-grpo-s1.jsonl']);
+    ['cart-pole-ppo-s1.safetensors', 'cart-pole-ppo-s1.jsonl', 'cart-pole-grpo-s1.safetensors', 'cart-pole-grpo-s1.jsonl',
+      'cart-pole-ppo-s2.safetensors', 'cart-pole-ppo-s2.jsonl']);
+  // The return chart: a curve per run, plus the two PPO seeds' mean and band (uPlot).
+  const chart = await page.evaluate(() => {
+    const { chart } = window.polyskillCharts.get('mean_return');
+    return { labels: chart.series.map((s) => s.label), bands: chart.bands?.length ?? 0, points: chart.data.slice(1).map((ys) => ys.filter((y) => y !== null).length) };
+  });
+  console.log(`return chart: ${JSON.stringify(chart)}`);
+  assert.deepEqual(chart.labels.slice(1), ['cart-pole-ppo-s1', 'cart-pole-grpo-s1', 'cart-pole-ppo-s2',
+    'cart-pole-ppo highest', 'cart-pole-ppo lowest', 'cart-pole-ppo mean of 2 seeds']);
+  assert.equal(chart.bands, 1);
+  assert.ok(chart.points.every((n) => n >= 5), 'every curve has points');
+  assert.deepEqual(await page.$$eval('#charts .chart', (els) => els.map((e) => e.dataset.metric)), ['mean_return', 'success_rate', 'entropy']);
   await page.screenshot({ path: `${ARTIFACTS}/train-compare.png` });
   assert.deepEqual(errors, []);
   const bad = await open(browser, 'web/train.html?compare=ppo:reach:1,sac:cart-pole:1');
