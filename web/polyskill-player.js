@@ -8,7 +8,8 @@
 // so a static copy of web/ and pkg/ is all a host needs. Every element on a page shares one
 // wasm module; each draws with WebGPU when it can and with a 2D canvas otherwise, sizes
 // itself to its container (4:3), and shows any error inside itself. It sets data-ready when
-// loaded and data-success="true" once the episode succeeds.
+// loaded and data-success="true" once the episode succeeds. `element.watch(bytes, label)` plays
+// a policy given as safetensors bytes instead (the train page shows a run's current weights).
 
 import init, { Player, Policy, SceneView } from '../pkg/polyskill_web.js';
 import { drawFallback } from './fallback2d.js';
@@ -89,7 +90,9 @@ class PolyskillPlayer extends HTMLElement {
     await ready();
     const text = await (await fetchText(`./tasks/${task}.json`, `task "${task}"`)).text();
     this.player = new Player(text);
-    if (policyName) {
+    if (this.pending) {
+      this.usePending();
+    } else if (policyName) {
       const bytes = new Uint8Array(await (await fetchText(`./weights/${policyName}.safetensors`, `policy "${policyName}"`)).arrayBuffer());
       this.policy = new Policy(bytes);
     } else if (!this.player.hasExpert) {
@@ -116,6 +119,27 @@ class PolyskillPlayer extends HTMLElement {
     this.setPlaying(this.hasAttribute('autoplay'));
     this.draw();
     this.frameId = requestAnimationFrame((t) => this.frame(t));
+  }
+
+  /** Plays the policy in `bytes` (safetensors) from the seed, labelled `label`. */
+  watch(bytes, label) {
+    this.pending = { bytes, label };
+    if (this.dataset.ready !== 'true') return; // start() takes it up
+    try {
+      this.usePending();
+    } catch (e) {
+      this.fail(e.message);
+      return;
+    }
+    this.reset();
+    this.setPlaying(true);
+  }
+
+  usePending() {
+    const { bytes, label } = this.pending;
+    this.pending = null;
+    this.policy = new Policy(bytes);
+    this.actor = label;
   }
 
   /** Canvas pixels follow the element's width (4:3), at the screen's pixel ratio. */

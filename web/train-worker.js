@@ -5,17 +5,20 @@
 //     (several tasks: MT-SAC)
 //   {type: 'start', algo: 'bc', tasks: [<task JSON text>…], seed, demos, steps, daggerRounds}
 //   {type: 'stop'}  (ends the run after the current piece of work; the weights still arrive)
+//   {type: 'snapshot'}  (asks for the policy as it stands, after the current piece of work)
 // Messages out:
 //   {type: 'record', record}  after every iteration / recorded episode / few BC steps
 //                             (the CLI's JSON-lines record)
 //   {type: 'evaluation', task, result}  with `evaluate: N` in 'start': the final policy on seeds
 //                             0..N of each task ({success_rate, mean_return, episodes, first_seed})
+//   {type: 'snapshot', weights: Uint8Array}  the policy as it stands, mid-run
 //   {type: 'done', reason: 'target' | 'finished' | 'stopped', weights: Uint8Array}
 //   {type: 'error', message, weights?: Uint8Array}  (a run that fails part-way, e.g. diverges,
 //                             still sends its last good weights)
 import init, { Trainer, evaluatePolicy } from '../pkg/polyskill_web.js';
 
 let stopRequested = false;
+let snapshotRequested = false;
 
 // Yields to the event loop without timer clamping, so a waiting 'stop' message is handled.
 const channel = new MessageChannel();
@@ -56,6 +59,11 @@ async function train(msg) {
     if (solved) { reason = 'target'; break; }
     await yieldToEvents();
     if (stopRequested) { reason = 'stopped'; break; }
+    if (snapshotRequested) {
+      snapshotRequested = false;
+      const weights = trainer.weights();
+      self.postMessage({ type: 'snapshot', weights }, [weights.buffer]);
+    }
   }
   const weights = trainer.weights();
   trainer.free();
@@ -68,6 +76,7 @@ async function train(msg) {
 
 self.onmessage = async ({ data }) => {
   if (data?.type === 'stop') { stopRequested = true; return; }
+  if (data?.type === 'snapshot') { snapshotRequested = true; return; }
   if (data?.type !== 'start') return;
   stopRequested = false;
   try {

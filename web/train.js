@@ -157,7 +157,9 @@ function startRun(settings, label) {
   const group = label.replace(/-s\d+$/, '');
   const run = { label, group, algo: settings.algo, records: [], state: 'running', color: COLORS[runs.length % COLORS.length], evaluations: [] };
   run.row = document.createElement('tr');
-  run.row.innerHTML = '<td class="label"></td><td class="state"></td><td class="progress"></td><td class="metric"></td><td class="seconds"></td><td class="success">–</td><td class="files"></td>';
+  run.row.innerHTML = '<td class="label"></td><td class="state"></td><td class="progress"></td><td class="metric"></td><td class="seconds"></td><td class="success">–</td><td class="files"></td><td><button type="button" class="watch">watch</button></td>';
+  run.watchTask = JSON.parse(settings.task ?? settings.tasks[0]).id;
+  run.row.querySelector('.watch').addEventListener('click', () => watch(run));
   run.row.querySelector('.label').textContent = label;
   run.row.querySelector('.label').style.color = run.color;
   $('runs').append(run.row);
@@ -181,7 +183,10 @@ function startRun(settings, label) {
         $('success').textContent = `${(mean * 100).toFixed(0)}% over ${EVAL_EPISODES} seeds × ${run.evaluations.length} task(s)`;
         $('success').dataset.success = String(mean);
       }
+    } else if (data.type === 'snapshot') {
+      showPolicy(run, data.weights);
     } else if (data.type === 'done') {
+      run.finalWeights = data.weights.slice();
       run.state = data.reason;
       run.statusText = { target: 'reached the target', finished: 'finished', stopped: 'stopped' }[data.reason];
       offerFiles(run, data.weights);
@@ -191,7 +196,10 @@ function startRun(settings, label) {
       showMessage(`Training ${label} failed: ${data.message}${kept}`);
       run.state = 'error';
       run.statusText = 'error';
-      if (data.weights) offerFiles(run, data.weights);
+      if (data.weights) {
+        run.finalWeights = data.weights.slice();
+        offerFiles(run, data.weights);
+      }
       settle();
     }
     show(run);
@@ -200,6 +208,29 @@ function startRun(settings, label) {
   run.worker.postMessage({ type: 'start', ...settings });
   show(run);
   updateButtons();
+}
+
+/** Shows a run's policy as it stands in the player under the table: a running run is asked
+ * for a snapshot of its weights (after its current piece of work), a finished one plays its
+ * final weights. */
+function watch(run) {
+  if (run.worker) run.worker.postMessage({ type: 'snapshot' });
+  else if (run.finalWeights) showPolicy(run, run.finalWeights);
+}
+
+async function showPolicy(run, weights) {
+  await import('./polyskill-player.js');
+  const last = run.records[run.records.length - 1];
+  const progress = last ? (run.algo === 'bc' ? `${last.step ?? 0} gradient steps` : `${last.env_steps} env steps`) : 'the start';
+  $('watch-title').textContent = `${run.label} at ${progress}, on ${run.watchTask}`;
+  const player = document.createElement('polyskill-player');
+  player.setAttribute('task', run.watchTask);
+  player.setAttribute('seed', '0');
+  player.setAttribute('controls', '');
+  player.setAttribute('autoplay', '');
+  player.watch(weights, run.label);
+  $('watch-host').replaceChildren(player);
+  $('watch-panel').hidden = false;
 }
 
 /** Download links for a run's weights and metrics, in its table row (and the readout). */

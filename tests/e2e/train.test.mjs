@@ -51,13 +51,18 @@ test('PPO solves cart-pole in a Web Worker, the main thread stays free, the weig
   assert.deepEqual(errors, []);
 });
 
-test('a training run can be stopped and still delivers its weights', async () => {
+test('a training run can be watched mid-run, stopped, and still delivers its weights', async () => {
   const { page, errors } = await open(browser, 'web/train.html?task=cart-pole&seed=2');
   await page.waitForSelector('body[data-ready=true]');
   await page.fill('#target', '');
   await page.fill('#steps', '1000000');
   await page.click('#start');
   await page.waitForFunction(() => Number(document.getElementById('progress').textContent) >= 2048, null, { timeout: 60_000 });
+  // The policy as it stands plays in the page while the run goes on.
+  await page.click('#runs .watch');
+  await page.waitForSelector('#watch-host polyskill-player[data-ready=true]', { timeout: 30_000 });
+  assert.match(await page.textContent('#watch-title'), /^cart-pole-ppo-s2 at \d+ env steps, on cart-pole$/);
+  await page.waitForFunction(() => Number(/step (\d+)/.exec(document.querySelector('#watch-host polyskill-player').shadowRoot.querySelector('.status').textContent)?.[1]) > 5);
   await page.click('#stop');
   await page.waitForSelector('#status[data-state=stopped]', { timeout: 30_000 });
   const steps = Number(await page.textContent('#progress'));
