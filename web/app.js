@@ -1,7 +1,8 @@
 // The playground page: loads the wasm package, a task (JSON) and a policy (safetensors),
 // runs the simulation and the policy inside wasm, and draws the scene with WebGPU (wgpu) or,
 // without WebGPU, with a plain 2D canvas. URL: ?task=reach&policy=reach-bc&seed=0&actor=policy,
-// and for the gallery &kind=manipulation|control&pick=reach,push (a multi-task set to train).
+// and for the gallery &kind=manipulation|control&pick=reach,push (a multi-task set to train);
+// ?view=train|compare|editor&… opens that view's page with the other parameters.
 
 import init, { Player, Policy, SceneView, initGpu } from '../pkg/polyskill_web.js';
 import { drawFallback } from './fallback2d.js';
@@ -318,8 +319,26 @@ async function adapterName(fallback) {
   }
 }
 
+/** The other views live on their own pages: `?view=train|compare|editor&…` goes there with the
+ * other parameters (`?view=player` or none stays here). Returns 'navigated', a problem to
+ * show, or null. */
+function routeView() {
+  const params = new URLSearchParams(location.search);
+  const view = params.get('view');
+  if (view === null || view === 'player' || view === 'gallery') return null;
+  const page = { train: 'web/train.html', compare: 'web/train.html', editor: 'web/editor.html' }[view];
+  if (!page) return `URL parameter view="${view}" must be gallery, player, train, compare or editor.`;
+  params.delete('view');
+  const query = params.toString().replace(/%2C/g, ',').replace(/%3A/g, ':');
+  location.replace(`${page}${query ? `?${query}` : ''}`);
+  return 'navigated';
+}
+
 async function main() {
+  const routed = routeView();
+  if (routed === 'navigated') return;
   const params = readParams();
+  if (routed) params.problems.unshift(routed);
   showMessage(params.problems.join('\n'));
   $('seed').value = params.seed;
   $('actor').value = params.actor;

@@ -278,7 +278,23 @@ $('stop').addEventListener('click', () => {
     show(run);
   }
 });
-$('algo').addEventListener('change', () => { fillTasks(); drawCurve(); });
+/** Records the form's algorithm, task and seed in the URL as a new history entry, so back
+ * and forward return to earlier choices. */
+function rememberChoice() {
+  const query = `?algo=${$('algo').value}&task=${$('task').value}&seed=${$('seed').value}`;
+  if (location.search !== query) history.pushState(null, '', query);
+}
+
+$('algo').addEventListener('change', () => { fillTasks(); drawCurve(); rememberChoice(); });
+$('task').addEventListener('change', rememberChoice);
+$('seed').addEventListener('change', rememberChoice);
+window.addEventListener('popstate', () => {
+  const back = new URLSearchParams(location.search);
+  if (ALGOS.includes(back.get('algo'))) $('algo').value = back.get('algo');
+  fillTasks(back.get('task'));
+  if (back.has('seed')) $('seed').value = back.get('seed');
+  drawCurve();
+});
 window.addEventListener('resize', drawCurve);
 
 const params = new URLSearchParams(location.search);

@@ -157,3 +157,25 @@ test('SAC trains reach in a Web Worker, tunes its entropy coefficient and is eva
   await page.screenshot({ path: `${ARTIFACTS}/train-sac-reach.png` });
   assert.deepEqual(errors, []);
 });
+
+test('views are reachable by URL and back/forward restore the training form', async () => {
+  const { page, errors } = await open(browser, '?view=train&task=acrobot&algo=ppo&seed=3');
+  await page.waitForURL(/web\/train\.html\?task=acrobot&algo=ppo&seed=3$/);
+  await page.waitForSelector('body[data-ready=true]');
+  assert.deepEqual([await page.inputValue('#algo'), await page.inputValue('#task'), await page.inputValue('#seed')], ['ppo', 'acrobot', '3']);
+  await page.selectOption('#algo', 'sac');
+  await page.selectOption('#task', 'push');
+  assert.match(page.url(), /\?algo=sac&task=push&seed=3$/);
+  await page.goBack();
+  assert.deepEqual([await page.inputValue('#algo'), await page.inputValue('#task')], ['sac', 'reach']);
+  await page.goBack();
+  assert.deepEqual([await page.inputValue('#algo'), await page.inputValue('#task')], ['ppo', 'acrobot']);
+  await page.goForward();
+  assert.equal(await page.inputValue('#algo'), 'sac');
+  assert.deepEqual(errors, []);
+  const editor = await open(browser, '?view=editor&task=push');
+  await editor.page.waitForURL(/web\/editor\.html\?task=push$/);
+  const bad = await open(browser, '?view=dashboard');
+  await bad.page.waitForSelector('body[data-ready=true]');
+  assert.match(await bad.page.textContent('#message'), /URL parameter view="dashboard" must be gallery, player, train, compare or editor/);
+});
