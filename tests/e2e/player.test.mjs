@@ -209,3 +209,14 @@ test('the player steps one at a time, changes speed, orbits the camera and plots
   await page.screenshot({ path: `${ARTIFACTS}/player-orbit.png` });
   assert.deepEqual(errors, []);
 });
+
+test('every view fits a narrow (390 px) screen without sideways scrolling', async () => {
+  for (const path of ['?task=push', 'web/train.html', 'web/editor.html?task=reach', 'docs/embed.html']) {
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    await page.goto(new URL(path, BASE).href);
+    await page.waitForSelector('body[data-ready], polyskill-player[data-ready]', { timeout: 60_000 });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.equal(overflow, 0, `${path} is ${overflow} px wider than the screen`);
+    if (path.startsWith('?')) await page.screenshot({ path: `${ARTIFACTS}/narrow-player.png` });
+  }
+});
