@@ -2,7 +2,8 @@
 // runs the simulation and the policy inside wasm, and draws the scene with WebGPU (wgpu) or,
 // without WebGPU, with a plain 2D canvas. URL: ?task=reach&policy=reach-bc&seed=0&actor=policy,
 // and for the gallery &kind=manipulation|control&pick=reach,push (a multi-task set to train);
-// ?view=train|compare|editor&… opens that view's page with the other parameters.
+// ?view=train|compare|editor&… opens that view's page with the other parameters; &vs=expert|
+// random|POLICY plays a second actor beside the first on the same seed.
 
 import init, { Player, Policy, SceneView, initGpu } from '../pkg/polyskill_web.js';
 import { drawFallback } from './fallback2d.js';
@@ -16,6 +17,9 @@ const state = {
   player: null, policy: null, view: null, playing: false, busy: false,
   episodeReturn: 0, lastReward: 0, accumulator: 0, lastTime: 0, gpuInference: false,
   orbit: null, rewards: [], speed: 1,
+  taskText: null, policyNames: [],
+  /** The side-by-side view: another actor on the same task and seed, stepped in lockstep. */
+  second: null,
 };
 
 function showMessage(text) {
@@ -50,9 +54,10 @@ function readParams() {
   let kind = params.get('kind') ?? 'all';
   if (!['all', 'manipulation', 'control'].includes(kind)) { problems.push(`URL parameter kind="${kind}" must be all, manipulation or control.`); kind = 'all'; }
   const picked = (params.get('pick') ?? '').split(',').filter(Boolean);
+  const vs = params.get('vs');
   let actor = params.get('actor') ?? 'policy';
   if (!['policy', 'expert', 'random'].includes(actor)) { problems.push(`URL parameter actor="${actor}" must be policy, expert or random.`); actor = 'policy'; }
-  return { task, policy, seed, actor, kind, picked, problems };
+  return { task, policy, seed, actor, kind, picked, vs, problems };
 }
 
 async function fetchOk(url, what) {
@@ -158,6 +163,7 @@ async function loadTask(name, params) {
   }
   const text = await (await fetchOk(`web/tasks/${name}.json`, `task ${name}`)).text();
   const player = new Player(text); // validates; throws a path-qualified Error when invalid
+  state.taskText = text;
   return { player, instruction: JSON.parse(text).instruction };
 }
 
@@ -169,7 +175,56 @@ async function choosePolicy(requested, task) {
     if (index.policies.some((p) => p.name === requested)) return requested;
     throw new Error(`Unknown policy "${requested}". Available policies: ${index.policies.map((p) => p.name).join(', ')}.`);
   }
+  state.policyNames = index.policies.filter((p) => p.tasks.includes(task)).map((p) => p.name);
   return index.policies.find((p) => p.tasks.includes(task))?.name ?? null;
+}
+
+/** Shows `actor` ('expert', 'random' or a policy name) beside the main view on the same task
+ * and seed; '' hides it. */
+async function showSecond(actor) {
+  state.second = null;
+  $('second').hidden = !actor;
+  if (!actor || !state.taskText) return;
+  const second = { actor, player: new Player(state.taskText), policy: null, episodeReturn: 0, view: null };
+  if (actor !== 'expert' && actor !== 'random') second.policy = await loadPolicy(actor);
+  if (!state.secondView && state.view) {
+    try { state.secondView = await SceneView.create($('scene-b')); } catch { state.secondView = null; }
+  }
+  second.view = state.secondView ?? null;
+  $('scene-b').hidden = !second.view;
+  $('scene2d-b').hidden = !!second.view;
+  state.second = second;
+  resetSecond();
+  draw();
+}
+
+function resetSecond() {
+  const b = state.second;
+  if (!b) return;
+  b.player.reset(BigInt(Number($('seed').value) || 0));
+  b.episodeReturn = 0;
+  b.done = false;
+  showSecondReadout();
+}
+
+function showSecondReadout() {
+  const b = state.second;
+  if (!b) return;
+  const ok = b.player.episodeSuccess;
+  $('second-readout').textContent = `${b.actor}: step ${b.player.steps}, return ${b.episodeReturn.toFixed(1)}${ok ? ', success' : ''}`;
+  $('second-readout').dataset.success = String(ok);
+}
+
+/** One step of the side-by-side view, if its episode is still going. */
+function stepSecond() {
+  const b = state.second;
+  if (!b || b.done) return;
+  const obs = b.player.observation();
+  const action = b.policy ? b.policy.act(obs, b.player.taskId) : b.actor === 'expert' ? b.player.expertAction() : b.player.randomAction();
+  const step = b.player.step(action);
+  b.episodeReturn += step.reward;
+  b.done = step.terminated || step.truncated;
+  showSecondReadout();
 }
 
 async function loadPolicy(name) {
@@ -206,6 +261,18 @@ function draw() {
     }
   } else {
     drawFallback($('scene2d'), state.player.visuals(), camera ?? state.player.camera());
+  }
+  const b = state.second;
+  if (b) {
+    try {
+      if (!b.view) throw new Error('no WebGPU view');
+      if (camera) b.view.setCamera(camera.eye, camera.target);
+      b.view.draw(b.player);
+    } catch {
+      $('scene-b').hidden = true;
+      $('scene2d-b').hidden = false;
+      drawFallback($('scene2d-b'), b.player.visuals(), camera ?? b.player.camera());
+    }
   }
   drawRewardPlot();
 }
@@ -249,6 +316,7 @@ async function stepOnce() {
   state.lastReward = step.reward;
   state.episodeReturn += step.reward;
   state.rewards.push(step.reward);
+  stepSecond();
   updateReadout(step);
   return step;
 }
@@ -288,6 +356,7 @@ function reset() {
   state.lastReward = 0;
   state.rewards = [];
   updateReadout(null);
+  resetSecond();
 }
 
 function useFallback(reason) {
@@ -407,8 +476,24 @@ async function main() {
     if (!state.player) return;
     state.orbit = new Orbit($('viewport'), state.player.camera(), () => { if (!state.playing) draw(); });
     state.view?.resetCamera();
+    state.second?.view?.resetCamera();
     draw();
   });
+  // The side-by-side choices: the expert, random actions, and this task's shipped policies.
+  for (const name of state.policyNames) $('second-actor').append(new Option(`policy ${name}`, name));
+  if (!state.player?.hasExpert) $('second-actor').querySelector('option[value=expert]').disabled = true;
+  $('second-actor').addEventListener('change', () => {
+    showSecond($('second-actor').value).catch((e) => addMessage(`The side-by-side view could not start: ${e.message}`));
+  });
+  if (params.vs) {
+    const known = [...$('second-actor').options].some((o) => o.value === params.vs && !o.disabled);
+    if (known) {
+      $('second-actor').value = params.vs;
+      await showSecond(params.vs).catch((e) => addMessage(`The side-by-side view could not start: ${e.message}`));
+    } else {
+      addMessage(`URL parameter vs="${params.vs}" is not expert, random or a policy for this task (${state.policyNames.join(', ') || 'none shipped'}).`);
+    }
+  }
   $('reset').addEventListener('click', () => { reset(); draw(); });
   $('seed').addEventListener('change', () => { reset(); draw(); });
   $('inference').addEventListener('change', (e) => setInference(e.target.value));

@@ -220,3 +220,22 @@ test('every view fits a narrow (390 px) screen without sideways scrolling', asyn
     if (path.startsWith('?')) await page.screenshot({ path: `${ARTIFACTS}/narrow-player.png` });
   }
 });
+
+test('a second actor plays the same task and seed side by side', async () => {
+  const { page, errors } = await open(browser, '?task=push&actor=policy&vs=expert&seed=4');
+  await page.waitForSelector('body[data-ready=true]', { timeout: 60_000 });
+  assert.equal(await page.isVisible('#second'), true);
+  assert.deepEqual(await page.$$eval('#second-actor option', (os) => os.map((o) => o.value)), ['', 'expert', 'random', 'push-bc', 'mt10-bc-multi-head', 'mt10-bc-one-hot']);
+  await page.waitForSelector('#success[data-success=true]', { timeout: 60_000 });
+  await page.waitForSelector('#second-readout[data-success=true]', { timeout: 60_000 });
+  assert.match(await page.textContent('#second-readout'), /^expert: step \d+, return [\d.]+, success$/);
+  await page.screenshot({ path: `${ARTIFACTS}/player-side-by-side.png` });
+  if (await page.textContent('#play') === 'Pause') await page.click('#play');
+  await page.selectOption('#second-actor', 'random');
+  await page.click('#reset');
+  assert.match(await page.textContent('#second-readout'), /^random: step 0, return 0\.0$/);
+  assert.deepEqual(errors, []);
+  const bad = await open(browser, '?task=push&vs=cart-pole-ppo');
+  await bad.page.waitForSelector('body[data-ready=true]', { timeout: 60_000 });
+  assert.match(await bad.page.textContent('#message'), /URL parameter vs="cart-pole-ppo" is not expert, random or a policy for this task \(push-bc, /);
+});
