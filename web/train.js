@@ -178,7 +178,8 @@ function startRun(settings, label) {
     } else if (data.type === 'evaluation') {
       run.evaluations.push(data);
       const mean = run.evaluations.reduce((s, e) => s + e.result.success_rate, 0) / run.evaluations.length;
-      run.row.querySelector('.success').textContent = `${(mean * 100).toFixed(0)}%`;
+      const perTask = run.evaluations.map((e) => `${e.task} ${(e.result.success_rate * 100).toFixed(0)}%`).join(', ');
+      run.row.querySelector('.success').textContent = run.evaluations.length > 1 ? `${(mean * 100).toFixed(0)}% (${perTask})` : `${(mean * 100).toFixed(0)}%`;
       if (run === current) {
         $('success').textContent = `${(mean * 100).toFixed(0)}% over ${EVAL_EPISODES} seeds × ${run.evaluations.length} task(s)`;
         $('success').dataset.success = String(mean);
@@ -233,11 +234,19 @@ async function showPolicy(run, weights) {
   $('watch-panel').hidden = false;
 }
 
+/** The records as CSV: one column per field any record has, in first-seen order. */
+function csv(records) {
+  const columns = [...new Set(records.flatMap((r) => Object.keys(r)))];
+  const cell = (v) => (v === undefined || v === null ? '' : typeof v === 'string' ? `"${v.replace(/"/g, '""')}"` : String(v));
+  return [columns.join(','), ...records.map((r) => columns.map((c) => cell(r[c])).join(','))].join('\n') + '\n';
+}
+
 /** Download links for a run's weights and metrics, in its table row (and the readout). */
 function offerFiles(run, weightBytes) {
   const weights = new Blob([weightBytes]);
   const metrics = new Blob(run.records.map((r) => `${JSON.stringify(r)}\n`));
-  for (const [blob, name, text] of [[weights, `${run.label}.safetensors`, 'weights'], [metrics, `${run.label}.jsonl`, 'metrics']]) {
+  const table = new Blob([csv(run.records)], { type: 'text/csv' });
+  for (const [blob, name, text] of [[weights, `${run.label}.safetensors`, 'weights'], [metrics, `${run.label}.jsonl`, 'metrics'], [table, `${run.label}.csv`, 'csv']]) {
     const link = document.createElement('a');
     link.href = URL.createObjectURL(blob);
     link.download = name;

@@ -6,7 +6,7 @@
 import { test, after, afterEach, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { launch, open, ARTIFACTS } from './browser.mjs';
 
 let browser;
@@ -115,8 +115,13 @@ test('three runs train side by side in three workers and are compared, two seeds
   for (const row of rows) assert.ok(Number(row[3].replace('return ', '')) >= 475, JSON.stringify(row));
   // Each run offers its own weights and metrics.
   assert.deepEqual(await page.$$eval('#runs .files a', (links) => links.map((a) => a.download)),
-    ['cart-pole-ppo-s1.safetensors', 'cart-pole-ppo-s1.jsonl', 'cart-pole-grpo-s1.safetensors', 'cart-pole-grpo-s1.jsonl',
-      'cart-pole-ppo-s2.safetensors', 'cart-pole-ppo-s2.jsonl']);
+    ['cart-pole-ppo-s1.safetensors', 'cart-pole-ppo-s1.jsonl', 'cart-pole-ppo-s1.csv', 'cart-pole-grpo-s1.safetensors',
+      'cart-pole-grpo-s1.jsonl', 'cart-pole-grpo-s1.csv', 'cart-pole-ppo-s2.safetensors', 'cart-pole-ppo-s2.jsonl', 'cart-pole-ppo-s2.csv']);
+  // The CSV has a header of every field and one row per record.
+  const [csvDownload] = await Promise.all([page.waitForEvent('download'), page.click('#runs tr:first-child .files a:nth-of-type(3)')]);
+  const csvText = readFileSync(await csvDownload.path(), 'utf8').trim().split('\n');
+  assert.match(csvText[0], /^iteration,env_steps,episodes,mean_return,success_rate,/);
+  assert.equal(csvText.length, 1 + Number(rows[0][2].replace(' env steps', '')) / 512);
   // The return chart: a curve per run, plus the two PPO seeds' mean and band (uPlot).
   const chart = await page.evaluate(() => {
     const { chart } = window.polyskillCharts.get('mean_return');
