@@ -193,8 +193,7 @@ impl BcConfig {
     /// Rejects settings out of range, naming the field.
     pub fn check(&self) -> Result<(), String> {
         let mut check = SettingsCheck::default();
-        let hidden_ok = !self.hidden.is_empty() && self.hidden.iter().all(|&h| (1..=4096).contains(&h));
-        check.need(hidden_ok, "hidden", &format!("each width must be 1..=4096 (and at least one layer), got {:?}", self.hidden));
+        check.hidden_widths(&self.hidden);
         check.need((1..=10_000_000).contains(&self.steps), "steps", &format!("must be 1..=10000000, got {}", self.steps));
         check.need((1..=65_536).contains(&self.batch), "batch", &format!("must be 1..=65536, got {}", self.batch));
         let lr_ok = self.learning_rate > 0.0 && self.learning_rate <= 1.0;

@@ -86,8 +86,8 @@ impl GrpoConfig {
     /// Rejects settings out of range, naming each field.
     pub fn check(&self) -> Result<(), String> {
         let mut check = SettingsCheck::default();
+        check.hidden_widths(&self.hidden);
         let mut need = |ok: bool, field: &str, rule: &str| check.need(ok, field, rule);
-        need(!self.hidden.is_empty() && self.hidden.iter().all(|&h| (1..=4096).contains(&h)), "hidden", "each width 1..=4096");
         need((1..=1024).contains(&self.groups), "groups", "must be in 1..=1024");
         need((2..=1024).contains(&self.group_size), "group_size", "must be in 2..=1024 (a group needs others to compare with)");
         need(self.total_steps >= 1, "total_steps", "must be ≥ 1");

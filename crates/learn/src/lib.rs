@@ -72,6 +72,13 @@ impl SettingsCheck {
         }
     }
 
+    /// Records a problem unless `widths` (hidden layer widths) lists at least one, each in
+    /// 1..=4096.
+    pub fn hidden_widths(&mut self, widths: &[usize]) {
+        let ok = !widths.is_empty() && widths.iter().all(|w| (1..=4096).contains(w));
+        self.need(ok, "hidden", &format!("must list at least one width, each in 1..=4096; got {widths:?}"));
+    }
+
     /// `Ok` if nothing was rejected, else every problem after `what` (e.g. "PPO settings").
     pub fn finish(self, what: &str) -> Result<(), String> {
         if self.problems.is_empty() { Ok(()) } else { Err(format!("{what}: {}", self.problems.join("; "))) }

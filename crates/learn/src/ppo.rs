@@ -115,8 +115,8 @@ impl PpoConfig {
     /// Rejects values out of range, naming the field.
     pub fn check(&self) -> Result<(), String> {
         let mut check = SettingsCheck::default();
+        check.hidden_widths(&self.hidden);
         let mut need = |ok: bool, field: &str, rule: &str| check.need(ok, field, rule);
-        need(!self.hidden.is_empty() && self.hidden.iter().all(|&h| (1..=4096).contains(&h)), "hidden", "must list widths in 1..=4096");
         need((1..=4096).contains(&self.num_envs), "num_envs", "must be in 1..=4096");
         need((1..=100_000).contains(&self.rollout_steps), "rollout_steps", "must be in 1..=100000");
         need(self.total_steps >= (self.num_envs * self.rollout_steps) as u64, "total_steps", "must cover at least one rollout");

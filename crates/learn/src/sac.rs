@@ -96,12 +96,8 @@ impl SacConfig {
     /// Rejects values out of range, naming the field.
     pub fn check(&self) -> Result<(), String> {
         let mut check = SettingsCheck::default();
+        check.hidden_widths(&self.hidden);
         let mut need = |ok: bool, field: &str, rule: &str| check.need(ok, field, rule);
-        need(
-            !self.hidden.is_empty() && self.hidden.iter().all(|&h| (1..=4096).contains(&h)),
-            "hidden",
-            "must list widths in 1..=4096",
-        );
         need(
             (1..=256).contains(&self.envs_per_task),
             "envs_per_task",
