@@ -5,7 +5,7 @@
 // ?view=train|compare|editor&… opens that view's page with the other parameters; &vs=expert|
 // random|POLICY plays a second actor beside the first on the same seed.
 
-import init, { Player, Policy, SceneView, initGpu } from '../pkg/polyskill_web.js';
+import init, { Player, Policy, SceneView } from '../pkg/polyskill_web.js';
 import { drawFallback } from './fallback2d.js';
 import { Orbit } from './orbit.js';
 
@@ -16,6 +16,8 @@ const STEPS_PER_SECOND = 80; // real time: 12.5 ms per environment step
 const state = {
   player: null, policy: null, view: null, playing: false, busy: false,
   episodeReturn: 0, lastReward: 0, accumulator: 0, lastTime: 0, gpuInference: false,
+  /** The shown policy on WebGPU, once asked for (see setInference). */
+  gpuPolicy: null,
   orbit: null, rewards: [], speed: 1,
   taskText: null, policyNames: [],
   /** The side-by-side view: another actor on the same task and seed, stepped in lockstep. */
@@ -230,7 +232,9 @@ function stepSecond() {
 async function loadPolicy(name) {
   const bytes = new Uint8Array(await (await fetchOk(`web/weights/${name}.safetensors`, `policy ${name}`)).arrayBuffer());
   try {
-    return new Policy(bytes);
+    const policy = new Policy(bytes);
+    policy.bytes = bytes;
+    return policy;
   } catch (e) {
     throw new Error(`Policy "${name}" could not be loaded: ${e.message}`);
   }
@@ -304,7 +308,7 @@ async function chooseAction() {
   if (actor === 'expert') return state.player.expertAction();
   if (actor === 'policy' && state.policy) {
     const task = state.player.taskId;
-    if (state.gpuInference) return new Float32Array(await state.policy.actGpu(obs, task));
+    if (state.gpuInference) return new Float32Array(await state.gpuPolicy.act(obs, task));
     return state.policy.act(obs, task);
   }
   return state.player.randomAction();
@@ -365,11 +369,27 @@ function useFallback(reason) {
   $('render-backend').textContent = `2D canvas fallback (${reason})`;
 }
 
+/** burn's WebGPU backend is its own wasm module (two thirds of the code), fetched the first time
+ * WebGPU inference is chosen; the policy is then copied onto the GPU. */
+async function gpuPolicy() {
+  if (state.gpuPolicy) return state.gpuPolicy;
+  if (!state.policy || !navigator.gpu) return null;
+  $('infer-backend').textContent = 'loading burn\'s WebGPU backend…';
+  const gpu = await import('../pkg/gpu/polyskill_web_gpu.js');
+  await gpu.default();
+  if (!(await gpu.initGpu())) return null;
+  state.gpuPolicy = new gpu.GpuPolicy(state.policy.bytes);
+  return state.gpuPolicy;
+}
+
 async function setInference(kind) {
-  if (kind === 'gpu' && !(state.policy && state.policy.hasGpu)) {
-    addMessage('WebGPU inference is not available here; the policy runs on the CPU backend.');
-    $('inference').value = 'cpu';
-    kind = 'cpu';
+  if (kind === 'gpu') {
+    const ready = await gpuPolicy().catch((e) => { addMessage(`WebGPU inference could not start: ${e.message}`); return null; });
+    if (!ready) {
+      addMessage('WebGPU inference is not available here; the policy runs on the CPU backend.');
+      $('inference').value = 'cpu';
+      kind = 'cpu';
+    }
   }
   state.gpuInference = kind === 'gpu';
   $('infer-backend').textContent = state.gpuInference ? 'burn WebGPU backend' : 'burn CPU backend (flex, wasm SIMD)';
@@ -413,7 +433,6 @@ async function main() {
   $('actor').value = params.actor;
   await init();
 
-  const gpuCompute = await initGpu().catch(() => false);
   try {
     state.view = await SceneView.create($('scene'));
     $('render-backend').textContent = `WebGPU (${await adapterName(state.view.adapter)})`;
@@ -460,7 +479,7 @@ async function main() {
     if ($('actor').value === 'expert') $('actor').value = 'random';
   }
   await setInference('cpu');
-  if (!gpuCompute) $('inference').querySelector('option[value=gpu]').disabled = true;
+  if (!navigator.gpu || !state.policy) $('inference').querySelector('option[value=gpu]').disabled = true;
 
   if (state.player) state.orbit = new Orbit($('viewport'), state.player.camera(), () => { if (!state.playing) draw(); });
   $('play').addEventListener('click', () => setPlaying(!state.playing));

@@ -25,11 +25,15 @@ test('the reach policy plays to success on WebGPU', async () => {
   assert.deepEqual(errors, []);
 });
 
-test('WebGPU inference can be switched on and still reaches success', async () => {
+test('WebGPU inference loads its module on demand and still reaches success', async () => {
   const { page, errors } = await open(browser, '?task=reach&seed=5');
   await page.waitForSelector('body[data-ready=true]', { timeout: 60_000 });
+  // burn's WebGPU backend is a second wasm module, fetched only now.
+  const gpuModule = () => page.evaluate(() => performance.getEntriesByType('resource').some((r) => r.name.endsWith('/pkg/gpu/polyskill_web_gpu_bg.wasm')));
+  assert.equal(await gpuModule(), false);
   await page.selectOption('#inference', 'gpu');
-  assert.equal(await page.textContent('#infer-backend'), 'burn WebGPU backend');
+  await page.waitForFunction(() => document.getElementById('infer-backend').textContent === 'burn WebGPU backend', null, { timeout: 60_000 });
+  assert.equal(await gpuModule(), true);
   await page.click('#reset');
   await page.waitForSelector('#success[data-success=true]', { timeout: 90_000 });
   assert.deepEqual(errors, []);

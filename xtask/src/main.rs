@@ -53,23 +53,33 @@ fn cargo() -> Command {
 }
 
 /// Builds the wasm package into `pkg/` (release, SIMD, no wasm-opt: Debian's breaks it).
+/// The wasm modules the page loads: the main one (sim, rendering, CPU policies, training) at
+/// start, and burn's WebGPU inference only when asked for.
+const WASM_MODULES: [(&str, &str, &str); 2] =
+    [("polyskill-web", "polyskill_web", "pkg"), ("polyskill-web-gpu", "polyskill_web_gpu", "pkg/gpu")];
+
 fn build_pkg() -> Result<(), String> {
     setup::wasm_tools()?;
-    say("building the wasm package (release, wasm32 + simd128)");
-    run(cargo().args(["build", "--release", "--target", "wasm32-unknown-unknown", "-p", "polyskill-web"]))?;
-    let wasm = setup::target_dir().join("wasm32-unknown-unknown/release/polyskill_web.wasm");
-    say("running wasm-bindgen into pkg/");
-    // Without the "name" section (function names for backtraces: 6.4 MB raw, ~1 MB gzipped);
-    // panic messages still reach the console.
-    run(Command::new(setup::wasm_bindgen())
-        .args(["--target", "web", "--remove-name-section", "--out-dir"])
-        .arg(root().join("pkg"))
-        .arg(&wasm))?;
-    let wasm_file = root().join("pkg/polyskill_web_bg.wasm");
-    let size = std::fs::metadata(&wasm_file).map(|m| m.len()).unwrap_or(0);
-    // The download size a server sends with gzip (`gzip -9`, as static hosts compress).
-    let gzipped = Command::new("gzip").arg("-9").arg("-c").arg(&wasm_file).output().map(|o| o.stdout.len()).unwrap_or(0);
-    say(format!("pkg/polyskill_web_bg.wasm is {:.2} MB, {:.2} MB gzipped", size as f64 / 1e6, gzipped as f64 / 1e6));
+    for (package, file, out_dir) in WASM_MODULES {
+        say(format!("building {package} (release, wasm32 + simd128)"));
+        // One package per cargo run: building both at once would unify features and put burn's
+        // WebGPU backend into the main module too.
+        run(cargo().args(["build", "--release", "--target", "wasm32-unknown-unknown", "-p", package]))?;
+        let wasm = setup::target_dir().join(format!("wasm32-unknown-unknown/release/{file}.wasm"));
+        say(format!("running wasm-bindgen into {out_dir}/"));
+        // Without the "name" section (function names for backtraces: 6.4 MB raw, ~1 MB gzipped);
+        // panic messages still reach the console.
+        run(Command::new(setup::wasm_bindgen())
+            .args(["--target", "web", "--remove-name-section", "--out-dir"])
+            .arg(root().join(out_dir))
+            .arg(&wasm))?;
+        let wasm_file = root().join(format!("{out_dir}/{file}_bg.wasm"));
+        let size = std::fs::metadata(&wasm_file).map(|m| m.len()).unwrap_or(0);
+        // The download size a server sends with gzip (`gzip -9`, as static hosts compress).
+        let gzipped = Command::new("gzip").arg("-9").arg("-c").arg(&wasm_file).output().map(|o| o.stdout.len()).unwrap_or(0);
+        let when = if out_dir == "pkg" { "every page loads it" } else { "loaded only for WebGPU inference" };
+        say(format!("{out_dir}/{file}_bg.wasm is {:.2} MB, {:.2} MB gzipped ({when})", size as f64 / 1e6, gzipped as f64 / 1e6));
+    }
     Ok(())
 }
 
@@ -102,13 +112,15 @@ fn test_cmd() -> Result<(), String> {
 
     // Release, like the page's package, so both share one build of the dependencies.
     build_pkg()?;
-    say("2/3 wasm API in headless Chromium (WebGPU via SwiftShader): cargo test --release --target wasm32-unknown-unknown -p polyskill-web");
-    run(cargo()
-        .args(["test", "--release", "--target", "wasm32-unknown-unknown", "-p", "polyskill-web"])
-        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", setup::wasm_bindgen_test_runner())
-        .env("CHROMEDRIVER", setup::CHROMEDRIVER)
-        .env("WASM_BINDGEN_TEST_TIMEOUT", "600")
-        .current_dir(root().join("crates/web")))?;
+    say("2/3 wasm API in headless Chromium (WebGPU via SwiftShader): cargo test --release --target wasm32-unknown-unknown -p polyskill-web, then -p polyskill-web-gpu");
+    for (package, _, _) in WASM_MODULES {
+        run(cargo()
+            .args(["test", "--release", "--target", "wasm32-unknown-unknown", "-p", package])
+            .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", setup::wasm_bindgen_test_runner())
+            .env("CHROMEDRIVER", setup::CHROMEDRIVER)
+            .env("WASM_BINDGEN_TEST_TIMEOUT", "600")
+            .current_dir(root().join(format!("crates/{}", package.trim_start_matches("polyskill-")))))?;
+    }
 
     say("3/3 end to end: Playwright drives the served page in headless Chromium");
     let server = serve::Server::start(root(), 0)?;

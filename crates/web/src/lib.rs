@@ -1,5 +1,6 @@
 //! Polyskill's wasm API (wasm-bindgen) for the page and tests: a [`Player`] (task + sim +
-//! expert), a [`WasmPolicy`] (burn MLP on the CPU backend, optionally on WebGPU), a
+//! expert), a [`WasmPolicy`] (burn MLP on the CPU backend; WebGPU inference is the separate,
+//! lazily loaded `polyskill-web-gpu` module), a
 //! [`SceneView`] (wgpu renderer on a canvas) and a few free functions.
 //!
 //! Every function JS can call returns `Result<_, JsValue>`: failures become JS `Error`s with
@@ -12,8 +13,6 @@ use polyskill_learn::{Device, Policy, weights};
 use polyskill_render::{Camera, Renderer, wgpu};
 use polyskill_sim::task::{Task, TaskError};
 use polyskill_sim::{Env, ExpertPolicy, RandomPolicy, reference_trajectory_hash};
-use std::cell::RefCell;
-use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
 /// Builds a JS `Error` with `message`.
@@ -183,41 +182,11 @@ impl Player {
     }
 }
 
-thread_local! {
-    static GPU: RefCell<Option<Device>> = const { RefCell::new(None) };
-}
-
-/// Initialises burn's WebGPU backend once; resolves to `true` when WebGPU compute is
-/// available, `false` otherwise (the CPU backend is then the only one).
-#[wasm_bindgen(js_name = initGpu)]
-pub async fn init_gpu() -> bool {
-    if GPU.with(|g| g.borrow().is_some()) {
-        return true;
-    }
-    let has_gpu = web_sys::window()
-        .map(|w| !js_sys::Reflect::get(&w.navigator(), &"gpu".into()).map(|g| g.is_undefined()).unwrap_or(true))
-        .unwrap_or(false);
-    if !has_gpu {
-        return false;
-    }
-    match Device::wgpu_options().init_async().await {
-        Ok(device) => {
-            GPU.with(|g| *g.borrow_mut() = Some(device));
-            true
-        }
-        Err(e) => {
-            web_sys::console::warn_1(&format!("WebGPU compute unavailable: {e}").into());
-            false
-        }
-    }
-}
-
-/// A policy loaded from safetensors bytes, on the CPU backend and (after [`init_gpu`]) on
-/// WebGPU too.
+/// A policy loaded from safetensors bytes, on the CPU backend (WebGPU inference is the
+/// separate `polyskill-web-gpu` module's `GpuPolicy`).
 #[wasm_bindgen(js_name = Policy)]
 pub struct WasmPolicy {
-    cpu: Rc<Policy>,
-    gpu: Option<Rc<Policy>>,
+    cpu: Policy,
 }
 
 #[wasm_bindgen(js_class = Policy)]
@@ -225,9 +194,7 @@ impl WasmPolicy {
     /// Loads a policy; throws a readable Error for a broken or foreign file.
     #[wasm_bindgen(constructor)]
     pub fn new(bytes: &[u8]) -> Result<WasmPolicy, JsValue> {
-        let cpu = weights::load(bytes, &Device::flex()).map_err(js_error)?;
-        let gpu = GPU.with(|g| g.borrow().as_ref().map(|device| Rc::new(cpu.to_device(device))));
-        Ok(WasmPolicy { cpu: Rc::new(cpu), gpu })
+        Ok(WasmPolicy { cpu: weights::load(bytes, &Device::flex()).map_err(js_error)? })
     }
 
     /// The policy's metadata: architecture, tasks, training and evaluation.
@@ -235,28 +202,10 @@ impl WasmPolicy {
         to_js(&self.cpu.info)
     }
 
-    /// Whether a WebGPU copy of the network exists.
-    #[wasm_bindgen(getter, js_name = hasGpu)]
-    pub fn has_gpu(&self) -> bool {
-        self.gpu.is_some()
-    }
-
     /// Actions for a row-major batch of observations from task `task` (needed by a
     /// multi-task policy; a single-task one ignores it), on the CPU backend.
     pub fn act(&self, observations: &[f32], task: Option<String>) -> Result<Vec<f32>, JsValue> {
         self.cpu.act_in(observations, task.as_deref()).map_err(js_error)
-    }
-
-    /// Actions on the WebGPU backend (asynchronous read-back; `task` as for `act`); rejects
-    /// without WebGPU.
-    #[wasm_bindgen(js_name = actGpu)]
-    pub fn act_gpu(&self, observations: Vec<f32>, task: Option<String>) -> js_sys::Promise {
-        let gpu = self.gpu.clone();
-        wasm_bindgen_futures::future_to_promise(async move {
-            let policy = gpu.ok_or_else(|| js_error("WebGPU is not initialised for this policy"))?;
-            let actions = policy.act_batch_async(&observations, task.as_deref()).await.map_err(js_error)?;
-            Ok(js_sys::Float32Array::from(actions.as_slice()).into())
-        })
     }
 }
 
