@@ -55,8 +55,12 @@ function fillTasks(wanted) {
   $('task').replaceChildren(...options);
   if (isTaskSet(algo, wanted) || (wanted && names.includes(wanted))) $('task').value = wanted;
   else if (names.includes('reach')) $('task').value = 'reach';
-  // Cart-pole's "solved" return is the default stop; SAC's tasks have no such line.
+  // Cart-pole's "solved" return is the default stop; SAC's tasks have no such line, and SAC's
+  // updates cost ~15 ms each in wasm, so its default budget is smaller.
   $('target').value = algo === 'sac' ? '' : '475';
+  const sacSteps = '20000';
+  if (algo === 'sac') $('steps').value = sacSteps;
+  else if ($('steps').value === sacSteps) $('steps').value = '200000';
   document.querySelector('.pg-only').hidden = isBc();
   document.querySelector('.bc-only').hidden = !isBc();
   $('progress-label').textContent = isBc() ? 'Gradient steps' : 'Env steps';

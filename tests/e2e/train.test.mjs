@@ -149,6 +149,7 @@ test('SAC trains reach in a Web Worker, tunes its entropy coefficient and is eva
   const { page, errors } = await open(browser, 'web/train.html?algo=sac&task=reach&seed=1');
   await page.waitForSelector('body[data-ready=true]');
   assert.equal(await page.inputValue('#target'), '', 'no return target for SAC');
+  assert.equal(await page.inputValue('#steps'), '20000', "SAC's smaller default budget");
   await page.fill('#steps', '6000');
   await page.click('#start');
   await page.waitForSelector('#status[data-state=finished]', { timeout: 300_000 });
