@@ -34,9 +34,11 @@ const ALGOS = ['ppo', 'sac', 'grpo', 'rloo', 'bc'];
 const isBc = () => $('algo').value === 'bc';
 
 /** The tasks `algo` can train: control tasks for PPO (discrete or continuous), discrete ones
- * for GRPO / RLOO, the MT10 tasks (and all of MT10 at once) for SAC and behaviour cloning. */
+ * for GRPO / RLOO, the MT10 tasks (and all of MT10 at once) for SAC and behaviour cloning, and
+ * for SAC also reacher (its torques are bounded by ±1, as SAC's squashed actions are). */
 function tasksFor(algo) {
-  if (algo === 'bc' || algo === 'sac') return ['mt10', ...MT10];
+  if (algo === 'bc') return ['mt10', ...MT10];
+  if (algo === 'sac') return ['mt10', ...MT10, 'reacher'];
   return algo === 'ppo' ? [...DISCRETE, ...CONTINUOUS_CONTROL] : DISCRETE;
 }
 
