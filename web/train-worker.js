@@ -4,6 +4,7 @@
 //   {type: 'start', algo: 'sac', tasks: [<task JSON text>…], seed, totalSteps, targetReturn}
 //     (several tasks: MT-SAC)
 //   {type: 'start', algo: 'bc', tasks: [<task JSON text>…], seed, demos, steps, daggerRounds}
+//   every 'start' may carry options: {learning_rate, hidden: [widths…]} (defaults otherwise)
 //   {type: 'stop'}  (ends the run after the current piece of work; the weights still arrive)
 //   {type: 'snapshot'}  (asks for the policy as it stands, after the current piece of work)
 // Messages out:
@@ -28,12 +29,14 @@ const yieldToEvents = () => new Promise((resume) => { pauses.push(resume); chann
 
 function makeTrainer(msg) {
   const seed = BigInt(msg.seed ?? 0);
+  // {learning_rate, hidden}, each optional: the algorithm's defaults otherwise.
+  const options = JSON.stringify(msg.options ?? {});
   switch (msg.algo) {
-    case 'ppo': return Trainer.ppo(msg.task, seed, msg.totalSteps ?? 500_000);
+    case 'ppo': return Trainer.ppo(msg.task, seed, msg.totalSteps ?? 500_000, options);
     case 'grpo':
-    case 'rloo': return Trainer.grpo(msg.task, msg.algo, seed, msg.totalSteps ?? 500_000);
-    case 'sac': return Trainer.sac(msg.tasks, seed, msg.totalSteps ?? 100_000);
-    case 'bc': return Trainer.bc(msg.tasks, seed, msg.demos ?? 40, msg.steps ?? 3000, msg.daggerRounds ?? 0);
+    case 'rloo': return Trainer.grpo(msg.task, msg.algo, seed, msg.totalSteps ?? 500_000, options);
+    case 'sac': return Trainer.sac(msg.tasks, seed, msg.totalSteps ?? 100_000, options);
+    case 'bc': return Trainer.bc(msg.tasks, seed, msg.demos ?? 40, msg.steps ?? 3000, msg.daggerRounds ?? 0, options);
     default: throw new Error(`unknown algorithm "${msg.algo}" (available: ppo, sac, grpo, rloo, bc)`);
   }
 }

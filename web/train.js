@@ -109,20 +109,41 @@ async function fetchTask(name) {
 
 /** The worker's start message for a run of `algo` on `task` with `seed`, the other settings
  * read from the form; null (and a message shown) when a setting is out of range. */
+/** The optional learning rate and hidden widths from the form: {} when blank, null (with a
+ * message) when malformed. Ranges are the algorithm's own check (its error names the field). */
+function trainOptions() {
+  const options = {};
+  const lr = $('lr').value.trim();
+  if (lr !== '') {
+    const value = Number(lr);
+    if (!Number.isFinite(value) || value <= 0) { showMessage(`Learning rate "${lr}" must be a number > 0 (blank: the default).`); return null; }
+    options.learning_rate = value;
+  }
+  const hidden = $('hidden').value.trim();
+  if (hidden !== '') {
+    const widths = hidden.split(',').map((w) => Number(w.trim()));
+    if (!widths.every((w) => Number.isInteger(w) && w > 0)) { showMessage(`Hidden widths "${hidden}" must be whole numbers separated by commas, e.g. 64,64.`); return null; }
+    options.hidden = widths;
+  }
+  return options;
+}
+
 async function runSettings(algo, task, seed) {
+  const options = trainOptions();
+  if (options === null) return null;
   const tasks = () => Promise.all((task === 'mt10' ? MT10 : task.split(',')).map(fetchTask));
   if (algo === 'bc') {
     const demos = wholeNumber('demos', 'Demos per task', 1, 1000);
     const steps = wholeNumber('grad-steps', 'Gradient steps', 1, 1_000_000);
     const daggerRounds = wholeNumber('dagger', 'DAgger rounds', 0, 20);
     if (demos === null || steps === null || daggerRounds === null) return null;
-    return { algo, tasks: await tasks(), seed, demos, steps, daggerRounds, evaluate: EVAL_EPISODES };
+    return { algo, tasks: await tasks(), seed, demos, steps, daggerRounds, options, evaluate: EVAL_EPISODES };
   }
   const totalSteps = wholeNumber('steps', 'Env steps', 512, 10_000_000);
   if (totalSteps === null) return null;
   const targetReturn = $('target').value === '' ? null : Number($('target').value);
-  if (algo === 'sac') return { algo, tasks: await tasks(), seed, totalSteps, targetReturn, evaluate: EVAL_EPISODES };
-  return { algo, task: await fetchTask(task), seed, totalSteps, targetReturn, evaluate: EVAL_EPISODES };
+  if (algo === 'sac') return { algo, tasks: await tasks(), seed, totalSteps, targetReturn, options, evaluate: EVAL_EPISODES };
+  return { algo, task: await fetchTask(task), seed, totalSteps, targetReturn, options, evaluate: EVAL_EPISODES };
 }
 
 /** Shows the latest run in the readout: status, progress, metric, wall time. */

@@ -80,6 +80,16 @@ test('a bad URL parameter and a bad setting show messages', async () => {
   await page.click('#start');
   assert.match(await page.textContent('#message'), /Env steps "12" must be a whole number in 512\.\.10000000/);
   assert.equal(await page.textContent('#status'), 'idle');
+  await page.fill('#steps', '2048');
+  await page.fill('#hidden', '64,x');
+  await page.click('#start');
+  assert.match(await page.textContent('#message'), /Hidden widths "64,x" must be whole numbers separated by commas/);
+  // A value out of the algorithm's range is named by its own settings check, from the worker.
+  await page.fill('#hidden', '32,32');
+  await page.fill('#lr', '5');
+  await page.click('#start');
+  await page.waitForSelector('#status[data-state=error]', { timeout: 30_000 });
+  assert.match(await page.textContent('#message'), /PPO settings: learning_rate: must be in \(0, 1\)/);
   const other = await open(browser, 'web/train.html?algo=dqn&task=cart-pole');
   await other.page.waitForSelector('body[data-ready=true]');
   assert.match(await other.page.textContent('#message'), /algo="dqn" is not one of ppo, sac, grpo, rloo, bc/);

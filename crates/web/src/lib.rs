@@ -209,6 +209,26 @@ impl WasmPolicy {
     }
 }
 
+/// The settings a page may change beyond the budget and seed: `{"learning_rate": 0.001,
+/// "hidden": [64, 64]}`, each optional (the algorithm's default otherwise; SAC's is the
+/// actor's rate). Values out of range are named by the algorithm's own settings check.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TrainOptions {
+    learning_rate: Option<f64>,
+    hidden: Option<Vec<usize>>,
+}
+
+impl TrainOptions {
+    /// Parses the options object; `""` means none.
+    fn parse(json: &str) -> Result<TrainOptions, JsValue> {
+        if json.trim().is_empty() {
+            return Ok(TrainOptions::default());
+        }
+        serde_json::from_str(json).map_err(|e| js_error(format!("training options: {e}")))
+    }
+}
+
 /// Parses task files, each error naming its path within the task.
 fn parse_tasks(task_jsons: &[String]) -> Result<Vec<Task>, JsValue> {
     task_jsons.iter().map(|t| Task::from_json(t).map_err(|e| task_error(&e))).collect()
@@ -233,39 +253,59 @@ pub struct Trainer {
 impl Trainer {
     /// PPO (CleanRL-style settings for the task's action space); throws a readable Error for
     /// a broken task or settings out of range.
-    pub fn ppo(task_json: &str, seed: u64, total_steps: u32) -> Result<Trainer, JsValue> {
+    pub fn ppo(task_json: &str, seed: u64, total_steps: u32, options_json: &str) -> Result<Trainer, JsValue> {
         let task = Task::from_json(task_json).map_err(|e| task_error(&e))?;
+        let options = TrainOptions::parse(options_json)?;
         let defaults = polyskill_learn::ppo::PpoConfig::for_task(&task);
-        let config = polyskill_learn::ppo::PpoConfig { total_steps: total_steps as u64, seed, ..defaults };
+        let config = polyskill_learn::ppo::PpoConfig {
+            total_steps: total_steps as u64,
+            seed,
+            learning_rate: options.learning_rate.unwrap_or(defaults.learning_rate),
+            hidden: options.hidden.unwrap_or(defaults.hidden.clone()),
+            ..defaults
+        };
         let run = polyskill_learn::ppo::PpoRun::new(&task, &config).map_err(js_error)?;
         Ok(Trainer { run: Run::Iterative(Box::new(run)) })
     }
 
     /// GRPO (`baseline` "grpo") or RLOO ("rloo") on a discrete task.
-    pub fn grpo(task_json: &str, baseline: &str, seed: u64, total_steps: u32) -> Result<Trainer, JsValue> {
+    pub fn grpo(task_json: &str, baseline: &str, seed: u64, total_steps: u32, options_json: &str) -> Result<Trainer, JsValue> {
         use polyskill_learn::grpo::{Baseline, GrpoConfig, GrpoRun};
         let task = Task::from_json(task_json).map_err(|e| task_error(&e))?;
+        let options = TrainOptions::parse(options_json)?;
         let baseline = match baseline {
             "grpo" => Baseline::Grpo,
             "rloo" => Baseline::Rloo,
             other => return Err(js_error(format!("baseline \"{other}\" is not grpo or rloo"))),
         };
-        let config = GrpoConfig { baseline, seed, total_steps: total_steps as u64, ..Default::default() };
+        let defaults = GrpoConfig::default();
+        let config = GrpoConfig {
+            baseline,
+            seed,
+            total_steps: total_steps as u64,
+            learning_rate: options.learning_rate.unwrap_or(defaults.learning_rate),
+            hidden: options.hidden.unwrap_or(defaults.hidden.clone()),
+            ..defaults
+        };
         Ok(Trainer { run: Run::Iterative(Box::new(GrpoRun::new(&task, &config).map_err(js_error)?)) })
     }
 
     /// Behaviour cloning from the tasks' experts (one network for several tasks: a shared
     /// trunk with one head per task, which cloned MT10 better than a one-hot input), with
     /// `dagger_rounds` rounds of DAgger.
-    pub fn bc(task_jsons: Vec<String>, seed: u64, demos: u32, steps: u32, dagger_rounds: u32) -> Result<Trainer, JsValue> {
+    pub fn bc(task_jsons: Vec<String>, seed: u64, demos: u32, steps: u32, dagger_rounds: u32, options_json: &str) -> Result<Trainer, JsValue> {
         let tasks = parse_tasks(&task_jsons)?;
+        let options = TrainOptions::parse(options_json)?;
+        let defaults = polyskill_learn::bc::BcConfig::default();
         let config = polyskill_learn::bc::BcConfig {
             seed,
             demos,
             steps,
             dagger_rounds,
             conditioning: polyskill_learn::Conditioning::MultiHead,
-            ..Default::default()
+            learning_rate: options.learning_rate.unwrap_or(defaults.learning_rate),
+            hidden: options.hidden.unwrap_or(defaults.hidden.clone()),
+            ..defaults
         };
         Ok(Trainer { run: Run::Bc(polyskill_learn::bc::BcRun::new(&tasks, &config).map_err(js_error)?) })
     }
@@ -273,11 +313,19 @@ impl Trainer {
     /// SAC on one task, MT-SAC (one-hot input, one entropy coefficient per task) on several;
     /// 128×128 networks (a quarter of CleanRL's 256×256 cost, and enough for reach) and a
     /// record every 200 environment steps, so a stop is handled within a second or two.
-    pub fn sac(task_jsons: Vec<String>, seed: u64, total_steps: u32) -> Result<Trainer, JsValue> {
+    pub fn sac(task_jsons: Vec<String>, seed: u64, total_steps: u32, options_json: &str) -> Result<Trainer, JsValue> {
         use polyskill_learn::sac::{SacConfig, SacRun};
         let tasks = parse_tasks(&task_jsons)?;
-        let config =
-            SacConfig { hidden: vec![128, 128], total_steps: total_steps as u64, steps_per_iteration: 200, seed, ..Default::default() };
+        let options = TrainOptions::parse(options_json)?;
+        let defaults = SacConfig::default();
+        let config = SacConfig {
+            hidden: options.hidden.unwrap_or(vec![128, 128]),
+            policy_lr: options.learning_rate.unwrap_or(defaults.policy_lr),
+            total_steps: total_steps as u64,
+            steps_per_iteration: 200,
+            seed,
+            ..defaults
+        };
         Ok(Trainer { run: Run::Iterative(Box::new(SacRun::new(&tasks, &config).map_err(js_error)?)) })
     }
 

@@ -140,7 +140,7 @@ fn a_discrete_task_reports_its_choices_and_takes_an_index() {
 #[wasm_bindgen_test]
 fn trainer_solves_cart_pole_in_the_browser_and_refuses_what_it_cannot_train() {
     let start = js_sys::Date::now();
-    let mut trainer = Trainer::ppo(CART_POLE, 1, 300_000).unwrap();
+    let mut trainer = Trainer::ppo(CART_POLE, 1, 300_000, "").unwrap();
     let mut last = wasm_bindgen::JsValue::NULL;
     let field = |record: &wasm_bindgen::JsValue, name: &str| js_sys::Reflect::get(record, &name.into()).unwrap().as_f64().unwrap();
     loop {
@@ -173,10 +173,17 @@ fn trainer_solves_cart_pole_in_the_browser_and_refuses_what_it_cannot_train() {
     }
 
     // What a trainer cannot learn is refused with a readable error.
-    let Err(e) = Trainer::grpo(REACH, "grpo", 1, 1000) else { panic!("GRPO accepted a continuous task") };
+    let Err(e) = Trainer::grpo(REACH, "grpo", 1, 1000, "") else { panic!("GRPO accepted a continuous task") };
     assert!(error_message(e).contains("continuous actions"));
-    let Err(e) = Trainer::bc(vec![CART_POLE.to_string()], 1, 1, 10, 0) else { panic!("BC accepted a discrete task") };
+    let Err(e) = Trainer::bc(vec![CART_POLE.to_string()], 1, 1, 10, 0, "") else { panic!("BC accepted a discrete task") };
     assert!(error_message(e).contains("picks discrete choices"));
-    let Err(e) = Trainer::grpo(CART_POLE, "ppo", 1, 1000) else { panic!("an unknown baseline was accepted") };
+    let Err(e) = Trainer::grpo(CART_POLE, "ppo", 1, 1000, "") else { panic!("an unknown baseline was accepted") };
     assert!(error_message(e).contains("baseline \"ppo\" is not grpo or rloo"));
+    // Options from the page: unknown ones and values out of range are named.
+    let Err(e) = Trainer::ppo(CART_POLE, 1, 1000, r#"{"learning_rate": 2.0, "hidden": [0]}"#) else { panic!("bad options accepted") };
+    let message = error_message(e);
+    assert!(message.contains("learning_rate: must be in (0, 1)") && message.contains("hidden: must list"), "{message}");
+    let Err(e) = Trainer::sac(vec![REACH.to_string()], 1, 1000, r#"{"lr": 0.1}"#) else { panic!("an unknown option was accepted") };
+    assert!(error_message(e).contains("training options: unknown field `lr`"));
+    assert!(Trainer::sac(vec![REACH.to_string()], 1, 1000, r#"{"learning_rate": 0.001, "hidden": [32]}"#).is_ok());
 }
