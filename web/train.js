@@ -77,6 +77,7 @@ function drawCurve() {
   requestAnimationFrame(() => {
     curvesPending = false;
     const bc = current ? current.algo === 'bc' : isBc();
+    $('charts-empty').hidden = runs.length > 0;
     drawCurves($('charts'), runs.filter((r) => (r.algo === 'bc') === bc), bc);
   });
 }
