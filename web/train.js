@@ -6,7 +6,10 @@
 // status, final success on 20 seeds per task, weights (safetensors) and metrics (JSON lines) to
 // download. Stop ends every running run. URL: ?algo=ppo&task=cart-pole&seed=1 (task "mt10"
 // trains BC or MT-SAC on all ten, task=reach,push the tasks picked in the gallery);
-// ?compare=ppo:cart-pole:1,ppo:cart-pole:2,grpo:cart-pole:1 starts those runs at once.
+// ?compare=ppo:cart-pole:1,ppo:cart-pole:2,grpo:cart-pole:1 starts those runs at once; an
+// item may carry its own settings (ppo:cart-pole:1:steps=20480:lr=0.001, hidden widths as
+// 64x64, a task set as reach+push), and "Link to this comparison" writes such a URL for the
+// runs on the page, so a comparison is shared by its address.
 
 import { drawCurves } from './curves.js';
 
@@ -92,11 +95,23 @@ function offer(id, blob, name) {
   link.hidden = false;
 }
 
-/** Reads a whole-number field in [min, max]; returns null and shows a message otherwise. */
-function wholeNumber(id, label, min, max) {
-  const v = Number($(id).value);
-  if ($(id).value === '' || !Number.isInteger(v) || v < min || v > max) {
-    showMessage(`${label} "${$(id).value}" must be a whole number in ${min}..${max}.`);
+/** The form's settings besides algorithm, task and seed, by field id, as typed. */
+const SETTING_FIELDS = ['steps', 'target', 'demos', 'grad-steps', 'dagger', 'lr', 'hidden'];
+function formFields() {
+  return Object.fromEntries(SETTING_FIELDS.map((id) => [id, $(id).value.trim()]));
+}
+
+/** The settings that matter to `algo`, in the order a shared link writes them. */
+function settingsOf(algo) {
+  return [...(algo === 'bc' ? ['demos', 'grad-steps', 'dagger'] : ['steps', 'target']), 'lr', 'hidden'];
+}
+
+/** Reads the whole-number setting `id` of `fields` in [min, max]; returns null and shows a
+ * message otherwise. */
+function wholeNumber(fields, id, label, min, max) {
+  const v = Number(fields[id]);
+  if (fields[id] === '' || !Number.isInteger(v) || v < min || v > max) {
+    showMessage(`${label} "${fields[id]}" must be a whole number in ${min}..${max}.`);
     return null;
   }
   return v;
@@ -108,19 +123,17 @@ async function fetchTask(name) {
   return response.text();
 }
 
-/** The worker's start message for a run of `algo` on `task` with `seed`, the other settings
- * read from the form; null (and a message shown) when a setting is out of range. */
-/** The optional learning rate and hidden widths from the form: {} when blank, null (with a
+/** The optional learning rate and hidden widths of `fields`: {} when blank, null (with a
  * message) when malformed. Ranges are the algorithm's own check (its error names the field). */
-function trainOptions() {
+function trainOptions(fields) {
   const options = {};
-  const lr = $('lr').value.trim();
+  const lr = fields.lr;
   if (lr !== '') {
     const value = Number(lr);
     if (!Number.isFinite(value) || value <= 0) { showMessage(`Learning rate "${lr}" must be a number > 0 (blank: the default).`); return null; }
     options.learning_rate = value;
   }
-  const hidden = $('hidden').value.trim();
+  const hidden = fields.hidden;
   if (hidden !== '') {
     const widths = hidden.split(',').map((w) => Number(w.trim()));
     if (!widths.every((w) => Number.isInteger(w) && w > 0)) { showMessage(`Hidden widths "${hidden}" must be whole numbers separated by commas, e.g. 64,64.`); return null; }
@@ -129,20 +142,27 @@ function trainOptions() {
   return options;
 }
 
-async function runSettings(algo, task, seed) {
-  const options = trainOptions();
+/** The worker's start message for a run of `algo` on `task` with `seed` and the other
+ * settings in `fields` (see formFields); null (and a message shown) when a setting is out of
+ * range. */
+async function runSettings(algo, task, seed, fields) {
+  const options = trainOptions(fields);
   if (options === null) return null;
   const tasks = () => Promise.all((task === 'mt10' ? MT10 : task.split(',')).map(fetchTask));
   if (algo === 'bc') {
-    const demos = wholeNumber('demos', 'Demos per task', 1, 1000);
-    const steps = wholeNumber('grad-steps', 'Gradient steps', 1, 1_000_000);
-    const daggerRounds = wholeNumber('dagger', 'DAgger rounds', 0, 20);
+    const demos = wholeNumber(fields, 'demos', 'Demos per task', 1, 1000);
+    const steps = wholeNumber(fields, 'grad-steps', 'Gradient steps', 1, 1_000_000);
+    const daggerRounds = wholeNumber(fields, 'dagger', 'DAgger rounds', 0, 20);
     if (demos === null || steps === null || daggerRounds === null) return null;
     return { algo, tasks: await tasks(), seed, demos, steps, daggerRounds, options, evaluate: EVAL_EPISODES };
   }
-  const totalSteps = wholeNumber('steps', 'Env steps', 512, 10_000_000);
+  const totalSteps = wholeNumber(fields, 'steps', 'Env steps', 512, 10_000_000);
   if (totalSteps === null) return null;
-  const targetReturn = $('target').value === '' ? null : Number($('target').value);
+  const targetReturn = fields.target === '' ? null : Number(fields.target);
+  if (!(targetReturn === null || Number.isFinite(targetReturn))) {
+    showMessage(`Stop at return "${fields.target}" must be a number (blank: no target).`);
+    return null;
+  }
   if (algo === 'sac') return { algo, tasks: await tasks(), seed, totalSteps, targetReturn, options, evaluate: EVAL_EPISODES };
   return { algo, task: await fetchTask(task), seed, totalSteps, targetReturn, options, evaluate: EVAL_EPISODES };
 }
@@ -180,10 +200,46 @@ function show(run) {
   drawCurve();
 }
 
-function startRun(settings, label) {
+/** A run as one item of a ?compare= URL: ALGO:TASK:SEED and the settings that matter to its
+ * algorithm as NAME=VALUE (a task set joined by "+", hidden widths by "x", so that "," only
+ * separates items). */
+function compareItem(algo, task, seed, fields) {
+  const settings = settingsOf(algo).filter((id) => fields[id] !== '' || id === 'target')
+    .map((id) => `${id}=${id === 'hidden' ? fields[id].replace(/\s*,\s*/g, 'x') : fields[id]}`);
+  return [algo, task.split(',').join('+'), seed, ...settings].join(':');
+}
+
+/** Parses one ?compare= item (see compareItem) against the form's settings: {algo, task, seed,
+ * fields}, or a message naming what is wrong. */
+function parseCompareItem(item) {
+  const [runAlgo, runTask = '', runSeed = '1', ...pairs] = item.split(':');
+  const task = runTask.split('+').join(',');
+  const seed = Number(runSeed);
+  if (!ALGOS.includes(runAlgo) || !(tasksFor(runAlgo).includes(task) || isTaskSet(runAlgo, task)) || runSeed === '' || !Number.isInteger(seed) || seed < 0) {
+    return { problem: `URL parameter compare: "${item}" is not ALGO:TASK:SEED with a task that algorithm can train (e.g. ppo:cart-pole:1).` };
+  }
+  const fields = formFields();
+  for (const pair of pairs) {
+    const [name, value] = pair.split('=');
+    if (!settingsOf(runAlgo).includes(name) || value === undefined) {
+      return { problem: `URL parameter compare: "${item}" has "${pair}"; ${runAlgo} runs take ${settingsOf(runAlgo).map((n) => `${n}=…`).join(', ')}.` };
+    }
+    fields[name] = name === 'hidden' ? value.split('x').join(',') : value;
+  }
+  return { algo: runAlgo, task, seed, fields };
+}
+
+/** Points "Link to this comparison" at a ?compare= URL of every run on the page. */
+function updateShareLink() {
+  const link = $('share');
+  link.href = `train.html?compare=${runs.map((r) => r.compareItem).join(',')}`;
+  link.hidden = runs.length === 0;
+}
+
+function startRun(settings, label, item) {
   // Runs that differ only in their seed form a group: the charts add its mean and band.
   const group = label.replace(/-s\d+$/, '');
-  const run = { label, group, algo: settings.algo, records: [], state: 'running', color: COLORS[runs.length % COLORS.length], evaluations: [] };
+  const run = { label, group, algo: settings.algo, compareItem: item, records: [], state: 'running', color: COLORS[runs.length % COLORS.length], evaluations: [] };
   run.row = document.createElement('tr');
   run.row.innerHTML = '<td class="label"></td><td class="state"></td><td class="progress"></td><td class="metric"></td><td class="seconds"></td><td class="success">–</td><td class="files"></td><td><button type="button" class="watch">watch</button></td>';
   run.watchTask = JSON.parse(settings.task ?? settings.tasks[0]).id;
@@ -193,6 +249,7 @@ function startRun(settings, label) {
   $('runs').append(run.row);
   $('runs-table').hidden = false;
   runs.push(run);
+  updateShareLink();
   current = run;
   $('success').textContent = '–';
   delete $('success').dataset.success;
@@ -291,12 +348,13 @@ async function start() {
   showMessage('');
   const algo = $('algo').value;
   const task = $('task').value;
-  const seed = wholeNumber('seed', 'Seed', 0, 2 ** 32 - 1);
+  const seed = wholeNumber({ seed: $('seed').value }, 'seed', 'Seed', 0, 2 ** 32 - 1);
   if (seed === null) return;
   if (runs.filter((r) => r.worker).length >= MAX_RUNNING) return showMessage(`At most ${MAX_RUNNING} runs train at once; stop one first.`);
+  const fields = formFields();
   try {
-    const settings = await runSettings(algo, task, seed);
-    if (settings) startRun(settings, `${task}-${algo}-s${seed}`);
+    const settings = await runSettings(algo, task, seed, fields);
+    if (settings) startRun(settings, `${task}-${algo}-s${seed}`, compareItem(algo, task, seed, fields));
   } catch (e) {
     showMessage(e.message);
   }
@@ -351,15 +409,9 @@ const compare = params.get('compare');
 const planned = [];
 if (compare !== null) {
   for (const item of compare.split(',')) {
-    const [runAlgo, runTask, runSeed] = item.split(':');
-    const okAlgo = ALGOS.includes(runAlgo);
-    const okTask = okAlgo && tasksFor(runAlgo).includes(runTask);
-    const seedNumber = Number(runSeed ?? '1');
-    if (!okAlgo || !okTask || !Number.isInteger(seedNumber) || seedNumber < 0) {
-      problems.push(`URL parameter compare: "${item}" is not ALGO:TASK:SEED with a task that algorithm can train (e.g. ppo:cart-pole:1).`);
-    } else {
-      planned.push([runAlgo, runTask, seedNumber]);
-    }
+    const parsed = parseCompareItem(item);
+    if (parsed.problem) problems.push(parsed.problem);
+    else planned.push(parsed);
   }
   if (planned.length > MAX_RUNNING) {
     problems.push(`URL parameter compare: at most ${MAX_RUNNING} runs at once; starting the first ${MAX_RUNNING}.`);
@@ -372,10 +424,10 @@ drawCurves($('charts'), [], isBc());
 document.body.dataset.ready = 'true';
 // The compared runs start in the URL's order (their rows and colours follow it).
 (async () => {
-  for (const [runAlgo, runTask, runSeed] of planned) {
+  for (const { algo: runAlgo, task: runTask, seed: runSeed, fields } of planned) {
     try {
-      const settings = await runSettings(runAlgo, runTask, runSeed);
-      if (settings) startRun(settings, `${runTask}-${runAlgo}-s${runSeed}`);
+      const settings = await runSettings(runAlgo, runTask, runSeed, fields);
+      if (settings) startRun(settings, `${runTask}-${runAlgo}-s${runSeed}`, compareItem(runAlgo, runTask, runSeed, fields));
     } catch (e) {
       showMessage(e.message);
     }

@@ -152,6 +152,51 @@ test('three runs train side by side in three workers and are compared, two seeds
   assert.match(message, /compare: "sac:cart-pole:1" is not ALGO:TASK:SEED/);
 });
 
+test('runs started by hand are shared as one link that re-creates them with their own settings', async () => {
+  const { page, errors } = await open(browser, 'web/train.html?task=cart-pole&seed=1');
+  await page.waitForSelector('body[data-ready=true]');
+  assert.equal(await page.isVisible('#share'), false, 'no link before any run');
+  await page.fill('#steps', '2048');
+  await page.fill('#target', '');
+  await page.fill('#lr', '0.001');
+  await page.fill('#hidden', '32, 32');
+  await page.click('#start');
+  await page.selectOption('#algo', 'grpo');
+  await page.fill('#steps', '1024');
+  await page.fill('#target', '');
+  await page.fill('#lr', '');
+  await page.fill('#hidden', '');
+  await page.fill('#seed', '2');
+  await page.click('#start');
+  const expected = 'train.html?compare=ppo:cart-pole:1:steps=2048:target=:lr=0.001:hidden=32x32,grpo:cart-pole:2:steps=1024:target=';
+  await page.waitForFunction(() => document.querySelectorAll('#runs tr').length === 2);
+  assert.equal(await page.getAttribute('#share', 'href'), expected);
+  // The link, opened anew, starts the same two runs with their own budgets and settings.
+  const shared = await open(browser, `web/${expected}`);
+  await shared.page.waitForSelector('body[data-ready=true]');
+  await shared.page.waitForFunction(() => document.querySelectorAll('#runs tr').length === 2 &&
+    [...document.querySelectorAll('#runs .state')].every((c) => c.textContent === 'finished'), null, { timeout: 120_000 });
+  const rows = await shared.page.$$eval('#runs tr', (trs) => trs.map((tr) => [...tr.children].slice(0, 3).map((td) => td.textContent)));
+  console.log(`shared comparison: ${JSON.stringify(rows)}`);
+  assert.deepEqual(rows.map((r) => r[0]), ['cart-pole-ppo-s1', 'cart-pole-grpo-s2']);
+  assert.equal(rows[0][2], '2048 env steps');
+  assert.ok(Number(rows[1][2].replace(' env steps', '')) <= 1024 + 500, rows[1][2]);
+  assert.equal(await shared.page.getAttribute('#share', 'href'), expected);
+  // The PPO run's weights have the link's hidden widths (safetensors header: tensor shapes).
+  const shapes = await shared.page.evaluate(() => {
+    const bytes = window.polyskillRuns[0].finalWeights;
+    const length = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
+    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + length)));
+    return Object.entries(header).filter(([name]) => name !== '__metadata__').map(([, t]) => t.shape.join('x'));
+  });
+  assert.ok(shapes.includes('32x32'), `shapes ${shapes}`);
+  const bad = await open(browser, 'web/train.html?compare=ppo:cart-pole:1:demos=5');
+  await bad.page.waitForSelector('body[data-ready=true]');
+  assert.match(await bad.page.textContent('#message'), /compare: "ppo:cart-pole:1:demos=5" has "demos=5"; ppo runs take steps=…, target=…, lr=…, hidden=…/);
+  assert.deepEqual(errors, []);
+  assert.deepEqual(shared.errors, []);
+});
+
 // How well SAC learns reach is a native test (crates/learn/tests/sac.rs); here: it runs in a
 // worker, reports every 200 steps, starts tuning α once the 5000 random steps are done, and
 // its policy is evaluated in the page.
