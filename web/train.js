@@ -213,7 +213,8 @@ function compareItem(algo, task, seed, fields) {
  * fields}, or a message naming what is wrong. */
 function parseCompareItem(item) {
   const [runAlgo, runTask = '', runSeed = '1', ...pairs] = item.split(':');
-  const task = runTask.split('+').join(',');
+  // "+" joins a task set; a query string reads it as a space.
+  const task = runTask.split(/[+ ]/).join(',');
   const seed = Number(runSeed);
   if (!ALGOS.includes(runAlgo) || !(tasksFor(runAlgo).includes(task) || isTaskSet(runAlgo, task)) || runSeed === '' || !Number.isInteger(seed) || seed < 0) {
     return { problem: `URL parameter compare: "${item}" is not ALGO:TASK:SEED with a task that algorithm can train (e.g. ppo:cart-pole:1).` };

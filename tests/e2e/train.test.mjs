@@ -190,6 +190,11 @@ test('runs started by hand are shared as one link that re-creates them with thei
     return Object.entries(header).filter(([name]) => name !== '__metadata__').map(([, t]) => t.shape.join('x'));
   });
   assert.ok(shapes.includes('32x32'), `shapes ${shapes}`);
+  // A task set picked in the gallery travels as reach+push and trains as one network.
+  const set = await open(browser, 'web/train.html?compare=bc:reach+push:1:demos=2:grad-steps=20:dagger=0');
+  await set.page.waitForFunction(() => document.querySelector('#runs .state')?.textContent === 'finished', null, { timeout: 120_000 });
+  assert.equal(await set.page.textContent('#runs .label'), 'reach,push-bc-s1');
+  assert.equal(await set.page.getAttribute('#share', 'href'), 'train.html?compare=bc:reach+push:1:demos=2:grad-steps=20:dagger=0');
   const bad = await open(browser, 'web/train.html?compare=ppo:cart-pole:1:demos=5');
   await bad.page.waitForSelector('body[data-ready=true]');
   assert.match(await bad.page.textContent('#message'), /compare: "ppo:cart-pole:1:demos=5" has "demos=5"; ppo runs take steps=…, target=…, lr=…, hidden=…/);
