@@ -344,7 +344,7 @@ impl Learner {
             loss /= (config.batch * a) as f32;
             let grads = self.net.backward(&trace, &grad, false, true);
             self.steps_done += 1;
-            if !loss.is_finite() || grads.iter().flatten().any(|g| !g.is_finite()) {
+            if !loss.is_finite() || !crate::fused::all_finite(&grads) {
                 return Err(format!(
                     "behaviour cloning diverged at gradient step {} (loss {loss}); stopped before the weights \
                      became non-finite; try a learning_rate below {}",

@@ -85,7 +85,10 @@ impl FastMlp {
             let hidden = k + 1 < self.layers();
             let x = &activations[k];
             let rows = x.len() / inp;
-            let mut y: Vec<f32> = b.iter().copied().cycle().take(rows * out).collect();
+            let mut y: Vec<f32> = Vec::with_capacity(rows * out);
+            for _ in 0..rows {
+                y.extend_from_slice(b);
+            }
             if rows > 0 {
                 matmul(&mut y, true, (x, inp, 1), (w, out, 1), rows, inp, out);
             }
@@ -179,9 +182,17 @@ fn fast_tanh(x: f32) -> f32 {
     }
 }
 
+/// Products of at least this many multiply-adds run on every core (natively): below it,
+/// handing work to threads costs more than it saves (PPO's 128 × 64 × 64 minibatch products
+/// stay on one thread; behaviour cloning's 256 × 256 × 256 ones split).
+#[cfg(not(target_arch = "wasm32"))]
+const PARALLEL_MULTIPLY_ADDS: usize = 1 << 21;
+
 /// `dst (+)= a · b` for row-major matrices given as (data, row stride, column stride): `a` is
 /// `m × k`, `b` is `k × n`, `dst` is `m × n` row-major. Uses the `gemm` crate (already in the
-/// build through burn's CPU backend; it picks AVX2/FMA or SIMD128 kernels at run time).
+/// build through burn's CPU backend; it picks AVX2/FMA or SIMD128 kernels at run time), on
+/// all cores natively for large products (each output element is still summed by one thread
+/// in the same order, so results do not depend on the thread count).
 #[allow(clippy::too_many_arguments)]
 fn matmul(dst: &mut [f32], accumulate: bool, a: (&[f32], usize, usize), b: (&[f32], usize, usize), m: usize, k: usize, n: usize) {
     let ((a, a_rs, a_cs), (b, b_rs, b_cs)) = (a, b);
@@ -212,9 +223,25 @@ fn matmul(dst: &mut [f32], accumulate: bool, a: (&[f32], usize, usize), b: (&[f3
             false,
             false,
             false,
-            gemm::Parallelism::None,
+            parallelism(m * k * n),
         );
     }
+}
+
+/// How gemm may split a product of `multiply_adds`: over rayon's threads natively when large.
+fn parallelism(multiply_adds: usize) -> gemm::Parallelism {
+    #[cfg(not(target_arch = "wasm32"))]
+    if multiply_adds >= PARALLEL_MULTIPLY_ADDS {
+        return gemm::Parallelism::Rayon(0);
+    }
+    let _ = multiply_adds;
+    gemm::Parallelism::None
+}
+
+/// Whether every value of every list is finite (no NaN or ±∞); no early exit, so it
+/// vectorises.
+pub fn all_finite(lists: &[Vec<f32>]) -> bool {
+    lists.iter().all(|list| list.iter().fold(true, |ok, v| ok & v.is_finite()))
 }
 
 /// Scales gradient lists so their global L2 norm is at most `max_norm`; returns the norm.
@@ -244,16 +271,21 @@ impl Adam {
         Adam { m: zeros.clone(), v: zeros, t: 0, epsilon }
     }
 
-    /// One update of `params` (a list of mutable parameter vectors) with `grads`.
+    /// One update of `params` (a list of mutable parameter vectors) with `grads`:
+    /// `p -= (lr / c1) · m / (√v / √c2 + ε)` with the bias corrections c1, c2 (PyTorch's form:
+    /// one division per parameter, so the loop vectorises well).
     pub fn step(&mut self, params: &mut [&mut Vec<f32>], grads: &[Vec<f32>], learning_rate: f32) {
         let (b1, b2) = (0.9f32, 0.999f32);
         self.t += 1;
         let (c1, c2) = (1.0 - b1.powi(self.t), 1.0 - b2.powi(self.t));
+        let (step_size, inv_root_c2, eps) = (learning_rate / c1, 1.0 / c2.sqrt(), self.epsilon);
         for (((p, g), m), v) in params.iter_mut().zip(grads).zip(&mut self.m).zip(&mut self.v) {
-            for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
-                *m = b1 * *m + (1.0 - b1) * g;
-                *v = b2 * *v + (1.0 - b2) * g * g;
-                *p -= learning_rate * (*m / c1) / ((*v / c2).sqrt() + self.epsilon);
+            let n = p.len();
+            let (p, g, m, v) = (&mut p[..n], &g[..n], &mut m[..n], &mut v[..n]);
+            for i in 0..n {
+                m[i] = b1 * m[i] + (1.0 - b1) * g[i];
+                v[i] = b2 * v[i] + (1.0 - b2) * g[i] * g[i];
+                p[i] -= step_size * m[i] / (v[i].sqrt() * inv_root_c2 + eps);
             }
         }
     }
@@ -264,6 +296,35 @@ mod tests {
     use super::*;
     use burn::module::Module;
     use burn::optim::GradientsParams;
+
+    #[test]
+    fn all_finite_finds_nan_and_infinities_anywhere() {
+        assert!(all_finite(&[vec![1.0, -2.0], vec![], vec![f32::MAX]]));
+        for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+            assert!(!all_finite(&[vec![1.0; 37], [vec![0.0; 20], vec![bad], vec![0.0; 20]].concat()]));
+        }
+    }
+
+    /// A product large enough to be split over threads gives the same bits as on one thread
+    /// (so training results do not depend on the machine's core count).
+    #[test]
+    fn threaded_products_equal_single_threaded_ones_bit_for_bit() {
+        let (m, k, n) = (256, 256, 256);
+        let value = |i: usize| ((i * 7919 % 1000) as f32 - 500.0) * 1e-3;
+        let a: Vec<f32> = (0..m * k).map(value).collect();
+        let b: Vec<f32> = (0..k * n).map(|i| value(i + 13)).collect();
+        assert!(m * k * n >= PARALLEL_MULTIPLY_ADDS);
+        let mut threaded = vec![0.5f32; m * n];
+        matmul(&mut threaded, true, (&a, k, 1), (&b, n, 1), m, k, n);
+        let mut single = vec![0.5f32; m * n];
+        // SAFETY: the same shapes as the checked call above.
+        unsafe {
+            gemm::gemm(m, n, k, single.as_mut_ptr(), 1, n as isize, true, a.as_ptr(), 1, k as isize, b.as_ptr(), 1, n as isize,
+                1.0, 1.0, false, false, false, gemm::Parallelism::None);
+        }
+        assert!(threaded.iter().zip(&single).all(|(x, y)| x.to_bits() == y.to_bits()));
+        assert!(single.iter().any(|&v| v != 0.5));
+    }
 
     /// Forward and gradients equal burn's autodiff for `loss = Σ output · G` (G fixed), with
     /// tanh and ReLU hidden layers and both outputs.

@@ -370,7 +370,7 @@ impl SacRun {
                 / b as f32;
             grads.extend(q.backward(&trace, &g, false, false));
         }
-        if !critic_loss.is_finite() || grads.iter().flatten().any(|g| !g.is_finite()) {
+        if !critic_loss.is_finite() || !crate::fused::all_finite(&grads) {
             return Err(format!(
                 "SAC diverged after {} environment steps: the critic loss is {critic_loss} (q_lr {} may be too high)",
                 self.env_steps, self.config.q_lr
@@ -439,7 +439,7 @@ impl SacRun {
             / b as f32;
         let g_out = actor_output_gradient(trace.output(), &sample, &dq_da, &alpha, 1.0 / b as f32);
         let grads = self.actor.backward(&trace, &g_out, false, false);
-        if !loss.is_finite() || grads.iter().flatten().any(|g| !g.is_finite()) {
+        if !loss.is_finite() || !crate::fused::all_finite(&grads) {
             return Err(format!(
                 "SAC diverged after {} environment steps: the actor loss is {loss} (policy_lr {} may be too high)",
                 self.env_steps, self.config.policy_lr
