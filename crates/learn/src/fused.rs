@@ -94,7 +94,9 @@ impl FastMlp {
             }
             match Activation::of_layer(hidden, tanh_hidden, tanh_output) {
                 Activation::Tanh => y.iter_mut().for_each(|v| *v = fast_tanh(*v)),
-                Activation::Relu => y.iter_mut().for_each(|v| *v = v.max(0.0)),
+                // A compare and select, not `f32::max` (a libm call per value in wasm); NaN
+                // becomes 0 either way.
+                Activation::Relu => y.iter_mut().for_each(|v| *v = if *v > 0.0 { *v } else { 0.0 }),
                 Activation::Identity => {}
             }
             activations.push(y);
