@@ -67,7 +67,7 @@ function fillTasks(wanted) {
   if (algo === 'sac') $('steps').value = sacSteps;
   else if ($('steps').value === sacSteps) $('steps').value = '200000';
   document.querySelector('.pg-only').hidden = isBc();
-  document.querySelector('.bc-only').hidden = !isBc();
+  for (const element of document.querySelectorAll('.bc-only')) element.hidden = !isBc();
   $('progress-label').textContent = isBc() ? 'Gradient steps' : 'Env steps';
   $('metric-label').textContent = isBc() ? 'Loss' : 'Mean return';
 }
@@ -96,14 +96,14 @@ function offer(id, blob, name) {
 }
 
 /** The form's settings besides algorithm, task and seed, by field id, as typed. */
-const SETTING_FIELDS = ['steps', 'target', 'demos', 'grad-steps', 'dagger', 'lr', 'hidden'];
+const SETTING_FIELDS = ['steps', 'target', 'demos', 'grad-steps', 'dagger', 'noise', 'lr', 'hidden'];
 function formFields() {
   return Object.fromEntries(SETTING_FIELDS.map((id) => [id, $(id).value.trim()]));
 }
 
 /** The settings that matter to `algo`, in the order a shared link writes them. */
 function settingsOf(algo) {
-  return [...(algo === 'bc' ? ['demos', 'grad-steps', 'dagger'] : ['steps', 'target']), 'lr', 'hidden'];
+  return [...(algo === 'bc' ? ['demos', 'grad-steps', 'dagger', 'noise'] : ['steps', 'target']), 'lr', 'hidden'];
 }
 
 /** Reads the whole-number setting `id` of `fields` in [min, max]; returns null and shows a
@@ -154,6 +154,11 @@ async function runSettings(algo, task, seed, fields) {
     const steps = wholeNumber(fields, 'grad-steps', 'Gradient steps', 1, 1_000_000);
     const daggerRounds = wholeNumber(fields, 'dagger', 'DAgger rounds', 0, 20);
     if (demos === null || steps === null || daggerRounds === null) return null;
+    if (fields.noise !== '') {
+      const noise = Number(fields.noise);
+      if (!Number.isFinite(noise)) { showMessage(`Demo noise "${fields.noise}" must be a number in [0, 1] (blank: 0.1).`); return null; }
+      options.demo_noise = noise;
+    }
     return { algo, tasks: await tasks(), seed, demos, steps, daggerRounds, options, evaluate: EVAL_EPISODES };
   }
   const totalSteps = wholeNumber(fields, 'steps', 'Env steps', 512, 10_000_000);

@@ -93,6 +93,10 @@ enum Command {
         /// demonstrations (DART); the labels stay the expert's.
         #[arg(long, default_value_t = 0.1)]
         demo_noise: f32,
+        /// BC: keep the learning rate constant (by default it falls linearly to zero over
+        /// each fit's gradient steps).
+        #[arg(long)]
+        constant_lr: bool,
         /// BC: DAgger rounds after the first fit (the learner drives, the expert labels).
         #[arg(long, default_value_t = 0)]
         dagger_rounds: u32,
@@ -221,6 +225,7 @@ fn main() -> ExitCode {
             target_return,
             demos,
             demo_noise,
+            constant_lr,
             dagger_rounds,
             dagger_episodes,
             conditioning,
@@ -247,6 +252,7 @@ fn main() -> ExitCode {
                         steps,
                         batch,
                         learning_rate: lr.unwrap_or(BcConfig::default().learning_rate),
+                        anneal_lr: !constant_lr,
                         seed,
                         demos,
                         demo_noise,

@@ -210,18 +210,30 @@ impl WasmPolicy {
 }
 
 /// The settings a page may change beyond the budget and seed: `{"learning_rate": 0.001,
-/// "hidden": [64, 64]}`, each optional (the algorithm's default otherwise; SAC's is the
-/// actor's rate). Values out of range are named by the algorithm's own settings check.
+/// "hidden": [64, 64]}`, and for behaviour cloning `"demo_noise": 0`, each optional (the
+/// algorithm's default otherwise; SAC's is the actor's rate). Values out of range are named
+/// by the algorithm's own settings check.
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TrainOptions {
     learning_rate: Option<f64>,
     hidden: Option<Vec<usize>>,
+    demo_noise: Option<f32>,
 }
 
 impl TrainOptions {
-    /// Parses the options object; `""` means none.
+    /// Parses the options object (`""` means none) for an algorithm other than behaviour
+    /// cloning, which alone takes `demo_noise`.
     fn parse(json: &str) -> Result<TrainOptions, JsValue> {
+        let options = TrainOptions::parse_bc(json)?;
+        if options.demo_noise.is_some() {
+            return Err(js_error("training options: demo_noise: only behaviour cloning records demonstrations"));
+        }
+        Ok(options)
+    }
+
+    /// Parses the options object of a behaviour-cloning run.
+    fn parse_bc(json: &str) -> Result<TrainOptions, JsValue> {
         if json.trim().is_empty() {
             return Ok(TrainOptions::default());
         }
@@ -295,7 +307,7 @@ impl Trainer {
     /// `dagger_rounds` rounds of DAgger.
     pub fn bc(task_jsons: Vec<String>, seed: u64, demos: u32, steps: u32, dagger_rounds: u32, options_json: &str) -> Result<Trainer, JsValue> {
         let tasks = parse_tasks(&task_jsons)?;
-        let options = TrainOptions::parse(options_json)?;
+        let options = TrainOptions::parse_bc(options_json)?;
         let defaults = polyskill_learn::bc::BcConfig::default();
         let config = polyskill_learn::bc::BcConfig {
             seed,
@@ -305,6 +317,7 @@ impl Trainer {
             conditioning: polyskill_learn::Conditioning::MultiHead,
             learning_rate: options.learning_rate.unwrap_or(defaults.learning_rate),
             hidden: options.hidden.unwrap_or(defaults.hidden.clone()),
+            demo_noise: options.demo_noise.unwrap_or(defaults.demo_noise),
             ..defaults
         };
         Ok(Trainer { run: Run::Bc(polyskill_learn::bc::BcRun::new(&tasks, &config).map_err(js_error)?) })

@@ -186,4 +186,10 @@ fn trainer_solves_cart_pole_in_the_browser_and_refuses_what_it_cannot_train() {
     let Err(e) = Trainer::sac(vec![REACH.to_string()], 1, 1000, r#"{"lr": 0.1}"#) else { panic!("an unknown option was accepted") };
     assert!(error_message(e).contains("training options: unknown field `lr`"));
     assert!(Trainer::sac(vec![REACH.to_string()], 1, 1000, r#"{"learning_rate": 0.001, "hidden": [32]}"#).is_ok());
+    // Demonstration noise is behaviour cloning's alone, and checked there.
+    assert!(Trainer::bc(vec![REACH.to_string()], 1, 1, 10, 0, r#"{"demo_noise": 0}"#).is_ok());
+    let Err(e) = Trainer::bc(vec![REACH.to_string()], 1, 1, 10, 0, r#"{"demo_noise": 3}"#) else { panic!("noise 3 accepted") };
+    assert!(error_message(e).contains("demo_noise: must be in [0, 1]"));
+    let Err(e) = Trainer::ppo(CART_POLE, 1, 1000, r#"{"demo_noise": 0}"#) else { panic!("PPO took demo_noise") };
+    assert!(error_message(e).contains("demo_noise: only behaviour cloning records demonstrations"));
 }
