@@ -5,7 +5,7 @@
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use polyskill_learn::bc::{self, BcConfig};
-use polyskill_learn::eval::evaluate;
+use polyskill_learn::eval::{BestCheckpoint, evaluate};
 use polyskill_learn::grpo::{self, Baseline, GrpoConfig};
 use polyskill_learn::sac::{self, SacConfig};
 use polyskill_learn::ppo::{self, PpoConfig, PpoIteration};
@@ -127,6 +127,11 @@ enum Command {
         /// Episodes to evaluate the result on (unseen seeds 0..N).
         #[arg(long, default_value_t = 100)]
         eval_episodes: u32,
+        /// PPO, SAC, GRPO, RLOO: every STEPS environment steps, evaluate the policy as it
+        /// stands on 10 validation seeds per task (from 2 000 000 000, apart from the
+        /// evaluation's) and keep the best, which is saved instead of the last.
+        #[arg(long, value_name = "STEPS")]
+        keep_best: Option<u64>,
         /// Output file; defaults to web/weights/TASK-ALGO.safetensors.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -235,6 +240,7 @@ fn main() -> ExitCode {
             lr,
             seed,
             eval_episodes,
+            keep_best,
             out,
             json,
         } => {
@@ -294,7 +300,11 @@ fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
-            train(&task, &algo, &trainer, eval_episodes, out, json)
+            if keep_best.is_some() && algo == "bc" {
+                eprintln!("error: --keep-best is for ppo, sac, grpo and rloo (behaviour cloning has no environment steps)");
+                return ExitCode::FAILURE;
+            }
+            train(&task, &algo, &trainer, eval_episodes, keep_best, out, json)
         }
         Command::Eval { task, policy, episodes, first_seed, json } => eval(&task, &policy, episodes, first_seed, json),
         Command::Bench { what, task, tasks_dir, steps, json } => match what.as_deref() {
@@ -519,36 +529,70 @@ fn train_bc(name: &str, tasks: &[Task], config: &BcConfig, json: bool) -> Result
 /// `runs/NAME-ALGO-sSEED/metrics.jsonl` (and on stdout with `--json`), with a progress bar on
 /// stderr, until the budget is spent or the return target met. A run that fails (diverges)
 /// still returns its last good policy, with the error as the summary's `"failed"`.
-fn train_pg(
+#[allow(clippy::too_many_arguments)]
+fn train_pg<R: IterativeRun>(
     name: &str,
     algo: &str,
     seed: u64,
     total_steps: u64,
     target_return: Option<f32>,
+    keep_best: Option<(&[Task], u64)>,
     json: bool,
-    run: impl IterativeRun,
+    run: R,
 ) -> Result<(polyskill_learn::Policy, serde_json::Value), String> {
     let mut log = MetricsLog::create(&format!("{name}-{algo}-s{seed}"), json)?;
     let bar = progress(total_steps, algo);
     let mut last = None;
-    let (policy, failed) = polyskill_learn::run_keeping_last_good(run, |it: &PpoIteration| {
+    let mut best = keep_best.map(|(tasks, every)| BestCheckpoint::new(tasks, every, 10)).transpose()?;
+    let mut validation_error = None;
+    let (policy, failed) = polyskill_learn::run_keeping_last_good(run, |it: &PpoIteration, run: &R| {
         bar.set_position(it.env_steps);
         bar.set_message(format!("return {:.1}", it.mean_return));
         last = Some(it.clone());
+        if let Some(best) = best.as_mut() {
+            match best.observe(it.env_steps, || run.policy()) {
+                Ok(Some(v)) => bar.println(format!("validation at {} env steps: success {:.0}%, return {:.1}", v.env_steps, v.success_rate * 100.0, v.mean_return)),
+                Ok(None) => {}
+                Err(e) => {
+                    validation_error = Some(e);
+                    return false;
+                }
+            }
+        }
         log.write(it) && !target_return.is_some_and(|t| it.episodes >= 10 && it.mean_return >= t)
     });
     bar.finish_and_clear();
+    if let Some(e) = validation_error {
+        return Err(format!("validating a checkpoint: {e}"));
+    }
     let seconds = log.started.elapsed().as_secs_f64();
     let metrics = log.finish()?;
     let (env_steps, final_mean_return) = last.map_or((0, f32::NAN), |l| (l.env_steps, l.mean_return));
     let mut summary = json!({ "env_steps": env_steps, "final_mean_return": final_mean_return, "seconds": seconds, "metrics": metrics });
+    let mut policy = policy;
+    if let Some(best) = best {
+        summary["validations"] = json!(best.history);
+        if let Some((kept, validation)) = best.into_best() {
+            summary["kept"] = json!(validation);
+            policy = kept;
+        }
+    }
     if let Some(failure) = failed {
         summary["failed"] = json!(failure);
     }
     Ok((policy, summary))
 }
 
-fn train(args: &TaskArgs, algo: &str, trainer: &Trainer, eval_episodes: u32, out: Option<PathBuf>, json: bool) -> Result<(), String> {
+#[allow(clippy::too_many_arguments)]
+fn train(
+    args: &TaskArgs,
+    algo: &str,
+    trainer: &Trainer,
+    eval_episodes: u32,
+    keep_best: Option<u64>,
+    out: Option<PathBuf>,
+    json: bool,
+) -> Result<(), String> {
     let tasks = load_tasks(args)?;
     let started = Instant::now();
     let (mut policy, summary) = match trainer {
@@ -566,17 +610,20 @@ fn train(args: &TaskArgs, algo: &str, trainer: &Trainer, eval_episodes: u32, out
                 ..defaults
             };
             let name = args.task.replace(',', "+");
-            train_pg(&name, algo, config.seed, config.total_steps, *target_return, json, ppo::PpoRun::multi_task(&tasks, &config)?)?
+            let keep = keep_best.map(|every| (tasks.as_slice(), every));
+            train_pg(&name, algo, config.seed, config.total_steps, *target_return, keep, json, ppo::PpoRun::multi_task(&tasks, &config)?)?
         }
         Trainer::Grpo { config, target_return } => match tasks.as_slice() {
             [task] => {
-                train_pg(&task.id, algo, config.seed, config.total_steps, *target_return, json, grpo::GrpoRun::new(task, config)?)?
+                let keep = keep_best.map(|every| (tasks.as_slice(), every));
+                train_pg(&task.id, algo, config.seed, config.total_steps, *target_return, keep, json, grpo::GrpoRun::new(task, config)?)?
             }
             _ => return Err(format!("--algo {algo} trains one task; got {}", tasks.len())),
         },
         Trainer::Sac { config, target_return } => {
             let name = args.task.replace(',', "+");
-            train_pg(&name, algo, config.seed, config.total_steps, *target_return, json, sac::SacRun::new(&tasks, config)?)?
+            let keep = keep_best.map(|every| (tasks.as_slice(), every));
+            train_pg(&name, algo, config.seed, config.total_steps, *target_return, keep, json, sac::SacRun::new(&tasks, config)?)?
         }
     };
     let evaluations = tasks.iter().map(|task| evaluate(&policy, task, 0, eval_episodes)).collect::<Result<Vec<_>, _>>()?;

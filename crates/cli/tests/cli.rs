@@ -117,6 +117,22 @@ fn ppo_training_writes_metrics_lines_and_weights() {
     assert!(polyskill_learn::weights::read_info(&std::fs::read(&out).unwrap()).unwrap().architecture.output == "categorical");
     let (ok, _, stderr) = polyskill(&["train", "--task", "cart-pole", "--algo", "dqn"]);
     assert!(!ok && stderr.contains("unknown --algo \"dqn\"; available: bc, ppo, sac, grpo, rloo"), "{stderr}");
+
+    // --keep-best validates every 1024 steps and saves the best checkpoint, saying which.
+    let best = dir.join("cart-pole-best.safetensors");
+    let args = ["train", "--task", "cart-pole", "--algo", "ppo", "--env-steps", "4096", "--seed", "77", "--eval-episodes", "2", "--keep-best", "1024", "--json", "--out", best.to_str().unwrap()];
+    let (ok, stdout, stderr) = polyskill(&args);
+    assert!(ok, "{stderr}");
+    let summary: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    let training = &summary["training"];
+    let validations = training["validations"].as_array().unwrap();
+    assert_eq!(validations.iter().map(|v| v["env_steps"].as_u64().unwrap()).collect::<Vec<_>>(), [1024, 2048, 3072, 4096]);
+    let kept_return = training["kept"]["mean_return"].as_f64().unwrap();
+    assert!(validations.iter().all(|v| v["mean_return"].as_f64().unwrap() <= kept_return || v["success_rate"].as_f64() < training["kept"]["success_rate"].as_f64()), "{training}");
+    let info = polyskill_learn::weights::read_info(&std::fs::read(&best).unwrap()).unwrap();
+    assert_eq!(info.training["kept"], training["kept"]);
+    let (ok, _, stderr) = polyskill(&["train", "--task", "reach", "--algo", "bc", "--keep-best", "100"]);
+    assert!(!ok && stderr.contains("--keep-best is for ppo, sac, grpo and rloo"), "{stderr}");
 }
 
 /// A run whose loss stops being finite fails with the reason, and its last good weights are

@@ -1,5 +1,6 @@
 //! Batched evaluation: many seeded episodes stepped in lockstep, one policy forward pass
-//! per step for all of them.
+//! per step for all of them; and [`BestCheckpoint`], which keeps a run's best policy by its
+//! success on held-out validation seeds.
 
 use crate::Policy;
 use polyskill_sim::Env;
@@ -58,5 +59,79 @@ pub fn evaluate(policy: &Policy, task: &Task, first_seed: u64, episodes: u32) ->
         mean_return: returns.iter().sum::<f32>() / n,
         episodes,
         first_seed,
+    })
+}
+
+/// Validation episodes use seeds from here: apart from the evaluation seeds (0..N) and the
+/// demonstrations' (from 1 000 000), so choosing a checkpoint does not peek at the test.
+pub const VALIDATION_SEEDS: u64 = 2_000_000_000;
+
+/// A checkpoint's validation: mean success and return over its tasks.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Validation {
+    /// Environment steps of the run when the policy was taken.
+    pub env_steps: u64,
+    /// Mean over tasks of the success rate on the validation seeds.
+    pub success_rate: f32,
+    /// Mean over tasks of the mean return on the validation seeds.
+    pub mean_return: f32,
+}
+
+/// Keeps the best policy of a training run: every `every` environment steps the policy as
+/// it stands is evaluated on `episodes` validation seeds per task, and kept if its success
+/// (then its return) beats the best so far. A run's last policy is not always its best
+/// (SAC's success on reach flips between checkpoints near the success radius).
+pub struct BestCheckpoint {
+    tasks: Vec<Task>,
+    every: u64,
+    episodes: u32,
+    next_at: u64,
+    best: Option<(Policy, Validation)>,
+    /// Every validation made, in order.
+    pub history: Vec<Validation>,
+}
+
+impl BestCheckpoint {
+    /// Validates on `tasks` every `every` (≥ 1) environment steps, `episodes` (≥ 1) seeds each.
+    pub fn new(tasks: &[Task], every: u64, episodes: u32) -> Result<BestCheckpoint, String> {
+        if every == 0 || episodes == 0 {
+            return Err(format!("keep-best: validate every ≥ 1 env steps on ≥ 1 episodes; got every {every}, episodes {episodes}"));
+        }
+        Ok(BestCheckpoint { tasks: tasks.to_vec(), every, episodes, next_at: every, best: None, history: Vec::new() })
+    }
+
+    /// Called after each iteration with the run's step count and its policy as it stands
+    /// (made only when a validation is due): validates it if due, keeping it if best.
+    pub fn observe(&mut self, env_steps: u64, policy: impl FnOnce() -> Policy) -> Result<Option<&Validation>, String> {
+        if env_steps < self.next_at {
+            return Ok(None);
+        }
+        self.next_at = (env_steps / self.every + 1) * self.every;
+        let policy = policy();
+        let validation = validate(&policy, &self.tasks, VALIDATION_SEEDS, self.episodes, env_steps)?;
+        let better = self.best.as_ref().is_none_or(|(_, best)| {
+            (validation.success_rate, validation.mean_return) > (best.success_rate, best.mean_return)
+        });
+        self.history.push(validation.clone());
+        if better {
+            self.best = Some((policy, validation));
+        }
+        Ok(self.history.last())
+    }
+
+    /// The best policy validated, with its validation (None if none was due).
+    pub fn into_best(self) -> Option<(Policy, Validation)> {
+        self.best
+    }
+}
+
+/// Mean success and return of `policy` over `tasks`, `episodes` seeds from `first_seed` each.
+pub fn validate(policy: &Policy, tasks: &[Task], first_seed: u64, episodes: u32, env_steps: u64) -> Result<Validation, String> {
+    let evaluations = tasks.iter().map(|t| evaluate(policy, t, first_seed, episodes)).collect::<Result<Vec<_>, _>>()?;
+    let n = evaluations.len().max(1) as f32;
+    Ok(Validation {
+        env_steps,
+        success_rate: evaluations.iter().map(|e| e.success_rate).sum::<f32>() / n,
+        mean_return: evaluations.iter().map(|e| e.mean_return).sum::<f32>() / n,
     })
 }

@@ -35,8 +35,8 @@ pub trait IterativeRun {
 }
 
 /// Drives `run` until its budget is spent or `on_iteration` returns false; the policy then.
-pub fn run_to_end(run: impl IterativeRun, on_iteration: impl FnMut(&ppo::PpoIteration) -> bool) -> Result<Policy, String> {
-    match run_keeping_last_good(run, on_iteration) {
+pub fn run_to_end(run: impl IterativeRun, mut on_iteration: impl FnMut(&ppo::PpoIteration) -> bool) -> Result<Policy, String> {
+    match run_keeping_last_good(run, |record, _| on_iteration(record)) {
         (policy, None) => Ok(policy),
         (_, Some(error)) => Err(error),
     }
@@ -44,14 +44,15 @@ pub fn run_to_end(run: impl IterativeRun, on_iteration: impl FnMut(&ppo::PpoIter
 
 /// Drives `run` as [`run_to_end`] does, but a run that fails (e.g. diverges) is not lost:
 /// returns the policy as it stands (every run checks an update before applying it, so these
-/// are the last good weights) together with the error.
-pub fn run_keeping_last_good(
-    mut run: impl IterativeRun,
-    mut on_iteration: impl FnMut(&ppo::PpoIteration) -> bool,
+/// are the last good weights) together with the error. `on_iteration` also sees the run
+/// (e.g. to validate its policy, see [`eval::BestCheckpoint`]).
+pub fn run_keeping_last_good<R: IterativeRun>(
+    mut run: R,
+    mut on_iteration: impl FnMut(&ppo::PpoIteration, &R) -> bool,
 ) -> (Policy, Option<String>) {
     loop {
         match run.iterate() {
-            Ok(Some(record)) if on_iteration(&record) => {}
+            Ok(Some(record)) if on_iteration(&record, &run) => {}
             Ok(_) => return (run.policy(), None),
             Err(error) => return (run.policy(), Some(error)),
         }

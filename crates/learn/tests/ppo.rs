@@ -2,7 +2,7 @@
 //! "solved" level and the greedy policies balance unseen episodes; bad settings and
 //! continuous tasks are refused.
 
-use polyskill_learn::eval::evaluate;
+use polyskill_learn::eval::{self, BestCheckpoint, evaluate};
 use polyskill_learn::grpo::{self, Baseline, GrpoConfig};
 use polyskill_learn::ppo::{self, PpoConfig, PpoRun};
 use polyskill_learn::{Conditioning, IterativeRun};
@@ -29,6 +29,28 @@ fn ppo_solves_cart_pole() {
     let e = evaluate(&policy, &cart_pole(), 10_000, 10).unwrap();
     assert!(e.mean_return >= 475.0, "greedy policy on unseen seeds: {e:?}");
     assert_eq!(policy.info.architecture.output, "categorical");
+}
+
+/// A run validated every 4096 steps keeps its best policy: the kept one re-validates to the
+/// best recorded figure, which no other checkpoint beat, and it is not the run's first.
+#[test]
+fn the_best_validated_checkpoint_is_kept() {
+    let task = cart_pole();
+    let config = PpoConfig { total_steps: 40_960, seed: 2, ..PpoConfig::default() };
+    let mut best = BestCheckpoint::new(std::slice::from_ref(&task), 4096, 5).unwrap();
+    let (_last, failed) = polyskill_learn::run_keeping_last_good(PpoRun::new(&task, &config).unwrap(), |it, run| {
+        best.observe(it.env_steps, || run.policy()).unwrap();
+        true
+    });
+    assert!(failed.is_none());
+    let history = best.history.clone();
+    assert_eq!(history.iter().map(|v| v.env_steps).collect::<Vec<_>>(), (1..=10).map(|k| k * 4096).collect::<Vec<u64>>());
+    let (kept, validation) = best.into_best().unwrap();
+    assert!(history.iter().all(|v| (v.success_rate, v.mean_return) <= (validation.success_rate, validation.mean_return)));
+    assert!(validation.mean_return > history[0].mean_return, "learning happened: {history:?}");
+    let again = eval::validate(&kept, std::slice::from_ref(&task), eval::VALIDATION_SEEDS, 5, validation.env_steps).unwrap();
+    assert_eq!(again, validation);
+    assert!(BestCheckpoint::new(std::slice::from_ref(&task), 0, 5).is_err());
 }
 
 #[test]
