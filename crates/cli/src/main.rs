@@ -545,7 +545,7 @@ fn train_pg<R: IterativeRun>(
     let mut last = None;
     let mut best = keep_best.map(|(tasks, every)| BestCheckpoint::new(tasks, every, 10)).transpose()?;
     let mut validation_error = None;
-    let (policy, failed) = polyskill_learn::run_keeping_last_good(run, |it: &PpoIteration, run: &R| {
+    let (mut policy, failed) = polyskill_learn::run_keeping_last_good(run, |it: &PpoIteration, run: &R| {
         bar.set_position(it.env_steps);
         bar.set_message(format!("return {:.1}", it.mean_return));
         last = Some(it.clone());
@@ -569,7 +569,6 @@ fn train_pg<R: IterativeRun>(
     let metrics = log.finish()?;
     let (env_steps, final_mean_return) = last.map_or((0, f32::NAN), |l| (l.env_steps, l.mean_return));
     let mut summary = json!({ "env_steps": env_steps, "final_mean_return": final_mean_return, "seconds": seconds, "metrics": metrics });
-    let mut policy = policy;
     if let Some(best) = best {
         summary["validations"] = json!(best.history);
         if let Some((kept, validation)) = best.into_best() {
@@ -595,6 +594,8 @@ fn train(
 ) -> Result<(), String> {
     let tasks = load_tasks(args)?;
     let started = Instant::now();
+    // Iterative runs validate on every task they train (--keep-best).
+    let keep = keep_best.map(|every| (tasks.as_slice(), every));
     let (mut policy, summary) = match trainer {
         Trainer::Bc(config) => train_bc(&args.task.replace(',', "+"), &tasks, config, json)?,
         Trainer::Ppo { env_steps, envs, lr, gamma, hidden, seed, target_return } => {
@@ -610,19 +611,16 @@ fn train(
                 ..defaults
             };
             let name = args.task.replace(',', "+");
-            let keep = keep_best.map(|every| (tasks.as_slice(), every));
             train_pg(&name, algo, config.seed, config.total_steps, *target_return, keep, json, ppo::PpoRun::multi_task(&tasks, &config)?)?
         }
         Trainer::Grpo { config, target_return } => match tasks.as_slice() {
             [task] => {
-                let keep = keep_best.map(|every| (tasks.as_slice(), every));
                 train_pg(&task.id, algo, config.seed, config.total_steps, *target_return, keep, json, grpo::GrpoRun::new(task, config)?)?
             }
             _ => return Err(format!("--algo {algo} trains one task; got {}", tasks.len())),
         },
         Trainer::Sac { config, target_return } => {
             let name = args.task.replace(',', "+");
-            let keep = keep_best.map(|every| (tasks.as_slice(), every));
             train_pg(&name, algo, config.seed, config.total_steps, *target_return, keep, json, sac::SacRun::new(&tasks, config)?)?
         }
     };
