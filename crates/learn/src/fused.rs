@@ -184,17 +184,10 @@ fn fast_tanh(x: f32) -> f32 {
     }
 }
 
-/// Products of at least this many multiply-adds run on every core (natively): below it,
-/// handing work to threads costs more than it saves (PPO's 128 × 64 × 64 minibatch products
-/// stay on one thread; behaviour cloning's 256 × 256 × 256 ones split).
-#[cfg(not(target_arch = "wasm32"))]
-const PARALLEL_MULTIPLY_ADDS: usize = 1 << 21;
-
 /// `dst (+)= a · b` for row-major matrices given as (data, row stride, column stride): `a` is
 /// `m × k`, `b` is `k × n`, `dst` is `m × n` row-major. Uses the `gemm` crate (already in the
-/// build through burn's CPU backend; it picks AVX2/FMA or SIMD128 kernels at run time), on
-/// all cores natively for large products (each output element is still summed by one thread
-/// in the same order, so results do not depend on the thread count).
+/// build through burn's CPU backend; it picks AVX-512, AVX2/FMA or SIMD128 kernels at run
+/// time), on one thread: the numbers do not depend on the machine's core count.
 #[allow(clippy::too_many_arguments)]
 fn matmul(dst: &mut [f32], accumulate: bool, a: (&[f32], usize, usize), b: (&[f32], usize, usize), m: usize, k: usize, n: usize) {
     let ((a, a_rs, a_cs), (b, b_rs, b_cs)) = (a, b);
@@ -225,19 +218,9 @@ fn matmul(dst: &mut [f32], accumulate: bool, a: (&[f32], usize, usize), b: (&[f3
             false,
             false,
             false,
-            parallelism(m * k * n),
+            gemm::Parallelism::None,
         );
     }
-}
-
-/// How gemm may split a product of `multiply_adds`: over rayon's threads natively when large.
-fn parallelism(multiply_adds: usize) -> gemm::Parallelism {
-    #[cfg(not(target_arch = "wasm32"))]
-    if multiply_adds >= PARALLEL_MULTIPLY_ADDS {
-        return gemm::Parallelism::Rayon(0);
-    }
-    let _ = multiply_adds;
-    gemm::Parallelism::None
 }
 
 /// Whether every value of every list is finite (no NaN or ±∞); no early exit, so it
@@ -305,27 +288,6 @@ mod tests {
         for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
             assert!(!all_finite(&[vec![1.0; 37], [vec![0.0; 20], vec![bad], vec![0.0; 20]].concat()]));
         }
-    }
-
-    /// A product large enough to be split over threads gives the same bits as on one thread
-    /// (so training results do not depend on the machine's core count).
-    #[test]
-    fn threaded_products_equal_single_threaded_ones_bit_for_bit() {
-        let (m, k, n) = (256, 256, 256);
-        let value = |i: usize| ((i * 7919 % 1000) as f32 - 500.0) * 1e-3;
-        let a: Vec<f32> = (0..m * k).map(value).collect();
-        let b: Vec<f32> = (0..k * n).map(|i| value(i + 13)).collect();
-        assert!(m * k * n >= PARALLEL_MULTIPLY_ADDS);
-        let mut threaded = vec![0.5f32; m * n];
-        matmul(&mut threaded, true, (&a, k, 1), (&b, n, 1), m, k, n);
-        let mut single = vec![0.5f32; m * n];
-        // SAFETY: the same shapes as the checked call above.
-        unsafe {
-            gemm::gemm(m, n, k, single.as_mut_ptr(), 1, n as isize, true, a.as_ptr(), 1, k as isize, b.as_ptr(), 1, n as isize,
-                1.0, 1.0, false, false, false, gemm::Parallelism::None);
-        }
-        assert!(threaded.iter().zip(&single).all(|(x, y)| x.to_bits() == y.to_bits()));
-        assert!(single.iter().any(|&v| v != 0.5));
     }
 
     /// Forward and gradients equal burn's autodiff for `loss = Σ output · G` (G fixed), with
