@@ -219,7 +219,8 @@ impl Env {
         self.hand.map(|h| self.body_position(h)).unwrap_or([0.0; 3])
     }
 
-    /// Position of a point the task refers to (a body centre or the goal).
+    /// Position of a point the task refers to (a body centre, the goal, or the spot behind a
+    /// body).
     pub fn point(&self, point: &Point) -> [f32; 3] {
         match point {
             Point::Goal => self.goal,
@@ -227,6 +228,16 @@ impl Env {
                 Some(i) => self.body_position(i),
                 None => [0.0; 3],
             },
+            Point::Behind { body, toward, distance } => {
+                let (p, t) = (self.point(&Point::Body(body.clone())), self.point(toward));
+                let (dx, dy) = (p[0] - t[0], p[1] - t[1]);
+                let length = (dx * dx + dy * dy).sqrt();
+                if length > 0.0 {
+                    [p[0] + distance * dx / length, p[1] + distance * dy / length, p[2]]
+                } else {
+                    p
+                }
+            }
         }
     }
 

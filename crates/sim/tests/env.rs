@@ -68,6 +68,33 @@ fn reward_rises_as_the_hand_nears_the_goal() {
     assert!(first < 5.0 && last > 9.9, "first {first}, last {last}");
 }
 
+/// The spot behind the puck (push's shaping point) lies 4 cm past the puck's centre on the
+/// far side from the goal, at the puck's height, and follows the puck.
+#[test]
+fn the_point_behind_the_puck_faces_away_from_the_goal() {
+    use polyskill_sim::task::Point;
+    let path = format!("{}/web/tasks/push.json", repo_root());
+    let mut env = Env::new(Task::from_json(&std::fs::read_to_string(path).unwrap()).unwrap());
+    let behind = Point::Behind { body: "puck".into(), toward: Box::new(Point::Goal), distance: 0.04 };
+    for seed in 0..5 {
+        env.reset(seed);
+        let (puck, goal, spot) = (env.point(&Point::Body("puck".into())), env.goal(), env.point(&behind));
+        let away = [puck[0] - goal[0], puck[1] - goal[1]];
+        let length = (away[0] * away[0] + away[1] * away[1]).sqrt();
+        for i in 0..2 {
+            assert!((spot[i] - (puck[i] + 0.04 * away[i] / length)).abs() < 1e-6, "seed {seed}: {spot:?} {puck:?} {goal:?}");
+        }
+        assert_eq!(spot[2], puck[2]);
+        // The goal lies beyond the puck in +y on every seed, so the spot is on the near side.
+        assert!(spot[1] < puck[1] && goal[1] > puck[1]);
+        let d = |p: [f32; 3], q: [f32; 3]| ((p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2)).sqrt();
+        assert!((d(spot, goal) - d(puck, goal) - 0.04).abs() < 1e-5);
+    }
+    // Where the body sits on the `toward` point, the spot is the body's centre.
+    let onto_itself = Point::Behind { body: "puck".into(), toward: Box::new(Point::Body("puck".into())), distance: 0.04 };
+    assert_eq!(env.point(&onto_itself), env.point(&Point::Body("puck".into())));
+}
+
 #[test]
 fn trajectories_match_the_cross_platform_fixture() {
     let fixture: serde_json::Value =

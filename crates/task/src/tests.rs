@@ -65,6 +65,23 @@ fn every_semantic_error_is_reported_with_its_path() {
     assert_eq!(errors.len(), expect.len(), "{errors:#?}");
 }
 
+/// A `behind` point names its body, its `toward` point and a stand-off ≥ 0 with their paths.
+#[test]
+fn behind_points_are_checked_with_their_paths() {
+    let mut v = reach_value();
+    v["reward"][0]["near"]["b"] = serde_json::json!({"behind": {"body": "pluck", "toward": {"body": "hand"}, "distance": 0.04}});
+    let errors = errors_of(&v);
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(errors[0].starts_with("reward[0].near.b.behind.body: unknown body \"pluck\""), "{errors:#?}");
+    v["reward"][0]["near"]["b"] = serde_json::json!({"behind": {"body": "hand", "toward": {"body": "nope"}, "distance": -1.0}});
+    let errors = errors_of(&v);
+    assert_eq!(errors.len(), 2, "{errors:#?}");
+    assert!(errors[0].starts_with("reward[0].near.b.behind.toward.body: unknown body \"nope\""), "{errors:#?}");
+    assert!(errors[1].starts_with("reward[0].near.b.behind.distance: must be between 0 and"), "{errors:#?}");
+    v["reward"][0]["near"]["b"] = serde_json::json!({"behind": {"body": "hand", "toward": "goal", "distance": 0.04}});
+    assert!(errors_of(&v).is_empty());
+}
+
 #[test]
 fn hand_must_be_kinematic() {
     let mut v = reach_value();

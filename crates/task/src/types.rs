@@ -524,14 +524,27 @@ impl Feature {
     }
 }
 
-/// A point the task refers to: a body's position or the goal.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+/// A point the task refers to: a body's position, the goal, or the spot behind a body from
+/// which a pusher drives it away from another point.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Point {
     /// The centre of the named body.
     Body(String),
     /// The goal point.
     Goal,
+    /// `distance` metres past `body`'s centre on the side facing away from `toward`, measured
+    /// in the horizontal plane at the body's height: where a hand must stand to push `body`
+    /// toward `toward` (e.g. a puck toward the goal). The body's centre when the two coincide
+    /// horizontally.
+    Behind {
+        /// The body to be pushed.
+        body: String,
+        /// The point it is to be pushed toward.
+        toward: Box<Point>,
+        /// Stand-off from the body's centre, metres.
+        distance: f32,
+    },
 }
 
 /// One weighted reward term; the step reward is the sum of all terms.

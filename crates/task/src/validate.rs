@@ -99,6 +99,13 @@ impl Checker<'_> {
             }
             Point::Goal if self.task.goal.is_none() => self.push(path, "refers to the goal, but the task has no \"goal\""),
             Point::Goal => {}
+            Point::Behind { body, toward, distance } => {
+                self.body_ref(&format!("{path}.behind.body"), body);
+                self.point(&format!("{path}.behind.toward"), toward);
+                if !distance.is_finite() || *distance < 0.0 || *distance > MAX_MAGNITUDE {
+                    self.push(format!("{path}.behind.distance"), format!("must be between 0 and {MAX_MAGNITUDE}, got {distance}"));
+                }
+            }
         }
     }
 
