@@ -224,12 +224,9 @@ impl Env {
     pub fn point(&self, point: &Point) -> [f32; 3] {
         match point {
             Point::Goal => self.goal,
-            Point::Body(name) => match self.body_index(name) {
-                Some(i) => self.body_position(i),
-                None => [0.0; 3],
-            },
+            Point::Body(name) => self.body_centre(name),
             Point::Behind { body, toward, distance } => {
-                let (p, t) = (self.point(&Point::Body(body.clone())), self.point(toward));
+                let (p, t) = (self.body_centre(body), self.point(toward));
                 let (dx, dy) = (p[0] - t[0], p[1] - t[1]);
                 let length = (dx * dx + dy * dy).sqrt();
                 if length > 0.0 {
@@ -239,6 +236,11 @@ impl Env {
                 }
             }
         }
+    }
+
+    /// The named body's centre (the origin for a name validation has already refused).
+    fn body_centre(&self, name: &str) -> [f32; 3] {
+        self.body_index(name).map(|i| self.body_position(i)).unwrap_or([0.0; 3])
     }
 
     fn body_index(&self, name: &str) -> Option<usize> {
@@ -711,7 +713,7 @@ impl Env {
             }
             Predicate::Survived => truncated,
             Predicate::Grasped(body) => self.grasped(body),
-            Predicate::Above { body, z } => self.point(&Point::Body(body.clone()))[2] > *z,
+            Predicate::Above { body, z } => self.body_centre(body)[2] > *z,
             Predicate::Any(list) => list.iter().any(|p| self.holds(p, truncated)),
             Predicate::All(list) => list.iter().all(|p| self.holds(p, truncated)),
             Predicate::Not(p) => !self.holds(p, truncated),

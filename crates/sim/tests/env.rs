@@ -69,7 +69,7 @@ fn reward_rises_as_the_hand_nears_the_goal() {
 }
 
 /// The spot behind the puck (push's shaping point) lies 4 cm past the puck's centre on the
-/// far side from the goal, at the puck's height, and follows the puck.
+/// far side from the goal, at the puck's height, on every seed's layout.
 #[test]
 fn the_point_behind_the_puck_faces_away_from_the_goal() {
     use polyskill_sim::task::Point;
