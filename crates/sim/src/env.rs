@@ -239,7 +239,7 @@ impl Env {
     }
 
     /// The named body's centre (the origin for a name validation has already refused).
-    fn body_centre(&self, name: &str) -> [f32; 3] {
+    pub(crate) fn body_centre(&self, name: &str) -> [f32; 3] {
         self.body_index(name).map(|i| self.body_position(i)).unwrap_or([0.0; 3])
     }
 

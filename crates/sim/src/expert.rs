@@ -3,7 +3,7 @@
 //! controller over the observation.
 
 use crate::Env;
-use polyskill_task::{Expert, ExpertStep, LinearFeedback, Point, Waypoints};
+use polyskill_task::{Expert, ExpertStep, LinearFeedback, Waypoints};
 
 /// A running expert (with its program counter, for waypoint programs).
 pub struct ExpertPolicy {
@@ -62,7 +62,7 @@ impl ExpertPolicy {
                     return move_action(d, expert.gain, *grip);
                 }
                 ExpertStep::Carry { object, to, offset, tolerance, grip, gain } => {
-                    let d = error(add(env.point(to), offset.0), env.point(&Point::Body(object.clone())));
+                    let d = error(add(env.point(to), offset.0), env.body_centre(object));
                     if norm(d) < *tolerance && self.index < last {
                         self.index += 1;
                         continue;
@@ -70,7 +70,7 @@ impl ExpertPolicy {
                     return move_action(d, gain.unwrap_or(expert.gain), *grip);
                 }
                 ExpertStep::Push { object, to, standoff, height, tolerance } => {
-                    let o = env.point(&Point::Body(object.clone()));
+                    let o = env.body_centre(object);
                     let goal = env.point(to);
                     let (dx, dy) = (goal[0] - o[0], goal[1] - o[1]);
                     let remaining = (dx * dx + dy * dy).sqrt();
