@@ -1,6 +1,7 @@
 //! A small static file server for the playground (std only): GET/HEAD of files under the
 //! repository root on 127.0.0.1, with the MIME types browsers insist on (`application/wasm`
-//! for streaming compilation, `text/javascript` for modules).
+//! for streaming compilation, `text/javascript` for modules) and the headers that make pages
+//! cross-origin isolated (`SharedArrayBuffer` for training split over Web Workers).
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -39,6 +40,11 @@ impl Server {
         let _ = self.thread.join();
     }
 }
+
+/// Headers that make every page cross-origin isolated, which a `SharedArrayBuffer` needs
+/// (behaviour cloning split over two Web Workers); the resource policy still lets other
+/// sites embed the player.
+const ISOLATION: &str = "Cross-Origin-Opener-Policy: same-origin\r\nCross-Origin-Embedder-Policy: require-corp\r\nCross-Origin-Resource-Policy: cross-origin\r\n";
 
 fn mime(path: &Path) -> &'static str {
     match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
@@ -89,7 +95,7 @@ fn handle(mut stream: TcpStream, root: &Path) -> std::io::Result<()> {
         Some((file, body)) => {
             write!(
                 stream,
-                "HTTP/1.1 200 OK\r\nContent-Type: {}\r\nContent-Length: {}\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n",
+                "HTTP/1.1 200 OK\r\nContent-Type: {}\r\nContent-Length: {}\r\nCache-Control: no-cache\r\n{ISOLATION}Connection: close\r\n\r\n",
                 mime(&file),
                 body.len()
             )?;

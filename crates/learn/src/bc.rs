@@ -4,6 +4,10 @@
 //! drive, label every state it visits with the expert's action, add those pairs and fit
 //! again. Several tasks train one network, told which task it is in by a one-hot input or by
 //! one output head per task ([`Conditioning`]).
+//!
+//! A fit can be split over several workers (data parallelism, e.g. two Web Workers): each
+//! draws the same minibatch, takes its share of the rows, and a [`GradientExchange`] sums the
+//! gradients, so every worker takes the same Adam step and holds the same weights.
 
 use crate::fused::{Adam, FastMlp};
 use crate::gaussian::standard_normal;
@@ -144,6 +148,24 @@ pub fn record_demonstrations(
     episode_done: impl FnMut(u32),
 ) -> Result<Demonstrations, String> {
     Ok(record(task, 0, episodes, DEMO_SEED_BASE + seed_offset, Driver::Expert { noise: 0.0 }, episode_done)?.demonstrations)
+}
+
+/// Sums the workers' gradients in a data-parallel fit. Every worker of a fit has one, with
+/// the same `workers()` and its own `index()`.
+pub trait GradientExchange {
+    /// This worker's place, `0..workers()`.
+    fn index(&self) -> usize;
+    /// Workers sharing the fit.
+    fn workers(&self) -> usize;
+    /// Replaces `values` (this worker's gradients and loss, flattened) by their sum over all
+    /// workers, added in worker order so that every worker gets the same bits. Errors if
+    /// another worker stopped answering.
+    fn sum(&mut self, values: &mut [f32]) -> Result<(), String>;
+}
+
+/// The rows `lo..hi` of a `batch`-row minibatch that worker `index` of `workers` computes.
+pub fn shard_rows(batch: usize, index: usize, workers: usize) -> std::ops::Range<usize> {
+    batch * index / workers..batch * (index + 1) / workers
 }
 
 /// Behaviour-cloning settings.
@@ -309,8 +331,10 @@ impl Learner {
 
     /// `steps` Adam steps of mean squared error on minibatches drawn from `demos`, the first
     /// being step `first_step` of the fit's `config.steps` (for the learning-rate schedule);
-    /// `report` gets the loss every `report_every` steps. Stops with an error, before
-    /// applying it, at the first update whose loss or gradients are not finite.
+    /// `report` gets the loss every `report_every` steps. With an `exchange`, this worker
+    /// computes only its share of each minibatch's rows and the exchange sums the gradients.
+    /// Stops with an error, before applying it, at the first update whose loss or gradients
+    /// are not finite.
     #[allow(clippy::too_many_arguments)]
     fn fit(
         &mut self,
@@ -319,6 +343,7 @@ impl Learner {
         first_step: u32,
         steps: u32,
         report_every: u32,
+        mut exchange: Option<&mut (dyn GradientExchange + '_)>,
         mut report: impl FnMut(u32, f32),
     ) -> Result<(), String> {
         let (d, a, n) = (demos.obs_dim, demos.act_dim, demos.len());
@@ -326,16 +351,24 @@ impl Learner {
         let (extra, multi_head) = (self.info.task_inputs(), self.info.conditioning == Conditioning::MultiHead);
         let width = a * self.info.heads();
         let scale = 2.0 / (config.batch * a) as f32;
+        let mine = match &exchange {
+            Some(e) => shard_rows(config.batch, e.index(), e.workers()),
+            None => 0..config.batch,
+        };
         let mut x = Vec::with_capacity(config.batch * (d + extra));
         let mut rows = Vec::with_capacity(config.batch);
+        let mut flat = Vec::new();
         for step in first_step..first_step + steps {
             x.clear();
             rows.clear();
-            for _ in 0..config.batch {
+            // Every worker draws the whole minibatch, so the samplers stay in step.
+            for b in 0..config.batch {
                 let i = self.rng.random_range(0..n);
-                rows.push(i);
-                x.extend_from_slice(&normalised[i * d..(i + 1) * d]);
-                x.extend((0..extra).map(|t| (t == demos.task_indices[i] as usize) as u8 as f32));
+                if mine.contains(&b) {
+                    rows.push(i);
+                    x.extend_from_slice(&normalised[i * d..(i + 1) * d]);
+                    x.extend((0..extra).map(|t| (t == demos.task_indices[i] as usize) as u8 as f32));
+                }
             }
             let trace = self.net.trace(&x, false, true);
             let out = trace.output();
@@ -351,7 +384,20 @@ impl Learner {
                 }
             }
             loss /= (config.batch * a) as f32;
-            let grads = self.net.backward(&trace, &grad, false, true);
+            let mut grads = self.net.backward(&trace, &grad, false, true);
+            if let Some(exchange) = exchange.as_deref_mut() {
+                flat.clear();
+                grads.iter().for_each(|g| flat.extend_from_slice(g));
+                flat.push(loss);
+                exchange.sum(&mut flat)?;
+                let mut at = 0;
+                for g in &mut grads {
+                    let len = g.len();
+                    g.copy_from_slice(&flat[at..at + len]);
+                    at += len;
+                }
+                loss = flat[at];
+            }
             self.steps_done += 1;
             if !loss.is_finite() || !crate::fused::all_finite(&grads) {
                 return Err(format!(
@@ -379,6 +425,19 @@ pub fn train(
     tasks: Vec<String>,
     config: &BcConfig,
     report_every: u32,
+    progress: impl FnMut(BcProgress),
+) -> Result<Policy, String> {
+    train_shared(demos, tasks, config, report_every, None, progress)
+}
+
+/// [`train`] as one worker of a data-parallel fit when given an `exchange` (every worker
+/// passes the same demonstrations and settings, and ends with the same policy).
+pub fn train_shared(
+    demos: &Demonstrations,
+    tasks: Vec<String>,
+    config: &BcConfig,
+    report_every: u32,
+    exchange: Option<&mut dyn GradientExchange>,
     mut progress: impl FnMut(BcProgress),
 ) -> Result<Policy, String> {
     config.check()?;
@@ -397,7 +456,7 @@ pub fn train(
         episodes: 0,
         learner_success: None,
     };
-    learner.fit(demos, config, 0, config.steps, report_every, |step, loss| progress(fitting(step, loss)))?;
+    learner.fit(demos, config, 0, config.steps, report_every, exchange, |step, loss| progress(fitting(step, loss)))?;
     let mut policy = learner.policy();
     policy.info.training = serde_json::json!({ "algorithm": "bc", "config": config, "demonstrations": pairs });
     Ok(policy)
@@ -429,6 +488,8 @@ pub struct BcRun {
     round_episodes: u32,
     round_successes: u32,
     learner_success: Vec<f32>,
+    /// Set when this run is one worker of a data-parallel fit.
+    exchange: Option<Box<dyn GradientExchange>>,
 }
 
 impl BcRun {
@@ -472,7 +533,15 @@ impl BcRun {
             round_episodes: 0,
             round_successes: 0,
             learner_success: Vec::new(),
+            exchange: None,
         })
+    }
+
+    /// Makes this run one worker of a data-parallel fit: the other workers run the same
+    /// tasks and settings, and `exchange` sums the gradients. Every worker records the same
+    /// episodes (seeded) and ends with the same weights.
+    pub fn share_gradients(&mut self, exchange: Box<dyn GradientExchange>) {
+        self.exchange = Some(exchange);
     }
 
     /// Does the next piece of work and says what happened; `None` once training is done.
@@ -517,7 +586,7 @@ impl BcRun {
             Stage::Fitting { done } => {
                 let learner = self.learner.as_mut().ok_or("fitting before any demonstration")?;
                 let steps = Self::FIT_CHUNK.min(self.config.steps - done);
-                learner.fit(&self.demos, &self.config, done, steps, u32::MAX, |_, _| {})?;
+                learner.fit(&self.demos, &self.config, done, steps, u32::MAX, self.exchange.as_deref_mut(), |_, _| {})?;
                 let done = done + steps;
                 self.stage = if done < self.config.steps {
                     Stage::Fitting { done }
@@ -586,7 +655,7 @@ mod tests {
         let config = BcConfig { hidden: vec![8], steps, batch: 16, anneal_lr, ..Default::default() };
         let mut learner = Learner::new(&demos, vec!["t".into()], &config);
         let before = learner.net.params.clone();
-        learner.fit(&demos, &config, first_step, 1, u32::MAX, |_, _| {}).unwrap();
+        learner.fit(&demos, &config, first_step, 1, u32::MAX, None, |_, _| {}).unwrap();
         learner.net.params.iter().flatten().zip(before.iter().flatten()).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max)
     }
 

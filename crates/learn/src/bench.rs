@@ -114,13 +114,23 @@ pub struct BcThroughput {
     pub batch: usize,
     /// Gradient steps timed.
     pub steps: u32,
-    /// Training samples per second (forward, backward and Adam update).
+    /// Workers sharing each minibatch (data parallelism; 1: one thread).
+    pub workers: usize,
+    /// Training samples per second (forward, backward and Adam update), all workers together.
     pub samples_per_s: f64,
 }
 
 /// Times `steps` behaviour-cloning Adam steps of an `obs→256→256→act` MLP at minibatch
-/// `batch` on synthetic data (10 000 pairs), the way [`crate::bc::train`] runs them.
-pub fn bc_throughput(obs: usize, act: usize, batch: usize, steps: u32, now_ms: &dyn Fn() -> f64) -> Result<BcThroughput, String> {
+/// `batch` on synthetic data (10 000 pairs), the way [`crate::bc::train`] runs them; as one
+/// worker of a data-parallel fit when given an `exchange` (every worker times the same steps).
+pub fn bc_throughput(
+    obs: usize,
+    act: usize,
+    batch: usize,
+    steps: u32,
+    exchange: Option<&mut dyn crate::bc::GradientExchange>,
+    now_ms: &dyn Fn() -> f64,
+) -> Result<BcThroughput, String> {
     let n = 10_000;
     let demos = crate::bc::Demonstrations {
         observations: (0..n * obs).map(|i| ((i * 7919 % 1000) as f32 / 500.0) - 1.0).collect(),
@@ -130,10 +140,22 @@ pub fn bc_throughput(obs: usize, act: usize, batch: usize, steps: u32, now_ms: &
         act_dim: act,
     };
     let config = crate::bc::BcConfig { steps, batch, ..Default::default() };
+    let workers = exchange.as_ref().map_or(1, |e| e.workers());
+    let mut exchange = exchange;
+    if let Some(e) = exchange.as_deref_mut() {
+        // Start the clocks together: workers start up at different times.
+        e.sum(&mut [0.0])?;
+    }
     let start = now_ms();
-    crate::bc::train(&demos, vec!["synthetic".into()], &config, steps, |_| {})?;
+    crate::bc::train_shared(&demos, vec!["synthetic".into()], &config, steps, exchange, |_| {})?;
     let seconds = ((now_ms() - start) / 1000.0).max(1e-9);
-    Ok(BcThroughput { mlp: vec![obs, 256, 256, act], batch, steps, samples_per_s: (batch * steps as usize) as f64 / seconds })
+    Ok(BcThroughput {
+        mlp: vec![obs, 256, 256, act],
+        batch,
+        steps,
+        workers,
+        samples_per_s: (batch * steps as usize) as f64 / seconds,
+    })
 }
 
 /// PPO's time to solve a discrete task.
@@ -179,7 +201,7 @@ pub struct LearnReport {
 /// Runs [`bc_throughput`] (`bc_steps` steps) and [`ppo_to_target`] on `cart_pole` for seeds 1–3.
 pub fn learning(cart_pole: &Task, bc_steps: u32, now_ms: &dyn Fn() -> f64) -> Result<LearnReport, String> {
     Ok(LearnReport {
-        bc: bc_throughput(39, 4, 256, bc_steps, now_ms)?,
+        bc: bc_throughput(39, 4, 256, bc_steps, None, now_ms)?,
         ppo_cart_pole: (1..=3).map(|seed| ppo_to_target(cart_pole, seed, 475.0, now_ms)).collect::<Result<_, _>>()?,
     })
 }

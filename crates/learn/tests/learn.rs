@@ -222,3 +222,69 @@ fn policy_index_lists_every_shipped_weights_file_with_its_tasks() {
 fn repo_root() -> String {
     std::env::var("CARGO_MANIFEST_DIR").expect("run through cargo test") + "/../.."
 }
+
+/// One worker's side of a data-parallel fit between threads: a slot per worker and a barrier.
+struct ThreadExchange {
+    index: usize,
+    slots: std::sync::Arc<(std::sync::Mutex<Vec<Vec<f32>>>, std::sync::Barrier)>,
+}
+
+impl bc::GradientExchange for ThreadExchange {
+    fn index(&self) -> usize {
+        self.index
+    }
+    fn workers(&self) -> usize {
+        self.slots.0.lock().unwrap().len()
+    }
+    fn sum(&mut self, values: &mut [f32]) -> Result<(), String> {
+        let (slots, barrier) = &*self.slots;
+        slots.lock().unwrap()[self.index] = values.to_vec();
+        barrier.wait();
+        let all = slots.lock().unwrap().clone();
+        // Nobody writes the next step's slot before everyone has read this one.
+        barrier.wait();
+        values.fill(0.0);
+        for slot in &all {
+            values.iter_mut().zip(slot).for_each(|(v, s)| *v += s);
+        }
+        Ok(())
+    }
+}
+
+/// Two workers each computing half of every minibatch report the same losses as one worker
+/// computing all of it, end with bit-identical weights, and those weights are the
+/// one-worker fit's up to rounding.
+#[test]
+fn a_fit_split_over_two_workers_matches_one_worker() {
+    let demos = bc::record_demonstrations(&reach(), 2, 0, |_| {}).unwrap();
+    let config = BcConfig { hidden: vec![32, 32], steps: 30, batch: 64, seed: 4, ..Default::default() };
+    let fit = |exchange: Option<&mut dyn bc::GradientExchange>| {
+        let mut losses = Vec::new();
+        let policy = bc::train_shared(&demos, vec!["reach".into()], &config, 1, exchange, |p| losses.push(p.loss)).unwrap();
+        (polyskill_learn::FastMlp::from_mlp(&policy.mlp).unwrap().params, losses)
+    };
+    let (one, one_losses) = fit(None);
+    let slots = std::sync::Arc::new((std::sync::Mutex::new(vec![Vec::new(); 2]), std::sync::Barrier::new(2)));
+    let split: Vec<_> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..2)
+            .map(|index| {
+                let mut exchange = ThreadExchange { index, slots: slots.clone() };
+                let fit = &fit;
+                scope.spawn(move || fit(Some(&mut exchange)))
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    assert!(split[0].0 == split[1].0, "the two workers hold different weights");
+    assert_eq!(split[0].1.len(), one_losses.len());
+    for (step, (a, b)) in split[0].1.iter().zip(&one_losses).enumerate() {
+        assert!((a - b).abs() <= 1e-5 * b.abs().max(1.0), "step {step}: loss {a} split, {b} whole");
+    }
+    let (mut largest, mut differing) = (0.0f32, 0);
+    for (a, b) in split[0].0.iter().flatten().zip(one.iter().flatten()) {
+        largest = largest.max((a - b).abs());
+        differing += (a != b) as usize;
+    }
+    assert!(largest < 1e-4, "weights differ from the one-worker fit's by up to {largest}");
+    assert!(differing > 0, "the split fit adds in another order, so some bits differ");
+}

@@ -15,6 +15,8 @@ use polyskill_sim::task::{Task, TaskError};
 use polyskill_sim::{Env, ExpertPolicy, RandomPolicy, reference_trajectory_hash};
 use wasm_bindgen::prelude::*;
 
+mod shared;
+
 /// Builds a JS `Error` with `message`.
 fn js_error(message: impl std::fmt::Display) -> JsValue {
     js_sys::Error::new(&message.to_string()).into()
@@ -342,6 +344,22 @@ impl Trainer {
         Ok(Trainer { run: Run::Iterative(Box::new(SacRun::new(&tasks, &config).map_err(js_error)?)) })
     }
 
+    /// Makes this behaviour-cloning run worker `index` of `workers` that share every
+    /// minibatch (data parallelism across Web Workers): each worker runs the same tasks,
+    /// seed and settings, computes its share of each minibatch, and the gradients are summed
+    /// through `buffer`, a zeroed `SharedArrayBuffer` common to all (at least
+    /// [`sharedGradientBytes`] bytes). All end with the same weights. Throws for other
+    /// algorithms and for a buffer too small.
+    #[wasm_bindgen(js_name = shareGradients)]
+    pub fn share_gradients(&mut self, buffer: &js_sys::SharedArrayBuffer, index: u32, workers: u32) -> Result<(), JsValue> {
+        let exchange = shared::SharedBufferExchange::new(buffer, index, workers).map_err(js_error)?;
+        match &mut self.run {
+            Run::Bc(run) => run.share_gradients(Box::new(exchange)),
+            Run::Iterative(_) => return Err(js_error("only behaviour cloning can share gradients between workers")),
+        }
+        Ok(())
+    }
+
     /// Does the next piece of work; returns its record (the CLI's JSON-lines record), or
     /// `null` once the run is done.
     pub fn advance(&mut self) -> Result<JsValue, JsValue> {
@@ -537,6 +555,23 @@ pub fn benchmark_learn(cart_pole_json: &str) -> Result<JsValue, JsValue> {
     let task = Task::from_json(cart_pole_json).map_err(|e| task_error(&e))?;
     let now_ms = || js_sys::Date::now();
     to_js(&polyskill_learn::bench::learning(&task, 500, &now_ms).map_err(js_error)?)
+}
+
+/// Bytes of a `SharedArrayBuffer` that lets `workers` workers share gradients in chunks of
+/// 128 Ki values (a 39→256→256→4 network's 77k gradients go in one round).
+#[wasm_bindgen(js_name = sharedGradientBytes)]
+pub fn shared_gradient_bytes(workers: u32) -> u32 {
+    shared::buffer_bytes(workers, 128 * 1024)
+}
+
+/// The BC throughput benchmark (39→256→256→4, batch 256, `steps` steps) as worker `index`
+/// of `workers` sharing every minibatch through `buffer` (see [`Trainer::share_gradients`]);
+/// every worker times the same steps. Returns the JSON report.
+#[wasm_bindgen(js_name = benchmarkBcShared)]
+pub fn benchmark_bc_shared(buffer: &js_sys::SharedArrayBuffer, index: u32, workers: u32, steps: u32) -> Result<JsValue, JsValue> {
+    let mut exchange = shared::SharedBufferExchange::new(buffer, index, workers).map_err(js_error)?;
+    let now_ms = || js_sys::Date::now();
+    to_js(&polyskill_learn::bench::bc_throughput(39, 4, 256, steps, Some(&mut exchange), &now_ms).map_err(js_error)?)
 }
 
 /// Runs the simulator suite benchmark (steps/s of every task given, then a multi-task
