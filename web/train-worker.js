@@ -5,6 +5,10 @@
 //     (several tasks: MT-SAC)
 //   {type: 'start', algo: 'bc', tasks: [<task JSON text>…], seed, demos, steps, daggerRounds}
 //   every 'start' may carry options: {learning_rate, hidden: [widths…]} (defaults otherwise)
+//   a 'bc' start may carry share: {buffer: SharedArrayBuffer, index, workers}: this worker is
+//     one of `workers` that split every minibatch and sum gradients through `buffer` (every
+//     worker gets the same start message otherwise). Worker 0 reports as usual; the others
+//     post only errors, and the page ends them when worker 0 is done.
 //   {type: 'stop'}  (ends the run after the current piece of work; the weights still arrive)
 //   {type: 'snapshot'}  (asks for the policy as it stands, after the current piece of work)
 // Messages out:
@@ -44,6 +48,12 @@ function makeTrainer(msg) {
 async function train(msg) {
   await init();
   const trainer = makeTrainer(msg);
+  if (msg.share) trainer.shareGradients(msg.share.buffer, msg.share.index, msg.share.workers);
+  if (msg.share?.index > 0) {
+    // A helper: the same work as worker 0, nothing to report; ended by the page.
+    while (trainer.advance()) await yieldToEvents();
+    return;
+  }
   let reason = 'finished';
   for (;;) {
     let record;

@@ -12,6 +12,7 @@
 // runs on the page, so a comparison is shared by its address.
 
 import { drawCurves } from './curves.js';
+import { sharedGradientBuffer } from './shared-gradients.js';
 
 const $ = (id) => document.getElementById(id);
 const DISCRETE = ['cart-pole', 'acrobot'];
@@ -242,7 +243,36 @@ function updateShareLink() {
   link.hidden = runs.length === 0;
 }
 
-function startRun(settings, label, item) {
+/** Web Workers a behaviour-cloning run splits its minibatches over (data parallelism, the
+ * gradients summed through a SharedArrayBuffer): two when the page is cross-origin isolated,
+ * the machine has two cores, and the run trains alone (runs side by side already share the
+ * cores); one otherwise. */
+function bcWorkers(settings, alone) {
+  return settings.algo === 'bc' && alone && self.crossOriginIsolated && navigator.hardwareConcurrency >= 2 ? 2 : 1;
+}
+
+/** Starts helper workers 1..workers-1 of a split BC run (worker 0 is the run's own). They
+ * post nothing but errors; the page ends them when the run's own worker finishes. */
+function startHelpers(run, settings, share) {
+  run.helpers = [];
+  for (let index = 1; index < share.workers; index++) {
+    const helper = new Worker(new URL('./train-worker.js', import.meta.url), { type: 'module' });
+    const failed = (message) => {
+      if (!run.worker) return;
+      showMessage(`A helper worker of ${run.label} failed: ${message}`);
+      run.state = 'error';
+      run.statusText = 'error';
+      run.settle();
+      show(run);
+    };
+    helper.onmessage = ({ data }) => { if (data.type === 'error') failed(data.message); };
+    helper.onerror = (e) => failed(e.message);
+    helper.postMessage({ type: 'start', ...settings, share: { ...share, index } });
+    run.helpers.push(helper);
+  }
+}
+
+function startRun(settings, label, item, alone = false) {
   // Runs that differ only in their seed form a group: the charts add its mean and band.
   const group = label.replace(/-s\d+$/, '');
   const run = { label, group, algo: settings.algo, compareItem: item, records: [], state: 'running', color: COLORS[runs.length % COLORS.length], evaluations: [] };
@@ -261,11 +291,22 @@ function startRun(settings, label, item) {
   delete $('success').dataset.success;
   const started = performance.now();
   run.worker = new Worker(new URL('./train-worker.js', import.meta.url), { type: 'module' });
-  const settle = () => { run.worker.terminate(); run.worker = null; updateButtons(); };
+  const workers = bcWorkers(settings, alone);
+  const share = workers > 1 ? { buffer: sharedGradientBuffer(workers), workers } : null;
+  run.workers = workers;
+  const settle = () => {
+    run.worker?.terminate();
+    run.worker = null;
+    for (const helper of run.helpers ?? []) helper.terminate();
+    run.helpers = [];
+    updateButtons();
+  };
+  run.settle = settle;
   run.worker.onmessage = ({ data }) => {
     if (data.type === 'record') {
       run.records.push({ ...data.record, seconds: (performance.now() - started) / 1000 });
-      run.statusText = run.algo === 'bc' && data.record.phase === 'recording' ? `recording episodes (${data.record.episodes})` : 'running';
+      const split = run.workers > 1 ? ` (${run.workers} workers)` : '';
+      run.statusText = run.algo === 'bc' && data.record.phase === 'recording' ? `recording episodes (${data.record.episodes})` : `running${split}`;
     } else if (data.type === 'evaluation') {
       run.evaluations.push(data);
       const mean = run.evaluations.reduce((s, e) => s + e.result.success_rate, 0) / run.evaluations.length;
@@ -297,7 +338,8 @@ function startRun(settings, label, item) {
     show(run);
   };
   run.worker.onerror = (e) => { showMessage(`The training worker of ${label} failed: ${e.message}`); run.state = 'error'; settle(); show(run); };
-  run.worker.postMessage({ type: 'start', ...settings });
+  run.worker.postMessage({ type: 'start', ...settings, share: share && { ...share, index: 0 } });
+  if (share) startHelpers(run, settings, share);
   show(run);
   updateButtons();
 }
@@ -360,7 +402,8 @@ async function start() {
   const fields = formFields();
   try {
     const settings = await runSettings(algo, task, seed, fields);
-    if (settings) startRun(settings, `${task}-${algo}-s${seed}`, compareItem(algo, task, seed, fields));
+    const alone = !runs.some((r) => r.worker);
+    if (settings) startRun(settings, `${task}-${algo}-s${seed}`, compareItem(algo, task, seed, fields), alone);
   } catch (e) {
     showMessage(e.message);
   }

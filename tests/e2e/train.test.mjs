@@ -1,6 +1,6 @@
 // Training in a Web Worker, end to end: PPO solves cart-pole inside a worker while the page's
 // main thread stays free (no long task over 100 ms), the downloaded weights load natively
-// (`polyskill eval`); behaviour cloning on reach reaches 90% in a worker; a run can be stopped
+// (`polyskill eval`); behaviour cloning on reach reaches 90% split over two workers; a run can be stopped
 // with its weights still delivered; SAC trains reach in a worker; bad URL parameters and
 // settings show messages.
 import { test, after, afterEach, before } from 'node:test';
@@ -98,18 +98,40 @@ test('a bad URL parameter and a bad setting show messages', async () => {
   assert.match(await third.page.textContent('#message'), /task="cart-pole" is not a task this algorithm can train here \(mt10, reach,/);
 });
 
-test('behaviour cloning on reach reaches 90% success in a Web Worker', async () => {
+// The served page is cross-origin isolated, so a run training alone splits each minibatch
+// over two workers (gradients summed through a SharedArrayBuffer).
+test('behaviour cloning on reach, split over two Web Workers, reaches 90% success', async () => {
   const { page, errors } = await open(browser, 'web/train.html?algo=bc&task=reach&seed=1');
   await page.waitForSelector('body[data-ready=true]');
+  assert.equal(await page.evaluate(() => self.crossOriginIsolated), true);
   await page.fill('#demos', '20');
   await page.fill('#grad-steps', '1500');
   await page.click('#start');
+  await page.waitForSelector('#status:has-text("running (2 workers)")', { timeout: 60_000 });
   await page.waitForSelector('#status[data-state=finished]', { timeout: 180_000 });
+  assert.equal(await page.evaluate(() => window.polyskillRuns[0].workers), 2);
   await page.waitForFunction(() => document.getElementById('success').dataset.success !== undefined, null, { timeout: 60_000 });
   const success = Number(await page.getAttribute('#success', 'data-success'));
   console.log(`BC on reach in a worker: ${await page.textContent('#success')} after ${await page.textContent('#seconds')}`);
   assert.ok(success >= 0.9, `success ${success}`);
   await page.screenshot({ path: `${ARTIFACTS}/train-bc-reach.png` });
+  assert.deepEqual(errors, []);
+});
+
+test('a behaviour-cloning run split over two workers stops, ends its helper and delivers its weights', async () => {
+  const { page, errors } = await open(browser, 'web/train.html?algo=bc&task=reach&seed=3');
+  await page.waitForSelector('body[data-ready=true]');
+  await page.fill('#demos', '2');
+  await page.fill('#grad-steps', '1000000');
+  await page.click('#start');
+  await page.waitForSelector('#status:has-text("running (2 workers)")', { timeout: 60_000 });
+  await page.waitForFunction(() => Number(document.getElementById('progress').textContent) >= 200, null, { timeout: 60_000 });
+  await page.click('#stop');
+  await page.waitForSelector('#status[data-state=stopped]', { timeout: 30_000 });
+  assert.deepEqual(await page.evaluate(() => [window.polyskillRuns[0].worker, window.polyskillRuns[0].helpers.length]), [null, 0]);
+  const steps = Number(await page.textContent('#progress'));
+  assert.ok(steps >= 200 && steps < 1_000_000, `stopped after ${steps} steps`);
+  assert.equal(await page.getAttribute('#download-weights', 'download'), 'reach-bc-s3.safetensors');
   assert.deepEqual(errors, []);
 });
 
@@ -125,7 +147,8 @@ test('multi-task behaviour cloning learns all of MT10 in a Web Worker with the p
   const seconds = (Date.now() - started) / 1000;
   const evaluations = await page.evaluate(() => window.polyskillRuns[0].evaluations.map((e) => [e.task, e.result.success_rate]));
   const mean = evaluations.reduce((sum, [, rate]) => sum + rate, 0) / evaluations.length;
-  console.log(`MT10 BC in a worker: ${(mean * 100).toFixed(1)}% mean success over 20 seeds per task, ${seconds.toFixed(1)} s from Train to the last evaluation; ${JSON.stringify(evaluations)}`);
+  const workers = await page.evaluate(() => window.polyskillRuns[0].workers);
+  console.log(`MT10 BC in ${workers} worker(s): ${(mean * 100).toFixed(1)}% mean success over 20 seeds per task, ${seconds.toFixed(1)} s from Train to the last evaluation; ${JSON.stringify(evaluations)}`);
   assert.ok(mean >= 0.9, `mean success ${mean}`);
   assert.match(await page.textContent('#runs .success'), /^\d+% \(reach \d+%, push \d+%/);
   await page.screenshot({ path: `${ARTIFACTS}/train-bc-mt10.png` });

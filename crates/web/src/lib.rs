@@ -347,8 +347,8 @@ impl Trainer {
     /// Makes this behaviour-cloning run worker `index` of `workers` that share every
     /// minibatch (data parallelism across Web Workers): each worker runs the same tasks,
     /// seed and settings, computes its share of each minibatch, and the gradients are summed
-    /// through `buffer`, a zeroed `SharedArrayBuffer` common to all (at least
-    /// [`sharedGradientBytes`] bytes). All end with the same weights. Throws for other
+    /// through `buffer`, a zeroed `SharedArrayBuffer` common to all (web/shared-gradients.js
+    /// makes one). All end with the same weights. Throws for other
     /// algorithms and for a buffer too small.
     #[wasm_bindgen(js_name = shareGradients)]
     pub fn share_gradients(&mut self, buffer: &js_sys::SharedArrayBuffer, index: u32, workers: u32) -> Result<(), JsValue> {
@@ -555,13 +555,6 @@ pub fn benchmark_learn(cart_pole_json: &str) -> Result<JsValue, JsValue> {
     let task = Task::from_json(cart_pole_json).map_err(|e| task_error(&e))?;
     let now_ms = || js_sys::Date::now();
     to_js(&polyskill_learn::bench::learning(&task, 500, &now_ms).map_err(js_error)?)
-}
-
-/// Bytes of a `SharedArrayBuffer` that lets `workers` workers share gradients in chunks of
-/// 128 Ki values (a 39→256→256→4 network's 77k gradients go in one round).
-#[wasm_bindgen(js_name = sharedGradientBytes)]
-pub fn shared_gradient_bytes(workers: u32) -> u32 {
-    shared::buffer_bytes(workers, 128 * 1024)
 }
 
 /// The BC throughput benchmark (39→256→256→4, batch 256, `steps` steps) as worker `index`

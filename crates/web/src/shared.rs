@@ -4,7 +4,9 @@
 //! workers meet at a barrier built on `Atomics`, once per chunk of gradients.
 //!
 //! Buffer layout: bytes 0..[`HEADER_BYTES`] hold the barrier (`Int32` 0: workers arrived,
-//! `Int32` 1: generation); the rest is `f32` slots, two phases × workers × `chunk` values.
+//! `Int32` 1: generation); the rest is `f32` slots, two phases × workers × `chunk` values,
+//! the chunk being what fits (any size above a minimum works; web/shared-gradients.js makes
+//! one).
 //! A worker writes its chunk into its slot of the current phase, waits for everyone, and adds
 //! all slots in worker order; phases alternate, so nobody overwrites a slot someone is still
 //! reading (that would take passing the next barrier first).
@@ -13,7 +15,7 @@ use js_sys::{Atomics, Float32Array, Int32Array, SharedArrayBuffer};
 use polyskill_learn::bc::GradientExchange;
 
 /// Bytes reserved for the barrier at the start of the buffer.
-pub const HEADER_BYTES: u32 = 64;
+const HEADER_BYTES: u32 = 64;
 /// The smallest chunk (f32 values per slot) a buffer may give.
 const MIN_CHUNK: u32 = 1024;
 /// Spins (each an atomic load) before a waiting worker sleeps in `Atomics.wait`: a barrier
@@ -35,7 +37,7 @@ pub struct SharedBufferExchange {
 }
 
 /// Bytes of a buffer that exchanges `chunk` values per round between `workers` workers.
-pub fn buffer_bytes(workers: u32, chunk: u32) -> u32 {
+fn buffer_bytes(workers: u32, chunk: u32) -> u32 {
     HEADER_BYTES + 2 * workers * chunk * 4
 }
 
