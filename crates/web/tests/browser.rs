@@ -193,3 +193,31 @@ fn trainer_solves_cart_pole_in_the_browser_and_refuses_what_it_cannot_train() {
     let Err(e) = Trainer::ppo(CART_POLE, 1, 1000, r#"{"demo_noise": 0}"#) else { panic!("PPO took demo_noise") };
     assert!(error_message(e).contains("demo_noise: only behaviour cloning records demonstrations"));
 }
+
+/// A behaviour-cloning run can share gradients through a SharedArrayBuffer: wrong workers,
+/// a buffer too small and other algorithms are refused by name; one worker alone, with a
+/// buffer so small that the gradients go in several rounds, trains exactly as without one.
+#[wasm_bindgen_test]
+fn sharing_gradients_checks_its_buffer_and_changes_nothing_for_one_worker() {
+    let options = r#"{"hidden": [32, 32]}"#;
+    let bc = || Trainer::bc(vec![REACH.to_string()], 2, 1, 120, 0, options).unwrap();
+    let buffer = js_sys::SharedArrayBuffer::new(64 + 2 * 1024 * 4);
+    let Err(e) = bc().share_gradients(&buffer, 2, 2) else { panic!("worker 2 of 2 accepted") };
+    assert!(error_message(e).contains("worker index 2 is not below the worker count 2"));
+    let Err(e) = bc().share_gradients(&js_sys::SharedArrayBuffer::new(1000), 0, 2) else { panic!("a 1000-byte buffer accepted") };
+    assert!(error_message(e).contains("a buffer of 1000 bytes is too small for 2 workers"));
+    let Err(e) = Trainer::ppo(CART_POLE, 1, 1000, "").unwrap().share_gradients(&buffer, 0, 1) else { panic!("PPO shared gradients") };
+    assert!(error_message(e).contains("only behaviour cloning can share gradients"));
+
+    let train = |share: bool| {
+        let mut trainer = bc();
+        if share {
+            trainer.share_gradients(&buffer, 0, 1).unwrap();
+        }
+        while !trainer.advance().unwrap().is_null() {}
+        WasmPolicy::new(&trainer.weights().unwrap()).unwrap()
+    };
+    let (alone, shared) = (train(false), train(true));
+    let probe: Vec<f32> = (0..39).map(|i| (i as f32 * 0.31).cos()).collect();
+    assert_eq!(alone.act(&probe, None).unwrap(), shared.act(&probe, None).unwrap());
+}
