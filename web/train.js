@@ -252,19 +252,14 @@ function bcWorkers(settings, alone) {
 }
 
 /** Starts helper workers 1..workers-1 of a split BC run (worker 0 is the run's own). They
- * post nothing but errors; the page ends them when the run's own worker finishes. */
+ * post nothing but errors; the page ends them when the run's own worker finishes. A helper's
+ * error is kept for the run's own worker to report: that worker stops too (the same
+ * divergence, or no partner at its next step) and still sends its last good weights. */
 function startHelpers(run, settings, share) {
   run.helpers = [];
   for (let index = 1; index < share.workers; index++) {
     const helper = new Worker(new URL('./train-worker.js', import.meta.url), { type: 'module' });
-    const failed = (message) => {
-      if (!run.worker) return;
-      showMessage(`A helper worker of ${run.label} failed: ${message}`);
-      run.state = 'error';
-      run.statusText = 'error';
-      run.settle();
-      show(run);
-    };
+    const failed = (message) => { run.helperError ??= message; };
     helper.onmessage = ({ data }) => { if (data.type === 'error') failed(data.message); };
     helper.onerror = (e) => failed(e.message);
     helper.postMessage({ type: 'start', ...settings, share: { ...share, index } });
@@ -301,7 +296,6 @@ function startRun(settings, label, item, alone = false) {
     run.helpers = [];
     updateButtons();
   };
-  run.settle = settle;
   run.worker.onmessage = ({ data }) => {
     if (data.type === 'record') {
       run.records.push({ ...data.record, seconds: (performance.now() - started) / 1000 });
@@ -326,7 +320,8 @@ function startRun(settings, label, item, alone = false) {
       settle();
     } else if (data.type === 'error') {
       const kept = data.weights ? ' Its last good weights can still be downloaded.' : '';
-      showMessage(`Training ${label} failed: ${data.message}${kept}`);
+      const helper = run.helperError && run.helperError !== data.message ? ` (its helper worker: ${run.helperError})` : '';
+      showMessage(`Training ${label} failed: ${data.message}${helper}${kept}`);
       run.state = 'error';
       run.statusText = 'error';
       if (data.weights) {
