@@ -128,7 +128,7 @@ pub fn bc_throughput(
     act: usize,
     batch: usize,
     steps: u32,
-    exchange: Option<&mut dyn crate::bc::GradientExchange>,
+    mut exchange: Option<&mut dyn crate::bc::GradientExchange>,
     now_ms: &dyn Fn() -> f64,
 ) -> Result<BcThroughput, String> {
     let n = 10_000;
@@ -141,7 +141,6 @@ pub fn bc_throughput(
     };
     let config = crate::bc::BcConfig { steps, batch, ..Default::default() };
     let workers = exchange.as_ref().map_or(1, |e| e.workers());
-    let mut exchange = exchange;
     if let Some(e) = exchange.as_deref_mut() {
         // Start the clocks together: workers start up at different times.
         e.sum(&mut [0.0])?;

@@ -348,8 +348,8 @@ impl Trainer {
     /// minibatch (data parallelism across Web Workers): each worker runs the same tasks,
     /// seed and settings, computes its share of each minibatch, and the gradients are summed
     /// through `buffer`, a zeroed `SharedArrayBuffer` common to all (web/shared-gradients.js
-    /// makes one). All end with the same weights. Throws for other
-    /// algorithms and for a buffer too small.
+    /// makes one). All end with the same weights. Throws for other algorithms, a worker
+    /// index out of range and a buffer too small.
     #[wasm_bindgen(js_name = shareGradients)]
     pub fn share_gradients(&mut self, buffer: &js_sys::SharedArrayBuffer, index: u32, workers: u32) -> Result<(), JsValue> {
         let exchange = shared::SharedBufferExchange::new(buffer, index, workers).map_err(js_error)?;
