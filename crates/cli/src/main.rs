@@ -83,6 +83,9 @@ enum Command {
         /// PPO, SAC: discount factor (default 0.99; PPO on a continuous task 0.95).
         #[arg(long)]
         gamma: Option<f32>,
+        /// SAC: environment steps summed into each stored transition (n-step returns).
+        #[arg(long, default_value_t = 1)]
+        n_step: usize,
         /// PPO, SAC, GRPO, RLOO: stop once the mean return of the last 10 episodes reaches this.
         #[arg(long)]
         target_return: Option<f32>,
@@ -227,6 +230,7 @@ fn main() -> ExitCode {
             env_steps,
             envs,
             gamma,
+            n_step,
             target_return,
             demos,
             demo_noise,
@@ -288,6 +292,7 @@ fn main() -> ExitCode {
                             envs_per_task: envs.unwrap_or(defaults.envs_per_task),
                             policy_lr: lr.unwrap_or(defaults.policy_lr),
                             gamma: gamma.unwrap_or(defaults.gamma),
+                            n_step,
                             batch,
                             seed,
                             ..defaults

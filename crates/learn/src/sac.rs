@@ -7,7 +7,10 @@
 //!   into [−5, 2]); actions are `tanh(mean + σ·ε)`, so they stay in [−1, 1].
 //! - Critics: twin Q networks on (observation, action) with Polyak-averaged targets; the target
 //!   is `r + γ·(1 − terminated)·(min Q' − α·log π)` at the next observation (an episode cut by the
-//!   time limit still bootstraps from its last observation).
+//!   time limit still bootstraps from its last observation). With `n_step` > 1 the stored
+//!   transition spans up to n steps: `r₀ + γr₁ + … + γⁿ⁻¹rₙ₋₁ + γⁿ·(min Q' − α·log π)` at the
+//!   observation n steps on (fewer at an episode's end), without off-policy correction, as in
+//!   Rainbow and DrQ-v2.
 //! - Entropy: `log α` per task is tuned towards a target entropy of −(action size).
 //!
 //! Every network is trained with the hand-fused CPU MLP ([`crate::fused`]); the actor's loss
@@ -52,6 +55,8 @@ pub struct SacConfig {
     pub learning_starts: u64,
     /// Discount factor.
     pub gamma: f32,
+    /// Environment steps summed into each stored transition (n-step returns; 1 is plain SAC).
+    pub n_step: usize,
     /// Polyak factor of the target critics.
     pub tau: f32,
     /// Actor learning rate (Adam).
@@ -80,6 +85,7 @@ impl Default for SacConfig {
             batch: 256,
             learning_starts: 5_000,
             gamma: 0.99,
+            n_step: 1,
             tau: 0.005,
             policy_lr: 3e-4,
             q_lr: 1e-3,
@@ -118,6 +124,11 @@ impl SacConfig {
             (0.0..=1.0).contains(&self.gamma),
             "gamma",
             "must be in [0, 1]",
+        );
+        need(
+            (1..=100).contains(&self.n_step),
+            "n_step",
+            "must be in 1..=100",
         );
         need(
             self.tau > 0.0 && self.tau <= 1.0,
@@ -170,6 +181,9 @@ pub struct SacRun {
     alpha_adam: Adam,
     envs: VecEnv,
     replay: Replay,
+    /// Per environment, the steps of its episode not yet stored (at most `n_step − 1` between
+    /// joint steps).
+    pending: Vec<VecDeque<Step>>,
     rng: ChaCha8Rng,
     obs: Vec<f32>,
     recent: VecDeque<(f32, bool)>,
@@ -179,6 +193,13 @@ pub struct SacRun {
     iteration: u32,
     /// Latest losses and entropy for the iteration's record.
     last: Losses,
+}
+
+/// One environment step waiting to be summed into an n-step transition.
+struct Step {
+    obs: Vec<f32>,
+    action: Vec<f32>,
+    reward: f32,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -239,6 +260,7 @@ impl SacRun {
             actor,
             obs: envs.observations(),
             replay: Replay::new(config.buffer_size, obs_dim, act_dim),
+            pending: (0..envs.num_envs()).map(|_| VecDeque::new()).collect(),
             envs,
             rng: ChaCha8Rng::seed_from_u64(config.seed),
             task_ids: tasks.iter().map(|t| t.id.clone()).collect(),
@@ -281,22 +303,28 @@ impl SacRun {
             .zip(&step.final_observations);
         let mut next_final = finals.next();
         for e in 0..n {
-            let next = match next_final {
+            let (next, ended) = match next_final {
                 Some((fe, last)) if fe == e => {
                     next_final = finals.next();
-                    last.as_slice()
+                    (last.as_slice(), true)
                 }
-                _ => &step.observations[e * o..(e + 1) * o],
+                _ => (&step.observations[e * o..(e + 1) * o], false),
             };
             let task = self.envs.task_indices()[e];
-            self.replay.push(
-                &self.obs[e * o..(e + 1) * o],
-                &actions[e * a..(e + 1) * a],
-                step.rewards[e],
-                next,
-                step.terminated[e],
-                task,
-            );
+            self.pending[e].push_back(Step {
+                obs: self.obs[e * o..(e + 1) * o].to_vec(),
+                action: actions[e * a..(e + 1) * a].to_vec(),
+                reward: step.rewards[e],
+            });
+            if ended || step.terminated[e] {
+                // Episode over: store every pending step, each summed to the end.
+                let bootstrap = !step.terminated[e];
+                while !self.pending[e].is_empty() {
+                    self.store_oldest(e, next, bootstrap, task);
+                }
+            } else if self.pending[e].len() == self.config.n_step {
+                self.store_oldest(e, next, true, task);
+            }
         }
         for (_, _, result) in &step.finished {
             self.episodes += 1;
@@ -309,6 +337,27 @@ impl SacRun {
         self.obs = step.observations;
         self.env_steps += n as u64;
         Ok(())
+    }
+
+    /// Stores environment `e`'s oldest pending step as one transition: its reward and the
+    /// discounted rewards of the pending steps after it, ending at `next` (bootstrapped from
+    /// with `γ^k` for k summed steps, or not at all when the episode terminated).
+    fn store_oldest(&mut self, e: usize, next: &[f32], bootstrap: bool, task: usize) {
+        let gamma = self.config.gamma;
+        let (mut ret, mut discount) = (0.0f32, 1.0f32);
+        for s in &self.pending[e] {
+            ret += discount * s.reward;
+            discount *= gamma;
+        }
+        let first = self.pending[e].pop_front().expect("a pending step");
+        self.replay.push(
+            &first.obs,
+            &first.action,
+            ret,
+            next,
+            if bootstrap { discount } else { 0.0 },
+            task,
+        );
     }
 
     /// One critic update, the actor's (and α's) every `policy_frequency`-th time, and the
@@ -332,7 +381,8 @@ impl SacRun {
         let actions = self.replay.rows(&self.replay.actions, a, &picks);
         let alpha: Vec<f32> = tasks.iter().map(|&t| self.log_alpha[t].exp()).collect();
 
-        // Critics: y = r + γ (1 − terminated) (min Q'(s', a') − α log π(a'|s')).
+        // Critics: y = r + γ (1 − terminated) (min Q'(s', a') − α log π(a'|s')); with n-step
+        // transitions r is the discounted sum and γ(1 − terminated) the stored `γ^k` or 0.
         let next = squashed_sample(&self.actor.forward(&x_next, false, false), a, &mut self.rng);
         let xa_next = join(&x_next, &next.actions, a);
         let (t1, t2) = (
@@ -341,13 +391,11 @@ impl SacRun {
         );
         let targets: Vec<f32> = (0..b)
             .map(|k| {
-                let (r, done) = (
+                let (r, discount) = (
                     self.replay.rewards[picks[k]],
-                    self.replay.terminated[picks[k]],
+                    self.replay.discounts[picks[k]],
                 );
-                r + self.config.gamma
-                    * (1.0 - done)
-                    * (t1[k].min(t2[k]) - alpha[k] * next.log_probs[k])
+                r + discount * (t1[k].min(t2[k]) - alpha[k] * next.log_probs[k])
             })
             .collect();
         let xa = join(&x, &actions, a);
@@ -652,8 +700,9 @@ struct Replay {
     next_obs: Vec<f32>,
     actions: Vec<f32>,
     rewards: Vec<f32>,
-    /// 1 where the episode terminated (no bootstrapping), else 0.
-    terminated: Vec<f32>,
+    /// The factor on the bootstrapped value: `γ^k` after k summed steps, 0 where the episode
+    /// terminated.
+    discounts: Vec<f32>,
     tasks: Vec<usize>,
 }
 
@@ -667,7 +716,7 @@ impl Replay {
             next_obs: Vec::with_capacity(capacity.min(1 << 16) * obs_dim),
             actions: Vec::with_capacity(capacity.min(1 << 16) * act_dim),
             rewards: Vec::new(),
-            terminated: Vec::new(),
+            discounts: Vec::new(),
             tasks: Vec::new(),
         }
     }
@@ -678,7 +727,7 @@ impl Replay {
         action: &[f32],
         reward: f32,
         next_obs: &[f32],
-        terminated: bool,
+        discount: f32,
         task: usize,
     ) {
         let i = self.next;
@@ -687,7 +736,7 @@ impl Replay {
             self.next_obs.extend_from_slice(next_obs);
             self.actions.extend_from_slice(action);
             self.rewards.push(reward);
-            self.terminated.push(terminated as u8 as f32);
+            self.discounts.push(discount);
             self.tasks.push(task);
             self.len += 1;
         } else {
@@ -696,7 +745,7 @@ impl Replay {
             self.next_obs[i * o..(i + 1) * o].copy_from_slice(next_obs);
             self.actions[i * a..(i + 1) * a].copy_from_slice(action);
             self.rewards[i] = reward;
-            self.terminated[i] = terminated as u8 as f32;
+            self.discounts[i] = discount;
             self.tasks[i] = task;
         }
         self.next = (i + 1) % self.capacity;
@@ -752,13 +801,55 @@ mod tests {
     fn the_replay_buffer_overwrites_its_oldest_transitions() {
         let mut r = Replay::new(3, 1, 1);
         for i in 0..5 {
-            r.push(&[i as f32], &[0.0], i as f32, &[i as f32 + 1.0], i == 4, 0);
+            r.push(&[i as f32], &[0.0], i as f32, &[i as f32 + 1.0], if i == 4 { 0.0 } else { 0.99 }, 0);
         }
         assert_eq!(
             (r.len, r.obs.clone(), r.rewards.clone()),
             (3, vec![3.0, 4.0, 2.0], vec![3.0, 4.0, 2.0])
         );
         assert_eq!(r.rows(&r.next_obs, 1, &[1, 2]), vec![5.0, 3.0]);
-        assert_eq!(r.terminated, vec![0.0, 1.0, 0.0]);
+        assert_eq!(r.discounts, vec![0.99, 0.0, 0.99]);
+    }
+
+    /// With `n_step` 3, the transition stored for step t sums the one-step run's rewards of
+    /// steps t..t+3 (fewer at an episode's end) and ends where step t+k−1 ended, with `γ^k` on
+    /// the bootstrap (0 nowhere here: reach only truncates). Random actions before learning
+    /// starts are the same draws in both runs.
+    #[test]
+    fn n_step_transitions_sum_the_rewards_of_the_steps_they_span() {
+        let path = format!("{}/../../web/tasks/reach.json", env!("CARGO_MANIFEST_DIR"));
+        let reach = Task::from_json(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let buffer = |n_step: usize| {
+            let config = SacConfig {
+                hidden: vec![8],
+                n_step,
+                learning_starts: 1_000_000,
+                total_steps: 620,
+                steps_per_iteration: 620,
+                ..SacConfig::default()
+            };
+            let mut run = SacRun::new(std::slice::from_ref(&reach), &config).unwrap();
+            run.iterate().unwrap();
+            run.replay
+        };
+        let (one, three) = (buffer(1), buffer(3));
+        let gamma = SacConfig::default().gamma;
+        let max_steps = reach.max_steps as usize;
+        assert_eq!(one.len, 620);
+        assert_eq!(three.len, 618, "the last two steps wait for their third");
+        let mut spans = [0usize; 4];
+        for t in 0..three.len {
+            let left_in_episode = max_steps - t % max_steps;
+            let k = left_in_episode.min(3);
+            spans[k] += 1;
+            let expected: f32 = (0..k).map(|j| gamma.powi(j as i32) * one.rewards[t + j]).sum();
+            assert!((three.rewards[t] - expected).abs() < 1e-4, "step {t}: {} vs {expected}", three.rewards[t]);
+            assert!((three.discounts[t] - gamma.powi(k as i32)).abs() < 1e-6, "step {t}");
+            let o = reach.observation.size;
+            assert_eq!(three.rows(&three.next_obs, o, &[t]), one.rows(&one.next_obs, o, &[t + k - 1]), "step {t}");
+            assert_eq!(three.rows(&three.obs, o, &[t]), one.rows(&one.obs, o, &[t]), "step {t}");
+        }
+        assert_eq!(spans, [0, 1, 1, 616], "one transition of one and one of two steps at the episode's end");
+        assert!(one.discounts.iter().all(|&d| d == gamma));
     }
 }
