@@ -6,9 +6,10 @@
 //   {type: 'start', algo: 'bc', tasks: [<task JSON text>…], seed, demos, steps, daggerRounds}
 //   every 'start' may carry options: {learning_rate, hidden: [widths…]} (defaults otherwise)
 //   a 'bc' start may carry share: {buffer: SharedArrayBuffer, index, workers}: this worker is
-//     one of `workers` that split every minibatch and sum gradients through `buffer` (every
-//     worker gets the same start message otherwise). Worker 0 reports as usual; the others
-//     post only errors, and the page ends them when worker 0 is done.
+//     one of `workers` that split the recorded episodes, every minibatch and the final
+//     evaluation, exchanging through `buffer` (every worker gets the same start message
+//     otherwise). Worker 0 reports as usual; the others post only errors, and the page ends
+//     them when worker 0 is done.
 //   {type: 'stop'}  (ends the run after the current piece of work; the weights still arrive)
 //   {type: 'snapshot'}  (asks for the policy as it stands, after the current piece of work)
 // Messages out:
@@ -20,7 +21,7 @@
 //   {type: 'done', reason: 'target' | 'finished' | 'stopped', weights: Uint8Array}
 //   {type: 'error', message, weights?: Uint8Array}  (a run that fails part-way, e.g. diverges,
 //                             still sends its last good weights)
-import init, { Trainer, evaluatePolicy } from '../pkg/polyskill_web.js';
+import init, { Trainer } from '../pkg/polyskill_web.js';
 
 let stopRequested = false;
 let snapshotRequested = false;
@@ -49,9 +50,12 @@ async function train(msg) {
   await init();
   const trainer = makeTrainer(msg);
   if (msg.share) trainer.shareGradients(msg.share.buffer, msg.share.index, msg.share.workers);
+  const evaluationTasks = msg.evaluate ? (msg.tasks ?? [msg.task]) : [];
   if (msg.share?.index > 0) {
-    // A helper: the same work as worker 0, nothing to report; ended by the page.
+    // A helper: the same work as worker 0, nothing to report; ended by the page. It records
+    // and evaluates its share of the episodes, which worker 0 gathers.
     while (trainer.advance()) await yieldToEvents();
+    for (const task of evaluationTasks) trainer.evaluate(task, 0n, msg.evaluate);
     return;
   }
   let reason = 'finished';
@@ -79,11 +83,13 @@ async function train(msg) {
     }
   }
   const weights = trainer.weights();
-  trainer.free();
-  for (const task of msg.evaluate ? (msg.tasks ?? [msg.task]) : []) {
-    const result = evaluatePolicy(weights, task, 0n, msg.evaluate);
+  // A finished split run evaluates with its helpers, each taking a share of the seeds; a
+  // stopped one evaluates alone.
+  for (const task of evaluationTasks) {
+    const result = trainer.evaluate(task, 0n, msg.evaluate);
     self.postMessage({ type: 'evaluation', task: JSON.parse(task).id, result });
   }
+  trainer.free();
   self.postMessage({ type: 'done', reason, weights }, [weights.buffer]);
 }
 

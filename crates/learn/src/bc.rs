@@ -5,12 +5,16 @@
 //! again. Several tasks train one network, told which task it is in by a one-hot input or by
 //! one output head per task ([`Conditioning`]).
 //!
-//! A fit can be split over several workers (data parallelism, e.g. two Web Workers): each
-//! draws the same minibatch, takes its share of the rows, and a [`GradientExchange`] sums the
-//! gradients, so every worker takes the same Adam step and holds the same weights.
+//! A run can be split over several workers (data parallelism, e.g. two Web Workers): each
+//! records its share of the episodes and every worker gathers them all in the same order;
+//! each draws the same minibatch, takes its share of the rows, and an [`AllReduce`] sums the
+//! gradients, so every worker takes the same Adam step and holds the same weights; the final
+//! evaluation's seeds are shared out too ([`BcRun::evaluate`]).
 
 use crate::fused::{Adam, FastMlp};
+use crate::eval::{Evaluation, evaluate_shared};
 use crate::gaussian::standard_normal;
+use crate::parallel::{AllReduce, gather, shard_rows};
 use crate::policy::{Architecture, Conditioning, Mlp, PolicyInfo, seeded_init};
 use crate::{Policy, SettingsCheck, normalise};
 use burn::tensor::Device;
@@ -150,24 +154,6 @@ pub fn record_demonstrations(
     Ok(record(task, 0, episodes, DEMO_SEED_BASE + seed_offset, Driver::Expert { noise: 0.0 }, episode_done)?.demonstrations)
 }
 
-/// Sums the workers' gradients in a data-parallel fit. Every worker of a fit has one, with
-/// the same `workers()` and its own `index()`.
-pub trait GradientExchange {
-    /// This worker's place, `0..workers()`.
-    fn index(&self) -> usize;
-    /// Workers sharing the fit.
-    fn workers(&self) -> usize;
-    /// Replaces `values` (this worker's gradients and loss, flattened) by their sum over all
-    /// workers, added in worker order so that every worker gets the same bits. Errors if
-    /// another worker stopped answering.
-    fn sum(&mut self, values: &mut [f32]) -> Result<(), String>;
-}
-
-/// The rows `lo..hi` of a `batch`-row minibatch that worker `index` of `workers` computes.
-pub fn shard_rows(batch: usize, index: usize, workers: usize) -> std::ops::Range<usize> {
-    batch * index / workers..batch * (index + 1) / workers
-}
-
 /// Behaviour-cloning settings.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BcConfig {
@@ -258,9 +244,10 @@ pub struct BcProgress {
     pub loss: f32,
     /// Labelled pairs in the dataset.
     pub pairs: usize,
-    /// Episodes recorded in this round so far (all tasks).
+    /// Episodes recorded in this round so far (all tasks; in a split run, by every worker).
     pub episodes: u32,
-    /// Success rate of the learner's episodes in this DAgger round so far, if any.
+    /// Success rate of the learner's episodes in this DAgger round so far, if any (in a split
+    /// run, of this worker's until the round's recording ends).
     pub learner_success: Option<f32>,
 }
 
@@ -343,7 +330,7 @@ impl Learner {
         first_step: u32,
         steps: u32,
         report_every: u32,
-        mut exchange: Option<&mut (dyn GradientExchange + '_)>,
+        mut exchange: Option<&mut (dyn AllReduce + '_)>,
         mut report: impl FnMut(u32, f32),
     ) -> Result<(), String> {
         let (d, a, n) = (demos.obs_dim, demos.act_dim, demos.len());
@@ -437,7 +424,7 @@ pub fn train_shared(
     tasks: Vec<String>,
     config: &BcConfig,
     report_every: u32,
-    exchange: Option<&mut dyn GradientExchange>,
+    exchange: Option<&mut dyn AllReduce>,
     mut progress: impl FnMut(BcProgress),
 ) -> Result<Policy, String> {
     config.check()?;
@@ -486,10 +473,16 @@ pub struct BcRun {
     round: u32,
     stage: Stage,
     round_episodes: u32,
+    /// Episodes of this round recorded by this worker so far (all of them once gathered),
+    /// and how many succeeded.
+    round_recorded: u32,
     round_successes: u32,
     learner_success: Vec<f32>,
-    /// Set when this run is one worker of a data-parallel fit.
-    exchange: Option<Box<dyn GradientExchange>>,
+    /// Set when this run is one worker of several that split it.
+    exchange: Option<Box<dyn AllReduce>>,
+    /// This round's episodes recorded by this worker (when split), by their place in the
+    /// round, to be gathered once the round's recording ends.
+    own_episodes: Vec<(usize, Recording)>,
 }
 
 impl BcRun {
@@ -531,16 +524,19 @@ impl BcRun {
             round: 0,
             stage: Stage::Recording { task: 0, episode: 0 },
             round_episodes: 0,
+            round_recorded: 0,
             round_successes: 0,
             learner_success: Vec::new(),
             exchange: None,
+            own_episodes: Vec::new(),
         })
     }
 
-    /// Makes this run one worker of a data-parallel fit: the other workers run the same
-    /// tasks and settings, and `exchange` sums the gradients. Every worker records the same
-    /// episodes (seeded) and ends with the same weights.
-    pub fn share_gradients(&mut self, exchange: Box<dyn GradientExchange>) {
+    /// Makes this run one worker of several that split it: the other workers run the same
+    /// tasks and settings. Each records its share of every round's episodes and `exchange`
+    /// gathers them (in the same order for all) and sums the gradients, so every worker ends
+    /// with the same weights.
+    pub fn share_gradients(&mut self, exchange: Box<dyn AllReduce>) {
         self.exchange = Some(exchange);
     }
 
@@ -558,10 +554,20 @@ impl BcRun {
                     Some(policy) => Driver::Learner(policy),
                     None => Driver::Expert { noise: self.config.demo_noise },
                 };
-                let recording = record(&self.tasks[task], task as u32, 1, seed_base + episode as u64, driver, |_| {})?;
-                self.demos.append(recording.demonstrations)?;
+                // Split runs: worker i records the round's episodes i, i + workers, …
+                let place = task * per_task as usize + episode as usize;
+                let (index, workers) = self.exchange.as_ref().map_or((0, 1), |e| (e.index(), e.workers()));
+                if place % workers == index {
+                    let recording = record(&self.tasks[task], task as u32, 1, seed_base + episode as u64, driver, |_| {})?;
+                    self.round_successes += recording.successes;
+                    self.round_recorded += 1;
+                    if workers > 1 {
+                        self.own_episodes.push((place, recording));
+                    } else {
+                        self.demos.append(recording.demonstrations)?;
+                    }
+                }
                 self.round_episodes += 1;
-                self.round_successes += recording.successes;
                 self.stage = if episode + 1 < per_task {
                     Stage::Recording { task, episode: episode + 1 }
                 } else if task + 1 < self.tasks.len() {
@@ -569,7 +575,11 @@ impl BcRun {
                 } else {
                     Stage::Fitting { done: 0 }
                 };
-                let learner_success = (self.round > 0).then(|| self.round_successes as f32 / self.round_episodes as f32);
+                if matches!(self.stage, Stage::Fitting { .. }) {
+                    self.gather_own_episodes(self.tasks.len() * per_task as usize)?;
+                }
+                let learner_success =
+                    (self.round > 0).then(|| self.round_successes as f32 / self.round_recorded.max(1) as f32);
                 if matches!(self.stage, Stage::Fitting { .. }) {
                     if let Some(s) = learner_success {
                         self.learner_success.push(s);
@@ -592,7 +602,7 @@ impl BcRun {
                     Stage::Fitting { done }
                 } else if self.round < self.config.dagger_rounds {
                     self.round += 1;
-                    (self.round_episodes, self.round_successes) = (0, 0);
+                    (self.round_episodes, self.round_recorded, self.round_successes) = (0, 0, 0);
                     self.driver = Some(learner.policy());
                     Stage::Recording { task: 0, episode: 0 }
                 } else {
@@ -601,6 +611,64 @@ impl BcRun {
                 Ok(Some(self.progress(BcPhase::Fitting, None)))
             }
         }
+    }
+
+    /// In a split run, gathers the round's `count` episodes from every worker and adds them
+    /// to the demonstrations in round order (the order one worker alone records them in).
+    fn gather_own_episodes(&mut self, count: usize) -> Result<(), String> {
+        let Some(exchange) = self.exchange.as_deref_mut() else { return Ok(()) };
+        if exchange.workers() == 1 {
+            return Ok(());
+        }
+        let (obs_dim, act_dim) = (self.tasks[0].observation.size, self.tasks[0].action_size());
+        // One piece per episode: its success, then per step the observation, the label and
+        // the task index (exact as f32).
+        let width = obs_dim + act_dim + 1;
+        let own: Vec<(usize, Vec<f32>)> = std::mem::take(&mut self.own_episodes)
+            .into_iter()
+            .map(|(place, r)| {
+                let d = &r.demonstrations;
+                let mut piece = Vec::with_capacity(1 + d.len() * width);
+                piece.push(r.successes as f32);
+                for row in 0..d.len() {
+                    piece.extend_from_slice(&d.observations[row * obs_dim..(row + 1) * obs_dim]);
+                    piece.extend_from_slice(&d.actions[row * act_dim..(row + 1) * act_dim]);
+                    piece.push(d.task_indices[row] as f32);
+                }
+                (place, piece)
+            })
+            .collect();
+        self.round_successes = 0;
+        for piece in gather(exchange, &own, count)? {
+            let mut demos = Demonstrations { obs_dim, act_dim, ..Default::default() };
+            for row in piece[1..].chunks_exact(width) {
+                demos.observations.extend_from_slice(&row[..obs_dim]);
+                demos.actions.extend_from_slice(&row[obs_dim..obs_dim + act_dim]);
+                demos.task_indices.push(row[obs_dim + act_dim] as u32);
+            }
+            self.round_successes += piece[0] as u32;
+            self.demos.append(demos)?;
+        }
+        self.round_recorded = count as u32;
+        Ok(())
+    }
+
+    /// The demonstrations gathered so far (every round's), in recording order.
+    pub fn demonstrations(&self) -> &Demonstrations {
+        &self.demos
+    }
+
+    /// Evaluates the policy as fitted so far on `task`'s seeds `first_seed..first_seed +
+    /// episodes`. A split run that has finished shares the seeds out between its workers
+    /// (every worker must call this with the same arguments, and all get the same result);
+    /// one stopped early evaluates alone, since its other workers are not in step with it.
+    pub fn evaluate(&mut self, task: &Task, first_seed: u64, episodes: u32) -> Result<Evaluation, String> {
+        let policy = self.policy()?;
+        let exchange = match self.stage {
+            Stage::Finished => self.exchange.as_deref_mut(),
+            _ => None,
+        };
+        evaluate_shared(&policy, task, first_seed, episodes, exchange)
     }
 
     fn progress(&self, phase: BcPhase, learner_success: Option<f32>) -> BcProgress {

@@ -128,7 +128,7 @@ pub fn bc_throughput(
     act: usize,
     batch: usize,
     steps: u32,
-    mut exchange: Option<&mut dyn crate::bc::GradientExchange>,
+    mut exchange: Option<&mut dyn crate::parallel::AllReduce>,
     now_ms: &dyn Fn() -> f64,
 ) -> Result<BcThroughput, String> {
     let n = 10_000;

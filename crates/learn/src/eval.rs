@@ -1,8 +1,10 @@
 //! Batched evaluation: many seeded episodes stepped in lockstep, one policy forward pass
-//! per step for all of them; and [`BestCheckpoint`], which keeps a run's best policy by its
+//! per step for all of them, optionally with the seeds shared out between workers
+//! ([`evaluate_shared`]); and [`BestCheckpoint`], which keeps a run's best policy by its
 //! success on held-out validation seeds.
 
 use crate::Policy;
+use crate::parallel::{AllReduce, gather, shard_rows};
 use polyskill_sim::Env;
 use polyskill_sim::task::Task;
 use serde::Serialize;
@@ -23,7 +25,44 @@ pub struct Evaluation {
 /// Evaluates `policy` on `task` for `episodes` seeds starting at `first_seed` (a multi-task
 /// policy is told the task).
 pub fn evaluate(policy: &Policy, task: &Task, first_seed: u64, episodes: u32) -> Result<Evaluation, String> {
-    let mut envs: Vec<Env> = (0..episodes).map(|_| Env::new(task.clone())).collect();
+    evaluate_shared(policy, task, first_seed, episodes, None)
+}
+
+/// [`evaluate`] as one of the workers of `exchange` (if any): each runs its share of the
+/// seeds and every worker gets the result over all of them, the same bits as one worker
+/// running them all. Every worker calls it with the same arguments.
+pub fn evaluate_shared(
+    policy: &Policy,
+    task: &Task,
+    first_seed: u64,
+    episodes: u32,
+    exchange: Option<&mut (dyn AllReduce + '_)>,
+) -> Result<Evaluation, String> {
+    let outcomes = match exchange {
+        Some(exchange) if exchange.workers() > 1 => {
+            let mine = shard_rows(episodes as usize, exchange.index(), exchange.workers());
+            let seeds = first_seed + mine.start as u64..first_seed + mine.end as u64;
+            let own: Vec<(usize, Vec<f32>)> = episode_outcomes(policy, task, seeds)?
+                .into_iter()
+                .zip(mine)
+                .map(|((success, ret), place)| (place, vec![success as u8 as f32, ret]))
+                .collect();
+            gather(exchange, &own, episodes as usize)?.into_iter().map(|o| (o[0] == 1.0, o[1])).collect()
+        }
+        _ => episode_outcomes(policy, task, first_seed..first_seed + episodes as u64)?,
+    };
+    let n = outcomes.len().max(1) as f32;
+    Ok(Evaluation {
+        success_rate: outcomes.iter().filter(|o| o.0).count() as f32 / n,
+        mean_return: outcomes.iter().map(|o| o.1).sum::<f32>() / n,
+        episodes,
+        first_seed,
+    })
+}
+
+/// Whether each seed's episode succeeded at some step, and its return.
+fn episode_outcomes(policy: &Policy, task: &Task, seeds: std::ops::Range<u64>) -> Result<Vec<(bool, f32)>, String> {
+    let mut envs: Vec<Env> = seeds.clone().map(|_| Env::new(task.clone())).collect();
     let dim = task.observation.size;
     policy.info.task_index(Some(&task.id))?;
     if dim != policy.observation_size() {
@@ -38,8 +77,8 @@ pub fn evaluate(policy: &Policy, task: &Task, first_seed: u64, episodes: u32) ->
         ));
     }
     let mut returns = vec![0.0f32; envs.len()];
-    for (i, env) in envs.iter_mut().enumerate() {
-        env.reset(first_seed + i as u64);
+    for (env, seed) in envs.iter_mut().zip(seeds) {
+        env.reset(seed);
     }
     let mut done = vec![false; envs.len()];
     while done.iter().any(|d| !d) {
@@ -53,13 +92,7 @@ pub fn evaluate(policy: &Policy, task: &Task, first_seed: u64, episodes: u32) ->
             done[i] = step.terminated || step.truncated;
         }
     }
-    let n = envs.len().max(1) as f32;
-    Ok(Evaluation {
-        success_rate: envs.iter().filter(|e| e.episode_success()).count() as f32 / n,
-        mean_return: returns.iter().sum::<f32>() / n,
-        episodes,
-        first_seed,
-    })
+    Ok(envs.iter().map(|e| e.episode_success()).zip(returns).collect())
 }
 
 /// Validation episodes use seeds from here: apart from the evaluation seeds (0..N) and the

@@ -2,7 +2,7 @@
 //! cloning from the tasks' experts with DART and DAgger ([`bc`]), PPO with categorical or
 //! Gaussian actors ([`ppo`]), SAC and MT-SAC ([`sac`]), group-relative GRPO / RLOO
 //! ([`grpo`]), the pieces they share ([`categorical`], [`gaussian`], the fused CPU MLP
-//! [`fused`]), batched evaluation and best-checkpoint keeping ([`eval`]), benchmarks ([`bench`]) and safetensors weights with metadata ([`weights`]).
+//! [`fused`]), batched evaluation and best-checkpoint keeping ([`eval`]), work split between workers ([`parallel`]), benchmarks ([`bench`]) and safetensors weights with metadata ([`weights`]).
 //!
 //! Backends are runtime devices (burn 0.22): `Device::flex()` is the CPU backend used
 //! natively and in wasm; the `webgpu` feature adds burn's WebGPU backend for the browser.
@@ -14,6 +14,7 @@ pub mod eval;
 pub mod fused;
 pub mod gaussian;
 pub mod grpo;
+pub mod parallel;
 mod policy;
 pub mod ppo;
 pub mod sac;

@@ -1,7 +1,8 @@
 //! Learning tests: BC improves a policy on reach; DAgger labels the learner's own states;
 //! multi-task policies are told their task (one-hot or one head each); bad settings and
 //! diverging fits stop with named errors; weights round-trip with their metadata; broken
-//! weights files give clear errors; the shipped policy keeps its recorded quality.
+//! weights files give clear errors; the shipped policy keeps its recorded quality; a run
+//! split over two workers matches one worker's.
 
 use polyskill_learn::bc::{self, BcConfig};
 use polyskill_learn::eval::evaluate;
@@ -229,7 +230,7 @@ struct ThreadExchange {
     slots: std::sync::Arc<(std::sync::Mutex<Vec<Vec<f32>>>, std::sync::Barrier)>,
 }
 
-impl bc::GradientExchange for ThreadExchange {
+impl polyskill_learn::parallel::AllReduce for ThreadExchange {
     fn index(&self) -> usize {
         self.index
     }
@@ -258,7 +259,7 @@ impl bc::GradientExchange for ThreadExchange {
 fn a_fit_split_over_two_workers_matches_one_worker() {
     let demos = bc::record_demonstrations(&reach(), 2, 0, |_| {}).unwrap();
     let config = BcConfig { hidden: vec![32, 32], steps: 30, batch: 64, seed: 4, ..Default::default() };
-    let fit = |exchange: Option<&mut dyn bc::GradientExchange>| {
+    let fit = |exchange: Option<&mut dyn polyskill_learn::parallel::AllReduce>| {
         let mut losses = Vec::new();
         let policy = bc::train_shared(&demos, vec!["reach".into()], &config, 1, exchange, |p| losses.push(p.loss)).unwrap();
         (polyskill_learn::FastMlp::from_mlp(&policy.mlp).unwrap().params, losses)
@@ -287,4 +288,57 @@ fn a_fit_split_over_two_workers_matches_one_worker() {
     }
     assert!(largest < 1e-4, "weights differ from the one-worker fit's by up to {largest}");
     assert!(differing > 0, "the split fit adds in another order, so some bits differ");
+}
+
+/// A whole BC run (two tasks, a DAgger round, an odd number of episodes per round) split
+/// over two workers that record half the episodes each: both gather the expert's
+/// demonstrations exactly as one worker alone records them, in the same order, and the same
+/// DAgger episodes as each other (their learners are equal; one worker's differs in rounding);
+/// the shared evaluation equals one worker evaluating every seed; both end with the same weights.
+#[test]
+fn a_bc_run_split_over_two_workers_gathers_what_one_worker_records() {
+    let tasks = vec![reach(), Task::from_json(include_str!("../../../web/tasks/push.json")).unwrap()];
+    let config = BcConfig { hidden: vec![16], steps: 40, batch: 32, demos: 3, dagger_rounds: 1, dagger_episodes: 3, seed: 2, ..Default::default() };
+    let run = |exchange: Option<ThreadExchange>| {
+        let mut run = bc::BcRun::new(&tasks, &config).unwrap();
+        if let Some(exchange) = exchange {
+            run.share_gradients(Box::new(exchange));
+        }
+        let mut dagger_success = Vec::new();
+        while let Some(p) = run.advance().unwrap() {
+            dagger_success.push(p.learner_success);
+        }
+        let evaluation = run.evaluate(&tasks[1], 0, 5).unwrap();
+        let policy = run.policy().unwrap();
+        assert_eq!(evaluation, evaluate(&policy, &tasks[1], 0, 5).unwrap(), "shared and lone evaluations differ");
+        let params = polyskill_learn::FastMlp::from_mlp(&policy.mlp).unwrap().params;
+        (run.demonstrations().clone(), dagger_success.into_iter().flatten().last(), params)
+    };
+    let one = run(None);
+    let slots = std::sync::Arc::new((std::sync::Mutex::new(vec![Vec::new(); 2]), std::sync::Barrier::new(2)));
+    let split: Vec<_> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..2)
+            .map(|index| {
+                let exchange = ThreadExchange { index, slots: slots.clone() };
+                let run = &run;
+                scope.spawn(move || run(Some(exchange)))
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    let expert_rows = 2 * 3 * 500;
+    assert_eq!(one.0.len(), 2 * expert_rows, "both rounds' episodes of both tasks");
+    let (o, a) = (one.0.obs_dim, one.0.act_dim);
+    for (worker, (demos, dagger, params)) in split.iter().enumerate() {
+        assert_eq!(demos.len(), one.0.len(), "worker {worker}");
+        assert!(demos.observations[..expert_rows * o] == one.0.observations[..expert_rows * o], "worker {worker}: observations differ");
+        assert!(demos.actions[..expert_rows * a] == one.0.actions[..expert_rows * a], "worker {worker}: labels differ");
+        assert_eq!(demos.task_indices, one.0.task_indices, "worker {worker}");
+        assert!(dagger.is_some(), "worker {worker}: no DAgger success reported");
+        let largest = params.iter().flatten().zip(one.2.iter().flatten()).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+        assert!(largest < 1e-3, "worker {worker}: weights differ from one worker's by up to {largest}");
+    }
+    assert!(split[0].0.observations == split[1].0.observations, "the workers gathered different DAgger episodes");
+    assert_eq!(split[0].1, split[1].1, "the workers report different DAgger success");
+    assert!(split[0].2 == split[1].2, "the two workers hold different weights");
 }

@@ -370,6 +370,19 @@ impl Trainer {
         record.unwrap_or(Ok(JsValue::NULL))
     }
 
+    /// Evaluates the policy as it stands on a task for `episodes` seeds from `first_seed`, as
+    /// `evaluatePolicy` does. A finished behaviour-cloning run split between workers
+    /// (`shareGradients`) shares the seeds out: each of its workers must then call this with
+    /// the same arguments, and all get the same result.
+    pub fn evaluate(&mut self, task_json: &str, first_seed: u64, episodes: u32) -> Result<JsValue, JsValue> {
+        let task = Task::from_json(task_json).map_err(|e| task_error(&e))?;
+        let evaluation = match &mut self.run {
+            Run::Iterative(run) => polyskill_learn::eval::evaluate(&run.policy(), &task, first_seed, episodes),
+            Run::Bc(run) => run.evaluate(&task, first_seed, episodes),
+        };
+        to_js(&evaluation.map_err(js_error)?)
+    }
+
     /// The current policy as safetensors bytes (loadable with `new Policy`).
     pub fn weights(&self) -> Result<Vec<u8>, JsValue> {
         let policy = match &self.run {

@@ -12,7 +12,7 @@
 //! reading (that would take passing the next barrier first).
 
 use js_sys::{Atomics, Float32Array, Int32Array, SharedArrayBuffer};
-use polyskill_learn::bc::GradientExchange;
+use polyskill_learn::parallel::AllReduce;
 
 /// Bytes reserved for the barrier at the start of the buffer.
 const HEADER_BYTES: u32 = 64;
@@ -108,7 +108,7 @@ impl SharedBufferExchange {
     }
 }
 
-impl GradientExchange for SharedBufferExchange {
+impl AllReduce for SharedBufferExchange {
     fn index(&self) -> usize {
         self.index
     }

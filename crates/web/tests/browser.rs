@@ -196,7 +196,8 @@ fn trainer_solves_cart_pole_in_the_browser_and_refuses_what_it_cannot_train() {
 
 /// A behaviour-cloning run can share gradients through a SharedArrayBuffer: wrong workers,
 /// a buffer too small and other algorithms are refused by name; one worker alone, with a
-/// buffer so small that the gradients go in several rounds, trains exactly as without one.
+/// buffer so small that the gradients go in several rounds, trains exactly as without one,
+/// and the run's own evaluation equals `evaluatePolicy` on its weights.
 #[wasm_bindgen_test]
 fn sharing_gradients_checks_its_buffer_and_changes_nothing_for_one_worker() {
     let options = r#"{"hidden": [32, 32]}"#;
@@ -215,7 +216,13 @@ fn sharing_gradients_checks_its_buffer_and_changes_nothing_for_one_worker() {
             trainer.share_gradients(&buffer, 0, 1).unwrap();
         }
         while !trainer.advance().unwrap().is_null() {}
-        WasmPolicy::new(&trainer.weights().unwrap()).unwrap()
+        // The run's own evaluation equals evaluating its weights.
+        let weights = trainer.weights().unwrap();
+        let json = |v: wasm_bindgen::JsValue| js_sys::JSON::stringify(&v).unwrap().as_string().unwrap();
+        let evaluation = json(trainer.evaluate(REACH, 0, 3).unwrap());
+        assert_eq!(evaluation, json(evaluate_policy(&weights, REACH, 0, 3).unwrap()));
+        assert!(evaluation.contains("\"episodes\":3"), "{evaluation}");
+        WasmPolicy::new(&weights).unwrap()
     };
     let (alone, shared) = (train(false), train(true));
     let probe: Vec<f32> = (0..39).map(|i| (i as f32 * 0.31).cos()).collect();
