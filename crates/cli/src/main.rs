@@ -83,6 +83,9 @@ enum Command {
         /// PPO, SAC: discount factor (default 0.99; PPO on a continuous task 0.95).
         #[arg(long)]
         gamma: Option<f32>,
+        /// SAC: the entropy α is tuned towards, in nats (default: −(action size)).
+        #[arg(long, allow_negative_numbers = true)]
+        target_entropy: Option<f32>,
         /// SAC: environment steps summed into each stored transition (n-step returns).
         #[arg(long, default_value_t = 1)]
         n_step: usize,
@@ -231,6 +234,7 @@ fn main() -> ExitCode {
             envs,
             gamma,
             n_step,
+            target_entropy,
             target_return,
             demos,
             demo_noise,
@@ -293,6 +297,7 @@ fn main() -> ExitCode {
                             policy_lr: lr.unwrap_or(defaults.policy_lr),
                             gamma: gamma.unwrap_or(defaults.gamma),
                             n_step,
+                            target_entropy,
                             batch,
                             seed,
                             ..defaults

@@ -11,7 +11,7 @@
 //!   transition spans up to n steps: `r₀ + γr₁ + … + γⁿ⁻¹rₙ₋₁ + γⁿ·(min Q' − α·log π)` at the
 //!   observation n steps on (fewer at an episode's end), without off-policy correction, as in
 //!   Rainbow and DrQ-v2.
-//! - Entropy: `log α` per task is tuned towards a target entropy of −(action size).
+//! - Entropy: `log α` per task is tuned towards a target entropy, −(action size) unless set.
 //!
 //! Every network is trained with the hand-fused CPU MLP ([`crate::fused`]); the actor's loss
 //! reaches it through the critics' input gradients (the reparameterisation trick), written out
@@ -69,6 +69,9 @@ pub struct SacConfig {
     pub initial_alpha: f32,
     /// Tune α towards the target entropy (else keep `initial_alpha`).
     pub autotune: bool,
+    /// The policy entropy α is tuned towards, in nats; `None`: −(action size), the SAC paper's
+    /// choice. Lower values make the trained policy more nearly deterministic.
+    pub target_entropy: Option<f32>,
     /// Environment steps per reported iteration.
     pub steps_per_iteration: u64,
     /// Seed for initialisation, environments, sampling and replay.
@@ -92,6 +95,7 @@ impl Default for SacConfig {
             policy_frequency: 2,
             initial_alpha: 0.2,
             autotune: true,
+            target_entropy: None,
             steps_per_iteration: 1_000,
             seed: 0,
         }
@@ -154,6 +158,11 @@ impl SacConfig {
             self.initial_alpha.is_finite() && self.initial_alpha > 0.0,
             "initial_alpha",
             "must be > 0",
+        );
+        need(
+            self.target_entropy.is_none_or(|h| h.is_finite()),
+            "target_entropy",
+            "must be a finite number",
         );
         need(
             self.steps_per_iteration > 0,
@@ -499,8 +508,8 @@ impl SacRun {
         self.last.actor = loss;
         self.last.entropy = -sample.log_probs.iter().sum::<f32>() / b as f32;
         if self.config.autotune {
-            // loss_α = mean(−α_task (log π + target entropy)); target entropy = −(action size).
-            let target_entropy = -(a as f32);
+            // loss_α = mean(−α_task (log π + target entropy)).
+            let target_entropy = self.config.target_entropy.unwrap_or(-(a as f32));
             let mut g = vec![0.0f32; self.log_alpha.len()];
             for (k, &t) in tasks.iter().enumerate() {
                 g[t] -= alpha[k] * (sample.log_probs[k] + target_entropy) / b as f32;

@@ -125,6 +125,8 @@ fn sac_refuses_discrete_tasks_other_bounds_and_bad_settings() {
         tau: 0.0,
         batch: 0,
         gamma: 1.5,
+        n_step: 0,
+        target_entropy: Some(f32::NAN),
         ..SacConfig::default()
     };
     let e = sac::train(&[task("reach")], &bad, |_| true).err().unwrap();
@@ -132,4 +134,31 @@ fn sac_refuses_discrete_tasks_other_bounds_and_bad_settings() {
         e.contains("tau: must be") && e.contains("batch: must be") && e.contains("gamma: must be"),
         "{e}"
     );
+    assert!(e.contains("n_step: must be in 1..=100") && e.contains("target_entropy: must be a finite number"), "{e}");
+}
+
+/// α is tuned towards the target entropy asked for: a lower target ends with a less random
+/// policy (the entropy of its actions, as reported) than a higher one.
+#[test]
+fn the_target_entropy_sets_how_random_the_policy_stays() {
+    let entropy = |target: f32| {
+        let config = SacConfig {
+            hidden: vec![32, 32],
+            batch: 64,
+            learning_starts: 500,
+            total_steps: 4_000,
+            target_entropy: Some(target),
+            seed: 3,
+            ..SacConfig::default()
+        };
+        let mut last = None;
+        sac::train(&[task("reach")], &config, |it| {
+            last = Some(it.entropy);
+            true
+        })
+        .unwrap();
+        last.unwrap()
+    };
+    let (high, low) = (entropy(2.0), entropy(-12.0));
+    assert!(high > low + 4.0, "entropy {high} aiming at 2, {low} aiming at -12");
 }
