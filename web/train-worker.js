@@ -49,7 +49,7 @@ function makeTrainer(msg) {
 async function train(msg) {
   await init();
   const trainer = makeTrainer(msg);
-  if (msg.share) trainer.shareGradients(msg.share.buffer, msg.share.index, msg.share.workers);
+  if (msg.share) trainer.splitBetweenWorkers(msg.share.buffer, msg.share.index, msg.share.workers);
   const evaluationTasks = msg.evaluate ? (msg.tasks ?? [msg.task]) : [];
   if (msg.share?.index > 0) {
     // A helper: the same work as worker 0, nothing to report; ended by the page. It records

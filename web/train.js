@@ -12,7 +12,7 @@
 // runs on the page, so a comparison is shared by its address.
 
 import { drawCurves } from './curves.js';
-import { sharedGradientBuffer } from './shared-gradients.js';
+import { sharedWorkBuffer } from './shared-buffer.js';
 
 const $ = (id) => document.getElementById(id);
 const DISCRETE = ['cart-pole', 'acrobot'];
@@ -287,7 +287,7 @@ function startRun(settings, label, item, alone = false) {
   const started = performance.now();
   run.worker = new Worker(new URL('./train-worker.js', import.meta.url), { type: 'module' });
   const workers = bcWorkers(settings, alone);
-  const share = workers > 1 ? { buffer: sharedGradientBuffer(workers), workers } : null;
+  const share = workers > 1 ? { buffer: sharedWorkBuffer(workers), workers } : null;
   run.workers = workers;
   const settle = () => {
     run.worker?.terminate();

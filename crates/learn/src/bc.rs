@@ -536,7 +536,7 @@ impl BcRun {
     /// tasks and settings. Each records its share of every round's episodes and `exchange`
     /// gathers them (in the same order for all) and sums the gradients, so every worker ends
     /// with the same weights.
-    pub fn share_gradients(&mut self, exchange: Box<dyn AllReduce>) {
+    pub fn split_between_workers(&mut self, exchange: Box<dyn AllReduce>) {
         self.exchange = Some(exchange);
     }
 

@@ -302,7 +302,7 @@ fn a_bc_run_split_over_two_workers_gathers_what_one_worker_records() {
     let run = |exchange: Option<ThreadExchange>| {
         let mut run = bc::BcRun::new(&tasks, &config).unwrap();
         if let Some(exchange) = exchange {
-            run.share_gradients(Box::new(exchange));
+            run.split_between_workers(Box::new(exchange));
         }
         let mut dagger_success = Vec::new();
         while let Some(p) = run.advance().unwrap() {

@@ -344,18 +344,19 @@ impl Trainer {
         Ok(Trainer { run: Run::Iterative(Box::new(SacRun::new(&tasks, &config).map_err(js_error)?)) })
     }
 
-    /// Makes this behaviour-cloning run worker `index` of `workers` that share every
-    /// minibatch (data parallelism across Web Workers): each worker runs the same tasks,
-    /// seed and settings, computes its share of each minibatch, and the gradients are summed
-    /// through `buffer`, a zeroed `SharedArrayBuffer` common to all (web/shared-gradients.js
-    /// makes one). All end with the same weights. Throws for other algorithms, a worker
-    /// index out of range and a buffer too small.
-    #[wasm_bindgen(js_name = shareGradients)]
-    pub fn share_gradients(&mut self, buffer: &js_sys::SharedArrayBuffer, index: u32, workers: u32) -> Result<(), JsValue> {
+    /// Makes this behaviour-cloning run worker `index` of `workers` that split it (data
+    /// parallelism across Web Workers): each worker runs the same tasks, seed and settings,
+    /// records its share of the episodes and computes its share of each minibatch; the
+    /// episodes are gathered and the gradients summed through `buffer`, a zeroed
+    /// `SharedArrayBuffer` common to all (web/shared-buffer.js makes one). All end with the
+    /// same weights. Throws for other algorithms, a worker index out of range and a buffer
+    /// too small.
+    #[wasm_bindgen(js_name = splitBetweenWorkers)]
+    pub fn split_between_workers(&mut self, buffer: &js_sys::SharedArrayBuffer, index: u32, workers: u32) -> Result<(), JsValue> {
         let exchange = shared::SharedBufferExchange::new(buffer, index, workers).map_err(js_error)?;
         match &mut self.run {
-            Run::Bc(run) => run.share_gradients(Box::new(exchange)),
-            Run::Iterative(_) => return Err(js_error("only behaviour cloning can share gradients between workers")),
+            Run::Bc(run) => run.split_between_workers(Box::new(exchange)),
+            Run::Iterative(_) => return Err(js_error("only behaviour cloning can be split between workers")),
         }
         Ok(())
     }
@@ -372,7 +373,7 @@ impl Trainer {
 
     /// Evaluates the policy as it stands on a task for `episodes` seeds from `first_seed`, as
     /// `evaluatePolicy` does. A finished behaviour-cloning run split between workers
-    /// (`shareGradients`) shares the seeds out: each of its workers must then call this with
+    /// (`splitBetweenWorkers`) shares the seeds out: each of its workers must then call this with
     /// the same arguments, and all get the same result.
     pub fn evaluate(&mut self, task_json: &str, first_seed: u64, episodes: u32) -> Result<JsValue, JsValue> {
         let task = Task::from_json(task_json).map_err(|e| task_error(&e))?;
@@ -571,7 +572,7 @@ pub fn benchmark_learn(cart_pole_json: &str) -> Result<JsValue, JsValue> {
 }
 
 /// The BC throughput benchmark (39→256→256→4, batch 256, `steps` steps) as worker `index`
-/// of `workers` sharing every minibatch through `buffer` (see [`Trainer::share_gradients`]);
+/// of `workers` sharing every minibatch through `buffer` (see [`Trainer::split_between_workers`]);
 /// every worker times the same steps. Returns the JSON report.
 #[wasm_bindgen(js_name = benchmarkBcShared)]
 pub fn benchmark_bc_shared(buffer: &js_sys::SharedArrayBuffer, index: u32, workers: u32, steps: u32) -> Result<JsValue, JsValue> {

@@ -1,11 +1,12 @@
-//! Data parallelism between Web Workers: [`SharedBufferExchange`] sums the gradients of a
-//! behaviour-cloning fit split over several workers, each with its own wasm instance, through
-//! one `SharedArrayBuffer` (so it needs a cross-origin isolated page). No wasm threads: the
-//! workers meet at a barrier built on `Atomics`, once per chunk of gradients.
+//! Data parallelism between Web Workers: [`SharedBufferExchange`] is the sum (an
+//! [`AllReduce`]) of a behaviour-cloning run split over several workers, each with its own
+//! wasm instance — gradients every step, recorded episodes and evaluations gathered through
+//! the same sum — over one `SharedArrayBuffer` (so it needs a cross-origin isolated page). No
+//! wasm threads: the workers meet at a barrier built on `Atomics`, once per chunk of values.
 //!
 //! Buffer layout: bytes 0..[`HEADER_BYTES`] hold the barrier (`Int32` 0: workers arrived,
 //! `Int32` 1: generation); the rest is `f32` slots, two phases × workers × `chunk` values,
-//! the chunk being what fits (any size above a minimum works; web/shared-gradients.js makes
+//! the chunk being what fits (any size above a minimum works; web/shared-buffer.js makes
 //! one).
 //! A worker writes its chunk into its slot of the current phase, waits for everyone, and adds
 //! all slots in worker order; phases alternate, so nobody overwrites a slot someone is still
@@ -45,13 +46,13 @@ impl SharedBufferExchange {
     /// Worker `index` of `workers` on `buffer` (zeroed, and the same buffer for all).
     pub fn new(buffer: &SharedArrayBuffer, index: u32, workers: u32) -> Result<SharedBufferExchange, String> {
         if workers == 0 || index >= workers {
-            return Err(format!("shared gradients: worker index {index} is not below the worker count {workers}"));
+            return Err(format!("split run: worker index {index} is not below the worker count {workers}"));
         }
         let bytes = buffer.byte_length();
         let chunk = bytes.saturating_sub(HEADER_BYTES) / 4 / (2 * workers);
         if chunk < MIN_CHUNK {
             return Err(format!(
-                "shared gradients: a buffer of {bytes} bytes is too small for {workers} workers (expected at least {})",
+                "split run: a buffer of {bytes} bytes is too small for {workers} workers (expected at least {})",
                 buffer_bytes(workers, MIN_CHUNK)
             ));
         }
@@ -77,7 +78,7 @@ impl SharedBufferExchange {
 
     /// Waits until every worker has arrived (a generation barrier).
     fn barrier(&self) -> Result<(), String> {
-        let js = |e: wasm_bindgen::JsValue| format!("shared gradients: {e:?}");
+        let js = |e: wasm_bindgen::JsValue| format!("split run: {e:?}");
         let generation = Atomics::load(&self.control, 1).map_err(js)?;
         if Atomics::add(&self.control, 0, 1).map_err(js)? + 1 == self.workers as i32 {
             // The last to arrive resets the count before opening the next generation, so
@@ -97,7 +98,7 @@ impl SharedBufferExchange {
             let left = TIMEOUT_MS - (js_sys::Date::now() - start);
             if left <= 0.0 {
                 return Err(format!(
-                    "shared gradients: worker {} waited {} s for the other training workers, which stopped answering",
+                    "split run: worker {} waited {} s for the other training workers, which stopped answering",
                     self.index,
                     TIMEOUT_MS / 1000.0
                 ));

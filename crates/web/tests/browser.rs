@@ -194,26 +194,26 @@ fn trainer_solves_cart_pole_in_the_browser_and_refuses_what_it_cannot_train() {
     assert!(error_message(e).contains("demo_noise: only behaviour cloning records demonstrations"));
 }
 
-/// A behaviour-cloning run can share gradients through a SharedArrayBuffer: wrong workers,
+/// A behaviour-cloning run can be split between workers through a SharedArrayBuffer: wrong workers,
 /// a buffer too small and other algorithms are refused by name; one worker alone, with a
 /// buffer so small that the gradients go in several rounds, trains exactly as without one,
 /// and the run's own evaluation equals `evaluatePolicy` on its weights.
 #[wasm_bindgen_test]
-fn sharing_gradients_checks_its_buffer_and_changes_nothing_for_one_worker() {
+fn splitting_between_workers_checks_its_buffer_and_changes_nothing_for_one_worker() {
     let options = r#"{"hidden": [32, 32]}"#;
     let bc = || Trainer::bc(vec![REACH.to_string()], 2, 1, 120, 0, options).unwrap();
     let buffer = js_sys::SharedArrayBuffer::new(64 + 2 * 1024 * 4);
-    let Err(e) = bc().share_gradients(&buffer, 2, 2) else { panic!("worker 2 of 2 accepted") };
+    let Err(e) = bc().split_between_workers(&buffer, 2, 2) else { panic!("worker 2 of 2 accepted") };
     assert!(error_message(e).contains("worker index 2 is not below the worker count 2"));
-    let Err(e) = bc().share_gradients(&js_sys::SharedArrayBuffer::new(1000), 0, 2) else { panic!("a 1000-byte buffer accepted") };
+    let Err(e) = bc().split_between_workers(&js_sys::SharedArrayBuffer::new(1000), 0, 2) else { panic!("a 1000-byte buffer accepted") };
     assert!(error_message(e).contains("a buffer of 1000 bytes is too small for 2 workers"));
-    let Err(e) = Trainer::ppo(CART_POLE, 1, 1000, "").unwrap().share_gradients(&buffer, 0, 1) else { panic!("PPO shared gradients") };
-    assert!(error_message(e).contains("only behaviour cloning can share gradients"));
+    let Err(e) = Trainer::ppo(CART_POLE, 1, 1000, "").unwrap().split_between_workers(&buffer, 0, 1) else { panic!("PPO was split between workers") };
+    assert!(error_message(e).contains("only behaviour cloning can be split between workers"));
 
     let train = |share: bool| {
         let mut trainer = bc();
         if share {
-            trainer.share_gradients(&buffer, 0, 1).unwrap();
+            trainer.split_between_workers(&buffer, 0, 1).unwrap();
         }
         while !trainer.advance().unwrap().is_null() {}
         // The run's own evaluation equals evaluating its weights.
