@@ -29,8 +29,9 @@ pub fn evaluate(policy: &Policy, task: &Task, first_seed: u64, episodes: u32) ->
 }
 
 /// [`evaluate`] as one of the workers of `exchange` (if any): each runs its share of the
-/// seeds and every worker gets the result over all of them, the same bits as one worker
-/// running them all. Every worker calls it with the same arguments.
+/// seeds and every worker gets the same result over all of them — one worker's running them
+/// all, as long as the policy's actions do not depend on how many rows a forward pass has
+/// (a test checks it for the fused MLP). Every worker calls it with the same arguments.
 pub fn evaluate_shared(
     policy: &Policy,
     task: &Task,
