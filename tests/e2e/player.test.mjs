@@ -229,7 +229,7 @@ test('a second actor plays the same task and seed side by side', async () => {
   const { page, errors } = await open(browser, '?task=push&actor=policy&vs=expert&seed=4');
   await page.waitForSelector('body[data-ready=true]', { timeout: 60_000 });
   assert.equal(await page.isVisible('#second'), true);
-  assert.deepEqual(await page.$$eval('#second-actor option', (os) => os.map((o) => o.value)), ['', 'expert', 'random', 'push-bc', 'mt10-bc-multi-head', 'mt10-bc-one-hot', 'mt10-sac']);
+  assert.deepEqual(await page.$$eval('#second-actor option', (os) => os.map((o) => o.value)), ['', 'expert', 'random', 'push-bc', 'push-sac', 'mt10-bc-multi-head', 'mt10-bc-one-hot', 'mt10-sac']);
   await page.waitForSelector('#success[data-success=true]', { timeout: 60_000 });
   await page.waitForSelector('#second-readout[data-success=true]', { timeout: 60_000 });
   assert.match(await page.textContent('#second-readout'), /^expert: step \d+, return [\d.]+, success$/);
