@@ -86,9 +86,9 @@ enum Command {
         /// SAC: the entropy α is tuned towards, in nats (default: −(action size)).
         #[arg(long, allow_negative_numbers = true)]
         target_entropy: Option<f32>,
-        /// SAC: environment steps summed into each stored transition (n-step returns).
-        #[arg(long, default_value_t = 1)]
-        n_step: usize,
+        /// SAC: environment steps summed into each stored transition (n-step returns; default 1).
+        #[arg(long)]
+        n_step: Option<usize>,
         /// PPO, SAC, GRPO, RLOO: stop once the mean return of the last 10 episodes reaches this.
         #[arg(long)]
         target_return: Option<f32>,
@@ -296,7 +296,7 @@ fn main() -> ExitCode {
                             envs_per_task: envs.unwrap_or(defaults.envs_per_task),
                             policy_lr: lr.unwrap_or(defaults.policy_lr),
                             gamma: gamma.unwrap_or(defaults.gamma),
-                            n_step,
+                            n_step: n_step.unwrap_or(defaults.n_step),
                             target_entropy,
                             batch,
                             seed,

@@ -192,7 +192,7 @@ pub struct SacRun {
     replay: Replay,
     /// Per environment, the steps of its episode not yet stored (at most `n_step − 1` between
     /// joint steps).
-    pending: Vec<VecDeque<Step>>,
+    pending: Vec<VecDeque<PendingStep>>,
     rng: ChaCha8Rng,
     obs: Vec<f32>,
     recent: VecDeque<(f32, bool)>,
@@ -205,7 +205,7 @@ pub struct SacRun {
 }
 
 /// One environment step waiting to be summed into an n-step transition.
-struct Step {
+struct PendingStep {
     obs: Vec<f32>,
     action: Vec<f32>,
     reward: f32,
@@ -320,7 +320,7 @@ impl SacRun {
                 _ => (&step.observations[e * o..(e + 1) * o], false),
             };
             let task = self.envs.task_indices()[e];
-            self.pending[e].push_back(Step {
+            self.pending[e].push_back(PendingStep {
                 obs: self.obs[e * o..(e + 1) * o].to_vec(),
                 action: actions[e * a..(e + 1) * a].to_vec(),
                 reward: step.rewards[e],

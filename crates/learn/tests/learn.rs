@@ -252,6 +252,22 @@ impl polyskill_learn::parallel::AllReduce for ThreadExchange {
     }
 }
 
+/// Runs `work` on two threads, as workers 0 and 1 of one [`ThreadExchange`]; their results
+/// in worker order.
+fn on_two_threads<T: Send>(work: impl Fn(ThreadExchange) -> T + Sync) -> Vec<T> {
+    let slots = std::sync::Arc::new((std::sync::Mutex::new(vec![Vec::new(); 2]), std::sync::Barrier::new(2)));
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..2)
+            .map(|index| {
+                let exchange = ThreadExchange { index, slots: slots.clone() };
+                let work = &work;
+                scope.spawn(move || work(exchange))
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    })
+}
+
 /// Two workers each computing half of every minibatch report the same losses as one worker
 /// computing all of it, end with bit-identical weights, and those weights are the
 /// one-worker fit's up to rounding.
@@ -265,17 +281,7 @@ fn a_fit_split_over_two_workers_matches_one_worker() {
         (polyskill_learn::FastMlp::from_mlp(&policy.mlp).unwrap().params, losses)
     };
     let (one, one_losses) = fit(None);
-    let slots = std::sync::Arc::new((std::sync::Mutex::new(vec![Vec::new(); 2]), std::sync::Barrier::new(2)));
-    let split: Vec<_> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..2)
-            .map(|index| {
-                let mut exchange = ThreadExchange { index, slots: slots.clone() };
-                let fit = &fit;
-                scope.spawn(move || fit(Some(&mut exchange)))
-            })
-            .collect();
-        workers.into_iter().map(|w| w.join().unwrap()).collect()
-    });
+    let split = on_two_threads(|mut exchange| fit(Some(&mut exchange)));
     assert!(split[0].0 == split[1].0, "the two workers hold different weights");
     assert_eq!(split[0].1.len(), one_losses.len());
     for (step, (a, b)) in split[0].1.iter().zip(&one_losses).enumerate() {
@@ -315,17 +321,7 @@ fn a_bc_run_split_over_two_workers_gathers_what_one_worker_records() {
         (run.demonstrations().clone(), dagger_success.into_iter().flatten().last(), params)
     };
     let one = run(None);
-    let slots = std::sync::Arc::new((std::sync::Mutex::new(vec![Vec::new(); 2]), std::sync::Barrier::new(2)));
-    let split: Vec<_> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..2)
-            .map(|index| {
-                let exchange = ThreadExchange { index, slots: slots.clone() };
-                let run = &run;
-                scope.spawn(move || run(Some(exchange)))
-            })
-            .collect();
-        workers.into_iter().map(|w| w.join().unwrap()).collect()
-    });
+    let split = on_two_threads(|exchange| run(Some(exchange)));
     let expert_rows = 2 * 3 * 500;
     assert_eq!(one.0.len(), 2 * expert_rows, "both rounds' episodes of both tasks");
     let (o, a) = (one.0.obs_dim, one.0.act_dim);
