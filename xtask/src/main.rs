@@ -27,7 +27,12 @@ fn root() -> PathBuf {
     cwd.ancestors()
         .find(|dir| dir.join("xtask/Cargo.toml").is_file())
         .map(Path::to_path_buf)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or(cwd))
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or(cwd)
+        })
 }
 
 /// Prints what xtask is doing, so a long run explains itself.
@@ -42,8 +47,14 @@ pub(crate) fn run(cmd: &mut Command) -> Result<(), String> {
         cmd.current_dir(root());
     }
     let shown = format!("{cmd:?}");
-    let status = cmd.status().map_err(|e| format!("cannot start {shown}: {e}"))?;
-    if status.success() { Ok(()) } else { Err(format!("{shown} failed ({status})")) }
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot start {shown}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{shown} failed ({status})"))
+    }
 }
 
 fn cargo() -> Command {
@@ -55,8 +66,10 @@ fn cargo() -> Command {
 /// Builds the wasm package into `pkg/` (release, SIMD, no wasm-opt: Debian's breaks it).
 /// The wasm modules the page loads: the main one (sim, rendering, CPU policies, training) at
 /// start, and burn's WebGPU inference only when asked for.
-const WASM_MODULES: [(&str, &str, &str); 2] =
-    [("polyskill-web", "polyskill_web", "pkg"), ("polyskill-web-gpu", "polyskill_web_gpu", "pkg/gpu")];
+const WASM_MODULES: [(&str, &str, &str); 2] = [
+    ("polyskill-web", "polyskill_web", "pkg"),
+    ("polyskill-web-gpu", "polyskill_web_gpu", "pkg/gpu"),
+];
 
 fn build_pkg() -> Result<(), String> {
     setup::wasm_tools()?;
@@ -64,7 +77,14 @@ fn build_pkg() -> Result<(), String> {
         say(format!("building {package} (release, wasm32 + simd128)"));
         // One package per cargo run: building both at once would unify features and put burn's
         // WebGPU backend into the main module too.
-        run(cargo().args(["build", "--release", "--target", "wasm32-unknown-unknown", "-p", package]))?;
+        run(cargo().args([
+            "build",
+            "--release",
+            "--target",
+            "wasm32-unknown-unknown",
+            "-p",
+            package,
+        ]))?;
         let wasm = setup::target_dir().join(format!("wasm32-unknown-unknown/release/{file}.wasm"));
         say(format!("running wasm-bindgen into {out_dir}/"));
         // Without the "name" section (function names for backtraces: 6.4 MB raw, ~1 MB gzipped);
@@ -76,16 +96,33 @@ fn build_pkg() -> Result<(), String> {
         let wasm_file = root().join(format!("{out_dir}/{file}_bg.wasm"));
         let size = std::fs::metadata(&wasm_file).map(|m| m.len()).unwrap_or(0);
         // The download size a server sends with gzip (`gzip -9`, as static hosts compress).
-        let gzipped = Command::new("gzip").arg("-9").arg("-c").arg(&wasm_file).output().map(|o| o.stdout.len()).unwrap_or(0);
-        let when = if out_dir == "pkg" { "every page loads it" } else { "loaded only for WebGPU inference" };
-        say(format!("{out_dir}/{file}_bg.wasm is {:.2} MB, {:.2} MB gzipped ({when})", size as f64 / 1e6, gzipped as f64 / 1e6));
+        let gzipped = Command::new("gzip")
+            .arg("-9")
+            .arg("-c")
+            .arg(&wasm_file)
+            .output()
+            .map(|o| o.stdout.len())
+            .unwrap_or(0);
+        let when = if out_dir == "pkg" {
+            "every page loads it"
+        } else {
+            "loaded only for WebGPU inference"
+        };
+        say(format!(
+            "{out_dir}/{file}_bg.wasm is {:.2} MB, {:.2} MB gzipped ({when})",
+            size as f64 / 1e6,
+            gzipped as f64 / 1e6
+        ));
     }
     Ok(())
 }
 
 fn port_arg(args: &[String], default: u16) -> Result<u16, String> {
     match args.iter().position(|a| a == "--port") {
-        Some(i) => args.get(i + 1).and_then(|p| p.parse().ok()).ok_or_else(|| "--port needs a number".to_string()),
+        Some(i) => args
+            .get(i + 1)
+            .and_then(|p| p.parse().ok())
+            .ok_or_else(|| "--port needs a number".to_string()),
         None => Ok(default),
     }
 }
@@ -94,7 +131,10 @@ fn serve_cmd(args: &[String]) -> Result<(), String> {
     let port = port_arg(args, 8080)?;
     build_pkg()?;
     let server = serve::Server::start(root(), port)?;
-    say(format!("serving the playground at http://127.0.0.1:{}/ (Ctrl-C stops)", server.port()));
+    say(format!(
+        "serving the playground at http://127.0.0.1:{}/ (Ctrl-C stops)",
+        server.port()
+    ));
     server.wait();
     Ok(())
 }
@@ -108,18 +148,35 @@ fn test_cmd() -> Result<(), String> {
     std::fs::create_dir_all(&artifacts).map_err(|e| e.to_string())?;
 
     say("1/3 native suite: cargo test --workspace");
-    run(cargo().args(["test", "--workspace"]).env("POLYSKILL_ARTIFACTS", &artifacts))?;
+    run(cargo()
+        .args(["test", "--workspace"])
+        .env("POLYSKILL_ARTIFACTS", &artifacts))?;
 
     // Release, like the page's package, so both share one build of the dependencies.
     build_pkg()?;
-    say("2/3 wasm API in headless Chromium (WebGPU via SwiftShader): cargo test --release --target wasm32-unknown-unknown -p polyskill-web, then -p polyskill-web-gpu");
+    say(
+        "2/3 wasm API in headless Chromium (WebGPU via SwiftShader): cargo test --release --target wasm32-unknown-unknown -p polyskill-web, then -p polyskill-web-gpu",
+    );
     for (package, _, _) in WASM_MODULES {
         run(cargo()
-            .args(["test", "--release", "--target", "wasm32-unknown-unknown", "-p", package])
-            .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", setup::wasm_bindgen_test_runner())
+            .args([
+                "test",
+                "--release",
+                "--target",
+                "wasm32-unknown-unknown",
+                "-p",
+                package,
+            ])
+            .env(
+                "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+                setup::wasm_bindgen_test_runner(),
+            )
             .env("CHROMEDRIVER", setup::CHROMEDRIVER)
             .env("WASM_BINDGEN_TEST_TIMEOUT", "600")
-            .current_dir(root().join(format!("crates/{}", package.trim_start_matches("polyskill-")))))?;
+            .current_dir(root().join(format!(
+                "crates/{}",
+                package.trim_start_matches("polyskill-")
+            ))))?;
     }
 
     say("3/3 end to end: Playwright drives the served page in headless Chromium");
@@ -130,7 +187,10 @@ fn test_cmd() -> Result<(), String> {
         .env("POLYSKILL_URL", &url)
         .env("POLYSKILL_CLI", setup::target_dir().join("debug/polyskill"))
         .env("POLYSKILL_ARTIFACTS", &artifacts))?;
-    say(format!("all suites passed; screenshots in {}", artifacts.display()));
+    say(format!(
+        "all suites passed; screenshots in {}",
+        artifacts.display()
+    ));
     Ok(())
 }
 
@@ -140,17 +200,25 @@ fn test_cmd() -> Result<(), String> {
 fn pretrain_cmd(names: &[String]) -> Result<(), String> {
     let path = root().join("web/policies.json");
     let text = std::fs::read_to_string(&path).map_err(|e| format!("web/policies.json: {e}"))?;
-    let index: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("web/policies.json: {e}"))?;
-    let policies = index["policies"].as_array().ok_or("web/policies.json: no \"policies\" list")?;
+    let index: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("web/policies.json: {e}"))?;
+    let policies = index["policies"]
+        .as_array()
+        .ok_or("web/policies.json: no \"policies\" list")?;
     let known: Vec<&str> = policies.iter().filter_map(|p| p["name"].as_str()).collect();
     if let Some(unknown) = names.iter().find(|n| !known.contains(&n.as_str())) {
-        return Err(format!("no policy \"{unknown}\" in web/policies.json; known: {}", known.join(", ")));
+        return Err(format!(
+            "no policy \"{unknown}\" in web/policies.json; known: {}",
+            known.join(", ")
+        ));
     }
     say("building the CLI (dev profile: dependencies and the learner fully optimised)");
     run(cargo().args(["build", "-q", "-p", "polyskill-cli"]))?;
     let cli = setup::target_dir().join("debug/polyskill");
     for policy in policies {
-        let name = policy["name"].as_str().ok_or("web/policies.json: a policy without a \"name\"")?;
+        let name = policy["name"]
+            .as_str()
+            .ok_or("web/policies.json: a policy without a \"name\"")?;
         if !names.is_empty() && !names.iter().any(|n| n == name) {
             continue;
         }
@@ -160,9 +228,15 @@ fn pretrain_cmd(names: &[String]) -> Result<(), String> {
             .iter()
             .filter_map(|a| a.as_str())
             .collect();
-        say(format!("training web/weights/{name}.safetensors: polyskill train {}", args.join(" ")));
+        say(format!(
+            "training web/weights/{name}.safetensors: polyskill train {}",
+            args.join(" ")
+        ));
         let out = format!("web/weights/{name}.safetensors");
-        run(Command::new(&cli).arg("train").args(&args).args(["--out", &out]))?;
+        run(Command::new(&cli)
+            .arg("train")
+            .args(&args)
+            .args(["--out", &out]))?;
     }
     Ok(())
 }
@@ -170,8 +244,10 @@ fn pretrain_cmd(names: &[String]) -> Result<(), String> {
 /// Renders `web/thumbs/NAME.png` for every task in `web/tasks.json` with the native renderer.
 fn thumbnails_cmd() -> Result<(), String> {
     setup::vulkan()?;
-    let text = std::fs::read_to_string(root().join("web/tasks.json")).map_err(|e| format!("web/tasks.json: {e}"))?;
-    let index: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("web/tasks.json: {e}"))?;
+    let text = std::fs::read_to_string(root().join("web/tasks.json"))
+        .map_err(|e| format!("web/tasks.json: {e}"))?;
+    let index: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("web/tasks.json: {e}"))?;
     let names: Vec<String> = index["tasks"]
         .as_array()
         .ok_or("web/tasks.json: no \"tasks\" list")?
@@ -182,7 +258,22 @@ fn thumbnails_cmd() -> Result<(), String> {
     for name in names {
         say(format!("rendering web/thumbs/{name}.png"));
         let out = format!("web/thumbs/{name}.png");
-        run(cargo().args(["run", "-q", "-p", "polyskill-cli", "--", "render", "--task", &name, "--out", &out, "--width", "160", "--height", "120"]))?;
+        run(cargo().args([
+            "run",
+            "-q",
+            "-p",
+            "polyskill-cli",
+            "--",
+            "render",
+            "--task",
+            &name,
+            "--out",
+            &out,
+            "--width",
+            "160",
+            "--height",
+            "120",
+        ]))?;
     }
     Ok(())
 }
@@ -193,7 +284,9 @@ fn bench_web_cmd() -> Result<(), String> {
     build_pkg()?;
     let server = serve::Server::start(root(), 0)?;
     let url = format!("http://127.0.0.1:{}/web/bench.html", server.port());
-    run(Command::new("node").args(["tests/e2e/bench-web.mjs"]).env("POLYSKILL_URL", &url))
+    run(Command::new("node")
+        .args(["tests/e2e/bench-web.mjs"])
+        .env("POLYSKILL_URL", &url))
 }
 
 fn main() -> ExitCode {
@@ -205,7 +298,9 @@ fn main() -> ExitCode {
         Some("bench-web") => bench_web_cmd(),
         Some("thumbnails") => thumbnails_cmd(),
         _ => {
-            eprintln!("usage: cargo xtask <serve [--port N] | test | pretrain | bench-web | thumbnails>");
+            eprintln!(
+                "usage: cargo xtask <serve [--port N] | test | pretrain | bench-web | thumbnails>"
+            );
             return ExitCode::from(2);
         }
     };

@@ -17,7 +17,8 @@ pub struct Server {
 impl Server {
     /// Serves `root` on 127.0.0.1:`port` (0 picks a free port) from a background thread.
     pub fn start(root: PathBuf, port: u16) -> Result<Server, String> {
-        let listener = TcpListener::bind(("127.0.0.1", port)).map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
+        let listener = TcpListener::bind(("127.0.0.1", port))
+            .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
         let thread = std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
@@ -89,7 +90,10 @@ fn handle(mut stream: TcpStream, root: &Path) -> std::io::Result<()> {
     let mut parts = request.split_whitespace();
     let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
     if method != "GET" && method != "HEAD" {
-        return write!(stream, "HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        return write!(
+            stream,
+            "HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        );
     }
     match resolve(root, target).and_then(|f| std::fs::read(&f).ok().map(|b| (f, b))) {
         Some((file, body)) => {
@@ -105,7 +109,11 @@ fn handle(mut stream: TcpStream, root: &Path) -> std::io::Result<()> {
         }
         None => {
             let body = format!("not found: {target}\n");
-            write!(stream, "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())?;
+            write!(
+                stream,
+                "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            )?;
         }
     }
     stream.flush()

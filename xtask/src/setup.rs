@@ -12,7 +12,9 @@ pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 
 fn home() -> PathBuf {
-    std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/tmp"))
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/tmp"))
 }
 
 /// `CARGO_TARGET_DIR` if set, else a cache directory outside the clone.
@@ -20,14 +22,20 @@ pub fn target_dir() -> PathBuf {
     match std::env::var_os("CARGO_TARGET_DIR") {
         Some(dir) if !dir.is_empty() => {
             let dir = PathBuf::from(dir);
-            if dir.is_absolute() { dir } else { root().join(dir) }
+            if dir.is_absolute() {
+                dir
+            } else {
+                root().join(dir)
+            }
         }
         _ => home().join(".cache/polyskill/target"),
     }
 }
 
 fn cargo_bin(name: &str) -> PathBuf {
-    let dir = std::env::var_os("CARGO_HOME").map(PathBuf::from).unwrap_or_else(|| home().join(".cargo"));
+    let dir = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| home().join(".cargo"));
     dir.join("bin").join(name)
 }
 
@@ -43,7 +51,8 @@ pub fn wasm_bindgen_test_runner() -> PathBuf {
 
 /// The wasm-bindgen version pinned in Cargo.lock (the CLI must match it exactly).
 fn locked_wasm_bindgen() -> Result<String, String> {
-    let lock = std::fs::read_to_string(root().join("Cargo.lock")).map_err(|e| format!("reading Cargo.lock: {e}"))?;
+    let lock = std::fs::read_to_string(root().join("Cargo.lock"))
+        .map_err(|e| format!("reading Cargo.lock: {e}"))?;
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
         if line == "name = \"wasm-bindgen\"" {
@@ -56,13 +65,20 @@ fn locked_wasm_bindgen() -> Result<String, String> {
 }
 
 fn output_of(cmd: &mut Command) -> Option<String> {
-    cmd.output().ok().filter(|o| o.status.success()).map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+    cmd.output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
 }
 
 /// The wasm32 target and a wasm-bindgen CLI of the locked version.
 pub fn wasm_tools() -> Result<(), String> {
-    let installed = output_of(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
-    if !installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+    let installed = output_of(Command::new("rustup").args(["target", "list", "--installed"]))
+        .unwrap_or_default();
+    if !installed
+        .lines()
+        .any(|l| l.trim() == "wasm32-unknown-unknown")
+    {
         say("installing the Rust target wasm32-unknown-unknown (rustup)");
         run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
     }
@@ -70,8 +86,16 @@ pub fn wasm_tools() -> Result<(), String> {
     let have = output_of(Command::new(wasm_bindgen()).arg("--version")).unwrap_or_default();
     let runner_ok = wasm_bindgen_test_runner().exists();
     if !have.contains(&version) || !runner_ok {
-        say(format!("installing wasm-bindgen-cli {version} to match Cargo.lock (a few minutes, once)"));
-        run(Command::new("cargo").args(["install", "wasm-bindgen-cli", "--version", &version, "--force"]))?;
+        say(format!(
+            "installing wasm-bindgen-cli {version} to match Cargo.lock (a few minutes, once)"
+        ));
+        run(Command::new("cargo").args([
+            "install",
+            "wasm-bindgen-cli",
+            "--version",
+            &version,
+            "--force",
+        ]))?;
     }
     Ok(())
 }
@@ -79,11 +103,17 @@ pub fn wasm_tools() -> Result<(), String> {
 static APT_UPDATED: std::sync::Once = std::sync::Once::new();
 
 fn apt_install(packages: &[&str], why: &str) -> Result<(), String> {
-    say(format!("installing {} from Debian ({why})", packages.join(" ")));
+    say(format!(
+        "installing {} from Debian ({why})",
+        packages.join(" ")
+    ));
     let mut result = Ok(());
     APT_UPDATED.call_once(|| result = run(Command::new("apt-get").args(["update", "-qq"])));
     result?;
-    run(Command::new("apt-get").args(["install", "-y", "-qq"]).args(packages).env("DEBIAN_FRONTEND", "noninteractive"))
+    run(Command::new("apt-get")
+        .args(["install", "-y", "-qq"])
+        .args(packages)
+        .env("DEBIAN_FRONTEND", "noninteractive"))
 }
 
 /// Debian's Chromium and chromedriver (never a downloaded browser).
@@ -98,23 +128,34 @@ pub fn browser() -> Result<(), String> {
 pub fn vulkan() -> Result<(), String> {
     let icd = std::path::Path::new("/usr/share/vulkan/icd.d");
     let has_lavapipe = std::fs::read_dir(icd)
-        .map(|d| d.filter_map(|e| e.ok()).any(|e| e.file_name().to_string_lossy().contains("lvp")))
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .any(|e| e.file_name().to_string_lossy().contains("lvp"))
+        })
         .unwrap_or(false);
     if has_lavapipe {
         return Ok(());
     }
-    apt_install(&["mesa-vulkan-drivers"], "software Vulkan (lavapipe) for native rendering tests")
+    apt_install(
+        &["mesa-vulkan-drivers"],
+        "software Vulkan (lavapipe) for native rendering tests",
+    )
 }
 
 /// The end-to-end suite's npm packages, exactly as locked (`npm ci`), when not yet installed.
 pub fn npm_packages() -> Result<(), String> {
     let dir = root().join("tests/e2e");
-    if dir.join("node_modules/playwright-core/package.json").exists() {
+    if dir
+        .join("node_modules/playwright-core/package.json")
+        .exists()
+    {
         return Ok(());
     }
     if output_of(Command::new("npm").arg("--version")).is_none() {
         apt_install(&["nodejs", "npm"], "the end-to-end test runner")?;
     }
     say("installing the e2e suite's npm packages (npm ci, from the committed lockfile)");
-    run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(dir))
+    run(Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(dir))
 }

@@ -7,8 +7,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use polyskill_learn::bc::{self, BcConfig};
 use polyskill_learn::eval::{BestCheckpoint, evaluate};
 use polyskill_learn::grpo::{self, Baseline, GrpoConfig};
-use polyskill_learn::sac::{self, SacConfig};
 use polyskill_learn::ppo::{self, PpoConfig, PpoIteration};
+use polyskill_learn::sac::{self, SacConfig};
 use polyskill_learn::{Device, IterativeRun, weights};
 use polyskill_sim::task::Task;
 use polyskill_sim::{Env, ExpertPolicy, run_episode};
@@ -19,7 +19,11 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 #[derive(Parser)]
-#[command(name = "polyskill", version, about = "Polyskill: multi-task policy learning on data-defined tasks")]
+#[command(
+    name = "polyskill",
+    version,
+    about = "Polyskill: multi-task policy learning on data-defined tasks"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -226,7 +230,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Validate { files, json } => return validate(&files, json),
-        Command::Expert { task, episodes, first_seed, json } => expert(&task, episodes, first_seed, json),
+        Command::Expert {
+            task,
+            episodes,
+            first_seed,
+            json,
+        } => expert(&task, episodes, first_seed, json),
         Command::Train {
             task,
             algo,
@@ -257,7 +266,9 @@ fn main() -> ExitCode {
                     let conditioning = match serde_json::from_value(json!(conditioning)) {
                         Ok(c) => c,
                         Err(_) => {
-                            eprintln!("error: --conditioning {conditioning:?}: expected one-hot, multi-head or none");
+                            eprintln!(
+                                "error: --conditioning {conditioning:?}: expected one-hot, multi-head or none"
+                            );
                             return ExitCode::FAILURE;
                         }
                     };
@@ -277,7 +288,11 @@ fn main() -> ExitCode {
                 }
                 "grpo" | "rloo" => Trainer::Grpo {
                     config: GrpoConfig {
-                        baseline: if algo == "grpo" { Baseline::Grpo } else { Baseline::Rloo },
+                        baseline: if algo == "grpo" {
+                            Baseline::Grpo
+                        } else {
+                            Baseline::Rloo
+                        },
                         total_steps: env_steps.unwrap_or(GrpoConfig::default().total_steps),
                         learning_rate: lr.unwrap_or(GrpoConfig::default().learning_rate),
                         seed,
@@ -286,7 +301,15 @@ fn main() -> ExitCode {
                     },
                     target_return,
                 },
-                "ppo" => Trainer::Ppo { env_steps, envs, lr, gamma, hidden, seed, target_return },
+                "ppo" => Trainer::Ppo {
+                    env_steps,
+                    envs,
+                    lr,
+                    gamma,
+                    hidden,
+                    seed,
+                    target_return,
+                },
                 "sac" => {
                     let defaults = SacConfig::default();
                     Trainer::Sac {
@@ -306,31 +329,61 @@ fn main() -> ExitCode {
                     }
                 }
                 other => {
-                    eprintln!("error: unknown --algo {other:?}; available: bc, ppo, sac, grpo, rloo");
+                    eprintln!(
+                        "error: unknown --algo {other:?}; available: bc, ppo, sac, grpo, rloo"
+                    );
                     return ExitCode::FAILURE;
                 }
             };
             if keep_best.is_some() && algo == "bc" {
-                eprintln!("error: --keep-best is for ppo, sac, grpo and rloo (behaviour cloning has no environment steps)");
+                eprintln!(
+                    "error: --keep-best is for ppo, sac, grpo and rloo (behaviour cloning has no environment steps)"
+                );
                 return ExitCode::FAILURE;
             }
             train(&task, &algo, &trainer, eval_episodes, keep_best, out, json)
         }
-        Command::Eval { task, policy, episodes, first_seed, json } => eval(&task, &policy, episodes, first_seed, json),
-        Command::Bench { what, task, tasks_dir, steps, json } => match what.as_deref() {
+        Command::Eval {
+            task,
+            policy,
+            episodes,
+            first_seed,
+            json,
+        } => eval(&task, &policy, episodes, first_seed, json),
+        Command::Bench {
+            what,
+            task,
+            tasks_dir,
+            steps,
+            json,
+        } => match what.as_deref() {
             None => bench(&TaskArgs { task, tasks_dir }, steps, json),
             Some("sim") => bench_sim(&tasks_dir, steps, json),
             Some("learn") => bench_learn(&tasks_dir, json),
-            Some(other) => Err(format!("unknown benchmark {other:?}; available: sim, learn (or none)")),
+            Some(other) => Err(format!(
+                "unknown benchmark {other:?}; available: sim, learn (or none)"
+            )),
         },
-        Command::Import { weights, architecture, task, tasks_dir, out } => {
+        Command::Import {
+            weights,
+            architecture,
+            task,
+            tasks_dir,
+            out,
+        } => {
             let task = task.map(|task| TaskArgs { task, tasks_dir });
             import(&weights, &architecture, task.as_ref(), &out)
         }
         Command::Schema => serde_json::to_string_pretty(&Task::json_schema())
             .map(|s| println!("{s}"))
             .map_err(|e| e.to_string()),
-        Command::Render { task, out, seed, width, height } => render(&task, &out, seed, width, height),
+        Command::Render {
+            task,
+            out,
+            seed,
+            width,
+            height,
+        } => render(&task, &out, seed, width, height),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -343,7 +396,11 @@ fn main() -> ExitCode {
 
 fn load_task(args: &TaskArgs) -> Result<Task, String> {
     let direct = Path::new(&args.task);
-    let path = if direct.is_file() { direct.to_path_buf() } else { args.tasks_dir.join(format!("{}.json", args.task)) };
+    let path = if direct.is_file() {
+        direct.to_path_buf()
+    } else {
+        args.tasks_dir.join(format!("{}.json", args.task))
+    };
     let text = std::fs::read_to_string(&path).map_err(|e| {
         let known: Vec<String> = std::fs::read_dir(&args.tasks_dir)
             .map(|d| {
@@ -351,7 +408,12 @@ fn load_task(args: &TaskArgs) -> Result<Task, String> {
                     .collect()
             })
             .unwrap_or_default();
-        format!("cannot read task {} ({e}); known tasks in {}: {}", path.display(), args.tasks_dir.display(), known.join(", "))
+        format!(
+            "cannot read task {} ({e}); known tasks in {}: {}",
+            path.display(),
+            args.tasks_dir.display(),
+            known.join(", ")
+        )
     })?;
     Task::from_json(&text).map_err(|e| format!("{}:\n{e}", path.display()))
 }
@@ -359,20 +421,35 @@ fn load_task(args: &TaskArgs) -> Result<Task, String> {
 /// The tasks `args.task` names: one task, a comma-separated list, or a set from
 /// TASKS_DIR/../tasks.json's `sets` (e.g. `mt10`).
 fn load_tasks(args: &TaskArgs) -> Result<Vec<Task>, String> {
-    let index_path = args.tasks_dir.parent().unwrap_or(Path::new(".")).join("tasks.json");
+    let index_path = args
+        .tasks_dir
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join("tasks.json");
     let sets = std::fs::read_to_string(&index_path)
         .ok()
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
         .map(|index| index["sets"].clone())
         .unwrap_or_default();
     let mut tasks = Vec::new();
-    for name in args.task.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+    for name in args
+        .task
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
         let members: Vec<String> = match sets[name].as_array() {
-            Some(list) => list.iter().filter_map(|v| v.as_str().map(String::from)).collect(),
+            Some(list) => list
+                .iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect(),
             None => vec![name.to_string()],
         };
         for member in members {
-            tasks.push(load_task(&TaskArgs { task: member, tasks_dir: args.tasks_dir.clone() })?);
+            tasks.push(load_task(&TaskArgs {
+                task: member,
+                tasks_dir: args.tasks_dir.clone(),
+            })?);
         }
     }
     if tasks.is_empty() {
@@ -384,9 +461,11 @@ fn load_tasks(args: &TaskArgs) -> Result<Vec<Task>, String> {
 fn progress(len: u64, what: &str) -> ProgressBar {
     let bar = ProgressBar::new(len);
     bar.set_style(
-        ProgressStyle::with_template("{msg:>12} [{bar:30}] {pos}/{len} {elapsed_precise} eta {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{msg:>12} [{bar:30}] {pos}/{len} {elapsed_precise} eta {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
     );
     bar.set_message(what.to_string());
     bar
@@ -397,7 +476,10 @@ fn validate(files: &[PathBuf], json: bool) -> ExitCode {
     let mut failed = false;
     for file in files {
         let issues = match std::fs::read_to_string(file) {
-            Err(e) => vec![polyskill_sim::task::Issue { path: String::new(), message: format!("cannot read: {e}") }],
+            Err(e) => vec![polyskill_sim::task::Issue {
+                path: String::new(),
+                message: format!("cannot read: {e}"),
+            }],
             Ok(text) => match Task::from_json(&text) {
                 Ok(_) => vec![],
                 Err(e) => e.issues,
@@ -417,13 +499,18 @@ fn validate(files: &[PathBuf], json: bool) -> ExitCode {
     if json {
         println!("{}", serde_json::Value::Array(report));
     }
-    if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 fn expert(args: &TaskArgs, episodes: u32, first_seed: u64, json: bool) -> Result<(), String> {
     let task = load_task(args)?;
     let mut env = Env::new(task.clone());
-    let mut expert = ExpertPolicy::for_env(&env).ok_or_else(|| format!("task {} has no expert", task.id))?;
+    let mut expert =
+        ExpertPolicy::for_env(&env).ok_or_else(|| format!("task {} has no expert", task.id))?;
     let bar = progress(episodes as u64, "expert");
     let (mut successes, mut total_return) = (0u32, 0.0f32);
     let started = Instant::now();
@@ -438,10 +525,17 @@ fn expert(args: &TaskArgs, episodes: u32, first_seed: u64, json: bool) -> Result
     let rate = successes as f32 / episodes.max(1) as f32;
     let mean_return = total_return / episodes.max(1) as f32;
     if json {
-        println!("{}", json!({"task": task.id, "episodes": episodes, "first_seed": first_seed,
-            "success_rate": rate, "mean_return": mean_return, "seconds": started.elapsed().as_secs_f64()}));
+        println!(
+            "{}",
+            json!({"task": task.id, "episodes": episodes, "first_seed": first_seed,
+            "success_rate": rate, "mean_return": mean_return, "seconds": started.elapsed().as_secs_f64()})
+        );
     } else {
-        println!("{}: expert success {:.1}% over {episodes} episodes, mean return {mean_return:.1}", task.id, rate * 100.0);
+        println!(
+            "{}: expert success {:.1}% over {episodes} episodes, mean return {mean_return:.1}",
+            task.id,
+            rate * 100.0
+        );
     }
     Ok(())
 }
@@ -462,9 +556,15 @@ enum Trainer {
         target_return: Option<f32>,
     },
     /// GRPO or RLOO (group-relative advantages, no critic), optionally stopping at a target.
-    Grpo { config: GrpoConfig, target_return: Option<f32> },
+    Grpo {
+        config: GrpoConfig,
+        target_return: Option<f32>,
+    },
     /// SAC on one task, MT-SAC on several, optionally stopping at a return target.
-    Sac { config: SacConfig, target_return: Option<f32> },
+    Sac {
+        config: SacConfig,
+        target_return: Option<f32>,
+    },
 }
 
 /// A run's metrics: one JSON line per record (with the wall time so far) into
@@ -482,8 +582,15 @@ impl MetricsLog {
         let dir = PathBuf::from(format!("runs/{name}"));
         std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
         let path = dir.join("metrics.jsonl");
-        let file = std::fs::File::create(&path).map_err(|e| format!("creating {}: {e}", path.display()))?;
-        Ok(MetricsLog { path, file, echo, started: Instant::now(), error: None })
+        let file = std::fs::File::create(&path)
+            .map_err(|e| format!("creating {}: {e}", path.display()))?;
+        Ok(MetricsLog {
+            path,
+            file,
+            echo,
+            started: Instant::now(),
+            error: None,
+        })
     }
 
     /// Writes one record; false (and the error kept for [`MetricsLog::finish`]) if it cannot.
@@ -510,7 +617,12 @@ impl MetricsLog {
 
 /// Behaviour cloning on `tasks`, with a progress bar and one metrics line per progress record
 /// in `runs/NAME-bc-sSEED/metrics.jsonl`; returns the policy and a summary.
-fn train_bc(name: &str, tasks: &[Task], config: &BcConfig, json: bool) -> Result<(polyskill_learn::Policy, serde_json::Value), String> {
+fn train_bc(
+    name: &str,
+    tasks: &[Task],
+    config: &BcConfig,
+    json: bool,
+) -> Result<(polyskill_learn::Policy, serde_json::Value), String> {
     let mut log = MetricsLog::create(&format!("{name}-bc-s{}", config.seed), json)?;
     let fit_steps = config.steps as u64 * (config.dagger_rounds as u64 + 1);
     let bar = progress(fit_steps, "bc");
@@ -532,7 +644,10 @@ fn train_bc(name: &str, tasks: &[Task], config: &BcConfig, json: bool) -> Result
     bar.finish_and_clear();
     let seconds = log.started.elapsed().as_secs_f64();
     let metrics = log.finish()?;
-    Ok((policy, json!({ "final_loss": last_loss, "seconds": seconds, "metrics": metrics })))
+    Ok((
+        policy,
+        json!({ "final_loss": last_loss, "seconds": seconds, "metrics": metrics }),
+    ))
 }
 
 /// An iterative run (PPO, SAC, GRPO, RLOO): one JSON line of metrics per iteration into
@@ -553,31 +668,41 @@ fn train_pg<R: IterativeRun>(
     let mut log = MetricsLog::create(&format!("{name}-{algo}-s{seed}"), json)?;
     let bar = progress(total_steps, algo);
     let mut last = None;
-    let mut best = keep_best.map(|(tasks, every)| BestCheckpoint::new(tasks, every, 10)).transpose()?;
+    let mut best = keep_best
+        .map(|(tasks, every)| BestCheckpoint::new(tasks, every, 10))
+        .transpose()?;
     let mut validation_error = None;
-    let (mut policy, failed) = polyskill_learn::run_keeping_last_good(run, |it: &PpoIteration, run: &R| {
-        bar.set_position(it.env_steps);
-        bar.set_message(format!("return {:.1}", it.mean_return));
-        last = Some(it.clone());
-        if let Some(best) = best.as_mut() {
-            match best.observe(it.env_steps, || run.policy()) {
-                Ok(Some(v)) => bar.println(format!("validation at {} env steps: success {:.0}%, return {:.1}", v.env_steps, v.success_rate * 100.0, v.mean_return)),
-                Ok(None) => {}
-                Err(e) => {
-                    validation_error = Some(e);
-                    return false;
+    let (mut policy, failed) =
+        polyskill_learn::run_keeping_last_good(run, |it: &PpoIteration, run: &R| {
+            bar.set_position(it.env_steps);
+            bar.set_message(format!("return {:.1}", it.mean_return));
+            last = Some(it.clone());
+            if let Some(best) = best.as_mut() {
+                match best.observe(it.env_steps, || run.policy()) {
+                    Ok(Some(v)) => bar.println(format!(
+                        "validation at {} env steps: success {:.0}%, return {:.1}",
+                        v.env_steps,
+                        v.success_rate * 100.0,
+                        v.mean_return
+                    )),
+                    Ok(None) => {}
+                    Err(e) => {
+                        validation_error = Some(e);
+                        return false;
+                    }
                 }
             }
-        }
-        log.write(it) && !target_return.is_some_and(|t| it.episodes >= 10 && it.mean_return >= t)
-    });
+            log.write(it)
+                && !target_return.is_some_and(|t| it.episodes >= 10 && it.mean_return >= t)
+        });
     bar.finish_and_clear();
     if let Some(e) = validation_error {
         return Err(format!("validating a checkpoint: {e}"));
     }
     let seconds = log.started.elapsed().as_secs_f64();
     let metrics = log.finish()?;
-    let (env_steps, final_mean_return) = last.map_or((0, f32::NAN), |l| (l.env_steps, l.mean_return));
+    let (env_steps, final_mean_return) =
+        last.map_or((0, f32::NAN), |l| (l.env_steps, l.mean_return));
     let mut summary = json!({ "env_steps": env_steps, "final_mean_return": final_mean_return, "seconds": seconds, "metrics": metrics });
     if let Some(best) = best {
         summary["validations"] = json!(best.history);
@@ -608,7 +733,15 @@ fn train(
     let keep = keep_best.map(|every| (tasks.as_slice(), every));
     let (mut policy, summary) = match trainer {
         Trainer::Bc(config) => train_bc(&args.task.replace(',', "+"), &tasks, config, json)?,
-        Trainer::Ppo { env_steps, envs, lr, gamma, hidden, seed, target_return } => {
+        Trainer::Ppo {
+            env_steps,
+            envs,
+            lr,
+            gamma,
+            hidden,
+            seed,
+            target_return,
+        } => {
             // Several tasks: multi-task PPO (one network, a task one-hot input).
             let defaults = PpoConfig::for_task(&tasks[0]);
             let config = PpoConfig {
@@ -621,28 +754,76 @@ fn train(
                 ..defaults
             };
             let name = args.task.replace(',', "+");
-            train_pg(&name, algo, config.seed, config.total_steps, *target_return, keep, json, ppo::PpoRun::multi_task(&tasks, &config)?)?
+            train_pg(
+                &name,
+                algo,
+                config.seed,
+                config.total_steps,
+                *target_return,
+                keep,
+                json,
+                ppo::PpoRun::multi_task(&tasks, &config)?,
+            )?
         }
-        Trainer::Grpo { config, target_return } => match tasks.as_slice() {
-            [task] => {
-                train_pg(&task.id, algo, config.seed, config.total_steps, *target_return, keep, json, grpo::GrpoRun::new(task, config)?)?
+        Trainer::Grpo {
+            config,
+            target_return,
+        } => match tasks.as_slice() {
+            [task] => train_pg(
+                &task.id,
+                algo,
+                config.seed,
+                config.total_steps,
+                *target_return,
+                keep,
+                json,
+                grpo::GrpoRun::new(task, config)?,
+            )?,
+            _ => {
+                return Err(format!(
+                    "--algo {algo} trains one task; got {}",
+                    tasks.len()
+                ));
             }
-            _ => return Err(format!("--algo {algo} trains one task; got {}", tasks.len())),
         },
-        Trainer::Sac { config, target_return } => {
+        Trainer::Sac {
+            config,
+            target_return,
+        } => {
             let name = args.task.replace(',', "+");
-            train_pg(&name, algo, config.seed, config.total_steps, *target_return, keep, json, sac::SacRun::new(&tasks, config)?)?
+            train_pg(
+                &name,
+                algo,
+                config.seed,
+                config.total_steps,
+                *target_return,
+                keep,
+                json,
+                sac::SacRun::new(&tasks, config)?,
+            )?
         }
     };
-    let evaluations = tasks.iter().map(|task| evaluate(&policy, task, 0, eval_episodes)).collect::<Result<Vec<_>, _>>()?;
-    let mean_success = evaluations.iter().map(|e| e.success_rate).sum::<f32>() / evaluations.len() as f32;
+    let evaluations = tasks
+        .iter()
+        .map(|task| evaluate(&policy, task, 0, eval_episodes))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mean_success =
+        evaluations.iter().map(|e| e.success_rate).sum::<f32>() / evaluations.len() as f32;
     policy.info.eval_success = Some(mean_success);
     policy.info.eval_episodes = Some(eval_episodes);
-    let per_task: serde_json::Map<String, serde_json::Value> =
-        tasks.iter().zip(&evaluations).map(|(t, e)| (t.id.clone(), json!(e.success_rate))).collect();
+    let per_task: serde_json::Map<String, serde_json::Value> = tasks
+        .iter()
+        .zip(&evaluations)
+        .map(|(t, e)| (t.id.clone(), json!(e.success_rate)))
+        .collect();
     let command: Vec<String> = std::env::args().collect();
-    if let (serde_json::Value::Object(t), serde_json::Value::Object(extra)) = (&mut policy.info.training, &summary) {
-        t.insert("command".into(), json!(format!("polyskill {}", command[1..].join(" "))));
+    if let (serde_json::Value::Object(t), serde_json::Value::Object(extra)) =
+        (&mut policy.info.training, &summary)
+    {
+        t.insert(
+            "command".into(),
+            json!(format!("polyskill {}", command[1..].join(" "))),
+        );
         t.insert("eval_seeds".into(), json!(format!("0..{eval_episodes}")));
         t.insert("eval_success_per_task".into(), json!(per_task));
         t.insert("seconds".into(), json!(started.elapsed().as_secs_f64()));
@@ -652,30 +833,55 @@ fn train(
         format!("{}-{algo}", tasks[0].id)
     } else {
         let conditioning = serde_json::to_value(policy.info.conditioning).unwrap_or_default();
-        format!("{}-{algo}-{}", args.task.replace(',', "+"), conditioning.as_str().unwrap_or("none"))
+        format!(
+            "{}-{algo}-{}",
+            args.task.replace(',', "+"),
+            conditioning.as_str().unwrap_or("none")
+        )
     };
     let out = out.unwrap_or_else(|| PathBuf::from(format!("web/weights/{name}.safetensors")));
     let bytes = weights::save(&policy).map_err(|e| e.to_string())?;
     std::fs::write(&out, &bytes).map_err(|e| format!("writing {}: {e}", out.display()))?;
     if json {
-        println!("{}", json!({"tasks": policy.info.tasks, "algo": algo, "out": out, "bytes": bytes.len(), "training": summary,
-            "evaluation": evaluations, "mean_success": mean_success, "seconds": started.elapsed().as_secs_f64()}));
+        println!(
+            "{}",
+            json!({"tasks": policy.info.tasks, "algo": algo, "out": out, "bytes": bytes.len(), "training": summary,
+            "evaluation": evaluations, "mean_success": mean_success, "seconds": started.elapsed().as_secs_f64()})
+        );
     } else {
         for (task, e) in tasks.iter().zip(&evaluations) {
-            println!("{:>22}: success {:5.1}%, mean return {:.1}", task.id, e.success_rate * 100.0, e.mean_return);
+            println!(
+                "{:>22}: success {:5.1}%, mean return {:.1}",
+                task.id,
+                e.success_rate * 100.0,
+                e.mean_return
+            );
         }
         println!(
             "wrote {} ({} KiB); mean success {:.1}% over {} unseen seeds per task; {:.1} s",
-            out.display(), bytes.len() / 1024, mean_success * 100.0, eval_episodes, started.elapsed().as_secs_f64()
+            out.display(),
+            bytes.len() / 1024,
+            mean_success * 100.0,
+            eval_episodes,
+            started.elapsed().as_secs_f64()
         );
     }
     match summary["failed"].as_str() {
-        Some(failure) => Err(format!("{failure}; the last good weights (before the failing update) are saved in {}", out.display())),
+        Some(failure) => Err(format!(
+            "{failure}; the last good weights (before the failing update) are saved in {}",
+            out.display()
+        )),
         None => Ok(()),
     }
 }
 
-fn eval(args: &TaskArgs, policy: &Path, episodes: u32, first_seed: u64, json: bool) -> Result<(), String> {
+fn eval(
+    args: &TaskArgs,
+    policy: &Path,
+    episodes: u32,
+    first_seed: u64,
+    json: bool,
+) -> Result<(), String> {
     let task = load_task(args)?;
     let bytes = std::fs::read(policy).map_err(|e| format!("reading {}: {e}", policy.display()))?;
     let policy = weights::load(&bytes, &Device::flex()).map_err(|e| e.to_string())?;
@@ -683,17 +889,26 @@ fn eval(args: &TaskArgs, policy: &Path, episodes: u32, first_seed: u64, json: bo
     if json {
         println!("{}", json!({"task": task.id, "evaluation": e}));
     } else {
-        println!("{}: success {:.1}% over {episodes} episodes (seeds {first_seed}..), mean return {:.1}",
-            task.id, e.success_rate * 100.0, e.mean_return);
+        println!(
+            "{}: success {:.1}% over {episodes} episodes (seeds {first_seed}..), mean return {:.1}",
+            task.id,
+            e.success_rate * 100.0,
+            e.mean_return
+        );
     }
     Ok(())
 }
 
-fn import(weights_file: &Path, architecture: &Path, task: Option<&TaskArgs>, out: &Path) -> Result<(), String> {
+fn import(
+    weights_file: &Path,
+    architecture: &Path,
+    task: Option<&TaskArgs>,
+    out: &Path,
+) -> Result<(), String> {
     let read = |p: &Path| std::fs::read(p).map_err(|e| format!("reading {}: {e}", p.display()));
     let arch_text = read(architecture)?;
-    let arch: polyskill_learn::Architecture =
-        serde_json::from_slice(&arch_text).map_err(|e| format!("{}: {e}", architecture.display()))?;
+    let arch: polyskill_learn::Architecture = serde_json::from_slice(&arch_text)
+        .map_err(|e| format!("{}: {e}", architecture.display()))?;
     let mut policy = weights::import_sequential(&read(weights_file)?, &arch, &Device::flex())
         .map_err(|e| format!("{}: {e}", weights_file.display()))?;
     if let Some(args) = task {
@@ -712,7 +927,12 @@ fn import(weights_file: &Path, architecture: &Path, task: Option<&TaskArgs>, out
     policy.info.training["source"] = json!(weights_file.display().to_string());
     let bytes = weights::save(&policy).map_err(|e| e.to_string())?;
     std::fs::write(out, &bytes).map_err(|e| format!("writing {}: {e}", out.display()))?;
-    println!("wrote {} ({} layers, sizes {:?})", out.display(), arch.sizes.len() - 1, arch.sizes);
+    println!(
+        "wrote {} ({} layers, sizes {:?})",
+        out.display(),
+        arch.sizes.len() - 1,
+        arch.sizes
+    );
     Ok(())
 }
 
@@ -726,13 +946,19 @@ fn bench(args: &TaskArgs, steps: u32, json: bool) -> Result<(), String> {
     if json {
         println!("{value}");
     } else {
-        println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&value).unwrap_or_default()
+        );
     }
     Ok(())
 }
 
 fn bench_learn(tasks_dir: &Path, json: bool) -> Result<(), String> {
-    let cart_pole = load_task(&TaskArgs { task: "cart-pole".into(), tasks_dir: tasks_dir.to_path_buf() })?;
+    let cart_pole = load_task(&TaskArgs {
+        task: "cart-pole".into(),
+        tasks_dir: tasks_dir.to_path_buf(),
+    })?;
     let origin = Instant::now();
     let now_ms = || origin.elapsed().as_secs_f64() * 1000.0;
     let report = polyskill_learn::bench::learning(&cart_pole, 2000, &now_ms)?;
@@ -741,23 +967,44 @@ fn bench_learn(tasks_dir: &Path, json: bool) -> Result<(), String> {
     if json {
         println!("{value}");
     } else {
-        println!("BC training (39→256→256→4, batch 256, Adam): {:.0} samples/s", report.bc.samples_per_s);
+        println!(
+            "BC training (39→256→256→4, batch 256, Adam): {:.0} samples/s",
+            report.bc.samples_per_s
+        );
         for p in &report.ppo_cart_pole {
-            println!("PPO cart-pole seed {}: {} env steps, {:.2} s{}", p.seed, p.env_steps, p.seconds, if p.solved { "" } else { " (not solved)" });
+            println!(
+                "PPO cart-pole seed {}: {} env steps, {:.2} s{}",
+                p.seed,
+                p.env_steps,
+                p.seconds,
+                if p.solved { "" } else { " (not solved)" }
+            );
         }
     }
     Ok(())
 }
 
 fn bench_sim(tasks_dir: &Path, steps: u32, json: bool) -> Result<(), String> {
-    let index_path = tasks_dir.parent().unwrap_or(Path::new(".")).join("tasks.json");
+    let index_path = tasks_dir
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join("tasks.json");
     let index: serde_json::Value = std::fs::read_to_string(&index_path)
         .map_err(|e| format!("{}: {e}", index_path.display()))
-        .and_then(|t| serde_json::from_str(&t).map_err(|e| format!("{}: {e}", index_path.display())))?;
-    let names = index["tasks"].as_array().ok_or_else(|| format!("{}: no \"tasks\" list", index_path.display()))?;
+        .and_then(|t| {
+            serde_json::from_str(&t).map_err(|e| format!("{}: {e}", index_path.display()))
+        })?;
+    let names = index["tasks"]
+        .as_array()
+        .ok_or_else(|| format!("{}: no \"tasks\" list", index_path.display()))?;
     let tasks = names
         .iter()
-        .map(|n| load_task(&TaskArgs { task: n.as_str().unwrap_or_default().to_string(), tasks_dir: tasks_dir.to_path_buf() }))
+        .map(|n| {
+            load_task(&TaskArgs {
+                task: n.as_str().unwrap_or_default().to_string(),
+                tasks_dir: tasks_dir.to_path_buf(),
+            })
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let bar = progress(1, "bench sim");
     let origin = Instant::now();
@@ -772,8 +1019,14 @@ fn bench_sim(tasks_dir: &Path, steps: u32, json: bool) -> Result<(), String> {
         for f in &report.tasks {
             println!("{:>22}  {:>9.0} steps/s", f.task, f.env_steps_per_s);
         }
-        println!("{:>22}  {:>9.0} steps/s", "manipulation mean", report.manipulation_mean_steps_per_s);
-        println!("{:>22}  {:>9.0} steps/s", "VecEnv (multi-task)", report.vec_env_steps_per_s);
+        println!(
+            "{:>22}  {:>9.0} steps/s",
+            "manipulation mean", report.manipulation_mean_steps_per_s
+        );
+        println!(
+            "{:>22}  {:>9.0} steps/s",
+            "VecEnv (multi-task)", report.vec_env_steps_per_s
+        );
     }
     Ok(())
 }
@@ -785,7 +1038,13 @@ fn render(args: &TaskArgs, out: &Path, seed: u64, width: u32, height: u32) -> Re
     env.reset(seed);
     let (device, queue, adapter) = offscreen::device()?;
     let mut renderer = Renderer::new(device, queue, OFFSCREEN_FORMAT);
-    let rgba = offscreen::render_rgba(&mut renderer, &env.visuals(), &Camera::for_task(env.task()), width, height)?;
+    let rgba = offscreen::render_rgba(
+        &mut renderer,
+        &env.visuals(),
+        &Camera::for_task(env.task()),
+        width,
+        height,
+    )?;
     offscreen::write_png(out, &rgba, width, height)?;
     eprintln!("wrote {} ({width}×{height}, {adapter})", out.display());
     Ok(())

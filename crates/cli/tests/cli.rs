@@ -10,15 +10,28 @@ fn root() -> String {
 }
 
 fn polyskill(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_polyskill")).args(args).current_dir(root()).output().unwrap();
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+    let out = Command::new(env!("CARGO_BIN_EXE_polyskill"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
 }
 
 #[test]
 fn every_command_has_help() {
-    for cmd in ["validate", "expert", "train", "eval", "import", "bench", "schema", "render"] {
+    for cmd in [
+        "validate", "expert", "train", "eval", "import", "bench", "schema", "render",
+    ] {
         let (ok, stdout, _) = polyskill(&[cmd, "--help"]);
-        assert!(ok && stdout.contains("Usage: polyskill"), "{cmd} --help: {stdout}");
+        assert!(
+            ok && stdout.contains("Usage: polyskill"),
+            "{cmd} --help: {stdout}"
+        );
     }
 }
 
@@ -32,15 +45,23 @@ fn validate_reports_each_error_with_its_path_and_fails() {
     std::fs::create_dir_all(&dir).unwrap();
     let bad = dir.join("bad.json");
     let text = std::fs::read_to_string(format!("{}/web/tasks/reach.json", root())).unwrap();
-    let text = text.replacen("\"max_steps\": 500", "\"max_steps\": 0", 1).replacen("\"margin\": 0.3", "\"margin\": -1", 1);
+    let text = text
+        .replacen("\"max_steps\": 500", "\"max_steps\": 0", 1)
+        .replacen("\"margin\": 0.3", "\"margin\": -1", 1);
     std::fs::write(&bad, text).unwrap();
     let bad = bad.to_str().unwrap();
     let (ok, stdout, _) = polyskill(&["validate", bad]);
     assert!(!ok);
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 2, "{stdout}");
-    assert!(lines[0].ends_with("max_steps: must be 1..=100000, got 0"), "{stdout}");
-    assert!(lines[1].ends_with("reward[0].near.margin: must be a positive finite number, got -1"), "{stdout}");
+    assert!(
+        lines[0].ends_with("max_steps: must be 1..=100000, got 0"),
+        "{stdout}"
+    );
+    assert!(
+        lines[1].ends_with("reward[0].near.margin: must be a positive finite number, got -1"),
+        "{stdout}"
+    );
 
     let (ok, stdout, _) = polyskill(&["validate", "--json", bad]);
     assert!(!ok);
@@ -50,13 +71,22 @@ fn validate_reports_each_error_with_its_path_and_fails() {
 
 #[test]
 fn expert_eval_and_bench_print_json() {
-    let (ok, stdout, stderr) = polyskill(&["expert", "--task", "reach", "--episodes", "5", "--json"]);
+    let (ok, stdout, stderr) =
+        polyskill(&["expert", "--task", "reach", "--episodes", "5", "--json"]);
     assert!(ok, "{stderr}");
     let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(v["success_rate"], 1.0);
 
-    let (ok, stdout, stderr) =
-        polyskill(&["eval", "--task", "reach", "--policy", "web/weights/reach-bc.safetensors", "--episodes", "5", "--json"]);
+    let (ok, stdout, stderr) = polyskill(&[
+        "eval",
+        "--task",
+        "reach",
+        "--policy",
+        "web/weights/reach-bc.safetensors",
+        "--episodes",
+        "5",
+        "--json",
+    ]);
     assert!(ok, "{stderr}");
     let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(v["evaluation"]["episodes"], 5);
@@ -69,17 +99,35 @@ fn expert_eval_and_bench_print_json() {
     assert_eq!(v["inference"][1]["batch"], 1024);
 
     let (ok, _, stderr) = polyskill(&["expert", "--task", "nope"]);
-    assert!(!ok && stderr.contains("cannot read task web/tasks/nope.json") && stderr.contains("known tasks in web/tasks: "), "{stderr}");
+    assert!(
+        !ok && stderr.contains("cannot read task web/tasks/nope.json")
+            && stderr.contains("known tasks in web/tasks: "),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn render_writes_a_png_thumbnail() {
     let out = std::env::temp_dir().join(format!("polyskill-render-{}.png", std::process::id()));
-    let (ok, _, stderr) = polyskill(&["render", "--task", "cart-pole", "--out", out.to_str().unwrap(), "--width", "64", "--height", "48"]);
+    let (ok, _, stderr) = polyskill(&[
+        "render",
+        "--task",
+        "cart-pole",
+        "--out",
+        out.to_str().unwrap(),
+        "--width",
+        "64",
+        "--height",
+        "48",
+    ]);
     assert!(ok, "{stderr}");
     let bytes = std::fs::read(&out).unwrap();
     assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
-    assert_eq!(u32::from_be_bytes(bytes[16..20].try_into().unwrap()), 64, "PNG width");
+    assert_eq!(
+        u32::from_be_bytes(bytes[16..20].try_into().unwrap()),
+        64,
+        "PNG width"
+    );
 }
 
 #[test]
@@ -88,7 +136,15 @@ fn import_converts_a_pytorch_file_and_checks_it_against_a_task() {
     std::fs::create_dir_all(&dir).unwrap();
     let out = dir.join("imported.safetensors");
     let out = out.to_str().unwrap();
-    let base = ["import", "--weights", "tests/fixtures/torch/mlp.safetensors", "--architecture", "tests/fixtures/torch/architecture.json", "--out", out];
+    let base = [
+        "import",
+        "--weights",
+        "tests/fixtures/torch/mlp.safetensors",
+        "--architecture",
+        "tests/fixtures/torch/architecture.json",
+        "--out",
+        out,
+    ];
     let (ok, stdout, stderr) = polyskill(&base);
     assert!(ok, "{stderr}");
     assert!(stdout.contains("sizes [5, 8, 8, 3]"), "{stdout}");
@@ -96,7 +152,11 @@ fn import_converts_a_pytorch_file_and_checks_it_against_a_task() {
     assert_eq!(info.architecture.sizes, [5, 8, 8, 3]);
     let (ok, _, stderr) = polyskill(&[&base[..], &["--task", "reach"]].concat());
     assert!(!ok);
-    assert!(stderr.contains("task reach observes 39 values and takes 4 actions; the network maps 5 to 3"), "{stderr}");
+    assert!(
+        stderr
+            .contains("task reach observes 39 values and takes 4 actions; the network maps 5 to 3"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -104,35 +164,112 @@ fn ppo_training_writes_metrics_lines_and_weights() {
     let dir = std::env::temp_dir().join(format!("polyskill-ppo-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let out = dir.join("cart-pole-ppo.safetensors");
-    let args = ["train", "--task", "cart-pole", "--algo", "ppo", "--env-steps", "2048", "--seed", "77", "--eval-episodes", "2", "--json", "--out", out.to_str().unwrap()];
+    let args = [
+        "train",
+        "--task",
+        "cart-pole",
+        "--algo",
+        "ppo",
+        "--env-steps",
+        "2048",
+        "--seed",
+        "77",
+        "--eval-episodes",
+        "2",
+        "--json",
+        "--out",
+        out.to_str().unwrap(),
+    ];
     let (ok, stdout, stderr) = polyskill(&args);
     assert!(ok, "{stderr}");
-    let lines: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(lines.len(), 5, "four iterations of 4 × 128 steps, then the summary: {stdout}");
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        lines.len(),
+        5,
+        "four iterations of 4 × 128 steps, then the summary: {stdout}"
+    );
     assert_eq!(lines[3]["env_steps"], 2048);
-    assert!(lines[0]["entropy"].as_f64().unwrap() > 0.6, "a fresh policy is near uniform: {}", lines[0]);
+    assert!(
+        lines[0]["entropy"].as_f64().unwrap() > 0.6,
+        "a fresh policy is near uniform: {}",
+        lines[0]
+    );
     assert_eq!(lines[4]["evaluation"][0]["episodes"], 2);
-    let metrics = std::fs::read_to_string(format!("{}/runs/cart-pole-ppo-s77/metrics.jsonl", root())).unwrap();
+    let metrics =
+        std::fs::read_to_string(format!("{}/runs/cart-pole-ppo-s77/metrics.jsonl", root()))
+            .unwrap();
     assert_eq!(metrics.lines().count(), 4);
-    assert!(polyskill_learn::weights::read_info(&std::fs::read(&out).unwrap()).unwrap().architecture.output == "categorical");
+    assert!(
+        polyskill_learn::weights::read_info(&std::fs::read(&out).unwrap())
+            .unwrap()
+            .architecture
+            .output
+            == "categorical"
+    );
     let (ok, _, stderr) = polyskill(&["train", "--task", "cart-pole", "--algo", "dqn"]);
-    assert!(!ok && stderr.contains("unknown --algo \"dqn\"; available: bc, ppo, sac, grpo, rloo"), "{stderr}");
+    assert!(
+        !ok && stderr.contains("unknown --algo \"dqn\"; available: bc, ppo, sac, grpo, rloo"),
+        "{stderr}"
+    );
 
     // --keep-best validates every 1024 steps and saves the best checkpoint, saying which.
     let best = dir.join("cart-pole-best.safetensors");
-    let args = ["train", "--task", "cart-pole", "--algo", "ppo", "--env-steps", "4096", "--seed", "77", "--eval-episodes", "2", "--keep-best", "1024", "--json", "--out", best.to_str().unwrap()];
+    let args = [
+        "train",
+        "--task",
+        "cart-pole",
+        "--algo",
+        "ppo",
+        "--env-steps",
+        "4096",
+        "--seed",
+        "77",
+        "--eval-episodes",
+        "2",
+        "--keep-best",
+        "1024",
+        "--json",
+        "--out",
+        best.to_str().unwrap(),
+    ];
     let (ok, stdout, stderr) = polyskill(&args);
     assert!(ok, "{stderr}");
     let summary: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
     let training = &summary["training"];
     let validations = training["validations"].as_array().unwrap();
-    assert_eq!(validations.iter().map(|v| v["env_steps"].as_u64().unwrap()).collect::<Vec<_>>(), [1024, 2048, 3072, 4096]);
+    assert_eq!(
+        validations
+            .iter()
+            .map(|v| v["env_steps"].as_u64().unwrap())
+            .collect::<Vec<_>>(),
+        [1024, 2048, 3072, 4096]
+    );
     let kept_return = training["kept"]["mean_return"].as_f64().unwrap();
-    assert!(validations.iter().all(|v| v["mean_return"].as_f64().unwrap() <= kept_return || v["success_rate"].as_f64() < training["kept"]["success_rate"].as_f64()), "{training}");
+    assert!(
+        validations
+            .iter()
+            .all(|v| v["mean_return"].as_f64().unwrap() <= kept_return
+                || v["success_rate"].as_f64() < training["kept"]["success_rate"].as_f64()),
+        "{training}"
+    );
     let info = polyskill_learn::weights::read_info(&std::fs::read(&best).unwrap()).unwrap();
     assert_eq!(info.training["kept"], training["kept"]);
-    let (ok, _, stderr) = polyskill(&["train", "--task", "reach", "--algo", "bc", "--keep-best", "100"]);
-    assert!(!ok && stderr.contains("--keep-best is for ppo, sac, grpo and rloo"), "{stderr}");
+    let (ok, _, stderr) = polyskill(&[
+        "train",
+        "--task",
+        "reach",
+        "--algo",
+        "bc",
+        "--keep-best",
+        "100",
+    ]);
+    assert!(
+        !ok && stderr.contains("--keep-best is for ppo, sac, grpo and rloo"),
+        "{stderr}"
+    );
 }
 
 /// A run whose loss stops being finite fails with the reason, and its last good weights are
@@ -143,15 +280,49 @@ fn a_diverging_run_says_why_and_keeps_its_last_good_weights() {
     std::fs::create_dir_all(&dir).unwrap();
     let text = std::fs::read_to_string(format!("{}/web/tasks/cart-pole.json", root())).unwrap();
     let task = dir.join("cart-pole.json");
-    std::fs::write(&task, text.replacen("\"alive\": { \"weight\": 1.0 }", "\"alive\": { \"weight\": 1e38 }", 1)).unwrap();
+    std::fs::write(
+        &task,
+        text.replacen(
+            "\"alive\": { \"weight\": 1.0 }",
+            "\"alive\": { \"weight\": 1e38 }",
+            1,
+        ),
+    )
+    .unwrap();
     let out = dir.join("diverged.safetensors");
-    let args = ["train", "--task", task.to_str().unwrap(), "--algo", "ppo", "--env-steps", "2048", "--eval-episodes", "1", "--out", out.to_str().unwrap()];
+    let args = [
+        "train",
+        "--task",
+        task.to_str().unwrap(),
+        "--algo",
+        "ppo",
+        "--env-steps",
+        "2048",
+        "--eval-episodes",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ];
     let (ok, _, stderr) = polyskill(&args);
     assert!(!ok, "{stderr}");
-    assert!(stderr.contains("PPO diverged at iteration 1: loss is not finite"), "{stderr}");
-    assert!(stderr.contains("the last good weights (before the failing update) are saved in") && stderr.contains("diverged.safetensors"), "{stderr}");
+    assert!(
+        stderr.contains("PPO diverged at iteration 1: loss is not finite"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("the last good weights (before the failing update) are saved in")
+            && stderr.contains("diverged.safetensors"),
+        "{stderr}"
+    );
     let info = polyskill_learn::weights::read_info(&std::fs::read(&out).unwrap()).unwrap();
-    assert!(info.training["failed"].as_str().unwrap().contains("diverged"), "{}", info.training);
+    assert!(
+        info.training["failed"]
+            .as_str()
+            .unwrap()
+            .contains("diverged"),
+        "{}",
+        info.training
+    );
 }
 
 #[test]
@@ -159,23 +330,65 @@ fn bc_trains_one_network_on_a_task_list_and_reports_each_task() {
     let dir = std::env::temp_dir().join(format!("polyskill-mt-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let out = dir.join("two.safetensors");
-    let args = ["train", "--task", "reach,drawer-close", "--conditioning", "multi-head", "--demos", "1", "--steps", "5",
-        "--eval-episodes", "1", "--json", "--out", out.to_str().unwrap()];
+    let args = [
+        "train",
+        "--task",
+        "reach,drawer-close",
+        "--conditioning",
+        "multi-head",
+        "--demos",
+        "1",
+        "--steps",
+        "5",
+        "--eval-episodes",
+        "1",
+        "--json",
+        "--out",
+        out.to_str().unwrap(),
+    ];
     let (ok, stdout, stderr) = polyskill(&args);
     assert!(ok, "{stderr}");
     let summary: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
-    assert_eq!(summary["tasks"], serde_json::json!(["reach", "drawer-close"]));
+    assert_eq!(
+        summary["tasks"],
+        serde_json::json!(["reach", "drawer-close"])
+    );
     assert_eq!(summary["evaluation"].as_array().unwrap().len(), 2);
     let info = polyskill_learn::weights::read_info(&std::fs::read(&out).unwrap()).unwrap();
-    assert_eq!(info.architecture.sizes.last(), Some(&8), "one 4-action head per task");
+    assert_eq!(
+        info.architecture.sizes.last(),
+        Some(&8),
+        "one 4-action head per task"
+    );
     assert!(info.training["eval_success_per_task"]["drawer-close"].is_number());
     // Progress records as JSON lines, on stdout and in runs/.
-    let records: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert!(records.iter().any(|r| r["phase"] == "recording") && records.iter().any(|r| r["phase"] == "fitting"), "{stdout}");
-    let metrics = std::fs::read_to_string(format!("{}/runs/reach+drawer-close-bc-s0/metrics.jsonl", root())).unwrap();
-    assert_eq!(metrics.lines().count(), records.len() - 1, "every record but the summary");
+    let records: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        records.iter().any(|r| r["phase"] == "recording")
+            && records.iter().any(|r| r["phase"] == "fitting"),
+        "{stdout}"
+    );
+    let metrics = std::fs::read_to_string(format!(
+        "{}/runs/reach+drawer-close-bc-s0/metrics.jsonl",
+        root()
+    ))
+    .unwrap();
+    assert_eq!(
+        metrics.lines().count(),
+        records.len() - 1,
+        "every record but the summary"
+    );
     let (ok, _, stderr) = polyskill(&["train", "--task", "reach", "--conditioning", "sideways"]);
-    assert!(!ok && stderr.contains("--conditioning \"sideways\": expected one-hot, multi-head or none"), "{stderr}");
+    assert!(
+        !ok && stderr.contains("--conditioning \"sideways\": expected one-hot, multi-head or none"),
+        "{stderr}"
+    );
     let (ok, _, stderr) = polyskill(&["train", "--task", "reach,nope"]);
-    assert!(!ok && stderr.contains("cannot read task") && stderr.contains("nope"), "{stderr}");
+    assert!(
+        !ok && stderr.contains("cannot read task") && stderr.contains("nope"),
+        "{stderr}"
+    );
 }

@@ -11,8 +11,8 @@
 //! gradients, so every worker takes the same Adam step and holds the same weights; the final
 //! evaluation's seeds are shared out too ([`BcRun::evaluate`]).
 
-use crate::fused::{Adam, FastMlp};
 use crate::eval::{Evaluation, evaluate_shared};
+use crate::fused::{Adam, FastMlp};
 use crate::gaussian::standard_normal;
 use crate::parallel::{AllReduce, gather, shard_rows};
 use crate::policy::{Architecture, Conditioning, Mlp, PolicyInfo, seeded_init};
@@ -109,16 +109,26 @@ pub fn record(
     mut episode_done: impl FnMut(u32),
 ) -> Result<Recording, String> {
     let mut env = Env::new(task.clone());
-    let mut expert =
-        ExpertPolicy::for_env(&env).ok_or_else(|| format!("task {} has no expert to clone", task.id))?;
+    let mut expert = ExpertPolicy::for_env(&env)
+        .ok_or_else(|| format!("task {} has no expert to clone", task.id))?;
     let (obs_dim, act_dim) = (env.observation_size(), env.action_size());
-    let mut out = Recording { demonstrations: Demonstrations { obs_dim, act_dim, ..Default::default() }, successes: 0 };
+    let mut out = Recording {
+        demonstrations: Demonstrations {
+            obs_dim,
+            act_dim,
+            ..Default::default()
+        },
+        successes: 0,
+    };
     let demos = &mut out.demonstrations;
     for i in 0..episodes as u64 {
         env.reset(seed_base + i);
         expert.reset();
         let mut noise_rng = ChaCha8Rng::seed_from_u64(seed_base + i);
-        let (low, high) = (env.continuous_bounds().0.to_vec(), env.continuous_bounds().1.to_vec());
+        let (low, high) = (
+            env.continuous_bounds().0.to_vec(),
+            env.continuous_bounds().1.to_vec(),
+        );
         loop {
             let label = expert.act(&env);
             let action = match driver {
@@ -126,8 +136,11 @@ pub fn record(
                 Driver::Expert { noise } if noise > 0.0 => label
                     .iter()
                     .enumerate()
-                    .map(|(j, a)| (a + noise * standard_normal(&mut noise_rng)).clamp(low[j], high[j]))
-                    .collect(),                Driver::Expert { .. } => label.clone(),
+                    .map(|(j, a)| {
+                        (a + noise * standard_normal(&mut noise_rng)).clamp(low[j], high[j])
+                    })
+                    .collect(),
+                Driver::Expert { .. } => label.clone(),
             };
             demos.observations.extend_from_slice(env.observation());
             demos.actions.extend_from_slice(&label);
@@ -151,7 +164,15 @@ pub fn record_demonstrations(
     seed_offset: u64,
     episode_done: impl FnMut(u32),
 ) -> Result<Demonstrations, String> {
-    Ok(record(task, 0, episodes, DEMO_SEED_BASE + seed_offset, Driver::Expert { noise: 0.0 }, episode_done)?.demonstrations)
+    Ok(record(
+        task,
+        0,
+        episodes,
+        DEMO_SEED_BASE + seed_offset,
+        Driver::Expert { noise: 0.0 },
+        episode_done,
+    )?
+    .demonstrations)
 }
 
 /// Behaviour-cloning settings.
@@ -208,15 +229,46 @@ impl BcConfig {
     pub fn check(&self) -> Result<(), String> {
         let mut check = SettingsCheck::default();
         check.hidden_widths(&self.hidden);
-        check.need((1..=10_000_000).contains(&self.steps), "steps", &format!("must be 1..=10000000, got {}", self.steps));
-        check.need((1..=65_536).contains(&self.batch), "batch", &format!("must be 1..=65536, got {}", self.batch));
+        check.need(
+            (1..=10_000_000).contains(&self.steps),
+            "steps",
+            &format!("must be 1..=10000000, got {}", self.steps),
+        );
+        check.need(
+            (1..=65_536).contains(&self.batch),
+            "batch",
+            &format!("must be 1..=65536, got {}", self.batch),
+        );
         let lr_ok = self.learning_rate > 0.0 && self.learning_rate <= 1.0;
-        check.need(lr_ok, "learning_rate", &format!("must be in (0, 1], got {}", self.learning_rate));
-        check.need((1..=100_000).contains(&self.demos), "demos", &format!("must be 1..=100000 episodes, got {}", self.demos));
-        check.need((0.0..=1.0).contains(&self.demo_noise), "demo_noise", &format!("must be in [0, 1], got {}", self.demo_noise));
-        check.need(self.dagger_rounds <= 100, "dagger_rounds", &format!("must be 0..=100, got {}", self.dagger_rounds));
+        check.need(
+            lr_ok,
+            "learning_rate",
+            &format!("must be in (0, 1], got {}", self.learning_rate),
+        );
+        check.need(
+            (1..=100_000).contains(&self.demos),
+            "demos",
+            &format!("must be 1..=100000 episodes, got {}", self.demos),
+        );
+        check.need(
+            (0.0..=1.0).contains(&self.demo_noise),
+            "demo_noise",
+            &format!("must be in [0, 1], got {}", self.demo_noise),
+        );
+        check.need(
+            self.dagger_rounds <= 100,
+            "dagger_rounds",
+            &format!("must be 0..=100, got {}", self.dagger_rounds),
+        );
         let episodes_ok = self.dagger_rounds == 0 || (1..=100_000).contains(&self.dagger_episodes);
-        check.need(episodes_ok, "dagger_episodes", &format!("must be 1..=100000 with DAgger on, got {}", self.dagger_episodes));
+        check.need(
+            episodes_ok,
+            "dagger_episodes",
+            &format!(
+                "must be 1..=100000 with DAgger on, got {}",
+                self.dagger_episodes
+            ),
+        );
         check.finish("BC settings")
     }
 }
@@ -292,7 +344,11 @@ impl Learner {
             architecture: Architecture::mlp(&[]),
             tasks: tasks.clone(),
             // One task needs no telling which.
-            conditioning: if tasks.len() > 1 { config.conditioning } else { Conditioning::None },
+            conditioning: if tasks.len() > 1 {
+                config.conditioning
+            } else {
+                Conditioning::None
+            },
             obs_mean,
             obs_std,
             training: serde_json::Value::Null,
@@ -304,16 +360,29 @@ impl Learner {
         sizes.push(demos.act_dim * info.heads());
         info.architecture = Architecture::mlp(&sizes);
         // burn's default initialisation (Kaiming-uniform), seeded, then to the fused network.
-        let net = seeded_init(config.seed, |device| FastMlp::from_mlp(&Mlp::init(&sizes, device)))
-            .expect("the CPU backend reads synchronously");
+        let net = seeded_init(config.seed, |device| {
+            FastMlp::from_mlp(&Mlp::init(&sizes, device))
+        })
+        .expect("the CPU backend reads synchronously");
         let adam = Adam::new(&net.params, 1e-8);
-        Learner { net, adam, rng: ChaCha8Rng::seed_from_u64(config.seed), info, steps_done: 0, last_loss: f32::NAN }
+        Learner {
+            net,
+            adam,
+            rng: ChaCha8Rng::seed_from_u64(config.seed),
+            info,
+            steps_done: 0,
+            last_loss: f32::NAN,
+        }
     }
 
     /// The current network as a policy.
     fn policy(&self) -> Policy {
         let device = Device::flex();
-        Policy { mlp: self.net.to_mlp(&device), info: self.info.clone(), device }
+        Policy {
+            mlp: self.net.to_mlp(&device),
+            info: self.info.clone(),
+            device,
+        }
     }
 
     /// `steps` Adam steps of mean squared error on minibatches drawn from `demos`, the first
@@ -335,7 +404,10 @@ impl Learner {
     ) -> Result<(), String> {
         let (d, a, n) = (demos.obs_dim, demos.act_dim, demos.len());
         let normalised = normalise(&demos.observations, &self.info.obs_mean, &self.info.obs_std);
-        let (extra, multi_head) = (self.info.task_inputs(), self.info.conditioning == Conditioning::MultiHead);
+        let (extra, multi_head) = (
+            self.info.task_inputs(),
+            self.info.conditioning == Conditioning::MultiHead,
+        );
         let width = a * self.info.heads();
         let scale = 2.0 / (config.batch * a) as f32;
         let mine = match &exchange {
@@ -354,7 +426,9 @@ impl Learner {
                 if mine.contains(&b) {
                     rows.push(i);
                     x.extend_from_slice(&normalised[i * d..(i + 1) * d]);
-                    x.extend((0..extra).map(|t| (t == demos.task_indices[i] as usize) as u8 as f32));
+                    x.extend(
+                        (0..extra).map(|t| (t == demos.task_indices[i] as usize) as u8 as f32),
+                    );
                 }
             }
             let trace = self.net.trace(&x, false, true);
@@ -362,7 +436,11 @@ impl Learner {
             let mut grad = vec![0.0f32; out.len()];
             let mut loss = 0.0f32;
             for (b, &i) in rows.iter().enumerate() {
-                let head = if multi_head { demos.task_indices[i] as usize * a } else { 0 };
+                let head = if multi_head {
+                    demos.task_indices[i] as usize * a
+                } else {
+                    0
+                };
                 for j in 0..a {
                     let k = b * width + head + j;
                     let diff = out[k] - demos.actions[i * a + j];
@@ -394,8 +472,16 @@ impl Learner {
                 ));
             }
             let mut params: Vec<&mut Vec<f32>> = self.net.params.iter_mut().collect();
-            let remaining = if config.anneal_lr { 1.0 - step as f32 / config.steps.max(1) as f32 } else { 1.0 };
-            self.adam.step(&mut params, &grads, config.learning_rate as f32 * remaining.max(0.0));
+            let remaining = if config.anneal_lr {
+                1.0 - step as f32 / config.steps.max(1) as f32
+            } else {
+                1.0
+            };
+            self.adam.step(
+                &mut params,
+                &grads,
+                config.learning_rate as f32 * remaining.max(0.0),
+            );
             self.last_loss = loss;
             if self.steps_done == 1 || self.steps_done.is_multiple_of(report_every.max(1)) {
                 report(self.steps_done, loss);
@@ -443,9 +529,18 @@ pub fn train_shared(
         episodes: 0,
         learner_success: None,
     };
-    learner.fit(demos, config, 0, config.steps, report_every, exchange, |step, loss| progress(fitting(step, loss)))?;
+    learner.fit(
+        demos,
+        config,
+        0,
+        config.steps,
+        report_every,
+        exchange,
+        |step, loss| progress(fitting(step, loss)),
+    )?;
     let mut policy = learner.policy();
-    policy.info.training = serde_json::json!({ "algorithm": "bc", "config": config, "demonstrations": pairs });
+    policy.info.training =
+        serde_json::json!({ "algorithm": "bc", "config": config, "demonstrations": pairs });
     Ok(policy)
 }
 
@@ -494,7 +589,9 @@ impl BcRun {
         config.check()?;
         let first = tasks.first().ok_or("no tasks to learn")?;
         for task in tasks {
-            if (task.observation.size, task.action_size()) != (first.observation.size, first.action_size()) {
+            if (task.observation.size, task.action_size())
+                != (first.observation.size, first.action_size())
+            {
                 return Err(format!(
                     "tasks trained together must share observation and action sizes: {} has {} / {}, {} has {} / {}",
                     first.id,
@@ -522,7 +619,10 @@ impl BcRun {
             learner: None,
             driver: None,
             round: 0,
-            stage: Stage::Recording { task: 0, episode: 0 },
+            stage: Stage::Recording {
+                task: 0,
+                episode: 0,
+            },
             round_episodes: 0,
             round_recorded: 0,
             round_successes: 0,
@@ -548,17 +648,33 @@ impl BcRun {
                 let (per_task, seed_base) = if self.round == 0 {
                     (self.config.demos, DEMO_SEED_BASE)
                 } else {
-                    (self.config.dagger_episodes, DAGGER_SEED_BASE + (self.round as u64 - 1) * self.config.dagger_episodes as u64)
+                    (
+                        self.config.dagger_episodes,
+                        DAGGER_SEED_BASE
+                            + (self.round as u64 - 1) * self.config.dagger_episodes as u64,
+                    )
                 };
                 let driver = match &self.driver {
                     Some(policy) => Driver::Learner(policy),
-                    None => Driver::Expert { noise: self.config.demo_noise },
+                    None => Driver::Expert {
+                        noise: self.config.demo_noise,
+                    },
                 };
                 // Split runs: worker i records the round's episodes i, i + workers, …
                 let place = task * per_task as usize + episode as usize;
-                let (index, workers) = self.exchange.as_ref().map_or((0, 1), |e| (e.index(), e.workers()));
+                let (index, workers) = self
+                    .exchange
+                    .as_ref()
+                    .map_or((0, 1), |e| (e.index(), e.workers()));
                 if place % workers == index {
-                    let recording = record(&self.tasks[task], task as u32, 1, seed_base + episode as u64, driver, |_| {})?;
+                    let recording = record(
+                        &self.tasks[task],
+                        task as u32,
+                        1,
+                        seed_base + episode as u64,
+                        driver,
+                        |_| {},
+                    )?;
                     self.round_successes += recording.successes;
                     self.round_recorded += 1;
                     if workers > 1 {
@@ -569,17 +685,23 @@ impl BcRun {
                 }
                 self.round_episodes += 1;
                 self.stage = if episode + 1 < per_task {
-                    Stage::Recording { task, episode: episode + 1 }
+                    Stage::Recording {
+                        task,
+                        episode: episode + 1,
+                    }
                 } else if task + 1 < self.tasks.len() {
-                    Stage::Recording { task: task + 1, episode: 0 }
+                    Stage::Recording {
+                        task: task + 1,
+                        episode: 0,
+                    }
                 } else {
                     Stage::Fitting { done: 0 }
                 };
                 if matches!(self.stage, Stage::Fitting { .. }) {
                     self.gather_own_episodes(self.tasks.len() * per_task as usize)?;
                 }
-                let learner_success =
-                    (self.round > 0).then(|| self.round_successes as f32 / self.round_recorded.max(1) as f32);
+                let learner_success = (self.round > 0)
+                    .then(|| self.round_successes as f32 / self.round_recorded.max(1) as f32);
                 if matches!(self.stage, Stage::Fitting { .. }) {
                     if let Some(s) = learner_success {
                         self.learner_success.push(s);
@@ -594,17 +716,35 @@ impl BcRun {
                 Ok(Some(self.progress(BcPhase::Recording, learner_success)))
             }
             Stage::Fitting { done } => {
-                let learner = self.learner.as_mut().ok_or("fitting before any demonstration")?;
+                let learner = self
+                    .learner
+                    .as_mut()
+                    .ok_or("fitting before any demonstration")?;
                 let steps = Self::FIT_CHUNK.min(self.config.steps - done);
-                learner.fit(&self.demos, &self.config, done, steps, u32::MAX, self.exchange.as_deref_mut(), |_, _| {})?;
+                learner.fit(
+                    &self.demos,
+                    &self.config,
+                    done,
+                    steps,
+                    u32::MAX,
+                    self.exchange.as_deref_mut(),
+                    |_, _| {},
+                )?;
                 let done = done + steps;
                 self.stage = if done < self.config.steps {
                     Stage::Fitting { done }
                 } else if self.round < self.config.dagger_rounds {
                     self.round += 1;
-                    (self.round_episodes, self.round_recorded, self.round_successes) = (0, 0, 0);
+                    (
+                        self.round_episodes,
+                        self.round_recorded,
+                        self.round_successes,
+                    ) = (0, 0, 0);
                     self.driver = Some(learner.policy());
-                    Stage::Recording { task: 0, episode: 0 }
+                    Stage::Recording {
+                        task: 0,
+                        episode: 0,
+                    }
                 } else {
                     Stage::Finished
                 };
@@ -616,7 +756,9 @@ impl BcRun {
     /// In a split run, gathers the round's `count` episodes from every worker and adds them
     /// to the demonstrations in round order (the order one worker alone records them in).
     fn gather_own_episodes(&mut self, count: usize) -> Result<(), String> {
-        let Some(exchange) = self.exchange.as_deref_mut() else { return Ok(()) };
+        let Some(exchange) = self.exchange.as_deref_mut() else {
+            return Ok(());
+        };
         if exchange.workers() == 1 {
             return Ok(());
         }
@@ -640,10 +782,16 @@ impl BcRun {
             .collect();
         self.round_successes = 0;
         for piece in gather(exchange, &own, count)? {
-            let mut demos = Demonstrations { obs_dim, act_dim, ..Default::default() };
+            let mut demos = Demonstrations {
+                obs_dim,
+                act_dim,
+                ..Default::default()
+            };
             for row in piece[1..].chunks_exact(width) {
                 demos.observations.extend_from_slice(&row[..obs_dim]);
-                demos.actions.extend_from_slice(&row[obs_dim..obs_dim + act_dim]);
+                demos
+                    .actions
+                    .extend_from_slice(&row[obs_dim..obs_dim + act_dim]);
                 demos.task_indices.push(row[obs_dim + act_dim] as u32);
             }
             self.round_successes += piece[0] as u32;
@@ -662,7 +810,12 @@ impl BcRun {
     /// episodes`. A split run that has finished shares the seeds out between its workers
     /// (every worker must call this with the same arguments, and all get the same result);
     /// one stopped early evaluates alone, since its other workers are not in step with it.
-    pub fn evaluate(&mut self, task: &Task, first_seed: u64, episodes: u32) -> Result<Evaluation, String> {
+    pub fn evaluate(
+        &mut self,
+        task: &Task,
+        first_seed: u64,
+        episodes: u32,
+    ) -> Result<Evaluation, String> {
         let policy = self.policy()?;
         let exchange = match self.stage {
             Stage::Finished => self.exchange.as_deref_mut(),
@@ -672,13 +825,28 @@ impl BcRun {
     }
 
     fn progress(&self, phase: BcPhase, learner_success: Option<f32>) -> BcProgress {
-        let (step, loss) = self.learner.as_ref().map(|l| (l.steps_done, l.last_loss)).unwrap_or((0, f32::NAN));
-        BcProgress { phase, round: self.round, step, loss, pairs: self.demos.len(), episodes: self.round_episodes, learner_success }
+        let (step, loss) = self
+            .learner
+            .as_ref()
+            .map(|l| (l.steps_done, l.last_loss))
+            .unwrap_or((0, f32::NAN));
+        BcProgress {
+            phase,
+            round: self.round,
+            step,
+            loss,
+            pairs: self.demos.len(),
+            episodes: self.round_episodes,
+            learner_success,
+        }
     }
 
     /// The policy as fitted so far (an error before the first fit).
     pub fn policy(&self) -> Result<Policy, String> {
-        let learner = self.learner.as_ref().ok_or("no policy yet: the demonstrations are still being recorded")?;
+        let learner = self
+            .learner
+            .as_ref()
+            .ok_or("no policy yet: the demonstrations are still being recorded")?;
         let mut policy = learner.policy();
         policy.info.training = serde_json::json!({
             "algorithm": if self.config.dagger_rounds > 0 { "bc+dagger" } else { "bc" },
@@ -696,7 +864,11 @@ impl BcRun {
 /// rounds of DAgger: records `config.demos` expert episodes per task, fits, then each round
 /// lets the learner drive `config.dagger_episodes` episodes per task, labels them with the
 /// expert and fits again on everything. All tasks must share observation and action sizes.
-pub fn train_tasks(tasks: &[Task], config: &BcConfig, mut progress: impl FnMut(BcProgress)) -> Result<Policy, String> {
+pub fn train_tasks(
+    tasks: &[Task],
+    config: &BcConfig,
+    mut progress: impl FnMut(BcProgress),
+) -> Result<Policy, String> {
     let mut run = BcRun::new(tasks, config)?;
     while let Some(p) = run.advance()? {
         progress(p);
@@ -720,19 +892,40 @@ mod tests {
             obs_dim: 3,
             act_dim: 2,
         };
-        let config = BcConfig { hidden: vec![8], steps, batch: 16, anneal_lr, ..Default::default() };
+        let config = BcConfig {
+            hidden: vec![8],
+            steps,
+            batch: 16,
+            anneal_lr,
+            ..Default::default()
+        };
         let mut learner = Learner::new(&demos, vec!["t".into()], &config);
         let before = learner.net.params.clone();
-        learner.fit(&demos, &config, first_step, 1, u32::MAX, None, |_, _| {}).unwrap();
-        learner.net.params.iter().flatten().zip(before.iter().flatten()).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max)
+        learner
+            .fit(&demos, &config, first_step, 1, u32::MAX, None, |_, _| {})
+            .unwrap();
+        learner
+            .net
+            .params
+            .iter()
+            .flatten()
+            .zip(before.iter().flatten())
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f32::max)
     }
 
     #[test]
     fn the_learning_rate_falls_linearly_over_a_fit_unless_kept_constant() {
         let constant = first_update(false, 9, 10);
         assert!((constant - 1e-3).abs() < 1e-4, "constant rate: {constant}");
-        assert!((first_update(true, 0, 10) - constant).abs() < 1e-6, "annealing starts at the full rate");
+        assert!(
+            (first_update(true, 0, 10) - constant).abs() < 1e-6,
+            "annealing starts at the full rate"
+        );
         let last = first_update(true, 9, 10);
-        assert!((last - 0.1 * constant).abs() < 1e-5, "the last of 10 steps runs at a tenth: {last}");
+        assert!(
+            (last - 0.1 * constant).abs() < 1e-5,
+            "the last of 10 steps runs at a tenth: {last}"
+        );
     }
 }

@@ -36,14 +36,21 @@ pub struct BenchReport {
 }
 
 /// Times `steps` environment steps of `task` driven by its expert (zeros if it has none).
-pub fn env_steps_per_second(task: &Task, steps: u32, now_ms: &dyn Fn() -> f64) -> Result<f64, String> {
+pub fn env_steps_per_second(
+    task: &Task,
+    steps: u32,
+    now_ms: &dyn Fn() -> f64,
+) -> Result<f64, String> {
     let mut env = Env::new(task.clone());
     let mut expert = ExpertPolicy::for_env(&env);
     let mut seed = 0;
     env.reset(seed);
     let start = now_ms();
     for _ in 0..steps {
-        let action = expert.as_mut().map(|e| e.act(&env)).unwrap_or_else(|| vec![0.0; env.action_size()]);
+        let action = expert
+            .as_mut()
+            .map(|e| e.act(&env))
+            .unwrap_or_else(|| vec![0.0; env.action_size()]);
         let s = env.step(&action).map_err(|e| e.to_string())?;
         if s.terminated || s.truncated {
             seed += 1;
@@ -76,7 +83,12 @@ pub fn random_policy(sizes: &[usize]) -> Policy {
 }
 
 /// Times `reps` forward passes at `batch` (after one warm-up pass).
-pub fn inference(policy: &Policy, batch: usize, reps: u32, now_ms: &dyn Fn() -> f64) -> Result<InferenceFigure, String> {
+pub fn inference(
+    policy: &Policy,
+    batch: usize,
+    reps: u32,
+    now_ms: &dyn Fn() -> f64,
+) -> Result<InferenceFigure, String> {
     let input = vec![0.1f32; batch * policy.observation_size()];
     policy.act_batch(&input)?;
     let start = now_ms();
@@ -93,14 +105,28 @@ pub fn inference(policy: &Policy, batch: usize, reps: u32, now_ms: &dyn Fn() -> 
 
 /// The full report: env steps/s of `task`, and inference of a `obs→256→256→4` MLP at
 /// batch 1 (`reps_b1` passes) and 1024 (`reps_b1024` passes).
-pub fn report(task: &Task, env_steps: u32, reps_b1: u32, reps_b1024: u32, now_ms: &dyn Fn() -> f64) -> Result<BenchReport, String> {
-    let sizes = vec![task.observation.size, 256, 256, polyskill_sim::HAND_ACTION_SIZE];
+pub fn report(
+    task: &Task,
+    env_steps: u32,
+    reps_b1: u32,
+    reps_b1024: u32,
+    now_ms: &dyn Fn() -> f64,
+) -> Result<BenchReport, String> {
+    let sizes = vec![
+        task.observation.size,
+        256,
+        256,
+        polyskill_sim::HAND_ACTION_SIZE,
+    ];
     let policy = random_policy(&sizes);
     Ok(BenchReport {
         task: task.id.clone(),
         env_steps_per_s: env_steps_per_second(task, env_steps, now_ms)?,
         physics_steps_per_env_step: task.frame_skip,
-        inference: vec![inference(&policy, 1, reps_b1, now_ms)?, inference(&policy, 1024, reps_b1024, now_ms)?],
+        inference: vec![
+            inference(&policy, 1, reps_b1, now_ms)?,
+            inference(&policy, 1024, reps_b1024, now_ms)?,
+        ],
         mlp: sizes,
     })
 }
@@ -133,20 +159,35 @@ pub fn bc_throughput(
 ) -> Result<BcThroughput, String> {
     let n = 10_000;
     let demos = crate::bc::Demonstrations {
-        observations: (0..n * obs).map(|i| ((i * 7919 % 1000) as f32 / 500.0) - 1.0).collect(),
-        actions: (0..n * act).map(|i| ((i * 104_729 % 1000) as f32 / 500.0) - 1.0).collect(),
+        observations: (0..n * obs)
+            .map(|i| ((i * 7919 % 1000) as f32 / 500.0) - 1.0)
+            .collect(),
+        actions: (0..n * act)
+            .map(|i| ((i * 104_729 % 1000) as f32 / 500.0) - 1.0)
+            .collect(),
         task_indices: vec![0; n],
         obs_dim: obs,
         act_dim: act,
     };
-    let config = crate::bc::BcConfig { steps, batch, ..Default::default() };
+    let config = crate::bc::BcConfig {
+        steps,
+        batch,
+        ..Default::default()
+    };
     let workers = exchange.as_ref().map_or(1, |e| e.workers());
     if let Some(e) = exchange.as_deref_mut() {
         // Start the clocks together: workers start up at different times.
         e.sum(&mut [0.0])?;
     }
     let start = now_ms();
-    crate::bc::train_shared(&demos, vec!["synthetic".into()], &config, steps, exchange, |_| {})?;
+    crate::bc::train_shared(
+        &demos,
+        vec!["synthetic".into()],
+        &config,
+        steps,
+        exchange,
+        |_| {},
+    )?;
     let seconds = ((now_ms() - start) / 1000.0).max(1e-9);
     Ok(BcThroughput {
         mlp: vec![obs, 256, 256, act],
@@ -175,8 +216,16 @@ pub struct PpoToTarget {
 }
 
 /// Times PPO (default settings) on `task` until the last 10 episodes average `target_return`.
-pub fn ppo_to_target(task: &Task, seed: u64, target_return: f32, now_ms: &dyn Fn() -> f64) -> Result<PpoToTarget, String> {
-    let config = crate::ppo::PpoConfig { seed, ..crate::ppo::PpoConfig::for_task(task) };
+pub fn ppo_to_target(
+    task: &Task,
+    seed: u64,
+    target_return: f32,
+    now_ms: &dyn Fn() -> f64,
+) -> Result<PpoToTarget, String> {
+    let config = crate::ppo::PpoConfig {
+        seed,
+        ..crate::ppo::PpoConfig::for_task(task)
+    };
     let start = now_ms();
     let (mut env_steps, mut solved) = (0, false);
     crate::ppo::train(task, &config, |it| {
@@ -185,7 +234,14 @@ pub fn ppo_to_target(task: &Task, seed: u64, target_return: f32, now_ms: &dyn Fn
         !solved
     })?;
     let seconds = (now_ms() - start) / 1000.0;
-    Ok(PpoToTarget { task: task.id.clone(), seed, target_return, env_steps, seconds, solved })
+    Ok(PpoToTarget {
+        task: task.id.clone(),
+        seed,
+        target_return,
+        env_steps,
+        seconds,
+        solved,
+    })
 }
 
 /// The learning benchmarks: BC training throughput and PPO's time to solve cart-pole.
@@ -198,10 +254,16 @@ pub struct LearnReport {
 }
 
 /// Runs [`bc_throughput`] (`bc_steps` steps) and [`ppo_to_target`] on `cart_pole` for seeds 1–3.
-pub fn learning(cart_pole: &Task, bc_steps: u32, now_ms: &dyn Fn() -> f64) -> Result<LearnReport, String> {
+pub fn learning(
+    cart_pole: &Task,
+    bc_steps: u32,
+    now_ms: &dyn Fn() -> f64,
+) -> Result<LearnReport, String> {
     Ok(LearnReport {
         bc: bc_throughput(39, 4, 256, bc_steps, None, now_ms)?,
-        ppo_cart_pole: (1..=3).map(|seed| ppo_to_target(cart_pole, seed, 475.0, now_ms)).collect::<Result<_, _>>()?,
+        ppo_cart_pole: (1..=3)
+            .map(|seed| ppo_to_target(cart_pole, seed, 475.0, now_ms))
+            .collect::<Result<_, _>>()?,
     })
 }
 
@@ -239,19 +301,28 @@ pub fn suite(tasks: &[Task], steps: u32, now_ms: &dyn Fn() -> f64) -> Result<Sui
         });
     }
     let manipulation: Vec<Task> = tasks.iter().filter(|t| t.hand.is_some()).cloned().collect();
-    let mean = figures.iter().filter(|f| f.manipulation).map(|f| f.env_steps_per_s).sum::<f64>()
+    let mean = figures
+        .iter()
+        .filter(|f| f.manipulation)
+        .map(|f| f.env_steps_per_s)
+        .sum::<f64>()
         / manipulation.len().max(1) as f64;
     let mut vec_env_steps_per_s = 0.0;
     if !manipulation.is_empty() {
         let mut v = polyskill_sim::VecEnv::new(&manipulation, &vec![1; manipulation.len()], 0)?;
-        let mut experts: Vec<Option<ExpertPolicy>> = v.envs().iter().map(ExpertPolicy::for_env).collect();
+        let mut experts: Vec<Option<ExpertPolicy>> =
+            v.envs().iter().map(ExpertPolicy::for_env).collect();
         let rounds = (steps as usize / manipulation.len()).max(1);
         let start = now_ms();
         for _ in 0..rounds {
             let actions: Vec<f32> = experts
                 .iter_mut()
                 .zip(v.envs())
-                .flat_map(|(x, e)| x.as_mut().map(|x| x.act(e)).unwrap_or_else(|| vec![0.0; e.action_size()]))
+                .flat_map(|(x, e)| {
+                    x.as_mut()
+                        .map(|x| x.act(e))
+                        .unwrap_or_else(|| vec![0.0; e.action_size()])
+                })
                 .collect();
             let s = v.step(&actions).map_err(|e| e.to_string())?;
             for (e, _, _) in &s.finished {
@@ -260,7 +331,12 @@ pub fn suite(tasks: &[Task], steps: u32, now_ms: &dyn Fn() -> f64) -> Result<Sui
                 }
             }
         }
-        vec_env_steps_per_s = (rounds * manipulation.len()) as f64 / ((now_ms() - start) / 1000.0).max(1e-9);
+        vec_env_steps_per_s =
+            (rounds * manipulation.len()) as f64 / ((now_ms() - start) / 1000.0).max(1e-9);
     }
-    Ok(SuiteReport { tasks: figures, manipulation_mean_steps_per_s: mean, vec_env_steps_per_s })
+    Ok(SuiteReport {
+        tasks: figures,
+        manipulation_mean_steps_per_s: mean,
+        vec_env_steps_per_s,
+    })
 }

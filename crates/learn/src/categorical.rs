@@ -20,9 +20,16 @@ pub fn orthogonal_mlp(sizes: &[usize], output_gain: f64, device: &Device) -> Mlp
         .windows(2)
         .enumerate()
         .map(|(i, w)| {
-            let gain = if i == last { output_gain } else { std::f64::consts::SQRT_2 };
+            let gain = if i == last {
+                output_gain
+            } else {
+                std::f64::consts::SQRT_2
+            };
             let weight = Initializer::Orthogonal { gain }.init([w[0], w[1]], device);
-            Linear { weight, bias: Some(Param::from_tensor(Tensor::zeros([w[1]], device))) }
+            Linear {
+                weight,
+                bias: Some(Param::from_tensor(Tensor::zeros([w[1]], device))),
+            }
         })
         .collect();
     Mlp { layers }
@@ -80,15 +87,30 @@ impl Surrogate {
     /// its derivative with respect to the action's log-probability (0 where clipping wins).
     pub fn loss_and_slope(&self, log_ratio: f32) -> (f32, f32) {
         let ratio = log_ratio.exp();
-        let (unclipped, clipped) = (-self.advantage * ratio, -self.advantage * ratio.clamp(1.0 - self.clip, 1.0 + self.clip));
-        (unclipped.max(clipped), if unclipped >= clipped { -self.advantage * ratio } else { 0.0 })
+        let (unclipped, clipped) = (
+            -self.advantage * ratio,
+            -self.advantage * ratio.clamp(1.0 - self.clip, 1.0 + self.clip),
+        );
+        (
+            unclipped.max(clipped),
+            if unclipped >= clipped {
+                -self.advantage * ratio
+            } else {
+                0.0
+            },
+        )
     }
 }
 
 /// The clipped surrogate for one sample (logits now, the action taken, `s`), minus
 /// `s.entropy_coef` × entropy. Adds `s.scale` × its gradient with respect to the logits into
 /// `grad`.
-pub fn clipped_surrogate(logits: &[f32], action: usize, s: &Surrogate, grad: &mut [f32]) -> SurrogateTerms {
+pub fn clipped_surrogate(
+    logits: &[f32],
+    action: usize,
+    s: &Surrogate,
+    grad: &mut [f32],
+) -> SurrogateTerms {
     let logp = log_softmax(logits);
     let p: Vec<f32> = logp.iter().map(|l| l.exp()).collect();
     let log_ratio = logp[action] - s.old_logp;
@@ -99,7 +121,11 @@ pub fn clipped_surrogate(logits: &[f32], action: usize, s: &Surrogate, grad: &mu
         let d_neg_entropy = p[j] * (logp[j] + entropy);
         *g += s.scale * (g_logp * d_logp + s.entropy_coef * d_neg_entropy);
     }
-    SurrogateTerms { loss, entropy, approx_kl: (log_ratio.exp() - 1.0) - log_ratio }
+    SurrogateTerms {
+        loss,
+        entropy,
+        approx_kl: (log_ratio.exp() - 1.0) - log_ratio,
+    }
 }
 
 /// The trained actor as a greedy (argmax) policy for `task_id`, with `training` provenance.
@@ -121,5 +147,9 @@ pub fn greedy_policy(actor: &FastMlp, task_id: &str, training: serde_json::Value
         eval_success: None,
         eval_episodes: None,
     };
-    Policy { mlp: actor.to_mlp(&device), info, device }
+    Policy {
+        mlp: actor.to_mlp(&device),
+        info,
+        device,
+    }
 }

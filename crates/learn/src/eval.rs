@@ -24,7 +24,12 @@ pub struct Evaluation {
 
 /// Evaluates `policy` on `task` for `episodes` seeds starting at `first_seed` (a multi-task
 /// policy is told the task).
-pub fn evaluate(policy: &Policy, task: &Task, first_seed: u64, episodes: u32) -> Result<Evaluation, String> {
+pub fn evaluate(
+    policy: &Policy,
+    task: &Task,
+    first_seed: u64,
+    episodes: u32,
+) -> Result<Evaluation, String> {
     evaluate_shared(policy, task, first_seed, episodes, None)
 }
 
@@ -48,7 +53,10 @@ pub fn evaluate_shared(
                 .zip(mine)
                 .map(|((success, ret), place)| (place, vec![success as u8 as f32, ret]))
                 .collect();
-            gather(exchange, &own, episodes as usize)?.into_iter().map(|o| (o[0] == 1.0, o[1])).collect()
+            gather(exchange, &own, episodes as usize)?
+                .into_iter()
+                .map(|o| (o[0] == 1.0, o[1]))
+                .collect()
         }
         _ => episode_outcomes(policy, task, first_seed..first_seed + episodes as u64)?,
     };
@@ -62,12 +70,20 @@ pub fn evaluate_shared(
 }
 
 /// Whether each seed's episode succeeded at some step, and its return.
-fn episode_outcomes(policy: &Policy, task: &Task, seeds: std::ops::Range<u64>) -> Result<Vec<(bool, f32)>, String> {
+fn episode_outcomes(
+    policy: &Policy,
+    task: &Task,
+    seeds: std::ops::Range<u64>,
+) -> Result<Vec<(bool, f32)>, String> {
     let mut envs: Vec<Env> = seeds.clone().map(|_| Env::new(task.clone())).collect();
     let dim = task.observation.size;
     policy.info.task_index(Some(&task.id))?;
     if dim != policy.observation_size() {
-        return Err(format!("policy takes {} inputs; task {} observes {dim}", policy.observation_size(), task.id));
+        return Err(format!(
+            "policy takes {} inputs; task {} observes {dim}",
+            policy.observation_size(),
+            task.id
+        ));
     }
     if task.action_size() != policy.action_size() {
         return Err(format!(
@@ -84,16 +100,25 @@ fn episode_outcomes(policy: &Policy, task: &Task, seeds: std::ops::Range<u64>) -
     let mut done = vec![false; envs.len()];
     while done.iter().any(|d| !d) {
         let live: Vec<usize> = (0..envs.len()).filter(|&i| !done[i]).collect();
-        let obs: Vec<f32> = live.iter().flat_map(|&i| envs[i].observation().to_vec()).collect();
+        let obs: Vec<f32> = live
+            .iter()
+            .flat_map(|&i| envs[i].observation().to_vec())
+            .collect();
         let actions = policy.act_in(&obs, Some(&task.id))?;
         let a = policy.action_size();
         for (k, &i) in live.iter().enumerate() {
-            let step = envs[i].step(&actions[k * a..(k + 1) * a]).map_err(|e| e.to_string())?;
+            let step = envs[i]
+                .step(&actions[k * a..(k + 1) * a])
+                .map_err(|e| e.to_string())?;
             returns[i] += step.reward;
             done[i] = step.terminated || step.truncated;
         }
     }
-    Ok(envs.iter().map(|e| e.episode_success()).zip(returns).collect())
+    Ok(envs
+        .iter()
+        .map(|e| e.episode_success())
+        .zip(returns)
+        .collect())
 }
 
 /// Validation episodes use seeds from here: apart from the evaluation seeds (0..N) and the
@@ -129,22 +154,42 @@ impl BestCheckpoint {
     /// Validates on `tasks` every `every` (≥ 1) environment steps, `episodes` (≥ 1) seeds each.
     pub fn new(tasks: &[Task], every: u64, episodes: u32) -> Result<BestCheckpoint, String> {
         if every == 0 || episodes == 0 {
-            return Err(format!("keep-best: validate every ≥ 1 env steps on ≥ 1 episodes; got every {every}, episodes {episodes}"));
+            return Err(format!(
+                "keep-best: validate every ≥ 1 env steps on ≥ 1 episodes; got every {every}, episodes {episodes}"
+            ));
         }
-        Ok(BestCheckpoint { tasks: tasks.to_vec(), every, episodes, next_at: every, best: None, history: Vec::new() })
+        Ok(BestCheckpoint {
+            tasks: tasks.to_vec(),
+            every,
+            episodes,
+            next_at: every,
+            best: None,
+            history: Vec::new(),
+        })
     }
 
     /// Called after each iteration with the run's step count and its policy as it stands
     /// (made only when a validation is due): validates it if due, keeping it if best.
-    pub fn observe(&mut self, env_steps: u64, policy: impl FnOnce() -> Policy) -> Result<Option<&Validation>, String> {
+    pub fn observe(
+        &mut self,
+        env_steps: u64,
+        policy: impl FnOnce() -> Policy,
+    ) -> Result<Option<&Validation>, String> {
         if env_steps < self.next_at {
             return Ok(None);
         }
         self.next_at = (env_steps / self.every + 1) * self.every;
         let policy = policy();
-        let validation = validate(&policy, &self.tasks, VALIDATION_SEEDS, self.episodes, env_steps)?;
+        let validation = validate(
+            &policy,
+            &self.tasks,
+            VALIDATION_SEEDS,
+            self.episodes,
+            env_steps,
+        )?;
         let better = self.best.as_ref().is_none_or(|(_, best)| {
-            (validation.success_rate, validation.mean_return) > (best.success_rate, best.mean_return)
+            (validation.success_rate, validation.mean_return)
+                > (best.success_rate, best.mean_return)
         });
         self.history.push(validation.clone());
         if better {
@@ -160,8 +205,17 @@ impl BestCheckpoint {
 }
 
 /// Mean success and return of `policy` over `tasks`, `episodes` seeds from `first_seed` each.
-pub fn validate(policy: &Policy, tasks: &[Task], first_seed: u64, episodes: u32, env_steps: u64) -> Result<Validation, String> {
-    let evaluations = tasks.iter().map(|t| evaluate(policy, t, first_seed, episodes)).collect::<Result<Vec<_>, _>>()?;
+pub fn validate(
+    policy: &Policy,
+    tasks: &[Task],
+    first_seed: u64,
+    episodes: u32,
+    env_steps: u64,
+) -> Result<Validation, String> {
+    let evaluations = tasks
+        .iter()
+        .map(|t| evaluate(policy, t, first_seed, episodes))
+        .collect::<Result<Vec<_>, _>>()?;
     let n = evaluations.len().max(1) as f32;
     Ok(Validation {
         env_steps,

@@ -38,7 +38,10 @@ impl Trace {
 impl FastMlp {
     /// Copies the weights out of a burn MLP (on any device that can be read synchronously).
     pub fn from_mlp(mlp: &Mlp) -> Result<FastMlp, String> {
-        let read = |t: TensorData| t.try_to_vec::<f32>().map_err(|e| format!("reading weights: {e:?}"));
+        let read = |t: TensorData| {
+            t.try_to_vec::<f32>()
+                .map_err(|e| format!("reading weights: {e:?}"))
+        };
         let mut sizes = Vec::new();
         let mut params = Vec::new();
         for layer in &mlp.layers {
@@ -63,9 +66,18 @@ impl FastMlp {
             .windows(2)
             .enumerate()
             .map(|(k, io)| {
-                let weight = Tensor::<2>::from_data(TensorData::new(self.params[2 * k].clone(), [io[0], io[1]]), device);
-                let bias = Tensor::<1>::from_data(TensorData::new(self.params[2 * k + 1].clone(), [io[1]]), device);
-                Linear { weight: Param::from_tensor(weight), bias: Some(Param::from_tensor(bias)) }
+                let weight = Tensor::<2>::from_data(
+                    TensorData::new(self.params[2 * k].clone(), [io[0], io[1]]),
+                    device,
+                );
+                let bias = Tensor::<1>::from_data(
+                    TensorData::new(self.params[2 * k + 1].clone(), [io[1]]),
+                    device,
+                );
+                Linear {
+                    weight: Param::from_tensor(weight),
+                    bias: Some(Param::from_tensor(bias)),
+                }
             })
             .collect();
         Mlp { layers }
@@ -96,7 +108,9 @@ impl FastMlp {
                 Activation::Tanh => y.iter_mut().for_each(|v| *v = fast_tanh(*v)),
                 // A compare and select, not `f32::max` (a libm call per value in wasm); NaN
                 // becomes 0 either way.
-                Activation::Relu => y.iter_mut().for_each(|v| *v = if *v > 0.0 { *v } else { 0.0 }),
+                Activation::Relu => y
+                    .iter_mut()
+                    .for_each(|v| *v = if *v > 0.0 { *v } else { 0.0 }),
                 Activation::Identity => {}
             }
             activations.push(y);
@@ -106,20 +120,37 @@ impl FastMlp {
 
     /// Forward pass (see [`FastMlp::trace`]), returning only the output.
     pub fn forward(&self, x: &[f32], tanh_hidden: bool, tanh_output: bool) -> Vec<f32> {
-        self.trace(x, tanh_hidden, tanh_output).activations.pop().unwrap_or_default()
+        self.trace(x, tanh_hidden, tanh_output)
+            .activations
+            .pop()
+            .unwrap_or_default()
     }
 
     /// Gradients of a loss with respect to every parameter (same layout as `params`), given
     /// the forward `trace` and the loss's gradient with respect to the output.
-    pub fn backward(&self, trace: &Trace, grad_output: &[f32], tanh_hidden: bool, tanh_output: bool) -> Vec<Vec<f32>> {
-        self.backprop(trace, grad_output, tanh_hidden, tanh_output, true, false).0
+    pub fn backward(
+        &self,
+        trace: &Trace,
+        grad_output: &[f32],
+        tanh_hidden: bool,
+        tanh_output: bool,
+    ) -> Vec<Vec<f32>> {
+        self.backprop(trace, grad_output, tanh_hidden, tanh_output, true, false)
+            .0
     }
 
     /// Gradient of a loss with respect to the network's input (row-major like the input),
     /// given the forward `trace` and the loss's gradient with respect to the output; the
     /// parameters' gradients are not formed (e.g. SAC's actor loss through a critic).
-    pub fn input_gradient(&self, trace: &Trace, grad_output: &[f32], tanh_hidden: bool, tanh_output: bool) -> Vec<f32> {
-        self.backprop(trace, grad_output, tanh_hidden, tanh_output, false, true).1
+    pub fn input_gradient(
+        &self,
+        trace: &Trace,
+        grad_output: &[f32],
+        tanh_hidden: bool,
+        tanh_output: bool,
+    ) -> Vec<f32> {
+        self.backprop(trace, grad_output, tanh_hidden, tanh_output, false, true)
+            .1
     }
 
     /// Backpropagation: the parameters' gradients (if `want_params`, else empty vectors) and
@@ -133,8 +164,17 @@ impl FastMlp {
         want_params: bool,
         want_input: bool,
     ) -> (Vec<Vec<f32>>, Vec<f32>) {
-        let mut grads: Vec<Vec<f32>> =
-            self.params.iter().map(|p| if want_params { vec![0.0; p.len()] } else { Vec::new() }).collect();
+        let mut grads: Vec<Vec<f32>> = self
+            .params
+            .iter()
+            .map(|p| {
+                if want_params {
+                    vec![0.0; p.len()]
+                } else {
+                    Vec::new()
+                }
+            })
+            .collect();
         let mut delta = grad_output.to_vec();
         for k in (0..self.layers()).rev() {
             let (inp, out) = (self.sizes[k], self.sizes[k + 1]);
@@ -142,15 +182,25 @@ impl FastMlp {
             // Through the activation: tanh' = 1 − y², ReLU' = [y > 0].
             let y = &trace.activations[k + 1];
             match Activation::of_layer(hidden, tanh_hidden, tanh_output) {
-                Activation::Tanh => delta.iter_mut().zip(y).for_each(|(d, &yv)| *d *= 1.0 - yv * yv),
-                Activation::Relu => delta.iter_mut().zip(y).for_each(|(d, &yv)| *d *= (yv > 0.0) as u8 as f32),
+                Activation::Tanh => delta
+                    .iter_mut()
+                    .zip(y)
+                    .for_each(|(d, &yv)| *d *= 1.0 - yv * yv),
+                Activation::Relu => delta
+                    .iter_mut()
+                    .zip(y)
+                    .for_each(|(d, &yv)| *d *= (yv > 0.0) as u8 as f32),
                 Activation::Identity => {}
             }
             let x = &trace.activations[k];
             let w = &self.params[2 * k];
             let rows = x.len() / inp;
             let need_delta_in = k > 0 || want_input;
-            let mut delta_in = if need_delta_in { vec![0.0f32; x.len()] } else { Vec::new() };
+            let mut delta_in = if need_delta_in {
+                vec![0.0f32; x.len()]
+            } else {
+                Vec::new()
+            };
             if rows > 0 {
                 if want_params {
                     for dr in delta.chunks_exact(out) {
@@ -159,11 +209,27 @@ impl FastMlp {
                         }
                     }
                     // dW = xᵀ · δ  (x is rows × inp: its transpose reads with swapped strides)
-                    matmul(&mut grads[2 * k], false, (x, 1, inp), (&delta, out, 1), inp, rows, out);
+                    matmul(
+                        &mut grads[2 * k],
+                        false,
+                        (x, 1, inp),
+                        (&delta, out, 1),
+                        inp,
+                        rows,
+                        out,
+                    );
                 }
                 // δ_in = δ · Wᵀ  (W is inp × out); the input layer needs none unless asked.
                 if need_delta_in {
-                    matmul(&mut delta_in, false, (&delta, out, 1), (w, 1, out), rows, out, inp);
+                    matmul(
+                        &mut delta_in,
+                        false,
+                        (&delta, out, 1),
+                        (w, 1, out),
+                        rows,
+                        out,
+                        inp,
+                    );
                 }
             }
             delta = delta_in;
@@ -189,13 +255,23 @@ fn fast_tanh(x: f32) -> f32 {
 /// build through burn's CPU backend; it picks AVX-512, AVX2/FMA or SIMD128 kernels at run
 /// time), on one thread: the numbers do not depend on the machine's core count.
 #[allow(clippy::too_many_arguments)]
-fn matmul(dst: &mut [f32], accumulate: bool, a: (&[f32], usize, usize), b: (&[f32], usize, usize), m: usize, k: usize, n: usize) {
+fn matmul(
+    dst: &mut [f32],
+    accumulate: bool,
+    a: (&[f32], usize, usize),
+    b: (&[f32], usize, usize),
+    m: usize,
+    k: usize,
+    n: usize,
+) {
     let ((a, a_rs, a_cs), (b, b_rs, b_cs)) = (a, b);
     // The strides must stay inside the slices; checked here so the unsafe call cannot read
     // or write out of bounds.
     let last = |rows: usize, cols: usize, rs: usize, cs: usize| (rows - 1) * rs + (cols - 1) * cs;
     assert!(m > 0 && k > 0 && n > 0);
-    assert!(dst.len() >= m * n && a.len() > last(m, k, a_rs, a_cs) && b.len() > last(k, n, b_rs, b_cs));
+    assert!(
+        dst.len() >= m * n && a.len() > last(m, k, a_rs, a_cs) && b.len() > last(k, n, b_rs, b_cs)
+    );
     // SAFETY: every index the kernel touches is within the slices (asserted above), and `dst`
     // does not alias `a` or `b` (it is borrowed mutably).
     unsafe {
@@ -226,7 +302,9 @@ fn matmul(dst: &mut [f32], accumulate: bool, a: (&[f32], usize, usize), b: (&[f3
 /// Whether every value of every list is finite (no NaN or ±∞); no early exit, so it
 /// vectorises.
 pub fn all_finite(lists: &[Vec<f32>]) -> bool {
-    lists.iter().all(|list| list.iter().fold(true, |ok, v| ok & v.is_finite()))
+    lists
+        .iter()
+        .all(|list| list.iter().fold(true, |ok, v| ok & v.is_finite()))
 }
 
 /// Scales gradient lists so their global L2 norm is at most `max_norm`; returns the norm.
@@ -253,7 +331,12 @@ impl Adam {
     /// Zero moments for parameters shaped like `params`.
     pub fn new(params: &[Vec<f32>], epsilon: f32) -> Adam {
         let zeros: Vec<Vec<f32>> = params.iter().map(|p| vec![0.0; p.len()]).collect();
-        Adam { m: zeros.clone(), v: zeros, t: 0, epsilon }
+        Adam {
+            m: zeros.clone(),
+            v: zeros,
+            t: 0,
+            epsilon,
+        }
     }
 
     /// One update of `params` (a list of mutable parameter vectors) with `grads`:
@@ -264,7 +347,12 @@ impl Adam {
         self.t += 1;
         let (c1, c2) = (1.0 - b1.powi(self.t), 1.0 - b2.powi(self.t));
         let (step_size, inv_root_c2, eps) = (learning_rate / c1, 1.0 / c2.sqrt(), self.epsilon);
-        for (((p, g), m), v) in params.iter_mut().zip(grads).zip(&mut self.m).zip(&mut self.v) {
+        for (((p, g), m), v) in params
+            .iter_mut()
+            .zip(grads)
+            .zip(&mut self.m)
+            .zip(&mut self.v)
+        {
             let n = p.len();
             let (p, g, m, v) = (&mut p[..n], &g[..n], &mut m[..n], &mut v[..n]);
             for i in 0..n {
@@ -286,7 +374,10 @@ mod tests {
     fn all_finite_finds_nan_and_infinities_anywhere() {
         assert!(all_finite(&[vec![1.0, -2.0], vec![], vec![f32::MAX]]));
         for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
-            assert!(!all_finite(&[vec![1.0; 37], [vec![0.0; 20], vec![bad], vec![0.0; 20]].concat()]));
+            assert!(!all_finite(&[
+                vec![1.0; 37],
+                [vec![0.0; 20], vec![bad], vec![0.0; 20]].concat()
+            ]));
         }
     }
 
@@ -298,7 +389,9 @@ mod tests {
         device.seed(3);
         let mlp = Mlp::init(&[5, 7, 6, 3], &device);
         let fast = FastMlp::from_mlp(&mlp.valid()).unwrap();
-        let x: Vec<f32> = (0..20).map(|i| ((i * 37 % 11) as f32 - 5.0) / 4.0).collect();
+        let x: Vec<f32> = (0..20)
+            .map(|i| ((i * 37 % 11) as f32 - 5.0) / 4.0)
+            .collect();
         let g: Vec<f32> = (0..12).map(|i| ((i * 13 % 7) as f32 - 3.0) / 3.0).collect();
         for (tanh_hidden, tanh_output) in [(true, false), (false, true), (true, true)] {
             let xs = Tensor::<2>::from_data(TensorData::new(x.clone(), [4, 5]), &device);
@@ -312,11 +405,24 @@ mod tests {
             }
             let ours = fast.backward(&trace, &g, tanh_hidden, tanh_output);
             for (k, layer) in mlp.layers.iter().enumerate() {
-                let w: Vec<f32> = grads.get::<2>(layer.weight.id).unwrap().into_data().try_to_vec().unwrap();
-                let b: Vec<f32> = grads.get::<1>(layer.bias.as_ref().unwrap().id).unwrap().into_data().try_to_vec().unwrap();
+                let w: Vec<f32> = grads
+                    .get::<2>(layer.weight.id)
+                    .unwrap()
+                    .into_data()
+                    .try_to_vec()
+                    .unwrap();
+                let b: Vec<f32> = grads
+                    .get::<1>(layer.bias.as_ref().unwrap().id)
+                    .unwrap()
+                    .into_data()
+                    .try_to_vec()
+                    .unwrap();
                 for (ours, theirs) in [(&ours[2 * k], &w), (&ours[2 * k + 1], &b)] {
                     for (a, b) in ours.iter().zip(theirs.iter()) {
-                        assert!((a - b).abs() < 1e-4, "layer {k} ({tanh_hidden}, {tanh_output}): {a} vs burn {b}");
+                        assert!(
+                            (a - b).abs() < 1e-4,
+                            "layer {k} ({tanh_hidden}, {tanh_output}): {a} vs burn {b}"
+                        );
                     }
                 }
             }
@@ -332,16 +438,29 @@ mod tests {
         let g: Vec<f32> = (0..6).map(|i| ((i * 7 % 5) as f32 - 2.0) / 2.0).collect();
         for (tanh_hidden, tanh_output) in [(true, false), (false, true)] {
             let loss = |x: &[f32]| -> f64 {
-                fast.forward(x, tanh_hidden, tanh_output).iter().zip(&g).map(|(o, g)| (o * g) as f64).sum()
+                fast.forward(x, tanh_hidden, tanh_output)
+                    .iter()
+                    .zip(&g)
+                    .map(|(o, g)| (o * g) as f64)
+                    .sum()
             };
-            let ours = fast.input_gradient(&fast.trace(&x, tanh_hidden, tanh_output), &g, tanh_hidden, tanh_output);
+            let ours = fast.input_gradient(
+                &fast.trace(&x, tanh_hidden, tanh_output),
+                &g,
+                tanh_hidden,
+                tanh_output,
+            );
             assert_eq!(ours.len(), x.len());
             for i in 0..x.len() {
                 let (mut up, mut down) = (x.clone(), x.clone());
                 up[i] += 1e-3;
                 down[i] -= 1e-3;
                 let numeric = (loss(&up) - loss(&down)) / 2e-3;
-                assert!((numeric as f32 - ours[i]).abs() < 2e-3, "input {i}: {numeric} vs {}", ours[i]);
+                assert!(
+                    (numeric as f32 - ours[i]).abs() < 2e-3,
+                    "input {i}: {numeric} vs {}",
+                    ours[i]
+                );
             }
         }
     }
@@ -364,9 +483,15 @@ mod tests {
         let mut adam = Adam::new(&p, 1e-8);
         let mut refs: Vec<&mut Vec<f32>> = p.iter_mut().collect();
         adam.step(&mut refs, &[vec![0.5, -3.0]], 0.1);
-        assert!((p[0][0] - 0.9).abs() < 1e-5 && (p[0][1] + 1.9).abs() < 1e-5, "{p:?}");
+        assert!(
+            (p[0][0] - 0.9).abs() < 1e-5 && (p[0][1] + 1.9).abs() < 1e-5,
+            "{p:?}"
+        );
         let mut g = vec![vec![3.0f32], vec![4.0]];
         assert_eq!(clip_global_norm(&mut g, 1.0), 5.0);
-        assert!((g[0][0] - 0.6).abs() < 1e-5 && (g[1][0] - 0.8).abs() < 1e-5, "{g:?}");
+        assert!(
+            (g[0][0] - 0.6).abs() < 1e-5 && (g[1][0] - 0.8).abs() < 1e-5,
+            "{g:?}"
+        );
     }
 }

@@ -32,7 +32,11 @@ pub fn log_prob(mean: &[f32], log_std: &[f32], action: &[f32]) -> f32 {
 
 /// Samples an action; returns it with its log-density.
 pub fn sample(mean: &[f32], log_std: &[f32], rng: &mut ChaCha8Rng) -> (Vec<f32>, f32) {
-    let action: Vec<f32> = mean.iter().zip(log_std).map(|(m, ls)| m + ls.exp() * standard_normal(rng)).collect();
+    let action: Vec<f32> = mean
+        .iter()
+        .zip(log_std)
+        .map(|(m, ls)| m + ls.exp() * standard_normal(rng))
+        .collect();
     let logp = log_prob(mean, log_std, &action);
     (action, logp)
 }
@@ -60,7 +64,11 @@ pub fn clipped_surrogate(
         grad_log_std[j] += s.scale * (g_logp * (z * z - 1.0) - s.entropy_coef);
     }
     let entropy = log_std.iter().map(|ls| ls + 0.5 + HALF_LOG_TAU).sum();
-    SurrogateTerms { loss, entropy, approx_kl: (log_ratio.exp() - 1.0) - log_ratio }
+    SurrogateTerms {
+        loss,
+        entropy,
+        approx_kl: (log_ratio.exp() - 1.0) - log_ratio,
+    }
 }
 
 /// Running mean and variance of vectors (Chan's parallel update), as Gymnasium's
@@ -77,7 +85,11 @@ pub struct RunningStats {
 impl RunningStats {
     /// Statistics of `dim` features before any data (mean 0, variance 1, a tiny count).
     pub fn new(dim: usize) -> RunningStats {
-        RunningStats { mean: vec![0.0; dim], var: vec![1.0; dim], count: 1e-4 }
+        RunningStats {
+            mean: vec![0.0; dim],
+            var: vec![1.0; dim],
+            count: 1e-4,
+        }
     }
 
     /// Folds in a row-major batch of `dim`-vectors.
@@ -90,10 +102,14 @@ impl RunningStats {
         for j in 0..dim {
             let values = batch.iter().skip(j).step_by(dim).map(|v| *v as f64);
             let batch_mean = values.clone().sum::<f64>() / n;
-            let batch_var = values.map(|v| (v - batch_mean) * (v - batch_mean)).sum::<f64>() / n;
+            let batch_var = values
+                .map(|v| (v - batch_mean) * (v - batch_mean))
+                .sum::<f64>()
+                / n;
             let delta = batch_mean - self.mean[j];
             let total = self.count + n;
-            let m2 = self.var[j] * self.count + batch_var * n + delta * delta * self.count * n / total;
+            let m2 =
+                self.var[j] * self.count + batch_var * n + delta * delta * self.count * n / total;
             self.mean[j] += delta * n / total;
             self.var[j] = m2 / total;
         }
@@ -109,7 +125,11 @@ impl RunningStats {
     pub fn normalise(&self, batch: &[f32]) -> Vec<f32> {
         let dim = self.mean.len();
         let std = self.std();
-        batch.iter().enumerate().map(|(i, v)| ((v - self.mean[i % dim] as f32) / std[i % dim]).clamp(-10.0, 10.0)).collect()
+        batch
+            .iter()
+            .enumerate()
+            .map(|(i, v)| ((v - self.mean[i % dim] as f32) / std[i % dim]).clamp(-10.0, 10.0))
+            .collect()
     }
 }
 
@@ -125,7 +145,11 @@ pub struct RewardScaler {
 impl RewardScaler {
     /// A scaler for `envs` environments and discount `gamma`.
     pub fn new(envs: usize, gamma: f32) -> RewardScaler {
-        RewardScaler { returns: vec![0.0; envs], stats: RunningStats::new(1), gamma: gamma as f64 }
+        RewardScaler {
+            returns: vec![0.0; envs],
+            stats: RunningStats::new(1),
+            gamma: gamma as f64,
+        }
     }
 
     /// Scales one step's rewards (one per environment); `done` restarts an environment's return.
@@ -141,7 +165,10 @@ impl RewardScaler {
             }
         }
         let std = (self.stats.var[0] + 1e-8).sqrt() as f32;
-        rewards.iter().map(|r| (r / std).clamp(-10.0, 10.0)).collect()
+        rewards
+            .iter()
+            .map(|r| (r / std).clamp(-10.0, 10.0))
+            .collect()
     }
 }
 
@@ -154,7 +181,13 @@ mod tests {
     fn surrogate_gradients_match_finite_differences() {
         let (mean, log_std, action) = (vec![0.3f32, -0.2], vec![-0.5f32, 0.1], vec![0.1f32, 0.4]);
         let old_logp = log_prob(&mean, &log_std, &action) - 0.05;
-        let s = Surrogate { old_logp, advantage: 1.3, clip: 0.2, entropy_coef: 0.01, scale: 1.0 };
+        let s = Surrogate {
+            old_logp,
+            advantage: 1.3,
+            clip: 0.2,
+            entropy_coef: 0.01,
+            scale: 1.0,
+        };
         let loss = |m: &[f32], ls: &[f32]| {
             let (mut gm, mut gl) = (vec![0.0; 2], vec![0.0; 2]);
             let t = clipped_surrogate(m, ls, &action, &s, &mut gm, &mut gl);
@@ -168,12 +201,20 @@ mod tests {
             up[j] += h;
             down[j] -= h;
             let numeric = (loss(&up, &log_std) - loss(&down, &log_std)) / (2.0 * h);
-            assert!((numeric - gm[j]).abs() < 2e-3, "mean {j}: {numeric} vs {}", gm[j]);
+            assert!(
+                (numeric - gm[j]).abs() < 2e-3,
+                "mean {j}: {numeric} vs {}",
+                gm[j]
+            );
             let (mut up, mut down) = (log_std.clone(), log_std.clone());
             up[j] += h;
             down[j] -= h;
             let numeric = (loss(&mean, &up) - loss(&mean, &down)) / (2.0 * h);
-            assert!((numeric - gl[j]).abs() < 2e-3, "log_std {j}: {numeric} vs {}", gl[j]);
+            assert!(
+                (numeric - gl[j]).abs() < 2e-3,
+                "log_std {j}: {numeric} vs {}",
+                gl[j]
+            );
         }
     }
 
@@ -188,7 +229,10 @@ mod tests {
             let col: Vec<f64> = data.iter().skip(j).step_by(2).map(|v| *v as f64).collect();
             let mean = col.iter().sum::<f64>() / col.len() as f64;
             let var = col.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / col.len() as f64;
-            assert!((s.mean[j] - mean).abs() < 1e-3 && (s.var[j] - var).abs() < 1e-2, "{j}: {s:?} vs {mean} {var}");
+            assert!(
+                (s.mean[j] - mean).abs() < 1e-3 && (s.var[j] - var).abs() < 1e-2,
+                "{j}: {s:?} vs {mean} {var}"
+            );
         }
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         let draws: Vec<f32> = (0..20_000).map(|_| standard_normal(&mut rng)).collect();

@@ -12,11 +12,11 @@
 //! starts from scratch here, not from a pretrained model. Same actor network, sampling and
 //! records ([`PpoIteration`], value loss 0) as [`crate::ppo`], so the two compare directly.
 
-use crate::{IterativeRun, Policy, SettingsCheck};
 use crate::categorical::{self, orthogonal_mlp};
 use crate::fused::{Adam, FastMlp, clip_global_norm};
-use crate::ppo::PpoIteration;
 use crate::policy::seeded_init;
+use crate::ppo::PpoIteration;
+use crate::{IterativeRun, Policy, SettingsCheck};
 use polyskill_sim::Env;
 use polyskill_sim::task::{ActionSpace, Task};
 use rand::{RngExt, SeedableRng};
@@ -88,15 +88,47 @@ impl GrpoConfig {
         let mut check = SettingsCheck::default();
         check.hidden_widths(&self.hidden);
         let mut need = |ok: bool, field: &str, rule: &str| check.need(ok, field, rule);
-        need((1..=1024).contains(&self.groups), "groups", "must be in 1..=1024");
-        need((2..=1024).contains(&self.group_size), "group_size", "must be in 2..=1024 (a group needs others to compare with)");
+        need(
+            (1..=1024).contains(&self.groups),
+            "groups",
+            "must be in 1..=1024",
+        );
+        need(
+            (2..=1024).contains(&self.group_size),
+            "group_size",
+            "must be in 2..=1024 (a group needs others to compare with)",
+        );
         need(self.total_steps >= 1, "total_steps", "must be ≥ 1");
-        need(self.learning_rate > 0.0 && self.learning_rate <= 1.0, "learning_rate", "must be in (0, 1]");
-        need((1..=100).contains(&self.epochs), "epochs", "must be in 1..=100");
-        need((1..=1 << 20).contains(&self.minibatch), "minibatch", "must be in 1..=1048576");
-        need(self.clip > 0.0 && self.clip < 1.0, "clip", "must be in (0, 1)");
-        need(self.entropy_coef.is_finite() && self.entropy_coef >= 0.0, "entropy_coef", "must be ≥ 0");
-        need(self.max_grad_norm.is_finite() && self.max_grad_norm > 0.0, "max_grad_norm", "must be > 0");
+        need(
+            self.learning_rate > 0.0 && self.learning_rate <= 1.0,
+            "learning_rate",
+            "must be in (0, 1]",
+        );
+        need(
+            (1..=100).contains(&self.epochs),
+            "epochs",
+            "must be in 1..=100",
+        );
+        need(
+            (1..=1 << 20).contains(&self.minibatch),
+            "minibatch",
+            "must be in 1..=1048576",
+        );
+        need(
+            self.clip > 0.0 && self.clip < 1.0,
+            "clip",
+            "must be in (0, 1)",
+        );
+        need(
+            self.entropy_coef.is_finite() && self.entropy_coef >= 0.0,
+            "entropy_coef",
+            "must be ≥ 0",
+        );
+        need(
+            self.max_grad_norm.is_finite() && self.max_grad_norm > 0.0,
+            "max_grad_norm",
+            "must be > 0",
+        );
         check.finish("GRPO settings")
     }
 }
@@ -134,10 +166,20 @@ impl GrpoRun {
     pub fn new(task: &Task, config: &GrpoConfig) -> Result<GrpoRun, String> {
         config.check()?;
         let ActionSpace::Discrete { choices } = task.action_space() else {
-            return Err(format!("task {} has continuous actions; GRPO/RLOO here need a discrete task (\"choices\")", task.id));
+            return Err(format!(
+                "task {} has continuous actions; GRPO/RLOO here need a discrete task (\"choices\")",
+                task.id
+            ));
         };
-        let sizes = [vec![task.observation.size], config.hidden.clone(), vec![choices.len()]].concat();
-        let actor = seeded_init(config.seed, |device| FastMlp::from_mlp(&orthogonal_mlp(&sizes, 0.01, device)))?;
+        let sizes = [
+            vec![task.observation.size],
+            config.hidden.clone(),
+            vec![choices.len()],
+        ]
+        .concat();
+        let actor = seeded_init(config.seed, |device| {
+            FastMlp::from_mlp(&orthogonal_mlp(&sizes, 0.01, device))
+        })?;
         let adam = Adam::new(&actor.params, 1e-5);
         Ok(GrpoRun {
             config: config.clone(),
@@ -161,25 +203,33 @@ impl IterativeRun for GrpoRun {
             return Ok(None);
         }
         self.iteration += 1;
-        let (config, n_actions, obs_dim) = (&self.config, self.n_actions, self.task.observation.size);
+        let (config, n_actions, obs_dim) =
+            (&self.config, self.n_actions, self.task.observation.size);
         // Rollout: every episode of every group in lockstep, one forward pass per step.
         let count = config.groups * config.group_size;
         let mut envs: Vec<Env> = (0..count).map(|_| Env::new(self.task.clone())).collect();
         for g in 0..config.groups {
             let seed = self.rng.random::<u64>() >> 1;
-            envs[g * config.group_size..(g + 1) * config.group_size].iter_mut().for_each(|e| {
-                e.reset(seed);
-            });
+            envs[g * config.group_size..(g + 1) * config.group_size]
+                .iter_mut()
+                .for_each(|e| {
+                    e.reset(seed);
+                });
         }
-        let (mut obs, mut actions, mut logps, mut owner) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut obs, mut actions, mut logps, mut owner) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let mut returns = vec![0.0f32; count];
         let mut live: Vec<usize> = (0..count).collect();
         while !live.is_empty() {
-            let x: Vec<f32> = live.iter().flat_map(|&i| envs[i].observation().to_vec()).collect();
+            let x: Vec<f32> = live
+                .iter()
+                .flat_map(|&i| envs[i].observation().to_vec())
+                .collect();
             let logits = self.actor.forward(&x, true, false);
             let mut still = Vec::with_capacity(live.len());
             for (k, &i) in live.iter().enumerate() {
-                let (a, logp) = categorical::sample(&logits[k * n_actions..(k + 1) * n_actions], &mut self.rng);
+                let (a, logp) =
+                    categorical::sample(&logits[k * n_actions..(k + 1) * n_actions], &mut self.rng);
                 obs.extend_from_slice(&x[k * obs_dim..(k + 1) * obs_dim]);
                 actions.push(a);
                 logps.push(logp);
@@ -189,7 +239,8 @@ impl IterativeRun for GrpoRun {
                 self.env_steps += 1;
                 if step.terminated || step.truncated {
                     self.episodes += 1;
-                    self.recent.push_back((returns[i], envs[i].episode_success()));
+                    self.recent
+                        .push_back((returns[i], envs[i].episode_success()));
                     if self.recent.len() > 10 {
                         self.recent.pop_front();
                     }
@@ -200,8 +251,10 @@ impl IterativeRun for GrpoRun {
             live = still;
         }
         // Advantages: each episode against its group, scaled by the batch's spread.
-        let mut episode_adv: Vec<f32> =
-            returns.chunks_exact(config.group_size).flat_map(|g| group_advantages(g, config.baseline)).collect();
+        let mut episode_adv: Vec<f32> = returns
+            .chunks_exact(config.group_size)
+            .flat_map(|g| group_advantages(g, config.baseline))
+            .collect();
         if config.baseline == Baseline::Rloo {
             let std = (episode_adv.iter().map(|a| a * a).sum::<f32>() / count as f32).sqrt();
             episode_adv.iter_mut().for_each(|a| *a /= std + 1e-6);
@@ -217,7 +270,10 @@ impl IterativeRun for GrpoRun {
             }
             for chunk in order.chunks(config.minibatch) {
                 let m = chunk.len();
-                let x: Vec<f32> = chunk.iter().flat_map(|&i| obs[i * obs_dim..(i + 1) * obs_dim].iter().copied()).collect();
+                let x: Vec<f32> = chunk
+                    .iter()
+                    .flat_map(|&i| obs[i * obs_dim..(i + 1) * obs_dim].iter().copied())
+                    .collect();
                 let trace = self.actor.trace(&x, true, false);
                 let logits = trace.output();
                 let mut g_logits = vec![0.0f32; m * n_actions];
@@ -231,7 +287,12 @@ impl IterativeRun for GrpoRun {
                         scale: 1.0 / m as f32,
                     };
                     let row = &logits[k * n_actions..(k + 1) * n_actions];
-                    let terms = categorical::clipped_surrogate(row, actions[i], &s, &mut g_logits[k * n_actions..(k + 1) * n_actions]);
+                    let terms = categorical::clipped_surrogate(
+                        row,
+                        actions[i],
+                        &s,
+                        &mut g_logits[k * n_actions..(k + 1) * n_actions],
+                    );
                     pl += terms.loss;
                     ent += terms.entropy;
                     kl += terms.approx_kl;
@@ -278,7 +339,11 @@ impl IterativeRun for GrpoRun {
 
 /// Trains a categorical policy with group-relative advantages; `on_iteration` gets each
 /// iteration's metrics and returns whether to go on. Returns the greedy policy.
-pub fn train(task: &Task, config: &GrpoConfig, on_iteration: impl FnMut(&PpoIteration) -> bool) -> Result<Policy, String> {
+pub fn train(
+    task: &Task,
+    config: &GrpoConfig,
+    on_iteration: impl FnMut(&PpoIteration) -> bool,
+) -> Result<Policy, String> {
     crate::run_to_end(GrpoRun::new(task, config)?, on_iteration)
 }
 
@@ -291,11 +356,21 @@ mod tests {
         let r = [1.0, 2.0, 3.0, 6.0];
         // Mean 3, population std √3.5.
         let g = group_advantages(&r, Baseline::Grpo);
-        assert!((g[3] - 3.0 / 3.5f32.sqrt()).abs() < 1e-5 && (g[2]).abs() < 1e-5, "{g:?}");
+        assert!(
+            (g[3] - 3.0 / 3.5f32.sqrt()).abs() < 1e-5 && (g[2]).abs() < 1e-5,
+            "{g:?}"
+        );
         // Leave-one-out: 6 − (1 + 2 + 3) / 3 = 4; 1 − (2 + 3 + 6) / 3 = −8/3.
         let l = group_advantages(&r, Baseline::Rloo);
-        assert!((l[3] - 4.0).abs() < 1e-5 && (l[0] + 8.0 / 3.0).abs() < 1e-5, "{l:?}");
+        assert!(
+            (l[3] - 4.0).abs() < 1e-5 && (l[0] + 8.0 / 3.0).abs() < 1e-5,
+            "{l:?}"
+        );
         // Equal returns teach nothing.
-        assert!(group_advantages(&[5.0; 4], Baseline::Grpo).iter().all(|a| a.abs() < 1e-3));
+        assert!(
+            group_advantages(&[5.0; 4], Baseline::Grpo)
+                .iter()
+                .all(|a| a.abs() < 1e-3)
+        );
     }
 }

@@ -36,7 +36,10 @@ pub trait IterativeRun {
 }
 
 /// Drives `run` until its budget is spent or `on_iteration` returns false; the policy then.
-pub fn run_to_end(run: impl IterativeRun, mut on_iteration: impl FnMut(&ppo::PpoIteration) -> bool) -> Result<Policy, String> {
+pub fn run_to_end(
+    run: impl IterativeRun,
+    mut on_iteration: impl FnMut(&ppo::PpoIteration) -> bool,
+) -> Result<Policy, String> {
     match run_keeping_last_good(run, |record, _| on_iteration(record)) {
         (policy, None) => Ok(policy),
         (_, Some(error)) => Err(error),
@@ -78,12 +81,20 @@ impl SettingsCheck {
     /// 1..=4096.
     pub fn hidden_widths(&mut self, widths: &[usize]) {
         let ok = !widths.is_empty() && widths.iter().all(|w| (1..=4096).contains(w));
-        self.need(ok, "hidden", &format!("must list at least one width, each in 1..=4096; got {widths:?}"));
+        self.need(
+            ok,
+            "hidden",
+            &format!("must list at least one width, each in 1..=4096; got {widths:?}"),
+        );
     }
 
     /// `Ok` if nothing was rejected, else every problem after `what` (e.g. "PPO settings").
     pub fn finish(self, what: &str) -> Result<(), String> {
-        if self.problems.is_empty() { Ok(()) } else { Err(format!("{what}: {}", self.problems.join("; "))) }
+        if self.problems.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("{what}: {}", self.problems.join("; ")))
+        }
     }
 }
 
@@ -106,7 +117,11 @@ impl Policy {
 
     /// Action size the policy returns (1, the choice's index, for a categorical policy).
     pub fn action_size(&self) -> usize {
-        if self.is_categorical() { 1 } else { self.head_size() }
+        if self.is_categorical() {
+            1
+        } else {
+            self.head_size()
+        }
     }
 
     /// Outputs of one task head (all outputs unless the policy is multi-head).
@@ -125,16 +140,24 @@ impl Policy {
         let width = self.info.architecture.sizes.last().copied().unwrap_or(1);
         let n = self.head_size();
         let head = if self.info.heads() > 1 { task_index } else { 0 };
-        let heads = outputs.chunks_exact(width).map(|row| &row[head * n..(head + 1) * n]);
+        let heads = outputs
+            .chunks_exact(width)
+            .map(|row| &row[head * n..(head + 1) * n]);
         if !self.is_categorical() {
             return heads.flatten().copied().collect();
         }
-        heads.map(|row| (0..n).fold(0, |best, i| if row[i] > row[best] { i } else { best }) as f32).collect()
+        heads
+            .map(|row| (0..n).fold(0, |best, i| if row[i] > row[best] { i } else { best }) as f32)
+            .collect()
     }
 
     /// The same policy on another device (e.g. from the CPU to WebGPU).
     pub fn to_device(&self, device: &Device) -> Policy {
-        Policy { mlp: self.mlp.clone().to_device(device), info: self.info.clone(), device: device.clone() }
+        Policy {
+            mlp: self.mlp.clone().to_device(device),
+            info: self.info.clone(),
+            device: device.clone(),
+        }
     }
 
     fn input(&self, observations: &[f32], task_index: usize) -> Result<Tensor<2>, String> {
@@ -147,7 +170,10 @@ impl Policy {
         }
         let x = self.info.network_input(observations, task_index);
         let inputs = self.info.architecture.sizes[0];
-        Ok(Tensor::from_data(TensorData::new(x, [observations.len() / dim, inputs]), &self.device))
+        Ok(Tensor::from_data(
+            TensorData::new(x, [observations.len() / dim, inputs]),
+            &self.device,
+        ))
     }
 
     /// Actions for a row-major batch of observations of a single-task policy (see
@@ -161,17 +187,36 @@ impl Policy {
     /// on WebGPU in a browser use [`Policy::act_batch_async`].
     pub fn act_in(&self, observations: &[f32], task: Option<&str>) -> Result<Vec<f32>, String> {
         let task_index = self.info.task_index(task)?;
-        let y = self.mlp.forward_as(self.input(observations, task_index)?, &self.info.architecture);
-        let data = y.try_into_data().map_err(|e| format!("reading actions: {e:?}"))?;
-        data.as_slice::<f32>().map(|s| self.actions(s, task_index)).map_err(|e| format!("{e:?}"))
+        let y = self.mlp.forward_as(
+            self.input(observations, task_index)?,
+            &self.info.architecture,
+        );
+        let data = y
+            .try_into_data()
+            .map_err(|e| format!("reading actions: {e:?}"))?;
+        data.as_slice::<f32>()
+            .map(|s| self.actions(s, task_index))
+            .map_err(|e| format!("{e:?}"))
     }
 
     /// Actions for a batch of observations from `task` (as [`Policy::act_in`]), read back
     /// asynchronously (works on every device).
-    pub async fn act_batch_async(&self, observations: &[f32], task: Option<&str>) -> Result<Vec<f32>, String> {
+    pub async fn act_batch_async(
+        &self,
+        observations: &[f32],
+        task: Option<&str>,
+    ) -> Result<Vec<f32>, String> {
         let task_index = self.info.task_index(task)?;
-        let y = self.mlp.forward_as(self.input(observations, task_index)?, &self.info.architecture);
-        let data = y.into_data_async().await.map_err(|e| format!("reading actions: {e:?}"))?;
-        data.as_slice::<f32>().map(|s| self.actions(s, task_index)).map_err(|e| format!("{e:?}"))
+        let y = self.mlp.forward_as(
+            self.input(observations, task_index)?,
+            &self.info.architecture,
+        );
+        let data = y
+            .into_data_async()
+            .await
+            .map_err(|e| format!("reading actions: {e:?}"))?;
+        data.as_slice::<f32>()
+            .map(|s| self.actions(s, task_index))
+            .map_err(|e| format!("{e:?}"))
     }
 }

@@ -27,19 +27,31 @@ pub fn shard_rows(batch: usize, index: usize, workers: usize) -> std::ops::Range
 /// made by exactly one worker), and gets all `count` pieces in place order, the same bits on
 /// every worker: the lengths are summed first, then one table where each worker fills only
 /// its own pieces' rows (a sum with zeros elsewhere is exact).
-pub fn gather(exchange: &mut dyn AllReduce, own: &[(usize, Vec<f32>)], count: usize) -> Result<Vec<Vec<f32>>, String> {
+pub fn gather(
+    exchange: &mut dyn AllReduce,
+    own: &[(usize, Vec<f32>)],
+    count: usize,
+) -> Result<Vec<Vec<f32>>, String> {
     let mut lengths = vec![0.0f32; count];
     for (place, piece) in own {
-        let slot = lengths.get_mut(*place).ok_or_else(|| format!("piece {place} of {count} is out of range"))?;
+        let slot = lengths
+            .get_mut(*place)
+            .ok_or_else(|| format!("piece {place} of {count} is out of range"))?;
         // Lengths travel as f32: exact up to 2^24 values per piece.
         if piece.len() >= 1 << 24 {
-            return Err(format!("piece {place} holds {} values, more than 2^24 can be gathered", piece.len()));
+            return Err(format!(
+                "piece {place} holds {} values, more than 2^24 can be gathered",
+                piece.len()
+            ));
         }
         *slot = piece.len() as f32;
     }
     exchange.sum(&mut lengths)?;
     let lengths: Vec<usize> = lengths.iter().map(|&l| l as usize).collect();
-    let starts: Vec<usize> = lengths.iter().scan(0, |at, &l| Some(std::mem::replace(at, *at + l))).collect();
+    let starts: Vec<usize> = lengths
+        .iter()
+        .scan(0, |at, &l| Some(std::mem::replace(at, *at + l)))
+        .collect();
     let mut table = vec![0.0f32; lengths.iter().sum()];
     for (place, piece) in own {
         if piece.len() != lengths[*place] {
@@ -48,7 +60,11 @@ pub fn gather(exchange: &mut dyn AllReduce, own: &[(usize, Vec<f32>)], count: us
         table[starts[*place]..starts[*place] + piece.len()].copy_from_slice(piece);
     }
     exchange.sum(&mut table)?;
-    Ok(starts.iter().zip(&lengths).map(|(&s, &l)| table[s..s + l].to_vec()).collect())
+    Ok(starts
+        .iter()
+        .zip(&lengths)
+        .map(|(&s, &l)| table[s..s + l].to_vec())
+        .collect())
 }
 
 #[cfg(test)]
@@ -73,8 +89,15 @@ mod tests {
     #[test]
     fn gather_puts_pieces_in_place_order_and_refuses_a_place_out_of_range() {
         let own = vec![(2, vec![5.0]), (0, vec![1.0, 2.0]), (1, vec![])];
-        assert_eq!(gather(&mut Alone, &own, 3).unwrap(), vec![vec![1.0, 2.0], vec![], vec![5.0]]);
-        assert!(gather(&mut Alone, &[(3, vec![1.0])], 3).unwrap_err().contains("piece 3 of 3"));
+        assert_eq!(
+            gather(&mut Alone, &own, 3).unwrap(),
+            vec![vec![1.0, 2.0], vec![], vec![5.0]]
+        );
+        assert!(
+            gather(&mut Alone, &[(3, vec![1.0])], 3)
+                .unwrap_err()
+                .contains("piece 3 of 3")
+        );
     }
 
     #[test]

@@ -26,22 +26,39 @@ pub struct Architecture {
 impl Architecture {
     /// An MLP with ReLU hidden layers and a tanh output.
     pub fn mlp(sizes: &[usize]) -> Architecture {
-        Architecture { kind: "mlp".into(), sizes: sizes.to_vec(), activation: "relu".into(), output: "tanh".into() }
+        Architecture {
+            kind: "mlp".into(),
+            sizes: sizes.to_vec(),
+            activation: "relu".into(),
+            output: "tanh".into(),
+        }
     }
 
     /// Checks that this crate can build the architecture.
     pub fn check(&self) -> Result<(), String> {
         if self.kind != "mlp" {
-            return Err(format!("architecture.kind \"{}\" is not supported (only \"mlp\")", self.kind));
+            return Err(format!(
+                "architecture.kind \"{}\" is not supported (only \"mlp\")",
+                self.kind
+            ));
         }
         if !["relu", "tanh"].contains(&self.activation.as_str()) {
-            return Err(format!("architecture.activation \"{}\" is not supported (relu or tanh)", self.activation));
+            return Err(format!(
+                "architecture.activation \"{}\" is not supported (relu or tanh)",
+                self.activation
+            ));
         }
         if !["tanh", "linear", "categorical"].contains(&self.output.as_str()) {
-            return Err(format!("architecture.output \"{}\" is not supported (tanh, linear or categorical)", self.output));
+            return Err(format!(
+                "architecture.output \"{}\" is not supported (tanh, linear or categorical)",
+                self.output
+            ));
         }
         if self.sizes.len() < 2 || self.sizes.iter().any(|&s| s == 0 || s > 65_536) {
-            return Err(format!("architecture.sizes {:?}: need at least 2 widths, each 1..=65536", self.sizes));
+            return Err(format!(
+                "architecture.sizes {:?}: need at least 2 widths, each 1..=65536",
+                self.sizes
+            ));
         }
         Ok(())
     }
@@ -92,12 +109,20 @@ impl PolicyInfo {
 
     /// Network inputs added after the observation (the task one-hot).
     pub fn task_inputs(&self) -> usize {
-        if self.conditioning == Conditioning::OneHot { self.tasks.len() } else { 0 }
+        if self.conditioning == Conditioning::OneHot {
+            self.tasks.len()
+        } else {
+            0
+        }
     }
 
     /// Output heads of the last layer (one per task for a multi-head policy).
     pub fn heads(&self) -> usize {
-        if self.conditioning == Conditioning::MultiHead { self.tasks.len().max(1) } else { 1 }
+        if self.conditioning == Conditioning::MultiHead {
+            self.tasks.len().max(1)
+        } else {
+            1
+        }
     }
 
     /// Checks that the description is self-consistent: statistics sized like the observation,
@@ -111,21 +136,38 @@ impl PolicyInfo {
                 "the network takes {} inputs; obs_mean has {} values{}",
                 sizes[0],
                 self.obs_mean.len(),
-                if self.task_inputs() > 0 { format!(" plus {} task inputs", self.task_inputs()) } else { String::new() }
+                if self.task_inputs() > 0 {
+                    format!(" plus {} task inputs", self.task_inputs())
+                } else {
+                    String::new()
+                }
             ));
         }
         if self.obs_std.len() != self.obs_mean.len() {
-            return Err(format!("obs_std has {} values; obs_mean has {}", self.obs_std.len(), self.obs_mean.len()));
+            return Err(format!(
+                "obs_std has {} values; obs_mean has {}",
+                self.obs_std.len(),
+                self.obs_mean.len()
+            ));
         }
-        if self.obs_std.iter().any(|s| !s.is_finite() || *s <= 0.0) || self.obs_mean.iter().any(|m| !m.is_finite()) {
+        if self.obs_std.iter().any(|s| !s.is_finite() || *s <= 0.0)
+            || self.obs_mean.iter().any(|m| !m.is_finite())
+        {
             return Err("obs_mean/obs_std must be finite, with obs_std > 0".into());
         }
         if self.conditioning != Conditioning::None && self.tasks.len() < 2 {
-            return Err(format!("conditioning {:?} needs at least 2 tasks; found {}", self.conditioning, self.tasks.len()));
+            return Err(format!(
+                "conditioning {:?} needs at least 2 tasks; found {}",
+                self.conditioning,
+                self.tasks.len()
+            ));
         }
         let outputs = sizes[sizes.len() - 1];
         if !outputs.is_multiple_of(self.heads()) {
-            return Err(format!("the network's {outputs} outputs do not split into {} equal task heads", self.heads()));
+            return Err(format!(
+                "the network's {outputs} outputs do not split into {} equal task heads",
+                self.heads()
+            ));
         }
         Ok(())
     }
@@ -136,24 +178,42 @@ impl PolicyInfo {
         if self.conditioning == Conditioning::None {
             return Ok(0);
         }
-        let task = task.ok_or_else(|| format!("this policy acts in {} tasks ({}); say which", self.tasks.len(), self.tasks.join(", ")))?;
-        self.tasks
-            .iter()
-            .position(|t| t == task)
-            .ok_or_else(|| format!("this policy was trained on {}; not on task {task}", self.tasks.join(", ")))
+        let task = task.ok_or_else(|| {
+            format!(
+                "this policy acts in {} tasks ({}); say which",
+                self.tasks.len(),
+                self.tasks.join(", ")
+            )
+        })?;
+        self.tasks.iter().position(|t| t == task).ok_or_else(|| {
+            format!(
+                "this policy was trained on {}; not on task {task}",
+                self.tasks.join(", ")
+            )
+        })
     }
 
     /// The network's input rows for a batch of observations in task `task_index`: normalised,
     /// with the task one-hot appended if the policy takes one.
     pub fn network_input(&self, observations: &[f32], task_index: usize) -> Vec<f32> {
         let x = normalise(observations, &self.obs_mean, &self.obs_std);
-        append_one_hot(x, self.observation_size(), self.task_inputs(), std::iter::repeat(task_index))
+        append_one_hot(
+            x,
+            self.observation_size(),
+            self.task_inputs(),
+            std::iter::repeat(task_index),
+        )
     }
 }
 
 /// Appends to every `dim`-wide row of `x` the one-hot code (of `tasks` entries) of its task,
 /// taken in turn from `task_of_row`; `x` unchanged when `tasks` is 0.
-pub fn append_one_hot(x: Vec<f32>, dim: usize, tasks: usize, task_of_row: impl Iterator<Item = usize>) -> Vec<f32> {
+pub fn append_one_hot(
+    x: Vec<f32>,
+    dim: usize,
+    tasks: usize,
+    task_of_row: impl Iterator<Item = usize>,
+) -> Vec<f32> {
     if tasks == 0 {
         return x;
     }
@@ -175,7 +235,10 @@ pub struct Mlp {
 impl Mlp {
     /// A freshly initialised MLP of the given widths on `device`.
     pub fn init(sizes: &[usize], device: &Device) -> Mlp {
-        let layers = sizes.windows(2).map(|w| LinearConfig::new(w[0], w[1]).init(device)).collect();
+        let layers = sizes
+            .windows(2)
+            .map(|w| LinearConfig::new(w[0], w[1]).init(device))
+            .collect();
         Mlp { layers }
     }
 
@@ -196,7 +259,10 @@ impl Mlp {
                 }
                 let weight = Tensor::<2>::from_data(TensorData::new(t, [inp, out]), device);
                 let bias = Tensor::<1>::from_data(TensorData::new(b.clone(), [out]), device);
-                Linear { weight: Param::from_tensor(weight), bias: Some(Param::from_tensor(bias)) }
+                Linear {
+                    weight: Param::from_tensor(weight),
+                    bias: Some(Param::from_tensor(bias)),
+                }
             })
             .collect();
         Mlp { layers }
@@ -209,11 +275,20 @@ impl Mlp {
 
     /// Forward pass as `architecture` says (hidden activation; tanh or raw output).
     pub fn forward_as(&self, x: Tensor<2>, architecture: &Architecture) -> Tensor<2> {
-        self.forward_with(x, architecture.activation == "tanh", architecture.output == "tanh")
+        self.forward_with(
+            x,
+            architecture.activation == "tanh",
+            architecture.output == "tanh",
+        )
     }
 
     /// Forward pass with tanh (else ReLU) hidden layers and an optional tanh output.
-    pub fn forward_with(&self, mut x: Tensor<2>, tanh_hidden: bool, tanh_output: bool) -> Tensor<2> {
+    pub fn forward_with(
+        &self,
+        mut x: Tensor<2>,
+        tanh_hidden: bool,
+        tanh_output: bool,
+    ) -> Tensor<2> {
         let last = self.layers.len() - 1;
         for (i, layer) in self.layers.iter().enumerate() {
             x = layer.forward(x);
@@ -263,5 +338,9 @@ impl Activation {
 /// Normalises a batch of observations (row-major `[batch, dim]`) with the policy's statistics.
 pub fn normalise(observations: &[f32], mean: &[f32], std: &[f32]) -> Vec<f32> {
     let dim = mean.len();
-    observations.iter().enumerate().map(|(i, o)| (o - mean[i % dim]) / std[i % dim]).collect()
+    observations
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (o - mean[i % dim]) / std[i % dim])
+        .collect()
 }

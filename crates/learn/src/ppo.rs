@@ -12,12 +12,12 @@
 //! Training reports one [`PpoIteration`] per rollout + update; the caller may stop early
 //! (e.g. once the return target is met) by returning `false`.
 
-use crate::{IterativeRun, Policy, SettingsCheck};
-use crate::categorical::{self, orthogonal_mlp};
-use crate::gaussian::{self, RewardScaler, RunningStats};
-use crate::fused::{Adam, FastMlp, clip_global_norm};
-use crate::policy::{append_one_hot, seeded_init};
 use crate::Conditioning;
+use crate::categorical::{self, orthogonal_mlp};
+use crate::fused::{Adam, FastMlp, clip_global_norm};
+use crate::gaussian::{self, RewardScaler, RunningStats};
+use crate::policy::{append_one_hot, seeded_init};
+use crate::{IterativeRun, Policy, SettingsCheck};
 use polyskill_sim::VecEnv;
 use polyskill_sim::task::{ActionSpace, Task};
 use rand::{RngExt, SeedableRng};
@@ -117,22 +117,66 @@ impl PpoConfig {
         let mut check = SettingsCheck::default();
         check.hidden_widths(&self.hidden);
         let mut need = |ok: bool, field: &str, rule: &str| check.need(ok, field, rule);
-        need((1..=4096).contains(&self.num_envs), "num_envs", "must be in 1..=4096");
-        need((1..=100_000).contains(&self.rollout_steps), "rollout_steps", "must be in 1..=100000");
-        need(self.total_steps >= (self.num_envs * self.rollout_steps) as u64, "total_steps", "must cover at least one rollout");
-        need(self.learning_rate.is_finite() && self.learning_rate > 0.0 && self.learning_rate < 1.0, "learning_rate", "must be in (0, 1)");
-        need((0.0..=1.0).contains(&self.gamma), "gamma", "must be in [0, 1]");
-        need((0.0..=1.0).contains(&self.gae_lambda), "gae_lambda", "must be in [0, 1]");
+        need(
+            (1..=4096).contains(&self.num_envs),
+            "num_envs",
+            "must be in 1..=4096",
+        );
+        need(
+            (1..=100_000).contains(&self.rollout_steps),
+            "rollout_steps",
+            "must be in 1..=100000",
+        );
+        need(
+            self.total_steps >= (self.num_envs * self.rollout_steps) as u64,
+            "total_steps",
+            "must cover at least one rollout",
+        );
+        need(
+            self.learning_rate.is_finite() && self.learning_rate > 0.0 && self.learning_rate < 1.0,
+            "learning_rate",
+            "must be in (0, 1)",
+        );
+        need(
+            (0.0..=1.0).contains(&self.gamma),
+            "gamma",
+            "must be in [0, 1]",
+        );
+        need(
+            (0.0..=1.0).contains(&self.gae_lambda),
+            "gae_lambda",
+            "must be in [0, 1]",
+        );
         need(
             self.minibatches >= 1 && self.minibatches <= self.num_envs * self.rollout_steps,
             "minibatches",
             "must be in 1..=num_envs·rollout_steps",
         );
-        need((1..=100).contains(&self.epochs), "epochs", "must be in 1..=100");
-        need(self.clip > 0.0 && self.clip < 1.0, "clip", "must be in (0, 1)");
-        need(self.entropy_coef.is_finite() && self.entropy_coef >= 0.0, "entropy_coef", "must be ≥ 0");
-        need(self.value_coef.is_finite() && self.value_coef >= 0.0, "value_coef", "must be ≥ 0");
-        need(self.max_grad_norm.is_finite() && self.max_grad_norm > 0.0, "max_grad_norm", "must be > 0");
+        need(
+            (1..=100).contains(&self.epochs),
+            "epochs",
+            "must be in 1..=100",
+        );
+        need(
+            self.clip > 0.0 && self.clip < 1.0,
+            "clip",
+            "must be in (0, 1)",
+        );
+        need(
+            self.entropy_coef.is_finite() && self.entropy_coef >= 0.0,
+            "entropy_coef",
+            "must be ≥ 0",
+        );
+        need(
+            self.value_coef.is_finite() && self.value_coef >= 0.0,
+            "value_coef",
+            "must be ≥ 0",
+        );
+        need(
+            self.max_grad_norm.is_finite() && self.max_grad_norm > 0.0,
+            "max_grad_norm",
+            "must be > 0",
+        );
         check.finish("PPO settings")
     }
 }
@@ -207,27 +251,49 @@ impl PpoRun {
         config.check()?;
         let task = tasks.first().ok_or("PPO needs at least one task")?;
         let head = match task.action_space() {
-            ActionSpace::Discrete { choices } => Head::Categorical { choices: choices.len() },
-            ActionSpace::Continuous { low, .. } => Head::Gaussian { log_std: vec![0.0; low.len()] },
+            ActionSpace::Discrete { choices } => Head::Categorical {
+                choices: choices.len(),
+            },
+            ActionSpace::Continuous { low, .. } => Head::Gaussian {
+                log_std: vec![0.0; low.len()],
+            },
         };
         for other in &tasks[1..] {
             let same = match (task.action_space(), other.action_space()) {
-                (ActionSpace::Discrete { choices: a }, ActionSpace::Discrete { choices: b }) => a.len() == b.len(),
-                (ActionSpace::Continuous { low: a, .. }, ActionSpace::Continuous { low: b, .. }) => a.len() == b.len(),
+                (ActionSpace::Discrete { choices: a }, ActionSpace::Discrete { choices: b }) => {
+                    a.len() == b.len()
+                }
+                (
+                    ActionSpace::Continuous { low: a, .. },
+                    ActionSpace::Continuous { low: b, .. },
+                ) => a.len() == b.len(),
                 _ => false,
             };
             if !same {
-                return Err(format!("tasks {} and {} have different action spaces; one PPO network cannot act in both", task.id, other.id));
+                return Err(format!(
+                    "tasks {} and {} have different action spaces; one PPO network cannot act in both",
+                    task.id, other.id
+                ));
             }
         }
         let obs_dim = task.observation.size;
         let task_inputs = if tasks.len() > 1 { tasks.len() } else { 0 };
-        let sizes = |out: usize| [vec![obs_dim + task_inputs], config.hidden.clone(), vec![out]].concat();
+        let sizes = |out: usize| {
+            [
+                vec![obs_dim + task_inputs],
+                config.hidden.clone(),
+                vec![out],
+            ]
+            .concat()
+        };
         // CleanRL: the actor's last layer starts small (0.01), so the first policy is near
         // uniform (categorical) or centred (Gaussian).
         let (actor, critic) = seeded_init(config.seed, |device| {
             let actor = FastMlp::from_mlp(&orthogonal_mlp(&sizes(head.outputs()), 0.01, device));
-            (actor, FastMlp::from_mlp(&orthogonal_mlp(&sizes(1), 1.0, device)))
+            (
+                actor,
+                FastMlp::from_mlp(&orthogonal_mlp(&sizes(1), 1.0, device)),
+            )
         });
         let (actor, critic) = (actor?, critic?);
         let mut params = [actor.params.clone(), critic.params.clone()].concat();
@@ -235,7 +301,11 @@ impl PpoRun {
             params.push(log_std.clone());
         }
         let adam = Adam::new(&params, 1e-5);
-        let envs = VecEnv::new(tasks, &vec![config.num_envs; tasks.len()], config.seed * 1_000_003)?;
+        let envs = VecEnv::new(
+            tasks,
+            &vec![config.num_envs; tasks.len()],
+            config.seed * 1_000_003,
+        )?;
         let (obs, n) = (envs.observations(), envs.num_envs());
         let continuous = matches!(head, Head::Gaussian { .. });
         Ok(PpoRun {
@@ -270,13 +340,29 @@ impl IterativeRun for PpoRun {
         self.iteration += 1;
         let iteration = self.iteration;
         let PpoRun {
-            config, obs_dim, task_inputs, head, actor, critic, adam, envs, rng, obs, obs_stats, reward_scaler, recent, env_steps, episodes, ..
+            config,
+            obs_dim,
+            task_inputs,
+            head,
+            actor,
+            critic,
+            adam,
+            envs,
+            rng,
+            obs,
+            obs_stats,
+            reward_scaler,
+            recent,
+            env_steps,
+            episodes,
+            ..
         } = self;
         let (obs_dim, task_inputs, config) = (*obs_dim, *task_inputs, &*config);
         // The networks see the observation (normalised for continuous control) and the task.
         let in_dim = obs_dim + task_inputs;
         let env_tasks = envs.task_indices().to_vec();
-        let with_task = |x: Vec<f32>| append_one_hot(x, obs_dim, task_inputs, env_tasks.iter().copied());
+        let with_task =
+            |x: Vec<f32>| append_one_hot(x, obs_dim, task_inputs, env_tasks.iter().copied());
         let (outputs, action_dim) = (head.outputs(), head.action_dim());
         let (n, t) = (envs.num_envs(), config.rollout_steps);
         let batch = n * t;
@@ -287,8 +373,14 @@ impl IterativeRun for PpoRun {
             config.learning_rate
         };
         // Rollout with the current networks.
-        let (mut b_obs, mut b_actions, mut b_logp, mut b_values, mut b_rewards, mut b_dones) =
-            (Vec::with_capacity(batch * in_dim), Vec::with_capacity(batch), Vec::with_capacity(batch), Vec::with_capacity(batch), Vec::with_capacity(batch), Vec::with_capacity(batch));
+        let (mut b_obs, mut b_actions, mut b_logp, mut b_values, mut b_rewards, mut b_dones) = (
+            Vec::with_capacity(batch * in_dim),
+            Vec::with_capacity(batch),
+            Vec::with_capacity(batch),
+            Vec::with_capacity(batch),
+            Vec::with_capacity(batch),
+            Vec::with_capacity(batch),
+        );
         for _ in 0..t {
             let x = with_task(match obs_stats.as_mut() {
                 Some(stats) => {
@@ -319,7 +411,12 @@ impl IterativeRun for PpoRun {
             b_values.extend_from_slice(&values);
             let step = envs.step(&actions).map_err(|e| e.to_string())?;
             b_actions.extend_from_slice(&actions);
-            let dones: Vec<bool> = step.terminated.iter().zip(&step.truncated).map(|(a, b)| *a || *b).collect();
+            let dones: Vec<bool> = step
+                .terminated
+                .iter()
+                .zip(&step.truncated)
+                .map(|(a, b)| *a || *b)
+                .collect();
             match reward_scaler.as_mut() {
                 Some(scaler) => b_rewards.extend(scaler.scale(&step.rewards, &dones)),
                 None => b_rewards.extend_from_slice(&step.rewards),
@@ -347,14 +444,22 @@ impl IterativeRun for PpoRun {
             let mut gae = 0.0f32;
             for s in (0..t).rev() {
                 let i = s * n + e;
-                let next_value = if s + 1 < t { b_values[i + n] } else { last_values[e] };
+                let next_value = if s + 1 < t {
+                    b_values[i + n]
+                } else {
+                    last_values[e]
+                };
                 let live = if b_dones[i] { 0.0 } else { 1.0 };
                 let delta = b_rewards[i] + config.gamma * next_value * live - b_values[i];
                 gae = delta + config.gamma * config.gae_lambda * live * gae;
                 advantages[i] = gae;
             }
         }
-        let returns: Vec<f32> = advantages.iter().zip(&b_values).map(|(a, v)| a + v).collect();
+        let returns: Vec<f32> = advantages
+            .iter()
+            .zip(&b_values)
+            .map(|(a, v)| a + v)
+            .collect();
 
         // Update: epochs of shuffled minibatches.
         let (mut policy_loss, mut value_loss, mut entropy, mut approx_kl) = (0.0, 0.0, 0.0, 0.0);
@@ -368,12 +473,18 @@ impl IterativeRun for PpoRun {
                 let pick = |v: &[f32]| -> Vec<f32> { chunk.iter().map(|&i| v[i]).collect() };
                 let mut adv = pick(&advantages);
                 let mean = adv.iter().sum::<f32>() / m as f32;
-                let std = (adv.iter().map(|a| (a - mean) * (a - mean)).sum::<f32>() / (m.max(2) - 1) as f32).sqrt();
+                let std = (adv.iter().map(|a| (a - mean) * (a - mean)).sum::<f32>()
+                    / (m.max(2) - 1) as f32)
+                    .sqrt();
                 for a in &mut adv {
                     *a = (*a - mean) / (std + 1e-8);
                 }
-                let x: Vec<f32> = chunk.iter().flat_map(|&i| b_obs[i * in_dim..(i + 1) * in_dim].iter().copied()).collect();
-                let (actor_trace, critic_trace) = (actor.trace(&x, true, false), critic.trace(&x, true, false));
+                let x: Vec<f32> = chunk
+                    .iter()
+                    .flat_map(|&i| b_obs[i * in_dim..(i + 1) * in_dim].iter().copied())
+                    .collect();
+                let (actor_trace, critic_trace) =
+                    (actor.trace(&x, true, false), critic.trace(&x, true, false));
                 let (head_out, values) = (actor_trace.output(), critic_trace.output());
                 // The loss (clipped surrogate − entropy bonus + clipped value loss, each a mean
                 // over the minibatch) and its gradient with respect to the actor's outputs (and
@@ -392,10 +503,19 @@ impl IterativeRun for PpoRun {
                         scale: 1.0 / m as f32,
                     };
                     let terms = match &*head {
-                        Head::Categorical { .. } => categorical::clipped_surrogate(row, b_actions[i] as usize, &s, g_row),
+                        Head::Categorical { .. } => {
+                            categorical::clipped_surrogate(row, b_actions[i] as usize, &s, g_row)
+                        }
                         Head::Gaussian { log_std } => {
                             let action = &b_actions[i * action_dim..(i + 1) * action_dim];
-                            gaussian::clipped_surrogate(row, log_std, action, &s, g_row, &mut g_log_std)
+                            gaussian::clipped_surrogate(
+                                row,
+                                log_std,
+                                action,
+                                &s,
+                                g_row,
+                                &mut g_log_std,
+                            )
                         }
                     };
                     pl += terms.loss;
@@ -405,16 +525,27 @@ impl IterativeRun for PpoRun {
                     let v_clipped = old_v + (v - old_v).clamp(-config.clip, config.clip);
                     let (lu, lc) = ((v - ret) * (v - ret), (v_clipped - ret) * (v_clipped - ret));
                     vl += 0.5 * lu.max(lc);
-                    g_values[k] = if lu >= lc { config.value_coef * (v - ret) / m as f32 } else { 0.0 };
+                    g_values[k] = if lu >= lc {
+                        config.value_coef * (v - ret) / m as f32
+                    } else {
+                        0.0
+                    };
                 }
                 let mf = m as f32;
-                (policy_loss, value_loss, entropy, approx_kl) = (pl / mf, vl / mf, ent / mf, kl / mf);
+                (policy_loss, value_loss, entropy, approx_kl) =
+                    (pl / mf, vl / mf, ent / mf, kl / mf);
                 if !(policy_loss.is_finite() && value_loss.is_finite()) {
-                    return Err(format!("PPO diverged at iteration {iteration}: loss is not finite (learning_rate {lr} may be too high)"));
+                    return Err(format!(
+                        "PPO diverged at iteration {iteration}: loss is not finite (learning_rate {lr} may be too high)"
+                    ));
                 }
                 let mut grads = actor.backward(&actor_trace, &g_out, true, false);
                 grads.extend(critic.backward(&critic_trace, &g_values, true, false));
-                let mut params: Vec<&mut Vec<f32>> = actor.params.iter_mut().chain(critic.params.iter_mut()).collect();
+                let mut params: Vec<&mut Vec<f32>> = actor
+                    .params
+                    .iter_mut()
+                    .chain(critic.params.iter_mut())
+                    .collect();
                 if let Head::Gaussian { log_std } = head {
                     grads.push(g_log_std);
                     params.push(log_std);
@@ -443,7 +574,11 @@ impl IterativeRun for PpoRun {
     /// The policy as it stands, acting greedily: the most likely choice (categorical) or the
     /// Gaussian's mean, with the running observation statistics as its normalisation.
     fn policy(&self) -> Policy {
-        let algorithm = if self.task_inputs > 0 { "mt-ppo" } else { "ppo" };
+        let algorithm = if self.task_inputs > 0 {
+            "mt-ppo"
+        } else {
+            "ppo"
+        };
         let training = serde_json::json!({ "algorithm": algorithm, "config": self.config, "env_steps": self.env_steps });
         let mut policy = categorical::greedy_policy(&self.actor, &self.task_ids[0], training);
         policy.info.obs_mean = vec![0.0; self.obs_dim];
@@ -491,6 +626,10 @@ impl Head {
 /// Trains a policy with PPO (categorical for a discrete task, Gaussian for a continuous one).
 /// `on_iteration` receives each iteration's metrics and returns whether to go on. Returns the
 /// greedy policy (argmax, or the Gaussian's mean).
-pub fn train(task: &Task, config: &PpoConfig, on_iteration: impl FnMut(&PpoIteration) -> bool) -> Result<Policy, String> {
+pub fn train(
+    task: &Task,
+    config: &PpoConfig,
+    on_iteration: impl FnMut(&PpoIteration) -> bool,
+) -> Result<Policy, String> {
     crate::run_to_end(PpoRun::new(task, config)?, on_iteration)
 }

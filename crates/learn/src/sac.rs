@@ -810,7 +810,14 @@ mod tests {
     fn the_replay_buffer_overwrites_its_oldest_transitions() {
         let mut r = Replay::new(3, 1, 1);
         for i in 0..5 {
-            r.push(&[i as f32], &[0.0], i as f32, &[i as f32 + 1.0], if i == 4 { 0.0 } else { 0.99 }, 0);
+            r.push(
+                &[i as f32],
+                &[0.0],
+                i as f32,
+                &[i as f32 + 1.0],
+                if i == 4 { 0.0 } else { 0.99 },
+                0,
+            );
         }
         assert_eq!(
             (r.len, r.obs.clone(), r.rewards.clone()),
@@ -851,14 +858,35 @@ mod tests {
             let left_in_episode = max_steps - t % max_steps;
             let k = left_in_episode.min(3);
             spans[k] += 1;
-            let expected: f32 = (0..k).map(|j| gamma.powi(j as i32) * one.rewards[t + j]).sum();
-            assert!((three.rewards[t] - expected).abs() < 1e-4, "step {t}: {} vs {expected}", three.rewards[t]);
-            assert!((three.discounts[t] - gamma.powi(k as i32)).abs() < 1e-6, "step {t}");
+            let expected: f32 = (0..k)
+                .map(|j| gamma.powi(j as i32) * one.rewards[t + j])
+                .sum();
+            assert!(
+                (three.rewards[t] - expected).abs() < 1e-4,
+                "step {t}: {} vs {expected}",
+                three.rewards[t]
+            );
+            assert!(
+                (three.discounts[t] - gamma.powi(k as i32)).abs() < 1e-6,
+                "step {t}"
+            );
             let o = reach.observation.size;
-            assert_eq!(three.rows(&three.next_obs, o, &[t]), one.rows(&one.next_obs, o, &[t + k - 1]), "step {t}");
-            assert_eq!(three.rows(&three.obs, o, &[t]), one.rows(&one.obs, o, &[t]), "step {t}");
+            assert_eq!(
+                three.rows(&three.next_obs, o, &[t]),
+                one.rows(&one.next_obs, o, &[t + k - 1]),
+                "step {t}"
+            );
+            assert_eq!(
+                three.rows(&three.obs, o, &[t]),
+                one.rows(&one.obs, o, &[t]),
+                "step {t}"
+            );
         }
-        assert_eq!(spans, [0, 1, 1, 616], "one transition of one and one of two steps at the episode's end");
+        assert_eq!(
+            spans,
+            [0, 1, 1, 616],
+            "one transition of one and one of two steps at the episode's end"
+        );
         assert!(one.discounts.iter().all(|&d| d == gamma));
     }
 }

@@ -3,8 +3,8 @@
 //! `0.bias`, `2.weight`, … with weights `[out, in]`. Metadata values are JSON strings.
 //! [`import_sequential`] reads such a file written by PyTorch, without our metadata.
 
-use crate::policy::{Architecture, Conditioning, Mlp, PolicyInfo};
 use crate::Policy;
+use crate::policy::{Architecture, Conditioning, Mlp, PolicyInfo};
 use burn::tensor::Device;
 use safetensors::{Dtype, SafeTensors, tensor::TensorView};
 use std::collections::HashMap;
@@ -48,19 +48,26 @@ pub fn save(policy: &Policy) -> Result<Vec<u8>, WeightsError> {
             tensors.push((layer_name(i, "bias"), to_vec(b.into_data())?, shape));
         }
     }
-    let bytes: Vec<Vec<u8>> = tensors.iter().map(|(_, v, _)| v.iter().flat_map(|x| x.to_le_bytes()).collect()).collect();
+    let bytes: Vec<Vec<u8>> = tensors
+        .iter()
+        .map(|(_, v, _)| v.iter().flat_map(|x| x.to_le_bytes()).collect())
+        .collect();
     let views = tensors
         .iter()
         .zip(&bytes)
         .map(|((name, _, shape), data)| {
-            TensorView::new(Dtype::F32, shape.clone(), data).map(|v| (name.clone(), v)).map_err(|e| err(e.to_string()))
+            TensorView::new(Dtype::F32, shape.clone(), data)
+                .map(|v| (name.clone(), v))
+                .map_err(|e| err(e.to_string()))
         })
         .collect::<Result<Vec<_>, _>>()?;
     safetensors::serialize(views, Some(metadata(&policy.info)?)).map_err(|e| err(e.to_string()))
 }
 
 fn to_vec(data: burn::tensor::TensorData) -> Result<Vec<f32>, WeightsError> {
-    data.as_slice::<f32>().map(|s| s.to_vec()).map_err(|e| err(format!("{e:?}")))
+    data.as_slice::<f32>()
+        .map(|s| s.to_vec())
+        .map_err(|e| err(format!("{e:?}")))
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<String, WeightsError> {
@@ -87,19 +94,43 @@ fn metadata(info: &PolicyInfo) -> Result<HashMap<String, String>, WeightsError> 
 
 /// Reads the policy description from a weights file's metadata, without loading tensors.
 pub fn read_info(bytes: &[u8]) -> Result<PolicyInfo, WeightsError> {
-    let (_, meta) = SafeTensors::read_metadata(bytes).map_err(|e| err(format!("not a safetensors file ({e})")))?;
-    let meta = meta.metadata().clone().ok_or_else(|| err("the file has no __metadata__ (architecture, normalisation)"))?;
+    let (_, meta) = SafeTensors::read_metadata(bytes)
+        .map_err(|e| err(format!("not a safetensors file ({e})")))?;
+    let meta = meta
+        .metadata()
+        .clone()
+        .ok_or_else(|| err("the file has no __metadata__ (architecture, normalisation)"))?;
     match meta.get("format").map(String::as_str) {
         Some(WEIGHTS_FORMAT) => {}
-        Some(other) => return Err(err(format!("metadata format \"{other}\" is not {WEIGHTS_FORMAT}"))),
-        None => return Err(err(format!("metadata has no \"format\" key (expected {WEIGHTS_FORMAT})"))),
+        Some(other) => {
+            return Err(err(format!(
+                "metadata format \"{other}\" is not {WEIGHTS_FORMAT}"
+            )));
+        }
+        None => {
+            return Err(err(format!(
+                "metadata has no \"format\" key (expected {WEIGHTS_FORMAT})"
+            )));
+        }
     }
-    fn field<T: serde::de::DeserializeOwned>(meta: &HashMap<String, String>, key: &str) -> Result<T, WeightsError> {
-        let text = meta.get(key).ok_or_else(|| err(format!("metadata key \"{key}\" is missing")))?;
+    fn field<T: serde::de::DeserializeOwned>(
+        meta: &HashMap<String, String>,
+        key: &str,
+    ) -> Result<T, WeightsError> {
+        let text = meta
+            .get(key)
+            .ok_or_else(|| err(format!("metadata key \"{key}\" is missing")))?;
         serde_json::from_str(text).map_err(|e| err(format!("metadata \"{key}\": {e}")))
     }
-    fn optional<T: serde::de::DeserializeOwned>(meta: &HashMap<String, String>, key: &str) -> Result<Option<T>, WeightsError> {
-        if meta.contains_key(key) { field(meta, key).map(Some) } else { Ok(None) }
+    fn optional<T: serde::de::DeserializeOwned>(
+        meta: &HashMap<String, String>,
+        key: &str,
+    ) -> Result<Option<T>, WeightsError> {
+        if meta.contains_key(key) {
+            field(meta, key).map(Some)
+        } else {
+            Ok(None)
+        }
     }
     let info = PolicyInfo {
         architecture: field(&meta, "architecture")?,
@@ -119,19 +150,29 @@ pub fn read_info(bytes: &[u8]) -> Result<PolicyInfo, WeightsError> {
 /// dtype, shape and values against the architecture in the metadata.
 pub fn load(bytes: &[u8], device: &Device) -> Result<Policy, WeightsError> {
     let info = read_info(bytes)?;
-    let file = SafeTensors::deserialize(bytes).map_err(|e| err(format!("not a safetensors file ({e})")))?;
+    let file = SafeTensors::deserialize(bytes)
+        .map_err(|e| err(format!("not a safetensors file ({e})")))?;
     let layers = read_layers(&file, &info.architecture.sizes)?;
     let mlp = Mlp::from_weights(&layers, &info.architecture.sizes, device);
-    Ok(Policy { mlp, info, device: device.clone() })
+    Ok(Policy {
+        mlp,
+        info,
+        device: device.clone(),
+    })
 }
 
 /// Loads a PyTorch `torch.nn.Sequential` MLP saved with `safetensors.torch.save_file`
 /// (tensors `0.weight`, `0.bias`, `2.weight`, …, weights `[out, in]`, F32 or F64; any
 /// metadata is ignored), given its `architecture`. Observations are not normalised (mean 0,
 /// std 1) and the result's provenance says it was imported.
-pub fn import_sequential(bytes: &[u8], architecture: &Architecture, device: &Device) -> Result<Policy, WeightsError> {
+pub fn import_sequential(
+    bytes: &[u8],
+    architecture: &Architecture,
+    device: &Device,
+) -> Result<Policy, WeightsError> {
     architecture.check().map_err(err)?;
-    let file = SafeTensors::deserialize(bytes).map_err(|e| err(format!("not a safetensors file ({e})")))?;
+    let file = SafeTensors::deserialize(bytes)
+        .map_err(|e| err(format!("not a safetensors file ({e})")))?;
     let sizes = &architecture.sizes;
     let layers = read_layers(&file, sizes)?;
     let expected = 2 * layers.len();
@@ -154,31 +195,55 @@ pub fn import_sequential(bytes: &[u8], architecture: &Architecture, device: &Dev
         eval_success: None,
         eval_episodes: None,
     };
-    Ok(Policy { mlp: Mlp::from_weights(&layers, sizes, device), info, device: device.clone() })
+    Ok(Policy {
+        mlp: Mlp::from_weights(&layers, sizes, device),
+        info,
+        device: device.clone(),
+    })
 }
 
 /// Reads and checks each linear layer's `(weight [out, in], bias [out])` for widths `sizes`.
-fn read_layers(file: &SafeTensors, sizes: &[usize]) -> Result<Vec<(Vec<f32>, Vec<f32>)>, WeightsError> {
+fn read_layers(
+    file: &SafeTensors,
+    sizes: &[usize],
+) -> Result<Vec<(Vec<f32>, Vec<f32>)>, WeightsError> {
     let mut layers = Vec::new();
     for (i, io) in sizes.windows(2).enumerate() {
         let (inp, out) = (io[0], io[1]);
         let read = |what: &str, shape: &[usize]| -> Result<Vec<f32>, WeightsError> {
             let name = layer_name(i, what);
-            let t = file.tensor(&name).map_err(|_| err(format!("tensor \"{name}\" is missing")))?;
+            let t = file
+                .tensor(&name)
+                .map_err(|_| err(format!("tensor \"{name}\" is missing")))?;
             if t.shape() != shape {
-                return Err(err(format!("tensor \"{name}\" has shape {:?}; the architecture needs {shape:?}", t.shape())));
+                return Err(err(format!(
+                    "tensor \"{name}\" has shape {:?}; the architecture needs {shape:?}",
+                    t.shape()
+                )));
             }
             let values: Vec<f32> = match t.dtype() {
-                Dtype::F32 => t.data().chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect(),
+                Dtype::F32 => t
+                    .data()
+                    .chunks_exact(4)
+                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                    .collect(),
                 Dtype::F64 => t
                     .data()
                     .chunks_exact(8)
-                    .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]) as f32)
+                    .map(|c| {
+                        f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]) as f32
+                    })
                     .collect(),
-                other => return Err(err(format!("tensor \"{name}\" is {other:?}; only F32 and F64 are supported"))),
+                other => {
+                    return Err(err(format!(
+                        "tensor \"{name}\" is {other:?}; only F32 and F64 are supported"
+                    )));
+                }
             };
             if values.iter().any(|v| !v.is_finite()) {
-                return Err(err(format!("tensor \"{name}\" holds NaN or infinite values")));
+                return Err(err(format!(
+                    "tensor \"{name}\" holds NaN or infinite values"
+                )));
             }
             Ok(values)
         };

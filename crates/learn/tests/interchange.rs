@@ -19,7 +19,17 @@ fn a_pytorch_sequential_file_loads_and_matches_numpy() {
     let policy = weights::import_sequential(MLP, &architecture(), &Device::flex()).unwrap();
     let expected: serde_json::Value = serde_json::from_str(EXPECTED).unwrap();
     let flat = |key: &str| -> Vec<f32> {
-        expected[key].as_array().unwrap().iter().flat_map(|row| row.as_array().unwrap().iter().map(|v| v.as_f64().unwrap() as f32)).collect()
+        expected[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|row| {
+                row.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_f64().unwrap() as f32)
+            })
+            .collect()
     };
     let outputs = policy.act_batch(&flat("inputs")).unwrap();
     let want = flat("outputs");
@@ -32,11 +42,20 @@ fn a_pytorch_sequential_file_loads_and_matches_numpy() {
     let file = safetensors::SafeTensors::deserialize(&bytes).unwrap();
     let mut names = file.names();
     names.sort();
-    assert_eq!(names, ["0.bias", "0.weight", "2.bias", "2.weight", "4.bias", "4.weight"]);
+    assert_eq!(
+        names,
+        [
+            "0.bias", "0.weight", "2.bias", "2.weight", "4.bias", "4.weight"
+        ]
+    );
     assert_eq!(file.tensor("0.weight").unwrap().shape(), [8, 5]);
     let original = safetensors::SafeTensors::deserialize(MLP).unwrap();
     for name in names {
-        assert_eq!(file.tensor(name).unwrap().data(), original.tensor(name).unwrap().data(), "{name}");
+        assert_eq!(
+            file.tensor(name).unwrap().data(),
+            original.tensor(name).unwrap().data(),
+            "{name}"
+        );
     }
     let again = weights::load(&bytes, &Device::flex()).unwrap();
     assert_eq!(again.act_batch(&flat("inputs")).unwrap(), outputs);
@@ -46,12 +65,22 @@ fn a_pytorch_sequential_file_loads_and_matches_numpy() {
 fn a_wrong_architecture_says_what_was_expected_and_found() {
     let mut arch = architecture();
     arch.sizes[1] = 16;
-    let e = weights::import_sequential(MLP, &arch, &Device::flex()).unwrap_err().to_string();
-    assert_eq!(e, "weights: tensor \"0.weight\" has shape [8, 5]; the architecture needs [16, 5]");
+    let e = weights::import_sequential(MLP, &arch, &Device::flex())
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        "weights: tensor \"0.weight\" has shape [8, 5]; the architecture needs [16, 5]"
+    );
     let mut arch = architecture();
     arch.sizes = vec![5, 8, 8];
-    let e = weights::import_sequential(MLP, &arch, &Device::flex()).unwrap_err().to_string();
-    assert!(e.contains("holds 6 tensors (0.bias, 0.weight, 2.bias, 2.weight, 4.bias, 4.weight)"), "{e}");
+    let e = weights::import_sequential(MLP, &arch, &Device::flex())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("holds 6 tensors (0.bias, 0.weight, 2.bias, 2.weight, 4.bias, 4.weight)"),
+        "{e}"
+    );
     // Without our metadata the plain loader explains what is missing.
     let e = weights::load(MLP, &Device::flex()).unwrap_err().to_string();
     assert!(e.contains("no __metadata__"), "{e}");
@@ -70,14 +99,35 @@ fn the_plain_rust_forward_pass_agrees_with_burns() {
     let policy = weights::import_sequential(MLP, &architecture(), &Device::flex()).unwrap();
     let fast = polyskill_learn::FastMlp::from_mlp(&policy.mlp).unwrap();
     let expected: serde_json::Value = serde_json::from_str(EXPECTED).unwrap();
-    let inputs: Vec<f32> = expected["inputs"].as_array().unwrap().iter().flat_map(|r| r.as_array().unwrap().iter().map(|v| v.as_f64().unwrap() as f32)).collect();
+    let inputs: Vec<f32> = expected["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| {
+            r.as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap() as f32)
+        })
+        .collect();
     for (tanh_hidden, tanh_output) in [(false, true), (true, false), (true, true)] {
-        let x = burn::tensor::Tensor::<2>::from_data(burn::tensor::TensorData::new(inputs.clone(), [4, 5]), &Device::flex());
-        let burn_out: Vec<f32> = policy.mlp.forward_with(x, tanh_hidden, tanh_output).into_data().try_to_vec().unwrap();
+        let x = burn::tensor::Tensor::<2>::from_data(
+            burn::tensor::TensorData::new(inputs.clone(), [4, 5]),
+            &Device::flex(),
+        );
+        let burn_out: Vec<f32> = policy
+            .mlp
+            .forward_with(x, tanh_hidden, tanh_output)
+            .into_data()
+            .try_to_vec()
+            .unwrap();
         let fast_out = fast.forward(&inputs, tanh_hidden, tanh_output);
         assert_eq!(burn_out.len(), fast_out.len());
         for (a, b) in burn_out.iter().zip(&fast_out) {
-            assert!((a - b).abs() < 1e-5, "{tanh_hidden} {tanh_output}: burn {burn_out:?} vs plain {fast_out:?}");
+            assert!(
+                (a - b).abs() < 1e-5,
+                "{tanh_hidden} {tanh_output}: burn {burn_out:?} vs plain {fast_out:?}"
+            );
         }
     }
 }

@@ -14,7 +14,11 @@ fn cart_pole() -> Task {
 
 #[test]
 fn ppo_solves_cart_pole() {
-    let config = PpoConfig { total_steps: 300_000, seed: 1, ..PpoConfig::default() };
+    let config = PpoConfig {
+        total_steps: 300_000,
+        seed: 1,
+        ..PpoConfig::default()
+    };
     let mut history = Vec::new();
     let policy = ppo::train(&cart_pole(), &config, |it| {
         history.push(it.clone());
@@ -24,10 +28,21 @@ fn ppo_solves_cart_pole() {
     let first = &history[0];
     let last = history.last().unwrap();
     assert!(first.mean_return < 100.0, "starts unsolved: {first:?}");
-    assert!(last.mean_return >= 475.0, "solved within {} steps: {last:?}", config.total_steps);
-    assert!(history.iter().all(|it| it.entropy.is_finite() && it.value_loss.is_finite()));
+    assert!(
+        last.mean_return >= 475.0,
+        "solved within {} steps: {last:?}",
+        config.total_steps
+    );
+    assert!(
+        history
+            .iter()
+            .all(|it| it.entropy.is_finite() && it.value_loss.is_finite())
+    );
     let e = evaluate(&policy, &cart_pole(), 10_000, 10).unwrap();
-    assert!(e.mean_return >= 475.0, "greedy policy on unseen seeds: {e:?}");
+    assert!(
+        e.mean_return >= 475.0,
+        "greedy policy on unseen seeds: {e:?}"
+    );
     assert_eq!(policy.info.architecture.output, "categorical");
 }
 
@@ -36,28 +51,56 @@ fn ppo_solves_cart_pole() {
 #[test]
 fn the_best_validated_checkpoint_is_kept() {
     let task = cart_pole();
-    let config = PpoConfig { total_steps: 40_960, seed: 2, ..PpoConfig::default() };
+    let config = PpoConfig {
+        total_steps: 40_960,
+        seed: 2,
+        ..PpoConfig::default()
+    };
     let mut best = BestCheckpoint::new(std::slice::from_ref(&task), 4096, 5).unwrap();
-    let (_last, failed) = polyskill_learn::run_keeping_last_good(PpoRun::new(&task, &config).unwrap(), |it, run| {
-        best.observe(it.env_steps, || run.policy()).unwrap();
-        true
-    });
+    let (_last, failed) =
+        polyskill_learn::run_keeping_last_good(PpoRun::new(&task, &config).unwrap(), |it, run| {
+            best.observe(it.env_steps, || run.policy()).unwrap();
+            true
+        });
     assert!(failed.is_none());
     let history = best.history.clone();
-    assert_eq!(history.iter().map(|v| v.env_steps).collect::<Vec<_>>(), (1..=10).map(|k| k * 4096).collect::<Vec<u64>>());
+    assert_eq!(
+        history.iter().map(|v| v.env_steps).collect::<Vec<_>>(),
+        (1..=10).map(|k| k * 4096).collect::<Vec<u64>>()
+    );
     let (kept, validation) = best.into_best().unwrap();
-    assert!(history.iter().all(|v| (v.success_rate, v.mean_return) <= (validation.success_rate, validation.mean_return)));
-    assert!(validation.mean_return > history[0].mean_return, "learning happened: {history:?}");
-    let again = eval::validate(&kept, std::slice::from_ref(&task), eval::VALIDATION_SEEDS, 5, validation.env_steps).unwrap();
+    assert!(
+        history.iter().all(|v| (v.success_rate, v.mean_return)
+            <= (validation.success_rate, validation.mean_return))
+    );
+    assert!(
+        validation.mean_return > history[0].mean_return,
+        "learning happened: {history:?}"
+    );
+    let again = eval::validate(
+        &kept,
+        std::slice::from_ref(&task),
+        eval::VALIDATION_SEEDS,
+        5,
+        validation.env_steps,
+    )
+    .unwrap();
     assert_eq!(again, validation);
     assert!(BestCheckpoint::new(std::slice::from_ref(&task), 0, 5).is_err());
 }
 
 #[test]
 fn bad_settings_name_the_field() {
-    let config = PpoConfig { clip: 1.5, minibatches: 0, ..PpoConfig::default() };
+    let config = PpoConfig {
+        clip: 1.5,
+        minibatches: 0,
+        ..PpoConfig::default()
+    };
     let e = ppo::train(&cart_pole(), &config, |_| true).unwrap_err();
-    assert!(e.contains("minibatches: must be") && e.contains("clip: must be in (0, 1)"), "{e}");
+    assert!(
+        e.contains("minibatches: must be") && e.contains("clip: must be in (0, 1)"),
+        "{e}"
+    );
 }
 
 /// Gaussian PPO with observation and reward normalisation swings the pendulum up: from about
@@ -66,18 +109,34 @@ fn bad_settings_name_the_field() {
 #[test]
 fn gaussian_ppo_learns_the_pendulum_swing_up() {
     let pendulum = Task::from_json(include_str!("../../../web/tasks/pendulum.json")).unwrap();
-    let config = PpoConfig { gamma: 0.95, learning_rate: 1e-3, total_steps: 150_000, seed: 1, ..PpoConfig::continuous() };
+    let config = PpoConfig {
+        gamma: 0.95,
+        learning_rate: 1e-3,
+        total_steps: 150_000,
+        seed: 1,
+        ..PpoConfig::continuous()
+    };
     let mut history = Vec::new();
     let policy = ppo::train(&pendulum, &config, |it| {
         history.push(it.mean_return);
         true
     })
     .unwrap();
-    let (first, best) = (history[2], history.iter().copied().fold(f32::NEG_INFINITY, f32::max));
-    assert!(first < -900.0 && best > -400.0, "first {first}, best {best}");
+    let (first, best) = (
+        history[2],
+        history.iter().copied().fold(f32::NEG_INFINITY, f32::max),
+    );
+    assert!(
+        first < -900.0 && best > -400.0,
+        "first {first}, best {best}"
+    );
     assert_eq!(policy.info.architecture.output, "linear");
     assert_eq!(policy.action_size(), 1);
-    assert!(policy.info.obs_std.iter().any(|s| (s - 1.0).abs() > 0.05), "running statistics are stored: {:?}", policy.info.obs_std);
+    assert!(
+        policy.info.obs_std.iter().any(|s| (s - 1.0).abs() > 0.05),
+        "running statistics are stored: {:?}",
+        policy.info.obs_std
+    );
     let e = evaluate(&policy, &pendulum, 900, 10).unwrap();
     assert!(e.mean_return > -600.0, "greedy policy {e:?}");
 }
@@ -87,7 +146,12 @@ fn gaussian_ppo_learns_the_pendulum_swing_up() {
 #[test]
 fn grpo_and_rloo_solve_cart_pole() {
     for (baseline, seed) in [(Baseline::Grpo, 1), (Baseline::Rloo, 3)] {
-        let config = GrpoConfig { baseline, seed, total_steps: 200_000, ..GrpoConfig::default() };
+        let config = GrpoConfig {
+            baseline,
+            seed,
+            total_steps: 200_000,
+            ..GrpoConfig::default()
+        };
         let mut last = None;
         let policy = grpo::train(&cart_pole(), &config, |it| {
             last = Some(it.clone());
@@ -99,11 +163,25 @@ fn grpo_and_rloo_solve_cart_pole() {
         assert_eq!(last.value_loss, 0.0, "no critic");
         let e = evaluate(&policy, &cart_pole(), 700, 10).unwrap();
         assert!(e.mean_return >= 350.0, "{baseline:?}: greedy policy {e:?}");
-        assert_eq!(policy.info.training["algorithm"], if baseline == Baseline::Grpo { "grpo" } else { "rloo" });
+        assert_eq!(
+            policy.info.training["algorithm"],
+            if baseline == Baseline::Grpo {
+                "grpo"
+            } else {
+                "rloo"
+            }
+        );
     }
-    let bad = GrpoConfig { group_size: 1, clip: 2.0, ..GrpoConfig::default() };
+    let bad = GrpoConfig {
+        group_size: 1,
+        clip: 2.0,
+        ..GrpoConfig::default()
+    };
     let e = grpo::train(&cart_pole(), &bad, |_| true).unwrap_err();
-    assert!(e.contains("group_size: must be in 2..=1024") && e.contains("clip: must be in (0, 1)"), "{e}");
+    assert!(
+        e.contains("group_size: must be in 2..=1024") && e.contains("clip: must be in (0, 1)"),
+        "{e}"
+    );
     let reach = Task::from_json(include_str!("../../../web/tasks/reach.json")).unwrap();
     let e = grpo::train(&reach, &GrpoConfig::default(), |_| true).unwrap_err();
     assert!(e.contains("continuous actions"), "{e}");
@@ -121,7 +199,11 @@ fn multi_task_ppo_balances_cart_pole_and_its_mirror_image() {
         .replacen("\"action\": [1.0]", "\"action\": [-1.0]", 1)
         .replacen("\"action\": [2.0]", "\"action\": [1.0]", 1);
     let tasks = [cart_pole(), Task::from_json(&mirrored).unwrap()];
-    let config = PpoConfig { total_steps: 400_000, seed: 1, ..PpoConfig::default() };
+    let config = PpoConfig {
+        total_steps: 400_000,
+        seed: 1,
+        ..PpoConfig::default()
+    };
     let mut run = PpoRun::multi_task(&tasks, &config).unwrap();
     let mut solved_at = None;
     while let Some(it) = run.iterate().unwrap() {
@@ -130,8 +212,14 @@ fn multi_task_ppo_balances_cart_pole_and_its_mirror_image() {
             break;
         }
     }
-    eprintln!("multi-task PPO: both cart-poles at a mean return of 475 after {solved_at:?} env steps");
-    assert!(solved_at.is_some(), "not solved within {} steps", config.total_steps);
+    eprintln!(
+        "multi-task PPO: both cart-poles at a mean return of 475 after {solved_at:?} env steps"
+    );
+    assert!(
+        solved_at.is_some(),
+        "not solved within {} steps",
+        config.total_steps
+    );
     let policy = run.policy();
     assert_eq!(policy.info.conditioning, Conditioning::OneHot);
     assert_eq!(policy.info.tasks, ["cart-pole", "cart-pole-mirrored"]);
@@ -139,6 +227,14 @@ fn multi_task_ppo_balances_cart_pole_and_its_mirror_image() {
         let e = evaluate(&policy, task, 10_000, 10).unwrap();
         assert!(e.mean_return >= 400.0, "{}: {e:?}", task.id);
     }
-    let e = PpoRun::multi_task(&[cart_pole(), Task::from_json(include_str!("../../../web/tasks/pendulum.json")).unwrap()], &config).err().unwrap();
+    let e = PpoRun::multi_task(
+        &[
+            cart_pole(),
+            Task::from_json(include_str!("../../../web/tasks/pendulum.json")).unwrap(),
+        ],
+        &config,
+    )
+    .err()
+    .unwrap();
     assert!(e.contains("cart-pole") && e.contains("pendulum"), "{e}");
 }

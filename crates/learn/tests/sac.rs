@@ -134,7 +134,11 @@ fn sac_refuses_discrete_tasks_other_bounds_and_bad_settings() {
         e.contains("tau: must be") && e.contains("batch: must be") && e.contains("gamma: must be"),
         "{e}"
     );
-    assert!(e.contains("n_step: must be in 1..=100") && e.contains("target_entropy: must be a finite number"), "{e}");
+    assert!(
+        e.contains("n_step: must be in 1..=100")
+            && e.contains("target_entropy: must be a finite number"),
+        "{e}"
+    );
 }
 
 /// α is tuned towards the target entropy asked for: a lower target ends with a less random
@@ -160,5 +164,8 @@ fn the_target_entropy_sets_how_random_the_policy_stays() {
         last.unwrap()
     };
     let (high, low) = (entropy(2.0), entropy(-12.0));
-    assert!(high > low + 4.0, "entropy {high} aiming at 2, {low} aiming at -12");
+    assert!(
+        high > low + 4.0,
+        "entropy {high} aiming at 2, {low} aiming at -12"
+    );
 }

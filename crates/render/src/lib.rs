@@ -34,7 +34,11 @@ pub struct Camera {
 impl Default for Camera {
     /// A three-quarter view of a Meta-World table from the front right.
     fn default() -> Self {
-        Camera { eye: [0.72, -0.02, 0.62], target: [0.0, 0.78, 0.1], fov_degrees: 40.0 }
+        Camera {
+            eye: [0.72, -0.02, 0.62],
+            target: [0.0, 0.78, 0.1],
+            fov_degrees: 40.0,
+        }
     }
 }
 
@@ -42,14 +46,27 @@ impl Camera {
     /// The task's own view if it declares one, else the default.
     pub fn for_task(task: &polyskill_sim::task::Task) -> Camera {
         match task.view {
-            Some(v) => Camera { eye: v.eye.0, target: v.target.0, ..Camera::default() },
+            Some(v) => Camera {
+                eye: v.eye.0,
+                target: v.target.0,
+                ..Camera::default()
+            },
             None => Camera::default(),
         }
     }
 
     fn view_proj(&self, aspect: f32) -> Mat4 {
-        let view = glam::camera::rh::view::look_at_mat4(Vec3::from(self.eye), Vec3::from(self.target), Vec3::Z);
-        let proj = glam::camera::rh::proj::directx::perspective(self.fov_degrees.to_radians(), aspect, 0.01, 20.0);
+        let view = glam::camera::rh::view::look_at_mat4(
+            Vec3::from(self.eye),
+            Vec3::from(self.target),
+            Vec3::Z,
+        );
+        let proj = glam::camera::rh::proj::directx::perspective(
+            self.fov_degrees.to_radians(),
+            aspect,
+            0.01,
+            20.0,
+        );
         proj * view
     }
 }
@@ -115,7 +132,10 @@ impl Renderer {
         let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("globals"),
             layout: &layout,
-            entries: &[wgpu::BindGroupEntry { binding: 0, resource: globals.as_entire_binding() }],
+            entries: &[wgpu::BindGroupEntry {
+                binding: 0,
+                resource: globals.as_entire_binding(),
+            }],
         });
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
             label: Some("scene"),
@@ -145,7 +165,10 @@ impl Renderer {
                 compilation_options: Default::default(),
                 buffers: &vertex_layouts,
             },
-            primitive: wgpu::PrimitiveState { cull_mode: None, ..Default::default() },
+            primitive: wgpu::PrimitiveState {
+                cull_mode: None,
+                ..Default::default()
+            },
             depth_stencil: Some(wgpu::DepthStencilState {
                 format: DEPTH_FORMAT,
                 depth_write_enabled: Some(true),
@@ -176,8 +199,20 @@ impl Renderer {
             }),
             count: m.indices.len() as u32,
         };
-        let meshes = [upload(mesh::cube()), upload(mesh::sphere(16, 24)), upload(mesh::cylinder(24))];
-        Renderer { device, queue, pipeline, globals, bind_group, meshes, depth: None }
+        let meshes = [
+            upload(mesh::cube()),
+            upload(mesh::sphere(16, 24)),
+            upload(mesh::cylinder(24)),
+        ];
+        Renderer {
+            device,
+            queue,
+            pipeline,
+            globals,
+            bind_group,
+            meshes,
+            depth: None,
+        }
     }
 
     /// The device this renderer draws with.
@@ -198,7 +233,11 @@ impl Renderer {
         }
         let texture = self.device.create_texture(&wgpu::TextureDescriptor {
             label: Some("depth"),
-            size: wgpu::Extent3d { width, height, depth_or_array_layers: 1 },
+            size: wgpu::Extent3d {
+                width,
+                height,
+                depth_or_array_layers: 1,
+            },
             mip_level_count: 1,
             sample_count: 1,
             dimension: wgpu::TextureDimension::D2,
@@ -212,20 +251,31 @@ impl Renderer {
     }
 
     /// Draws `visuals` seen from `camera` into `target` (`width × height` pixels).
-    pub fn render(&mut self, target: &wgpu::TextureView, width: u32, height: u32, visuals: &[Visual], camera: &Camera) {
+    pub fn render(
+        &mut self,
+        target: &wgpu::TextureView,
+        width: u32,
+        height: u32,
+        visuals: &[Visual],
+        camera: &Camera,
+    ) {
         let (width, height) = (width.max(1), height.max(1));
         let light = Vec3::new(-0.4, 0.5, -1.0).normalize();
         let globals = Globals {
-            view_proj: camera.view_proj(width as f32 / height as f32).to_cols_array_2d(),
+            view_proj: camera
+                .view_proj(width as f32 / height as f32)
+                .to_cols_array_2d(),
             light_dir: [light.x, light.y, light.z, 0.0],
         };
-        self.queue.write_buffer(&self.globals, 0, bytemuck::bytes_of(&globals));
+        self.queue
+            .write_buffer(&self.globals, 0, bytemuck::bytes_of(&globals));
         let mut groups: [Vec<Instance>; 3] = Default::default();
         for v in visuals {
             let rotation = Quat::from_array(v.rotation).normalize();
             let position = Vec3::from(v.position);
             let mut push = |kind: usize, scale: [f32; 3], position: Vec3| {
-                let model = Mat4::from_scale_rotation_translation(Vec3::from(scale), rotation, position);
+                let model =
+                    Mat4::from_scale_rotation_translation(Vec3::from(scale), rotation, position);
                 groups[kind].push(Instance {
                     model: model.to_cols_array_2d(),
                     scale: [scale[0], scale[1], scale[2], 0.0],
@@ -235,8 +285,14 @@ impl Renderer {
             match v.shape {
                 Shape::Box { half_extents } => push(0, half_extents.0, position),
                 Shape::Sphere { radius } => push(1, [radius; 3], position),
-                Shape::Cylinder { half_height, radius } => push(2, [radius, radius, half_height], position),
-                Shape::Capsule { half_height, radius } => {
+                Shape::Cylinder {
+                    half_height,
+                    radius,
+                } => push(2, [radius, radius, half_height], position),
+                Shape::Capsule {
+                    half_height,
+                    radius,
+                } => {
                     push(2, [radius, radius, half_height], position);
                     let tip = rotation * Vec3::new(0.0, 0.0, half_height);
                     push(1, [radius; 3], position + tip);
@@ -248,11 +304,12 @@ impl Renderer {
             .iter()
             .map(|g| {
                 (!g.is_empty()).then(|| {
-                    self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                        label: Some("instances"),
-                        contents: bytemuck::cast_slice(g),
-                        usage: wgpu::BufferUsages::VERTEX,
-                    })
+                    self.device
+                        .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                            label: Some("instances"),
+                            contents: bytemuck::cast_slice(g),
+                            usage: wgpu::BufferUsages::VERTEX,
+                        })
                 })
             })
             .collect();
@@ -273,7 +330,10 @@ impl Renderer {
                 })],
                 depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
                     view: &depth,
-                    depth_ops: Some(wgpu::Operations { load: wgpu::LoadOp::Clear(1.0), store: wgpu::StoreOp::Store }),
+                    depth_ops: Some(wgpu::Operations {
+                        load: wgpu::LoadOp::Clear(1.0),
+                        store: wgpu::StoreOp::Store,
+                    }),
                     stencil_ops: None,
                 }),
                 timestamp_writes: None,
@@ -298,7 +358,11 @@ impl Renderer {
     pub fn offscreen_target(&self, width: u32, height: u32) -> wgpu::Texture {
         self.device.create_texture(&wgpu::TextureDescriptor {
             label: Some("offscreen"),
-            size: wgpu::Extent3d { width, height, depth_or_array_layers: 1 },
+            size: wgpu::Extent3d {
+                width,
+                height,
+                depth_or_array_layers: 1,
+            },
             mip_level_count: 1,
             sample_count: 1,
             dimension: wgpu::TextureDimension::D2,
@@ -311,9 +375,14 @@ impl Renderer {
 
 /// Reads an [`OFFSCREEN_FORMAT`] texture back as tightly packed RGBA bytes. Works natively
 /// and on WebGPU (the map completes from the browser's event loop; this future awaits it).
-pub async fn read_rgba(device: &wgpu::Device, queue: &wgpu::Queue, texture: &wgpu::Texture) -> Result<Vec<u8>, String> {
+pub async fn read_rgba(
+    device: &wgpu::Device,
+    queue: &wgpu::Queue,
+    texture: &wgpu::Texture,
+) -> Result<Vec<u8>, String> {
     let (width, height) = (texture.width(), texture.height());
-    let padded = (width * 4).div_ceil(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT) * wgpu::COPY_BYTES_PER_ROW_ALIGNMENT;
+    let padded = (width * 4).div_ceil(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT)
+        * wgpu::COPY_BYTES_PER_ROW_ALIGNMENT;
     let buffer = device.create_buffer(&wgpu::BufferDescriptor {
         label: Some("readback"),
         size: (padded * height) as u64,
@@ -322,20 +391,40 @@ pub async fn read_rgba(device: &wgpu::Device, queue: &wgpu::Queue, texture: &wgp
     });
     let mut encoder = device.create_command_encoder(&Default::default());
     encoder.copy_texture_to_buffer(
-        wgpu::TexelCopyTextureInfo { texture, mip_level: 0, origin: wgpu::Origin3d::ZERO, aspect: wgpu::TextureAspect::All },
+        wgpu::TexelCopyTextureInfo {
+            texture,
+            mip_level: 0,
+            origin: wgpu::Origin3d::ZERO,
+            aspect: wgpu::TextureAspect::All,
+        },
         wgpu::TexelCopyBufferInfo {
             buffer: &buffer,
-            layout: wgpu::TexelCopyBufferLayout { offset: 0, bytes_per_row: Some(padded), rows_per_image: Some(height) },
+            layout: wgpu::TexelCopyBufferLayout {
+                offset: 0,
+                bytes_per_row: Some(padded),
+                rows_per_image: Some(height),
+            },
         },
-        wgpu::Extent3d { width, height, depth_or_array_layers: 1 },
+        wgpu::Extent3d {
+            width,
+            height,
+            depth_or_array_layers: 1,
+        },
     );
     queue.submit([encoder.finish()]);
     let (sender, receiver) = oneshot();
-    buffer.slice(..).map_async(wgpu::MapMode::Read, move |r| sender.send(r.map_err(|e| e.to_string())));
+    buffer.slice(..).map_async(wgpu::MapMode::Read, move |r| {
+        sender.send(r.map_err(|e| e.to_string()))
+    });
     #[cfg(not(target_arch = "wasm32"))]
-    device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| e.to_string())?;
+    device
+        .poll(wgpu::PollType::wait_indefinitely())
+        .map_err(|e| e.to_string())?;
     receiver.await?;
-    let view = buffer.slice(..).get_mapped_range().map_err(|e| e.to_string())?;
+    let view = buffer
+        .slice(..)
+        .get_mapped_range()
+        .map_err(|e| e.to_string())?;
     let mut rgba = Vec::with_capacity((width * height * 4) as usize);
     for row in view.chunks(padded as usize).take(height as usize) {
         rgba.extend_from_slice(&row[..(width * 4) as usize]);
@@ -347,7 +436,10 @@ pub async fn read_rgba(device: &wgpu::Device, queue: &wgpu::Queue, texture: &wgp
 
 /// A minimal one-shot channel whose receiver is a future (the map callback is the sender).
 fn oneshot() -> (OneshotSender, OneshotReceiver) {
-    let slot = std::sync::Arc::new(std::sync::Mutex::new(Slot { value: None, waker: None }));
+    let slot = std::sync::Arc::new(std::sync::Mutex::new(Slot {
+        value: None,
+        waker: None,
+    }));
     (OneshotSender(slot.clone()), OneshotReceiver(slot))
 }
 
@@ -372,8 +464,13 @@ impl OneshotSender {
 
 impl std::future::Future for OneshotReceiver {
     type Output = Result<(), String>;
-    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
-        let Ok(mut slot) = self.0.lock() else { return std::task::Poll::Ready(Err("map callback poisoned".into())) };
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let Ok(mut slot) = self.0.lock() else {
+            return std::task::Poll::Ready(Err("map callback poisoned".into()));
+        };
         match slot.value.take() {
             Some(v) => std::task::Poll::Ready(v),
             None => {
@@ -398,16 +495,26 @@ pub mod offscreen {
             let adapter = instance
                 .request_adapter(&wgpu::RequestAdapterOptions::default())
                 .await
-                .map_err(|e| format!("no Vulkan adapter ({e}); install mesa-vulkan-drivers for lavapipe"))?;
+                .map_err(|e| {
+                    format!("no Vulkan adapter ({e}); install mesa-vulkan-drivers for lavapipe")
+                })?;
             let name = adapter.get_info().name;
-            let (device, queue) =
-                adapter.request_device(&wgpu::DeviceDescriptor::default()).await.map_err(|e| e.to_string())?;
+            let (device, queue) = adapter
+                .request_device(&wgpu::DeviceDescriptor::default())
+                .await
+                .map_err(|e| e.to_string())?;
             Ok((device, queue, name))
         })
     }
 
     /// Renders `visuals` to RGBA bytes of `width × height`.
-    pub fn render_rgba(renderer: &mut Renderer, visuals: &[Visual], camera: &Camera, width: u32, height: u32) -> Result<Vec<u8>, String> {
+    pub fn render_rgba(
+        renderer: &mut Renderer,
+        visuals: &[Visual],
+        camera: &Camera,
+        width: u32,
+        height: u32,
+    ) -> Result<Vec<u8>, String> {
         let target = renderer.offscreen_target(width, height);
         let view = target.create_view(&Default::default());
         renderer.render(&view, width, height, visuals, camera);
@@ -415,7 +522,12 @@ pub mod offscreen {
     }
 
     /// Encodes RGBA bytes as a PNG file.
-    pub fn write_png(path: &std::path::Path, rgba: &[u8], width: u32, height: u32) -> Result<(), String> {
+    pub fn write_png(
+        path: &std::path::Path,
+        rgba: &[u8],
+        width: u32,
+        height: u32,
+    ) -> Result<(), String> {
         let file = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), width, height);
         encoder.set_color(png::ColorType::Rgba);

@@ -23,13 +23,18 @@ pub struct MeshData {
 
 fn quad(m: &mut MeshData, corners: [[f32; 3]; 4], normal: [f32; 3]) {
     let base = m.vertices.len() as u32;
-    m.vertices.extend(corners.iter().map(|&position| Vertex { position, normal }));
-    m.indices.extend([base, base + 1, base + 2, base, base + 2, base + 3]);
+    m.vertices
+        .extend(corners.iter().map(|&position| Vertex { position, normal }));
+    m.indices
+        .extend([base, base + 1, base + 2, base, base + 2, base + 3]);
 }
 
 /// The unit cube.
 pub fn cube() -> MeshData {
-    let mut m = MeshData { vertices: vec![], indices: vec![] };
+    let mut m = MeshData {
+        vertices: vec![],
+        indices: vec![],
+    };
     for axis in 0..3 {
         for sign in [-1.0f32, 1.0] {
             let (u, v) = ((axis + 1) % 3, (axis + 2) % 3);
@@ -51,13 +56,23 @@ pub fn cube() -> MeshData {
 
 /// A unit UV sphere.
 pub fn sphere(rings: u32, segments: u32) -> MeshData {
-    let mut m = MeshData { vertices: vec![], indices: vec![] };
+    let mut m = MeshData {
+        vertices: vec![],
+        indices: vec![],
+    };
     for r in 0..=rings {
         let theta = std::f32::consts::PI * r as f32 / rings as f32;
         for s in 0..=segments {
             let phi = 2.0 * std::f32::consts::PI * s as f32 / segments as f32;
-            let p = [theta.sin() * phi.cos(), theta.sin() * phi.sin(), theta.cos()];
-            m.vertices.push(Vertex { position: p, normal: p });
+            let p = [
+                theta.sin() * phi.cos(),
+                theta.sin() * phi.sin(),
+                theta.cos(),
+            ];
+            m.vertices.push(Vertex {
+                position: p,
+                normal: p,
+            });
         }
     }
     let row = segments + 1;
@@ -72,22 +87,38 @@ pub fn sphere(rings: u32, segments: u32) -> MeshData {
 
 /// A unit cylinder along z with caps.
 pub fn cylinder(segments: u32) -> MeshData {
-    let mut m = MeshData { vertices: vec![], indices: vec![] };
+    let mut m = MeshData {
+        vertices: vec![],
+        indices: vec![],
+    };
     for s in 0..segments {
         let a0 = 2.0 * std::f32::consts::PI * s as f32 / segments as f32;
         let a1 = 2.0 * std::f32::consts::PI * (s + 1) as f32 / segments as f32;
         let (c0, s0, c1, s1) = (a0.cos(), a0.sin(), a1.cos(), a1.sin());
         let base = m.vertices.len() as u32;
         for (x, y, z) in [(c0, s0, -1.0), (c1, s1, -1.0), (c1, s1, 1.0), (c0, s0, 1.0)] {
-            m.vertices.push(Vertex { position: [x, y, z], normal: [x, y, 0.0] });
+            m.vertices.push(Vertex {
+                position: [x, y, z],
+                normal: [x, y, 0.0],
+            });
         }
-        m.indices.extend([base, base + 1, base + 2, base, base + 2, base + 3]);
+        m.indices
+            .extend([base, base + 1, base + 2, base, base + 2, base + 3]);
         for z in [-1.0f32, 1.0] {
             let base = m.vertices.len() as u32;
             let n = [0.0, 0.0, z];
-            m.vertices.push(Vertex { position: [0.0, 0.0, z], normal: n });
-            m.vertices.push(Vertex { position: [c0, s0, z], normal: n });
-            m.vertices.push(Vertex { position: [c1, s1, z], normal: n });
+            m.vertices.push(Vertex {
+                position: [0.0, 0.0, z],
+                normal: n,
+            });
+            m.vertices.push(Vertex {
+                position: [c0, s0, z],
+                normal: n,
+            });
+            m.vertices.push(Vertex {
+                position: [c1, s1, z],
+                normal: n,
+            });
             if z > 0.0 {
                 m.indices.extend([base, base + 1, base + 2]);
             } else {

@@ -7,7 +7,9 @@
 //! randomness comes from a seeded ChaCha8 stream, so a seed gives the same bits natively
 //! and in wasm.
 
-use polyskill_task::{ActuatorMode, Feature, JointKind, Motion, Point, Predicate, RewardTerm, Shape, Task};
+use polyskill_task::{
+    ActuatorMode, Feature, JointKind, Motion, Point, Predicate, RewardTerm, Shape, Task,
+};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rapier3d::prelude::*;
@@ -75,7 +77,10 @@ impl fmt::Display for SimError {
                 write!(f, "action[{index}] is not a finite number")
             }
             SimError::ActionChoice { got, choices } => {
-                write!(f, "action {got} is not a choice of this discrete task: give an index 0..{choices}")
+                write!(
+                    f,
+                    "action {got} is not a choice of this discrete task: give an index 0..{choices}"
+                )
             }
             SimError::NotReset => write!(f, "step called before reset"),
         }
@@ -142,12 +147,19 @@ pub struct Env {
 impl Env {
     /// Creates an environment for a validated task. Call [`Env::reset`] before stepping.
     pub fn new(task: Task) -> Env {
-        let hand = task.hand.as_ref().and_then(|h| task.bodies.iter().position(|b| b.name == h.body));
+        let hand = task
+            .hand
+            .as_ref()
+            .and_then(|h| task.bodies.iter().position(|b| b.name == h.body));
         let finger = |name: &str| {
             let joint = task.joint(name)?;
             task.bodies.iter().position(|b| b.name == joint.child)
         };
-        let fingers = task.hand.as_ref().and_then(|h| h.fingers.as_ref()).and_then(|f| Some([finger(&f.joints[0])?, finger(&f.joints[1])?]));
+        let fingers = task
+            .hand
+            .as_ref()
+            .and_then(|h| h.fingers.as_ref())
+            .and_then(|f| Some([finger(&f.joints[0])?, finger(&f.joints[1])?]));
         let (action_low, action_high) = task.continuous_bounds();
         let mut env = Env {
             task,
@@ -225,12 +237,20 @@ impl Env {
         match point {
             Point::Goal => self.goal,
             Point::Body(name) => self.body_centre(name),
-            Point::Behind { body, toward, distance } => {
+            Point::Behind {
+                body,
+                toward,
+                distance,
+            } => {
                 let (p, t) = (self.body_centre(body), self.point(toward));
                 let (dx, dy) = (p[0] - t[0], p[1] - t[1]);
                 let length = (dx * dx + dy * dy).sqrt();
                 if length > 0.0 {
-                    [p[0] + distance * dx / length, p[1] + distance * dy / length, p[2]]
+                    [
+                        p[0] + distance * dx / length,
+                        p[1] + distance * dy / length,
+                        p[2],
+                    ]
                 } else {
                     p
                 }
@@ -240,7 +260,9 @@ impl Env {
 
     /// The named body's centre (the origin for a name validation has already refused).
     pub(crate) fn body_centre(&self, name: &str) -> [f32; 3] {
-        self.body_index(name).map(|i| self.body_position(i)).unwrap_or([0.0; 3])
+        self.body_index(name)
+            .map(|i| self.body_position(i))
+            .unwrap_or([0.0; 3])
     }
 
     fn body_index(&self, name: &str) -> Option<usize> {
@@ -248,7 +270,9 @@ impl Env {
     }
 
     fn body_position(&self, index: usize) -> [f32; 3] {
-        self.world.bodies[self.bodies[index]].translation().to_array()
+        self.world.bodies[self.bodies[index]]
+            .translation()
+            .to_array()
     }
 
     /// Starts a new episode: rebuilds the world, draws the goal, object positions and joint
@@ -264,8 +288,16 @@ impl Env {
             let position = match (&body.random_position, &body.follows) {
                 (Some(r), _) => uniform3(&mut rng, r.min.0, r.max.0),
                 (None, Some(leader)) => {
-                    let l = self.task.bodies.iter().position(|b| &b.name == leader).unwrap_or(0);
-                    let (drawn, file) = (positions.get(l).copied().unwrap_or_default(), self.task.bodies[l].position.0);
+                    let l = self
+                        .task
+                        .bodies
+                        .iter()
+                        .position(|b| &b.name == leader)
+                        .unwrap_or(0);
+                    let (drawn, file) = (
+                        positions.get(l).copied().unwrap_or_default(),
+                        self.task.bodies[l].position.0,
+                    );
                     std::array::from_fn(|k| body.position.0[k] + (drawn[k] - file[k]))
                 }
                 (None, None) => body.position.0,
@@ -297,27 +329,43 @@ impl Env {
                 Motion::Kinematic => RigidBodyBuilder::kinematic_position_based(),
             };
             // Per-shape density: the body's, or its stated mass spread over all shapes.
-            let volume: f32 = body.shape.volume() + body.parts.iter().map(|p| p.shape.volume()).sum::<f32>();
+            let volume: f32 =
+                body.shape.volume() + body.parts.iter().map(|p| p.shape.volume()).sum::<f32>();
             let density = match (body.mass, body.inertia) {
                 (Some(_), Some(_)) => 0.0, // stated mass properties sit on the body (below)
                 (Some(mass), None) => mass / volume,
                 _ => body.density,
             };
             let shapes: Vec<ColliderBuilder> = std::iter::once((body.shape, Vector::ZERO))
-                .chain(body.parts.iter().map(|p| (p.shape, Vector::from_array(p.offset.0))))
-                .map(|(shape, offset)| collider_for(shape, offset).density(density).friction(body.friction))
+                .chain(
+                    body.parts
+                        .iter()
+                        .map(|p| (p.shape, Vector::from_array(p.offset.0))),
+                )
+                .map(|(shape, offset)| {
+                    collider_for(shape, offset)
+                        .density(density)
+                        .friction(body.friction)
+                })
                 .collect();
             let builder = match (body.mass, body.inertia) {
-                (Some(mass), Some(inertia)) => builder
-                    .additional_mass_properties(MassProperties::new(Vector::ZERO, mass, Vector::from_array(inertia.0))),
+                (Some(mass), Some(inertia)) => builder.additional_mass_properties(
+                    MassProperties::new(Vector::ZERO, mass, Vector::from_array(inertia.0)),
+                ),
                 // A dynamic body without colliders still has its shapes' mass and inertia.
-                _ if !body.collides && body.motion == Motion::Dynamic => {
-                    builder.additional_mass_properties(shapes.iter().map(|c| c.build().mass_properties()).sum())
-                }
+                _ if !body.collides && body.motion == Motion::Dynamic => builder
+                    .additional_mass_properties(
+                        shapes.iter().map(|c| c.build().mass_properties()).sum(),
+                    ),
                 _ => builder,
             };
-            let rotation = body.rotation.map(|q| Rotation::from_array(q.0).normalize()).unwrap_or(Rotation::IDENTITY);
-            let handle = world.insert_body(builder.pose(Pose::from_parts(Vector::from_array(position), rotation)));
+            let rotation = body
+                .rotation
+                .map(|q| Rotation::from_array(q.0).normalize())
+                .unwrap_or(Rotation::IDENTITY);
+            let handle = world.insert_body(
+                builder.pose(Pose::from_parts(Vector::from_array(position), rotation)),
+            );
             let mut body_colliders = Vec::new();
             if body.collides {
                 for collider in shapes {
@@ -332,8 +380,13 @@ impl Env {
         self.colliders = colliders;
         self.build_joints(&positions);
         self.apply_joint_starts(&mut rng);
-        self.reset_positions = (0..self.bodies.len()).map(|i| self.body_position(i)).collect();
-        self.hand_target = self.hand.map(|h| self.world.bodies[self.bodies[h]].translation()).unwrap_or(Vector::ZERO);
+        self.reset_positions = (0..self.bodies.len())
+            .map(|i| self.body_position(i))
+            .collect();
+        self.hand_target = self
+            .hand
+            .map(|h| self.world.bodies[self.bodies[h]].translation())
+            .unwrap_or(Vector::ZERO);
         self.gripper = 1.0;
         self.drive_fingers();
         self.steps = 0;
@@ -365,10 +418,13 @@ impl Env {
         for joint in &self.task.joints {
             let index = |name: &str| self.task.bodies.iter().position(|b| b.name == name);
             let parent = joint.parent.as_deref().and_then(index);
-            let Some(child) = index(&joint.child) else { continue };
+            let Some(child) = index(&joint.child) else {
+                continue;
+            };
             let (pp, pr) = self.body_pose(parent);
             let (cp, cr) = self.body_pose(Some(child));
-            let moved = Vector::from_array(positions[child]) - Vector::from_array(self.task.bodies[child].position.0);
+            let moved = Vector::from_array(positions[child])
+                - Vector::from_array(self.task.bodies[child].position.0);
             let anchor = Vector::from_array(joint.anchor.0) + moved;
             let axis_world = Vector::from_array(joint.axis.0);
             let anchor_parent = pr.inverse() * (anchor - pp);
@@ -376,7 +432,11 @@ impl Env {
             let axis_local = pr.inverse() * axis_world;
             let (generic, motor_axis): (GenericJoint, JointAxis) = match joint.kind {
                 JointKind::Fixed => (
-                    FixedJointBuilder::new().local_anchor1(anchor_parent).local_anchor2(anchor_child).build().into(),
+                    FixedJointBuilder::new()
+                        .local_anchor1(anchor_parent)
+                        .local_anchor2(anchor_child)
+                        .build()
+                        .into(),
                     JointAxis::LinX,
                 ),
                 JointKind::Revolute => (
@@ -404,7 +464,12 @@ impl Env {
                 }
                 if let Some(spring) = joint.spring {
                     generic.set_motor_model(motor_axis, MotorModel::ForceBased);
-                    generic.set_motor_position(motor_axis, spring.rest, spring.stiffness, joint.damping);
+                    generic.set_motor_position(
+                        motor_axis,
+                        spring.rest,
+                        spring.stiffness,
+                        joint.damping,
+                    );
                 } else if joint.damping > 0.0 {
                     generic.set_motor_model(motor_axis, MotorModel::ForceBased);
                     generic.set_motor_velocity(motor_axis, 0.0, joint.damping);
@@ -416,7 +481,10 @@ impl Env {
                 }
             }
             let parent_handle = parent.map(|p| self.bodies[p]).unwrap_or(ground);
-            let handle = self.world.impulse_joints.insert(parent_handle, self.bodies[child], generic, true);
+            let handle =
+                self.world
+                    .impulse_joints
+                    .insert(parent_handle, self.bodies[child], generic, true);
             self.joints.push(JointState {
                 handle,
                 kind: joint.kind,
@@ -529,7 +597,11 @@ impl Env {
     }
 
     fn joint_index(&self, name: &str) -> usize {
-        self.task.joints.iter().position(|j| j.name == name).unwrap_or(0)
+        self.task
+            .joints
+            .iter()
+            .position(|j| j.name == name)
+            .unwrap_or(0)
     }
 
     /// Advances one environment step (`frame_skip` physics steps) with `action`, whose
@@ -539,18 +611,28 @@ impl Env {
             return Err(SimError::NotReset);
         }
         if action.len() != self.action_size() {
-            return Err(SimError::ActionSize { expected: self.action_size(), got: action.len() });
+            return Err(SimError::ActionSize {
+                expected: self.action_size(),
+                got: action.len(),
+            });
         }
         if let Some(index) = action.iter().position(|a| !a.is_finite()) {
             return Err(SimError::ActionNotFinite { index });
         }
         let a: Vec<f32> = if self.task.choices.is_empty() {
-            action.iter().zip(self.action_low.iter().zip(&self.action_high)).map(|(v, (&l, &h))| v.clamp(l, h)).collect()
+            action
+                .iter()
+                .zip(self.action_low.iter().zip(&self.action_high))
+                .map(|(v, (&l, &h))| v.clamp(l, h))
+                .collect()
         } else {
             let n = self.task.choices.len();
             let index = action[0];
             if index < 0.0 || index.fract() != 0.0 || index as usize >= n {
-                return Err(SimError::ActionChoice { got: index, choices: n });
+                return Err(SimError::ActionChoice {
+                    got: index,
+                    choices: n,
+                });
             }
             self.task.choices[index as usize].action.clone()
         };
@@ -559,8 +641,10 @@ impl Env {
             (Some(hand), Some(_)) => {
                 let start = self.hand_target;
                 let delta = Vector::new(a[0], a[1], a[2]) * hand.max_step;
-                let target = (start + delta)
-                    .clamp(Vector::from_array(hand.bounds.min.0), Vector::from_array(hand.bounds.max.0));
+                let target = (start + delta).clamp(
+                    Vector::from_array(hand.bounds.min.0),
+                    Vector::from_array(hand.bounds.max.0),
+                );
                 self.hand_target = target;
                 self.gripper = (self.gripper - a[3] * hand.gripper_rate).clamp(0.0, 1.0);
                 (start, target)
@@ -575,7 +659,8 @@ impl Env {
         for i in 1..=substeps {
             if let Some(h) = self.hand {
                 let t = i as f32 / substeps as f32;
-                self.world.bodies[self.bodies[h]].set_next_kinematic_translation(start + (target - start) * t);
+                self.world.bodies[self.bodies[h]]
+                    .set_next_kinematic_translation(start + (target - start) * t);
             }
             self.world.step();
             if self.world_diverged() {
@@ -587,24 +672,53 @@ impl Env {
 
         let previous = std::mem::take(&mut self.observation);
         self.observation = self.assemble_observation(Some(&previous));
-        let terminated = diverged || self.task.terminate.as_ref().is_some_and(|t| self.holds(t, false));
+        let terminated = diverged
+            || self
+                .task
+                .terminate
+                .as_ref()
+                .is_some_and(|t| self.holds(t, false));
         let truncated = !terminated && self.steps >= self.task.max_steps;
         let success = !diverged && self.holds(&self.task.success, truncated);
         self.episode_success |= success;
-        let reward = if diverged { 0.0 } else { self.reward(&a, success) };
-        Ok(Step { observation: self.observation.clone(), reward, terminated, truncated, success, diverged })
+        let reward = if diverged {
+            0.0
+        } else {
+            self.reward(&a, success)
+        };
+        Ok(Step {
+            observation: self.observation.clone(),
+            reward,
+            terminated,
+            truncated,
+            success,
+            diverged,
+        })
     }
 
     /// Points the finger joints' springs at the gripper opening.
     fn drive_fingers(&mut self) {
-        let Some(fingers) = self.task.hand.as_ref().and_then(|h| h.fingers.clone()) else { return };
+        let Some(fingers) = self.task.hand.as_ref().and_then(|h| h.fingers.clone()) else {
+            return;
+        };
         for name in &fingers.joints {
             let j = self.joint_index(name);
-            let Some(handle) = self.joints.get(j).map(|js| js.handle) else { continue };
+            let Some(handle) = self.joints.get(j).map(|js| js.handle) else {
+                continue;
+            };
             if let Some(joint) = self.world.impulse_joints.get_mut(handle, true) {
-                joint.data.set_motor_model(JointAxis::LinX, MotorModel::ForceBased);
-                joint.data.set_motor_position(JointAxis::LinX, self.gripper * fingers.travel, fingers.stiffness, fingers.damping);
-                joint.data.set_motor_max_force(JointAxis::LinX, fingers.max_force);
+                joint
+                    .data
+                    .set_motor_model(JointAxis::LinX, MotorModel::ForceBased);
+                joint.data.set_motor_position(
+                    JointAxis::LinX,
+                    self.gripper * fingers.travel,
+                    fingers.stiffness,
+                    fingers.damping,
+                );
+                joint
+                    .data
+                    .set_motor_max_force(JointAxis::LinX, fingers.max_force);
             }
         }
     }
@@ -613,7 +727,11 @@ impl Env {
     fn gripper_opening(&self) -> f32 {
         match self.task.hand.as_ref().and_then(|h| h.fingers.as_ref()) {
             Some(f) => {
-                let q: f32 = f.joints.iter().map(|n| self.joint_state(self.joint_index(n)).0).sum();
+                let q: f32 = f
+                    .joints
+                    .iter()
+                    .map(|n| self.joint_state(self.joint_index(n)).0)
+                    .sum();
                 (q / (2.0 * f.travel)).clamp(0.0, 1.0)
             }
             None => self.gripper,
@@ -624,11 +742,17 @@ impl Env {
     fn apply_actuators(&mut self, actions: &[f32]) {
         for (actuator, &a) in self.task.actuators.iter().zip(actions) {
             let j = self.joint_index(&actuator.joint);
-            let Some(js) = self.joints.get(j) else { continue };
+            let Some(js) = self.joints.get(j) else {
+                continue;
+            };
             let value = a * actuator.gear;
             let (kind, parent, child, handle) = (js.kind, js.parent, js.child, js.handle);
             let axis = self.body_pose(parent).1 * js.axis_local;
-            let motor_axis = if kind == JointKind::Revolute { JointAxis::AngX } else { JointAxis::LinX };
+            let motor_axis = if kind == JointKind::Revolute {
+                JointAxis::AngX
+            } else {
+                JointAxis::LinX
+            };
             match actuator.mode {
                 ActuatorMode::Force => {
                     for (body, sign) in [(Some(child), 1.0f32), (parent, -1.0)] {
@@ -651,7 +775,9 @@ impl Env {
                 }
                 ActuatorMode::Position => {
                     if let Some(joint) = self.world.impulse_joints.get_mut(handle, true) {
-                        joint.data.set_motor_position(motor_axis, value, 1000.0, 50.0);
+                        joint
+                            .data
+                            .set_motor_position(motor_axis, value, 1000.0, 50.0);
                     }
                 }
             }
@@ -686,11 +812,21 @@ impl Env {
                     Some(p) => obs.extend_from_slice(&p[..*n]),
                     None => obs.extend_from_within(..*n),
                 },
-                Feature::JointPosition(name) => obs.push(self.joint_state(self.joint_index(name)).0),
-                Feature::JointVelocity(name) => obs.push(self.joint_state(self.joint_index(name)).1),
-                Feature::JointCos(name) => obs.push(libm::cosf(self.joint_state(self.joint_index(name)).0)),
-                Feature::JointSin(name) => obs.push(libm::sinf(self.joint_state(self.joint_index(name)).0)),
-                Feature::OneHot { index, size } => obs.extend((0..*size).map(|k| if k == *index { 1.0 } else { 0.0 })),
+                Feature::JointPosition(name) => {
+                    obs.push(self.joint_state(self.joint_index(name)).0)
+                }
+                Feature::JointVelocity(name) => {
+                    obs.push(self.joint_state(self.joint_index(name)).1)
+                }
+                Feature::JointCos(name) => {
+                    obs.push(libm::cosf(self.joint_state(self.joint_index(name)).0))
+                }
+                Feature::JointSin(name) => {
+                    obs.push(libm::sinf(self.joint_state(self.joint_index(name)).0))
+                }
+                Feature::OneHot { index, size } => {
+                    obs.extend((0..*size).map(|k| if k == *index { 1.0 } else { 0.0 }))
+                }
             }
         }
         obs
@@ -706,7 +842,12 @@ impl Env {
     fn holds(&self, predicate: &Predicate, truncated: bool) -> bool {
         match predicate {
             Predicate::Near { a, b, distance } => self.distance(a, b) < *distance,
-            Predicate::JointOutside { joint, min, max, velocity } => {
+            Predicate::JointOutside {
+                joint,
+                min,
+                max,
+                velocity,
+            } => {
                 let (q, qd) = self.joint_state(self.joint_index(joint));
                 let v = if *velocity { qd } else { q };
                 v < *min || v > *max
@@ -728,12 +869,16 @@ impl Env {
 
     /// Whether both fingers of the hand touch the named body.
     fn grasped(&self, body: &str) -> bool {
-        let (Some(fingers), Some(object)) = (self.fingers, self.body_index(body)) else { return false };
+        let (Some(fingers), Some(object)) = (self.fingers, self.body_index(body)) else {
+            return false;
+        };
         fingers.iter().all(|&f| {
             self.colliders[f].iter().any(|&a| {
-                self.colliders[object]
-                    .iter()
-                    .any(|&b| self.world.contact_pair(a, b).is_some_and(|p| p.has_any_active_contact()))
+                self.colliders[object].iter().any(|&b| {
+                    self.world
+                        .contact_pair(a, b)
+                        .is_some_and(|p| p.has_any_active_contact())
+                })
             })
         })
     }
@@ -743,10 +888,16 @@ impl Env {
             .reward
             .iter()
             .map(|term| match term {
-                RewardTerm::Near { a, b, within, margin, weight } => {
-                    weight * long_tail_tolerance(self.distance(a, b), *within, *margin)
+                RewardTerm::Near {
+                    a,
+                    b,
+                    within,
+                    margin,
+                    weight,
+                } => weight * long_tail_tolerance(self.distance(a, b), *within, *margin),
+                RewardTerm::ActionSquared { weight } => {
+                    weight * action.iter().map(|x| x * x).sum::<f32>()
                 }
-                RewardTerm::ActionSquared { weight } => weight * action.iter().map(|x| x * x).sum::<f32>(),
                 RewardTerm::SuccessBonus { weight } => {
                     if success {
                         *weight
@@ -762,7 +913,11 @@ impl Env {
                         0.0
                     }
                 }
-                RewardTerm::Lift { object, height, weight } => {
+                RewardTerm::Lift {
+                    object,
+                    height,
+                    weight,
+                } => {
                     let i = self.body_index(object).unwrap_or(0);
                     let lift = self.body_position(i)[2] - self.reset_positions[i][2];
                     weight * (lift / height).clamp(0.0, 1.0)
@@ -771,7 +926,12 @@ impl Env {
                     let i = self.body_index(body).unwrap_or(0);
                     weight * (*self.world.bodies[self.bodies[i]].rotation() * Vector::Z).z
                 }
-                RewardTerm::JointSquared { joint, target, weight, velocity_weight } => {
+                RewardTerm::JointSquared {
+                    joint,
+                    target,
+                    weight,
+                    velocity_weight,
+                } => {
                     let (q, qd) = self.joint_state(self.joint_index(joint));
                     weight * (q - target) * (q - target) + velocity_weight * qd * qd
                 }
@@ -790,7 +950,11 @@ impl Env {
                 let (p, q) = (rb.translation(), *rb.rotation());
                 let main = (body.shape, Vector::ZERO, body.color.0);
                 let parts = body.parts.iter().map(|part| {
-                    (part.shape, Vector::from_array(part.offset.0), part.color.unwrap_or(body.color).0)
+                    (
+                        part.shape,
+                        Vector::from_array(part.offset.0),
+                        part.color.unwrap_or(body.color).0,
+                    )
                 });
                 std::iter::once(main)
                     .chain(parts)
@@ -812,13 +976,26 @@ impl Env {
 fn collider_for(shape: Shape, offset: Vector) -> ColliderBuilder {
     let upright = Pose::from_parts(
         offset,
-        Rotation::from_xyzw(core::f32::consts::FRAC_1_SQRT_2, 0.0, 0.0, core::f32::consts::FRAC_1_SQRT_2),
+        Rotation::from_xyzw(
+            core::f32::consts::FRAC_1_SQRT_2,
+            0.0,
+            0.0,
+            core::f32::consts::FRAC_1_SQRT_2,
+        ),
     );
     match shape {
-        Shape::Box { half_extents: h } => ColliderBuilder::cuboid(h.0[0], h.0[1], h.0[2]).translation(offset),
+        Shape::Box { half_extents: h } => {
+            ColliderBuilder::cuboid(h.0[0], h.0[1], h.0[2]).translation(offset)
+        }
         Shape::Sphere { radius } => ColliderBuilder::ball(radius).translation(offset),
-        Shape::Cylinder { half_height, radius } => ColliderBuilder::cylinder(half_height, radius).position(upright),
-        Shape::Capsule { half_height, radius } => ColliderBuilder::capsule_y(half_height, radius).position(upright),
+        Shape::Cylinder {
+            half_height,
+            radius,
+        } => ColliderBuilder::cylinder(half_height, radius).position(upright),
+        Shape::Capsule {
+            half_height,
+            radius,
+        } => ColliderBuilder::capsule_y(half_height, radius).position(upright),
     }
 }
 

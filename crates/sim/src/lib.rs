@@ -10,9 +10,9 @@ mod vec_env;
 
 pub use env::{Env, HAND_ACTION_SIZE, SimError, Step, Visual, long_tail_tolerance};
 pub use expert::ExpertPolicy;
+pub use polyskill_task as task;
 pub use random::RandomPolicy;
 pub use vec_env::{VecEnv, VecStep};
-pub use polyskill_task as task;
 
 /// Outcome of one finished episode.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
@@ -38,7 +38,11 @@ pub fn run_episode(
         let step = env.step(&action)?;
         episode_return += step.reward;
         if step.terminated || step.truncated {
-            return Ok(EpisodeResult { episode_return, steps: env.steps(), success: env.episode_success() });
+            return Ok(EpisodeResult {
+                episode_return,
+                steps: env.steps(),
+                success: env.episode_success(),
+            });
         }
     }
 }

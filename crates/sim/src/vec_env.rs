@@ -1,7 +1,7 @@
 //! Vectorised environments: N environments of one or several tasks stepped together with
 //! batched (row-major) observations and actions, per-env seeds, and automatic reset.
 
-use crate::{EpisodeResult, Env, SimError};
+use crate::{Env, EpisodeResult, SimError};
 use polyskill_task::Task;
 
 /// Several environments stepped in lockstep. When an episode ends, its environment is reset
@@ -40,7 +40,10 @@ impl VecEnv {
     /// seed. All tasks must have the same observation and action sizes.
     pub fn new(tasks: &[Task], counts: &[usize], seed: u64) -> Result<VecEnv, String> {
         if tasks.is_empty() || tasks.len() != counts.len() || counts.iter().sum::<usize>() == 0 {
-            return Err("a VecEnv needs at least one task and one environment, and one count per task".into());
+            return Err(
+                "a VecEnv needs at least one task and one environment, and one count per task"
+                    .into(),
+            );
         }
         let (obs_size, action_size) = (tasks[0].observation.size, tasks[0].action_size());
         for t in tasks {
@@ -104,14 +107,20 @@ impl VecEnv {
 
     /// The current observations, row-major.
     pub fn observations(&self) -> Vec<f32> {
-        self.envs.iter().flat_map(|e| e.observation().iter().copied()).collect()
+        self.envs
+            .iter()
+            .flat_map(|e| e.observation().iter().copied())
+            .collect()
     }
 
     /// Steps every environment with its row of `actions` (`num_envs × action_size`).
     pub fn step(&mut self, actions: &[f32]) -> Result<VecStep, SimError> {
         let n = self.envs.len();
         if actions.len() != n * self.action_size {
-            return Err(SimError::ActionSize { expected: n * self.action_size, got: actions.len() });
+            return Err(SimError::ActionSize {
+                expected: n * self.action_size,
+                got: actions.len(),
+            });
         }
         let mut out = VecStep {
             observations: Vec::with_capacity(n * self.obs_size),
@@ -122,7 +131,8 @@ impl VecEnv {
             final_observations: Vec::new(),
         };
         for e in 0..n {
-            let step = self.envs[e].step(&actions[e * self.action_size..(e + 1) * self.action_size])?;
+            let step =
+                self.envs[e].step(&actions[e * self.action_size..(e + 1) * self.action_size])?;
             self.returns[e] += step.reward;
             out.rewards.push(step.reward);
             out.terminated.push(step.terminated);
@@ -138,7 +148,8 @@ impl VecEnv {
                 self.returns[e] = 0.0;
                 self.seeds[e] += n as u64;
                 self.envs[e].reset(self.seeds[e]);
-                out.observations.extend_from_slice(self.envs[e].observation());
+                out.observations
+                    .extend_from_slice(self.envs[e].observation());
             } else {
                 out.observations.extend_from_slice(&step.observation);
             }

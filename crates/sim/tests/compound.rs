@@ -30,8 +30,16 @@ fn a_compound_tray_catches_and_carries_a_ball() {
     let mut env = Env::new(Task::from_json(TRAY).unwrap());
     env.reset(0);
     assert_eq!(env.visuals().len(), 3 + 4, "every part is drawn");
-    let red_wall = env.visuals().into_iter().find(|v| v.color == [1.0, 0.0, 0.0]).unwrap();
-    assert!((red_wall.position[1] - 0.095).abs() < 1e-3, "parts sit at their offsets: {:?}", red_wall.position);
+    let red_wall = env
+        .visuals()
+        .into_iter()
+        .find(|v| v.color == [1.0, 0.0, 0.0])
+        .unwrap();
+    assert!(
+        (red_wall.position[1] - 0.095).abs() < 1e-3,
+        "parts sit at their offsets: {:?}",
+        red_wall.position
+    );
     let mut obs = Vec::new();
     for _ in 0..60 {
         obs = env.step(&[0.0]).unwrap().observation;
@@ -43,5 +51,8 @@ fn a_compound_tray_catches_and_carries_a_ball() {
         obs = env.step(&[1.0]).unwrap().observation;
     }
     assert!(obs[0] > 0.1, "tray moved to x = {}", obs[0]);
-    assert!((obs[3] - obs[0]).abs() < 0.1 && obs[5] < 0.06, "ball stayed in the tray: {obs:?}");
+    assert!(
+        (obs[3] - obs[0]).abs() < 0.1 && obs[5] < 0.06,
+        "ball stayed in the tray: {obs:?}"
+    );
 }

@@ -16,7 +16,8 @@ fn gym_step(mut s: [f32; 4], force: f32) -> [f32; 4] {
         let [x, xd, th, thd] = s;
         let total = mc + mp;
         let temp = (force + mp * l * thd * thd * th.sin()) / total;
-        let thacc = (g * th.sin() - th.cos() * temp) / (l * (4.0 / 3.0 - mp * th.cos() * th.cos() / total));
+        let thacc =
+            (g * th.sin() - th.cos() * temp) / (l * (4.0 / 3.0 - mp * th.cos() * th.cos() / total));
         let xacc = temp - mp * l * thacc * th.cos() / total;
         let (xd, thd) = (xd + tau * xacc, thd + tau * thacc);
         s = [x + tau * xd, xd, th + tau * thd, thd];
@@ -30,7 +31,10 @@ fn starts_inside_gymnasiums_range() {
     for seed in 0..20 {
         let obs = env.reset(seed).to_vec();
         assert_eq!(obs.len(), 4);
-        assert!(obs.iter().all(|v| v.abs() <= 0.0501), "seed {seed}: {obs:?}");
+        assert!(
+            obs.iter().all(|v| v.abs() <= 0.0501),
+            "seed {seed}: {obs:?}"
+        );
     }
     assert_ne!(env.reset(1).to_vec(), env.reset(2).to_vec());
 }
@@ -41,11 +45,18 @@ fn follows_gymnasium_dynamics_closely() {
     let mut gym: [f32; 4] = env.reset(4).to_vec().try_into().unwrap();
     for step in 0..40 {
         // Choice 1 pushes right (+10 N), choice 0 left.
-        let (choice, force) = if (step / 5) % 2 == 0 { (1.0, 10.0) } else { (0.0, -10.0) };
+        let (choice, force) = if (step / 5) % 2 == 0 {
+            (1.0, 10.0)
+        } else {
+            (0.0, -10.0)
+        };
         let obs = env.step(&[choice]).unwrap().observation;
         gym = gym_step(gym, force);
         for (i, (a, b)) in obs.iter().zip(gym).enumerate() {
-            assert!((a - b).abs() < 0.005 + 0.02 * b.abs(), "step {step}, state[{i}]: rapier {a} vs Gymnasium {b}");
+            assert!(
+                (a - b).abs() < 0.005 + 0.02 * b.abs(),
+                "step {step}, state[{i}]: rapier {a} vs Gymnasium {b}"
+            );
         }
     }
 }
@@ -73,13 +84,21 @@ fn without_control_the_pole_falls_and_the_episode_terminates() {
 
 #[test]
 fn an_exploding_simulation_ends_the_episode_with_a_flag_and_no_nans() {
-    let text = include_str!("../../../web/tasks/cart-pole.json").replace("\"gear\": 10.0", "\"gear\": 1e6");
+    let text = include_str!("../../../web/tasks/cart-pole.json")
+        .replace("\"gear\": 10.0", "\"gear\": 1e6");
     let mut env = Env::new(Task::from_json(&text).unwrap());
     env.reset(0);
     let step = env.step(&[1.0]).unwrap(); // push right with a million newtons
-    assert!(step.diverged && step.terminated && !step.truncated && !step.success, "{step:?}");
+    assert!(
+        step.diverged && step.terminated && !step.truncated && !step.success,
+        "{step:?}"
+    );
     assert_eq!(step.reward, 0.0);
-    assert!(step.observation.iter().all(|v| !v.is_nan()), "{:?}", step.observation);
+    assert!(
+        step.observation.iter().all(|v| !v.is_nan()),
+        "{:?}",
+        step.observation
+    );
 }
 
 /// One 0.05 s step of Gymnasium's Pendulum-v1 equations (semi-implicit Euler), in two 0.025 s
@@ -95,9 +114,18 @@ fn gym_pendulum(mut th: f32, mut thd: f32, u: f32) -> (f32, f32) {
 
 #[test]
 fn pendulum_follows_gymnasium_dynamics_and_starts_anywhere() {
-    let mut env = Env::new(Task::from_json(include_str!("../../../web/tasks/pendulum.json")).unwrap());
-    let angles: Vec<f32> = (0..40).map(|s| { let o = env.reset(s); o[1].atan2(o[0]) }).collect();
-    assert!(angles.iter().any(|a| *a > 2.0) && angles.iter().any(|a| *a < -2.0), "{angles:?}");
+    let mut env =
+        Env::new(Task::from_json(include_str!("../../../web/tasks/pendulum.json")).unwrap());
+    let angles: Vec<f32> = (0..40)
+        .map(|s| {
+            let o = env.reset(s);
+            o[1].atan2(o[0])
+        })
+        .collect();
+    assert!(
+        angles.iter().any(|a| *a > 2.0) && angles.iter().any(|a| *a < -2.0),
+        "{angles:?}"
+    );
     let obs = env.reset(3).to_vec();
     let (mut th, mut thd) = (obs[1].atan2(obs[0]), obs[2]);
     for step in 0..20 {
@@ -106,8 +134,15 @@ fn pendulum_follows_gymnasium_dynamics_and_starts_anywhere() {
         let o = env.step(&[u]).unwrap().observation;
         (th, thd) = gym_pendulum(th, thd, u);
         let (a, b) = (o[1].atan2(o[0]), th.sin().atan2(th.cos()));
-        assert!((a - b).abs() < 0.01 + 0.02 * b.abs(), "step {step}: angle {a} vs Gymnasium {b}");
-        assert!((o[2] - thd).abs() < 0.02 + 0.02 * thd.abs(), "step {step}: velocity {} vs Gymnasium {thd}", o[2]);
+        assert!(
+            (a - b).abs() < 0.01 + 0.02 * b.abs(),
+            "step {step}: angle {a} vs Gymnasium {b}"
+        );
+        assert!(
+            (o[2] - thd).abs() < 0.02 + 0.02 * thd.abs(),
+            "step {step}: velocity {} vs Gymnasium {thd}",
+            o[2]
+        );
     }
 }
 
@@ -135,19 +170,27 @@ fn velocity_and_position_actuators_drive_their_joint() {
     for _ in 0..30 {
         obs = arm.step(&[0.5]).unwrap().observation;
     }
-    assert!((obs[1] - 1.0).abs() < 0.05, "velocity target 1 rad/s, got {}", obs[1]);
+    assert!(
+        (obs[1] - 1.0).abs() < 0.05,
+        "velocity target 1 rad/s, got {}",
+        obs[1]
+    );
 
     let mut arm = motor_arm("position", 1.0);
     arm.reset(0);
     for _ in 0..100 {
         obs = arm.step(&[0.6]).unwrap().observation;
     }
-    assert!((obs[0] - 0.6).abs() < 0.02 && obs[1].abs() < 0.1, "position target 0.6 rad, got {obs:?}");
+    assert!(
+        (obs[0] - 0.6).abs() < 0.02 && obs[1].abs() < 0.1,
+        "position target 0.6 rad, got {obs:?}"
+    );
 }
 
 #[test]
 fn reacher_is_solvable_by_inverse_kinematics_and_not_by_standing_still() {
-    let mut env = Env::new(Task::from_json(include_str!("../../../web/tasks/reacher.json")).unwrap());
+    let mut env =
+        Env::new(Task::from_json(include_str!("../../../web/tasks/reacher.json")).unwrap());
     let (l1, l2, gear, k) = (0.1f32, 0.11f32, 4.0f32, 8.0f32);
     // Analytic two-link inverse kinematics (elbow up), then proportional joint-velocity control.
     let controller = |env: &Env| -> Vec<f32> {
@@ -155,23 +198,36 @@ fn reacher_is_solvable_by_inverse_kinematics_and_not_by_standing_still() {
         let (q1, q2) = (o[2].atan2(o[0]), o[3].atan2(o[1]));
         let g = env.goal();
         let d2 = g[0] * g[0] + g[1] * g[1];
-        let t2 = ((d2 - l1 * l1 - l2 * l2) / (2.0 * l1 * l2)).clamp(-1.0, 1.0).acos();
+        let t2 = ((d2 - l1 * l1 - l2 * l2) / (2.0 * l1 * l2))
+            .clamp(-1.0, 1.0)
+            .acos();
         let t1 = g[1].atan2(g[0]) - (l2 * t2.sin()).atan2(l1 + l2 * t2.cos());
         let wrap = |a: f32| (a.sin()).atan2(a.cos());
-        [wrap(t1 - q1), t2 - q2].iter().map(|e| (k * e / gear).clamp(-1.0, 1.0)).collect()
+        [wrap(t1 - q1), t2 - q2]
+            .iter()
+            .map(|e| (k * e / gear).clamp(-1.0, 1.0))
+            .collect()
     };
     let mut solved = 0;
     for seed in 0..50 {
         solved += run_episode(&mut env, seed, controller).unwrap().success as u32;
     }
     assert!(solved >= 45, "inverse kinematics solved {solved}/50");
-    let idle = (0..20).filter(|&seed| run_episode(&mut env, seed, |_| vec![0.0, 0.0]).unwrap().success).count();
+    let idle = (0..20)
+        .filter(|&seed| {
+            run_episode(&mut env, seed, |_| vec![0.0, 0.0])
+                .unwrap()
+                .success
+        })
+        .count();
     assert_eq!(idle, 0);
 }
 
 /// Gymnasium Acrobot-v1's equations of motion ("book" variant): state [θ1, θ2, θ̇1, θ̇2].
 fn acrobot_derivative(s: [f32; 4], torque: f32) -> [f32; 4] {
-    let (m1, m2, l1, lc1, lc2, i1, i2, g) = (1.0f32, 1.0f32, 1.0f32, 0.5f32, 0.5f32, 1.0f32, 1.0f32, 9.8f32);
+    let (m1, m2, l1, lc1, lc2, i1, i2, g) = (
+        1.0f32, 1.0f32, 1.0f32, 0.5f32, 0.5f32, 1.0f32, 1.0f32, 9.8f32,
+    );
     let [t1, t2, d1t, d2t] = s;
     let half_pi = std::f32::consts::FRAC_PI_2;
     let d1 = m1 * lc1 * lc1 + m2 * (l1 * l1 + lc2 * lc2 + 2.0 * l1 * lc2 * t2.cos()) + i1 + i2;
@@ -180,14 +236,16 @@ fn acrobot_derivative(s: [f32; 4], torque: f32) -> [f32; 4] {
     let phi1 = -m2 * l1 * lc2 * d2t * d2t * t2.sin() - 2.0 * m2 * l1 * lc2 * d2t * d1t * t2.sin()
         + (m1 * lc1 + m2 * l1) * g * (t1 - half_pi).cos()
         + phi2;
-    let dd2 = (torque + d2 / d1 * phi1 - m2 * l1 * lc2 * d1t * d1t * t2.sin() - phi2) / (m2 * lc2 * lc2 + i2 - d2 * d2 / d1);
+    let dd2 = (torque + d2 / d1 * phi1 - m2 * l1 * lc2 * d1t * d1t * t2.sin() - phi2)
+        / (m2 * lc2 * lc2 + i2 - d2 * d2 / d1);
     let dd1 = -(d2 * dd2 + phi1) / d1;
     [d1t, d2t, dd1, dd2]
 }
 
 #[test]
 fn acrobot_follows_gymnasium_dynamics() {
-    let mut env = Env::new(Task::from_json(include_str!("../../../web/tasks/acrobot.json")).unwrap());
+    let mut env =
+        Env::new(Task::from_json(include_str!("../../../web/tasks/acrobot.json")).unwrap());
     let o = env.reset(5).to_vec();
     let mut s = [o[1].atan2(o[0]), o[3].atan2(o[2]), o[4], o[5]];
     for step in 0..10 {
@@ -203,7 +261,10 @@ fn acrobot_follows_gymnasium_dynamics() {
         }
         let ours = [o[1].atan2(o[0]), o[3].atan2(o[2]), o[4], o[5]];
         for k in 0..4 {
-            assert!((ours[k] - s[k]).abs() < 0.03 + 0.05 * s[k].abs(), "step {step}, state[{k}]: rapier {ours:?} vs Gymnasium {s:?}");
+            assert!(
+                (ours[k] - s[k]).abs() < 0.03 + 0.05 * s[k].abs(),
+                "step {step}, state[{k}]: rapier {ours:?} vs Gymnasium {s:?}"
+            );
         }
     }
 }

@@ -43,7 +43,10 @@ fn a_ball_rolls_down_a_rotated_ramp() {
         v["bodies"][1]["position"] = json!([0.0, 0.0, 0.05]);
     });
     let end = run(&mut tilted, &[0.0], 60);
-    assert!(end[1] < -0.1, "the ball rolled downhill towards −y: {end:?}");
+    assert!(
+        end[1] < -0.1,
+        "the ball rolled downhill towards −y: {end:?}"
+    );
     let mut flat = task(|_| {});
     let end = run(&mut flat, &[0.0], 60);
     assert!(end[1].abs() < 1e-3, "on the flat table it stays: {end:?}");
@@ -51,7 +54,12 @@ fn a_ball_rolls_down_a_rotated_ramp() {
 
 #[test]
 fn a_rotated_body_starts_with_its_rotation() {
-    let q = [0.0, 0.0, std::f32::consts::FRAC_1_SQRT_2, std::f32::consts::FRAC_1_SQRT_2];
+    let q = [
+        0.0,
+        0.0,
+        std::f32::consts::FRAC_1_SQRT_2,
+        std::f32::consts::FRAC_1_SQRT_2,
+    ];
     let mut env = task(|v| v["bodies"][2]["rotation"] = json!(q));
     let obs = env.reset(0).to_vec();
     for k in 0..4 {
@@ -65,7 +73,11 @@ fn joint_friction_holds_below_its_limit_and_slips_above() {
     let angle = |env: &Env| 2.0 * env.observation()[4].atan2(env.observation()[6]);
     let mut env = task(|v| v["joints"][0]["friction"] = json!(0.5));
     run(&mut env, &[0.4], 40);
-    assert!(angle(&env).abs() < 0.01, "stuck below the friction torque: {}", angle(&env));
+    assert!(
+        angle(&env).abs() < 0.01,
+        "stuck below the friction torque: {}",
+        angle(&env)
+    );
     let mut env = task(|v| {
         v["joints"][0]["friction"] = json!(0.5);
         v["actuators"][0]["range"] = json!([-3.0, 3.0]);
@@ -74,13 +86,23 @@ fn joint_friction_holds_below_its_limit_and_slips_above() {
     assert!(angle(&env).abs() > 0.1, "turns above it: {}", angle(&env));
     let mut free = task(|_| {});
     run(&mut free, &[0.4], 40);
-    assert!(angle(&free).abs() > 0.05, "without friction the small torque turns it: {}", angle(&free));
+    assert!(
+        angle(&free).abs() > 0.05,
+        "without friction the small torque turns it: {}",
+        angle(&free)
+    );
 }
 
 #[test]
 fn actions_are_clipped_into_the_stated_range() {
     let mut env = task(|v| v["actuators"][0]["range"] = json!([-2.0, 2.0]));
-    assert_eq!(env.task().action_space(), ActionSpace::Continuous { low: vec![-2.0], high: vec![2.0] });
+    assert_eq!(
+        env.task().action_space(),
+        ActionSpace::Continuous {
+            low: vec![-2.0],
+            high: vec![2.0]
+        }
+    );
     let clipped = run(&mut env, &[50.0], 20);
     let at_bound = run(&mut env, &[2.0], 20);
     let inside = run(&mut env, &[1.0], 20);
@@ -91,20 +113,40 @@ fn actions_are_clipped_into_the_stated_range() {
 #[test]
 fn a_discrete_task_takes_a_choice_index() {
     let mut env = task(|v| {
-        v["choices"] = json!([{ "name": "left", "action": [-1.0] }, { "name": "right", "action": [1.0] }])
+        v["choices"] =
+            json!([{ "name": "left", "action": [-1.0] }, { "name": "right", "action": [1.0] }])
     });
     assert_eq!(env.action_size(), 1);
-    assert_eq!(env.task().action_space(), ActionSpace::Discrete { choices: vec!["left".into(), "right".into()] });
+    assert_eq!(
+        env.task().action_space(),
+        ActionSpace::Discrete {
+            choices: vec!["left".into(), "right".into()]
+        }
+    );
     let left = run(&mut env, &[0.0], 20);
     let right = run(&mut env, &[1.0], 20);
-    assert!(left[4] * right[4] < 0.0, "the choices turn the arm opposite ways: {left:?} {right:?}");
+    assert!(
+        left[4] * right[4] < 0.0,
+        "the choices turn the arm opposite ways: {left:?} {right:?}"
+    );
     env.reset(0);
     for bad in [2.0, -1.0, 0.5] {
-        assert_eq!(env.step(&[bad]), Err(SimError::ActionChoice { got: bad, choices: 2 }));
+        assert_eq!(
+            env.step(&[bad]),
+            Err(SimError::ActionChoice {
+                got: bad,
+                choices: 2
+            })
+        );
     }
     let mut random = RandomPolicy::new(env.task(), 3);
     let draws: Vec<f32> = (0..50).map(|_| random.act()[0]).collect();
-    assert!(draws.contains(&0.0) && draws.contains(&1.0) && draws.iter().all(|d| *d == 0.0 || *d == 1.0), "{draws:?}");
+    assert!(
+        draws.contains(&0.0)
+            && draws.contains(&1.0)
+            && draws.iter().all(|d| *d == 0.0 || *d == 1.0),
+        "{draws:?}"
+    );
 }
 
 #[test]
@@ -122,9 +164,9 @@ fn random_actions_stay_in_the_bounds_and_replay_from_a_seed() {
 
 #[test]
 fn a_one_hot_task_id_is_observed() {
-    let mut env = task(|v| {
-        v["observation"] = json!({ "size": 10, "features": [ { "position": "ball" }, { "one_hot": { "index": 2, "size": 7 } } ] })
-    });
+    let mut env = task(
+        |v| v["observation"] = json!({ "size": 10, "features": [ { "position": "ball" }, { "one_hot": { "index": 2, "size": 7 } } ] }),
+    );
     let obs = env.reset(0).to_vec();
     assert_eq!(&obs[3..], &[0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0]);
 }

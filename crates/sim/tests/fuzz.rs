@@ -2,8 +2,8 @@
 //! huge or tiny numbers, deep nesting, resized arrays) never panic or hang, whether they are
 //! rejected with errors or accepted and simulated for a few steps.
 
-use polyskill_sim::{Env, RandomPolicy};
 use polyskill_sim::task::Task;
+use polyskill_sim::{Env, RandomPolicy};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
@@ -119,7 +119,8 @@ fn mutated_task_files_never_panic_or_hang() {
     let mut accepted = 0;
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
-        let original: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let original: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         let mut rng = ChaCha8Rng::seed_from_u64(42);
         for case in 0..150 {
             let mut doc = original.clone();
@@ -129,13 +130,25 @@ fn mutated_task_files_never_panic_or_hang() {
             let text = doc.to_string();
             accepted += Task::from_json(&text).is_ok() as u32;
             if let Err(e) = exercise(text.clone()) {
-                failures.push(format!("{} case {case}: {e}\n{}", path.display(), &text[..text.len().min(400)]));
+                failures.push(format!(
+                    "{} case {case}: {e}\n{}",
+                    path.display(),
+                    &text[..text.len().min(400)]
+                ));
             }
         }
     }
     let _ = std::panic::take_hook();
-    assert!(failures.is_empty(), "{} failures, first: {}", failures.len(), failures[0]);
-    assert!(accepted > 0, "no mutation was accepted: the simulation half of the test never ran");
+    assert!(
+        failures.is_empty(),
+        "{} failures, first: {}",
+        failures.len(),
+        failures[0]
+    );
+    assert!(
+        accepted > 0,
+        "no mutation was accepted: the simulation half of the test never ran"
+    );
 }
 
 /// The repository root, read at run time (`cargo test` sets `CARGO_MANIFEST_DIR`): a test

@@ -27,7 +27,9 @@ fn fingers_follow_the_gripper_command() {
 #[test]
 fn the_expert_lifts_the_puck_to_a_high_goal() {
     let mut env = pick_place();
-    let seed = (0..200).find(|&s| env.reset(s)[38] > 0.22).expect("a seed with a high goal");
+    let seed = (0..200)
+        .find(|&s| env.reset(s)[38] > 0.22)
+        .expect("a seed with a high goal");
     env.reset(seed);
     let mut expert = ExpertPolicy::for_env(&env).unwrap();
     let mut highest: f32 = 0.0;
@@ -38,10 +40,16 @@ fn the_expert_lifts_the_puck_to_a_high_goal() {
             break;
         }
     }
-    assert!(env.episode_success() && highest > 0.15, "puck rose to z = {highest}");
+    assert!(
+        env.episode_success() && highest > 0.15,
+        "puck rose to z = {highest}"
+    );
     // Held by friction alone: squeezed but not crushed (the opening stays near the puck's width).
     let opening = env.observation()[3];
-    assert!((0.3..0.7).contains(&opening), "opening while holding: {opening}");
+    assert!(
+        (0.3..0.7).contains(&opening),
+        "opening while holding: {opening}"
+    );
 }
 
 #[test]
@@ -54,7 +62,9 @@ fn grasp_and_lift_terms_pay_only_while_the_puck_is_held_up() {
         Env::new(t)
     };
     let (mut grasp, mut lift) = (only(1), only(2));
-    let seed = (0..200).find(|&s| grasp.reset(s)[38] > 0.2).expect("a seed with a high goal");
+    let seed = (0..200)
+        .find(|&s| grasp.reset(s)[38] > 0.2)
+        .expect("a seed with a high goal");
     let mut seen = [(f32::MAX, f32::MIN); 2];
     for (i, env) in [&mut grasp, &mut lift].into_iter().enumerate() {
         env.reset(seed);

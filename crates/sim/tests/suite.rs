@@ -7,7 +7,9 @@ use polyskill_sim::{Env, ExpertPolicy, run_episode};
 
 fn suite() -> Vec<Task> {
     let web = &format!("{}/web", repo_root());
-    let index: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(format!("{web}/tasks.json")).unwrap()).unwrap();
+    let index: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{web}/tasks.json")).unwrap())
+            .unwrap();
     index["tasks"]
         .as_array()
         .unwrap()
@@ -29,12 +31,17 @@ fn every_expert_succeeds_in_at_least_95_of_100_seeds() {
         let mut successes = 0;
         for seed in 0..100 {
             expert.reset();
-            successes += run_episode(&mut env, seed, |env| expert.act(env)).unwrap().success as u32;
+            successes += run_episode(&mut env, seed, |env| expert.act(env))
+                .unwrap()
+                .success as u32;
         }
         report.push((task.id.clone(), successes));
     }
     assert!(report.len() >= 3, "{report:?}");
-    assert!(report.iter().all(|(_, s)| *s >= 95), "expert successes out of 100: {report:?}");
+    assert!(
+        report.iter().all(|(_, s)| *s >= 95),
+        "expert successes out of 100: {report:?}"
+    );
 }
 
 #[test]
@@ -42,7 +49,13 @@ fn doing_nothing_does_not_succeed() {
     for task in suite() {
         let mut env = Env::new(task.clone());
         let zeros = vec![0.0; env.action_size()];
-        let successes: u32 = (0..10).map(|seed| run_episode(&mut env, seed, |_| zeros.clone()).unwrap().success as u32).sum();
+        let successes: u32 = (0..10)
+            .map(|seed| {
+                run_episode(&mut env, seed, |_| zeros.clone())
+                    .unwrap()
+                    .success as u32
+            })
+            .sum();
         assert_eq!(successes, 0, "{}: a zero policy succeeded", task.id);
     }
 }

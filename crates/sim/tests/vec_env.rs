@@ -13,7 +13,10 @@ fn task(name: &str) -> Task {
 fn steps_in_lockstep_and_autoresets_with_fresh_seeds() {
     let cart_pole = task("cart-pole");
     let mut v = VecEnv::new(std::slice::from_ref(&cart_pole), &[3], 10).unwrap();
-    assert_eq!((v.num_envs(), v.observation_size(), v.action_size()), (3, 4, 1));
+    assert_eq!(
+        (v.num_envs(), v.observation_size(), v.action_size()),
+        (3, 4, 1)
+    );
     let first = v.observations();
     assert_eq!(first.len(), 12);
     // Environment e starts like a single env reset with seed 10 + e.
@@ -28,11 +31,17 @@ fn steps_in_lockstep_and_autoresets_with_fresh_seeds() {
         for (e, t, r) in &s.finished {
             assert!(s.terminated[*e] || s.truncated[*e]);
             assert_eq!(*t, 0);
-            assert_eq!(r.episode_return, r.steps as f32, "alive reward is 1 per step");
+            assert_eq!(
+                r.episode_return, r.steps as f32,
+                "alive reward is 1 per step"
+            );
             finished.push(*e);
         }
     }
-    assert!(finished.len() >= 3 && (0..3).all(|e| finished.contains(&e)), "{finished:?}");
+    assert!(
+        finished.len() >= 3 && (0..3).all(|e| finished.contains(&e)),
+        "{finished:?}"
+    );
     // After its first episode, env 1 runs seed 11 + 3 = 14.
     let restarted = Env::new(cart_pole).reset(14).to_vec();
     let mut v2 = VecEnv::new(&[task("cart-pole")], &[3], 10).unwrap();
@@ -57,16 +66,29 @@ fn several_tasks_share_one_batch_and_bad_batches_are_errors() {
     let reach = task("reach");
     let mut v = VecEnv::new(&[reach.clone(), reach], &[2, 1], 0).unwrap();
     assert_eq!(v.task_indices(), &[0, 0, 1]);
-    let mut experts: Vec<ExpertPolicy> = v.envs().iter().map(|e| ExpertPolicy::for_env(e).unwrap()).collect();
+    let mut experts: Vec<ExpertPolicy> = v
+        .envs()
+        .iter()
+        .map(|e| ExpertPolicy::for_env(e).unwrap())
+        .collect();
     let mut successes = 0;
     for _ in 0..500 {
-        let actions: Vec<f32> = experts.iter_mut().zip(v.envs()).flat_map(|(x, e)| x.act(e)).collect();
+        let actions: Vec<f32> = experts
+            .iter_mut()
+            .zip(v.envs())
+            .flat_map(|(x, e)| x.act(e))
+            .collect();
         let s = v.step(&actions).unwrap();
         successes += s.finished.iter().filter(|(_, _, r)| r.success).count();
     }
-    assert_eq!(successes, 3, "each env finished one successful 500-step episode");
+    assert_eq!(
+        successes, 3,
+        "each env finished one successful 500-step episode"
+    );
     assert!(v.step(&[0.0; 5]).is_err());
-    let e = VecEnv::new(&[task("reach"), task("cart-pole")], &[1, 1], 0).err().unwrap();
+    let e = VecEnv::new(&[task("reach"), task("cart-pole")], &[1, 1], 0)
+        .err()
+        .unwrap();
     assert!(e.contains("task cart-pole observes 4 values and takes 1 actions; task reach observes 39 and takes 4"), "{e}");
 }
 

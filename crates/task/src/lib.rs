@@ -43,7 +43,12 @@ pub struct TaskError {
 
 impl TaskError {
     fn single(path: impl Into<String>, message: impl Into<String>) -> Self {
-        TaskError { issues: vec![Issue { path: path.into(), message: message.into() }] }
+        TaskError {
+            issues: vec![Issue {
+                path: path.into(),
+                message: message.into(),
+            }],
+        }
     }
 }
 
@@ -88,7 +93,10 @@ impl Task {
         if text.len() > MAX_TASK_BYTES {
             return Err(TaskError::single(
                 "",
-                format!("task file is {} bytes; the limit is {MAX_TASK_BYTES}", text.len()),
+                format!(
+                    "task file is {} bytes; the limit is {MAX_TASK_BYTES}",
+                    text.len()
+                ),
             ));
         }
         let mut de = serde_json::Deserializer::from_str(text);
@@ -99,7 +107,11 @@ impl Task {
         })?;
         de.end().map_err(|e| TaskError::single("", e.to_string()))?;
         let issues = validate::validate(&task);
-        if issues.is_empty() { Ok(task) } else { Err(TaskError { issues }) }
+        if issues.is_empty() {
+            Ok(task)
+        } else {
+            Err(TaskError { issues })
+        }
     }
 
     /// The JSON Schema of the task format, generated from these types (for editors and
@@ -116,7 +128,11 @@ impl Task {
     /// Number of action components `step` takes: 1 (the choice's index) for a discrete
     /// task, else [`Task::continuous_action_size`].
     pub fn action_size(&self) -> usize {
-        if self.choices.is_empty() { self.continuous_action_size() } else { 1 }
+        if self.choices.is_empty() {
+            self.continuous_action_size()
+        } else {
+            1
+        }
     }
 
     /// Number of continuous action components: 4 for a hand (xyz move, gripper), plus one
@@ -128,7 +144,9 @@ impl Task {
     /// The action space: discrete choices, or per-component continuous bounds.
     pub fn action_space(&self) -> ActionSpace {
         if !self.choices.is_empty() {
-            return ActionSpace::Discrete { choices: self.choices.iter().map(|c| c.name.clone()).collect() };
+            return ActionSpace::Discrete {
+                choices: self.choices.iter().map(|c| c.name.clone()).collect(),
+            };
         }
         let (low, high) = self.continuous_bounds();
         ActionSpace::Continuous { low, high }
@@ -137,8 +155,15 @@ impl Task {
     /// Bounds `(low, high)` of the continuous action: [−1, 1] for the hand's four components
     /// (Meta-World's), then each actuator's `range`.
     pub fn continuous_bounds(&self) -> (Vec<f32>, Vec<f32>) {
-        let hand = if self.hand.is_some() { vec![[-1.0, 1.0]; 4] } else { Vec::new() };
-        hand.into_iter().chain(self.actuators.iter().map(|a| a.range)).map(|[l, h]| (l, h)).unzip()
+        let hand = if self.hand.is_some() {
+            vec![[-1.0, 1.0]; 4]
+        } else {
+            Vec::new()
+        };
+        hand.into_iter()
+            .chain(self.actuators.iter().map(|a| a.range))
+            .map(|[l, h]| (l, h))
+            .unzip()
     }
 
     /// Looks up a joint by name.

@@ -30,7 +30,10 @@ fn wrong_vector_length_names_the_path() {
     v["bodies"][2]["position"] = serde_json::json!([0.0, 0.1]);
     let errors = errors_of(&v);
     assert_eq!(errors.len(), 1, "{errors:?}");
-    assert!(errors[0].starts_with("bodies[2].position: expected 3 numbers, got 2"), "{errors:?}");
+    assert!(
+        errors[0].starts_with("bodies[2].position: expected 3 numbers, got 2"),
+        "{errors:?}"
+    );
 }
 
 #[test]
@@ -38,7 +41,10 @@ fn unknown_field_is_an_error() {
     let mut v = reach_value();
     v["bodies"][1]["colour"] = serde_json::json!([1, 0, 0]);
     let errors = errors_of(&v);
-    assert!(errors[0].starts_with("bodies[1].colour: unknown field `colour`, expected one of"), "{errors:?}");
+    assert!(
+        errors[0].starts_with("bodies[1].colour: unknown field `colour`, expected one of"),
+        "{errors:?}"
+    );
 }
 
 #[test]
@@ -60,7 +66,10 @@ fn every_semantic_error_is_reported_with_its_path() {
         "success.near.distance: must be a positive finite number",
     ];
     for e in expect {
-        assert!(errors.iter().any(|x| x.starts_with(e)), "missing {e:?} in {errors:#?}");
+        assert!(
+            errors.iter().any(|x| x.starts_with(e)),
+            "missing {e:?} in {errors:#?}"
+        );
     }
     assert_eq!(errors.len(), expect.len(), "{errors:#?}");
 }
@@ -72,13 +81,23 @@ fn behind_points_are_checked_with_their_paths() {
     v["reward"][0]["near"]["b"] = serde_json::json!({"behind": {"body": "pluck", "toward": {"body": "hand"}, "distance": 0.04}});
     let errors = errors_of(&v);
     assert_eq!(errors.len(), 1, "{errors:#?}");
-    assert!(errors[0].starts_with("reward[0].near.b.behind.body: unknown body \"pluck\""), "{errors:#?}");
+    assert!(
+        errors[0].starts_with("reward[0].near.b.behind.body: unknown body \"pluck\""),
+        "{errors:#?}"
+    );
     v["reward"][0]["near"]["b"] = serde_json::json!({"behind": {"body": "hand", "toward": {"body": "nope"}, "distance": -1.0}});
     let errors = errors_of(&v);
     assert_eq!(errors.len(), 2, "{errors:#?}");
-    assert!(errors[0].starts_with("reward[0].near.b.behind.toward.body: unknown body \"nope\""), "{errors:#?}");
-    assert!(errors[1].starts_with("reward[0].near.b.behind.distance: must be between 0 and"), "{errors:#?}");
-    v["reward"][0]["near"]["b"] = serde_json::json!({"behind": {"body": "hand", "toward": "goal", "distance": 0.04}});
+    assert!(
+        errors[0].starts_with("reward[0].near.b.behind.toward.body: unknown body \"nope\""),
+        "{errors:#?}"
+    );
+    assert!(
+        errors[1].starts_with("reward[0].near.b.behind.distance: must be between 0 and"),
+        "{errors:#?}"
+    );
+    v["reward"][0]["near"]["b"] =
+        serde_json::json!({"behind": {"body": "hand", "toward": "goal", "distance": 0.04}});
     assert!(errors_of(&v).is_empty());
 }
 
@@ -87,7 +106,10 @@ fn hand_must_be_kinematic() {
     let mut v = reach_value();
     v["bodies"][1]["motion"] = serde_json::json!("dynamic");
     let errors = errors_of(&v);
-    assert_eq!(errors, vec!["hand.body: body \"hand\" must have \"motion\": \"kinematic\" to be the hand"]);
+    assert_eq!(
+        errors,
+        vec!["hand.body: body \"hand\" must have \"motion\": \"kinematic\" to be the hand"]
+    );
 }
 
 #[test]
@@ -95,7 +117,15 @@ fn overflowing_numbers_and_garbage_are_errors_not_panics() {
     let mut v = reach_value();
     v["bodies"][0]["position"] = serde_json::json!([1e300, 0, 0]);
     assert!(errors_of(&v)[0].starts_with("bodies[0].position: expected finite numbers"));
-    for text in ["", "{", "[]", "null", "{\"format\": 1}", &"[".repeat(10_000), "\u{0}"] {
+    for text in [
+        "",
+        "{",
+        "[]",
+        "null",
+        "{\"format\": 1}",
+        &"[".repeat(10_000),
+        "\u{0}",
+    ] {
         let err = Task::from_json(text).expect_err(text);
         assert!(!err.issues.is_empty());
     }
@@ -109,7 +139,12 @@ fn previous_cannot_look_past_the_start() {
     v["observation"]["features"] = serde_json::json!([{"previous": 3}, "goal"]);
     v["observation"]["size"] = serde_json::json!(6);
     let errors = errors_of(&v);
-    assert_eq!(errors, vec!["observation.features[0].previous: refers to 3 earlier values but only 0 come before it"]);
+    assert_eq!(
+        errors,
+        vec![
+            "observation.features[0].previous: refers to 3 earlier values but only 0 come before it"
+        ]
+    );
 }
 
 #[test]
@@ -120,13 +155,24 @@ fn task_index_lists_every_shipped_task_file() {
         .filter_map(|e| e.ok()?.path().file_stem()?.to_str().map(String::from))
         .collect();
     files.sort();
-    let index: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(format!("{dir}/../tasks.json")).unwrap()).unwrap();
-    let mut listed: Vec<String> = index["tasks"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
+    let index: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{dir}/../tasks.json")).unwrap())
+            .unwrap();
+    let mut listed: Vec<String> = index["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
     listed.sort();
-    assert_eq!(listed, files, "web/tasks.json must list every task file in web/tasks/");
+    assert_eq!(
+        listed, files,
+        "web/tasks.json must list every task file in web/tasks/"
+    );
     for name in files {
         // The page's task list shows a thumbnail of each (`cargo xtask thumbnails`).
-        let thumb = std::fs::read(format!("{dir}/../thumbs/{name}.png")).unwrap_or_else(|_| panic!("web/thumbs/{name}.png is missing"));
+        let thumb = std::fs::read(format!("{dir}/../thumbs/{name}.png"))
+            .unwrap_or_else(|_| panic!("web/thumbs/{name}.png is missing"));
         assert_eq!(&thumb[1..4], b"PNG", "{name}.png");
         let text = std::fs::read_to_string(format!("{dir}/{name}.json")).unwrap();
         let task = Task::from_json(&text).unwrap_or_else(|e| panic!("{name}.json: {e}"));
@@ -137,14 +183,20 @@ fn task_index_lists_every_shipped_task_file() {
 #[test]
 fn committed_json_schema_is_current() {
     let path = &format!("{}/web/schema/task.schema.json", repo_root());
-    let committed: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let committed: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     assert!(
         committed == Task::json_schema(),
         "web/schema/task.schema.json is stale: run `cargo run -p polyskill-cli -- schema > web/schema/task.schema.json`"
     );
     // The schema knows the format's vocabulary and rejects unknown fields like the parser.
     let text = committed.to_string();
-    for word in ["\"joints\"", "\"linear_feedback\"", "\"joint_outside\"", "\"additionalProperties\":false"] {
+    for word in [
+        "\"joints\"",
+        "\"linear_feedback\"",
+        "\"joint_outside\"",
+        "\"additionalProperties\":false",
+    ] {
         assert!(text.contains(word), "schema lacks {word}");
     }
 }
@@ -188,7 +240,10 @@ fn new_format_fields_are_checked_with_their_paths() {
         "success.grasped: needs a hand with \"fingers\"",
     ];
     for e in expect {
-        assert!(errors.iter().any(|x| x.starts_with(e)), "missing {e:?} in {errors:#?}");
+        assert!(
+            errors.iter().any(|x| x.starts_with(e)),
+            "missing {e:?} in {errors:#?}"
+        );
     }
     assert_eq!(errors.len(), expect.len(), "{errors:#?}");
 }
@@ -198,7 +253,13 @@ fn actuator_ranges_and_joint_friction_are_checked() {
     let text = include_str!("../../../web/tasks/pendulum.json");
     let mut v: serde_json::Value = serde_json::from_str(text).unwrap();
     let task = Task::from_json(text).unwrap();
-    assert_eq!(task.action_space(), ActionSpace::Continuous { low: vec![-2.0], high: vec![2.0] });
+    assert_eq!(
+        task.action_space(),
+        ActionSpace::Continuous {
+            low: vec![-2.0],
+            high: vec![2.0]
+        }
+    );
     v["actuators"][0]["range"] = serde_json::json!([1.0, -1.0]);
     v["joints"][0]["friction"] = serde_json::json!(0.1);
     v["joints"][0]["damping"] = serde_json::json!(0.1);
@@ -217,7 +278,12 @@ fn a_discrete_task_takes_one_index_and_its_expert_gains_span_the_continuous_acti
     let task = Task::from_json(include_str!("../../../web/tasks/cart-pole.json")).unwrap();
     assert_eq!(task.action_size(), 1);
     assert_eq!(task.continuous_action_size(), 1);
-    assert_eq!(task.action_space(), ActionSpace::Discrete { choices: vec!["push left".into(), "push right".into()] });
+    assert_eq!(
+        task.action_space(),
+        ActionSpace::Discrete {
+            choices: vec!["push left".into(), "push right".into()]
+        }
+    );
 }
 
 /// The repository root, read at run time (`cargo test` sets `CARGO_MANIFEST_DIR`): a test

@@ -69,10 +69,13 @@ impl<'de> Deserialize<'de> for Quat {
 fn finite_array<'de, D: Deserializer<'de>, const N: usize>(d: D) -> Result<[f32; N], D::Error> {
     let values = Vec::<f32>::deserialize(d)?;
     if values.iter().any(|v| !v.is_finite()) {
-        return Err(serde::de::Error::custom("expected finite numbers (this one overflows f32)"));
+        return Err(serde::de::Error::custom(
+            "expected finite numbers (this one overflows f32)",
+        ));
     }
-    <[f32; N]>::try_from(values.as_slice())
-        .map_err(|_| serde::de::Error::custom(format!("expected {N} numbers, got {}", values.len())))
+    <[f32; N]>::try_from(values.as_slice()).map_err(|_| {
+        serde::de::Error::custom(format!("expected {N} numbers, got {}", values.len()))
+    })
 }
 
 /// A whole task file.
@@ -501,8 +504,14 @@ impl Shape {
         match *self {
             Shape::Box { half_extents: h } => 8.0 * h.0[0] * h.0[1] * h.0[2],
             Shape::Sphere { radius: r } => 4.0 / 3.0 * pi * r * r * r,
-            Shape::Cylinder { half_height: h, radius: r } => 2.0 * pi * r * r * h,
-            Shape::Capsule { half_height: h, radius: r } => 2.0 * pi * r * r * h + 4.0 / 3.0 * pi * r * r * r,
+            Shape::Cylinder {
+                half_height: h,
+                radius: r,
+            } => 2.0 * pi * r * r * h,
+            Shape::Capsule {
+                half_height: h,
+                radius: r,
+            } => 2.0 * pi * r * r * h + 4.0 / 3.0 * pi * r * r * r,
         }
     }
 }

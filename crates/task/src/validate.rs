@@ -2,8 +2,8 @@
 //! Collects every issue (with its JSON path) instead of stopping at the first.
 
 use crate::{
-    Body, Expert, ExpertStep, FORMAT_VERSION, Feature, Issue, Joint, JointKind, Motion, Point, Predicate, Range3,
-    RewardTerm, Shape, Task,
+    Body, Expert, ExpertStep, FORMAT_VERSION, Feature, Issue, Joint, JointKind, Motion, Point,
+    Predicate, Range3, RewardTerm, Shape, Task,
 };
 use std::collections::HashSet;
 
@@ -22,20 +22,32 @@ struct Checker<'t> {
 
 impl Checker<'_> {
     fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
-        self.issues.push(Issue { path: path.into(), message: message.into() });
+        self.issues.push(Issue {
+            path: path.into(),
+            message: message.into(),
+        });
     }
 
     fn positive(&mut self, path: &str, value: f32) {
         if !value.is_finite() || value <= 0.0 {
-            self.push(path, format!("must be a positive finite number, got {value}"));
+            self.push(
+                path,
+                format!("must be a positive finite number, got {value}"),
+            );
         } else if value > MAX_MAGNITUDE {
-            self.push(path, format!("{value} is too large (at most {MAX_MAGNITUDE})"));
+            self.push(
+                path,
+                format!("{value} is too large (at most {MAX_MAGNITUDE})"),
+            );
         }
     }
 
     fn size(&mut self, path: &str, value: f32) {
         if !value.is_finite() || value <= 0.0 || value > MAX_SIZE {
-            self.push(path, format!("must be a size in (0, {MAX_SIZE}] m, got {value}"));
+            self.push(
+                path,
+                format!("must be a size in (0, {MAX_SIZE}] m, got {value}"),
+            );
         }
     }
 
@@ -47,11 +59,17 @@ impl Checker<'_> {
                 }
             }
             Shape::Sphere { radius } => self.size(&format!("{path}.sphere.radius"), radius),
-            Shape::Cylinder { half_height, radius } => {
+            Shape::Cylinder {
+                half_height,
+                radius,
+            } => {
                 self.size(&format!("{path}.cylinder.half_height"), half_height);
                 self.size(&format!("{path}.cylinder.radius"), radius);
             }
-            Shape::Capsule { half_height, radius } => {
+            Shape::Capsule {
+                half_height,
+                radius,
+            } => {
                 self.size(&format!("{path}.capsule.half_height"), half_height);
                 self.size(&format!("{path}.capsule.radius"), radius);
             }
@@ -60,7 +78,10 @@ impl Checker<'_> {
 
     fn place(&mut self, path: &str, v: &crate::V3) {
         if v.0.iter().any(|x| x.abs() > MAX_DISTANCE) {
-            self.push(path, format!("{:?} is more than {MAX_DISTANCE} m from the origin", v.0));
+            self.push(
+                path,
+                format!("{:?} is more than {MAX_DISTANCE} m from the origin", v.0),
+            );
         }
     }
 
@@ -87,7 +108,10 @@ impl Checker<'_> {
         let found = self.task.body(name);
         if found.is_none() {
             let known: Vec<&str> = self.task.bodies.iter().map(|b| b.name.as_str()).collect();
-            self.push(path, format!("unknown body \"{name}\" (bodies: {})", known.join(", ")));
+            self.push(
+                path,
+                format!("unknown body \"{name}\" (bodies: {})", known.join(", ")),
+            );
         }
         found
     }
@@ -97,13 +121,22 @@ impl Checker<'_> {
             Point::Body(name) => {
                 self.body_ref(&format!("{path}.body"), name);
             }
-            Point::Goal if self.task.goal.is_none() => self.push(path, "refers to the goal, but the task has no \"goal\""),
+            Point::Goal if self.task.goal.is_none() => {
+                self.push(path, "refers to the goal, but the task has no \"goal\"")
+            }
             Point::Goal => {}
-            Point::Behind { body, toward, distance } => {
+            Point::Behind {
+                body,
+                toward,
+                distance,
+            } => {
                 self.body_ref(&format!("{path}.behind.body"), body);
                 self.point(&format!("{path}.behind.toward"), toward);
                 if !distance.is_finite() || *distance < 0.0 || *distance > MAX_MAGNITUDE {
-                    self.push(format!("{path}.behind.distance"), format!("must be between 0 and {MAX_MAGNITUDE}, got {distance}"));
+                    self.push(
+                        format!("{path}.behind.distance"),
+                        format!("must be between 0 and {MAX_MAGNITUDE}, got {distance}"),
+                    );
                 }
             }
         }
@@ -113,7 +146,10 @@ impl Checker<'_> {
         let found = self.task.joints.iter().find(|j| j.name == name);
         if found.is_none() {
             let known: Vec<&str> = self.task.joints.iter().map(|j| j.name.as_str()).collect();
-            self.push(path, format!("unknown joint \"{name}\" (joints: {})", known.join(", ")));
+            self.push(
+                path,
+                format!("unknown joint \"{name}\" (joints: {})", known.join(", ")),
+            );
         }
         found
     }
@@ -128,8 +164,17 @@ impl Checker<'_> {
 
     /// Grasp terms and predicates look at the hand's fingers: the task must have them.
     fn needs_fingers(&mut self, path: &str) {
-        if self.task.hand.as_ref().and_then(|h| h.fingers.as_ref()).is_none() {
-            self.push(path, "needs a hand with \"fingers\" (a grasp is both fingers touching the object)");
+        if self
+            .task
+            .hand
+            .as_ref()
+            .and_then(|h| h.fingers.as_ref())
+            .is_none()
+        {
+            self.push(
+                path,
+                "needs a hand with \"fingers\" (a grasp is both fingers touching the object)",
+            );
         }
     }
 
@@ -150,7 +195,12 @@ impl Checker<'_> {
                 self.point(&format!("{path}.near.b"), b);
                 self.positive(&format!("{path}.near.distance"), *distance);
             }
-            Predicate::JointOutside { joint, min, max, velocity: _ } => {
+            Predicate::JointOutside {
+                joint,
+                min,
+                max,
+                velocity: _,
+            } => {
                 self.joint_ref(&format!("{path}.joint_outside.joint"), joint);
                 self.interval(&format!("{path}.joint_outside"), &[*min, *max]);
             }
@@ -165,7 +215,11 @@ impl Checker<'_> {
             }
             Predicate::Not(inner) => self.predicate(&format!("{path}.not"), inner, depth + 1),
             Predicate::Any(list) | Predicate::All(list) => {
-                let key = if matches!(p, Predicate::Any(_)) { "any" } else { "all" };
+                let key = if matches!(p, Predicate::Any(_)) {
+                    "any"
+                } else {
+                    "all"
+                };
                 if list.is_empty() {
                     self.push(format!("{path}.{key}"), "needs at least one predicate");
                 }
@@ -179,25 +233,60 @@ impl Checker<'_> {
 
 /// Returns every issue found in `task`; empty when it is valid.
 pub fn validate(task: &Task) -> Vec<Issue> {
-    let mut c = Checker { task, issues: Vec::new() };
+    let mut c = Checker {
+        task,
+        issues: Vec::new(),
+    };
     if task.format != FORMAT_VERSION {
-        c.push("format", format!("unsupported format {}; this build reads format {FORMAT_VERSION}", task.format));
+        c.push(
+            "format",
+            format!(
+                "unsupported format {}; this build reads format {FORMAT_VERSION}",
+                task.format
+            ),
+        );
     }
-    if task.id.is_empty() || !task.id.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_') {
-        c.push("id", format!("\"{}\" must be non-empty letters, digits, '-' or '_'", task.id));
+    if task.id.is_empty()
+        || !task
+            .id
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')
+    {
+        c.push(
+            "id",
+            format!(
+                "\"{}\" must be non-empty letters, digits, '-' or '_'",
+                task.id
+            ),
+        );
     }
     c.positive("timestep", task.timestep);
     if task.timestep > 0.1 {
-        c.push("timestep", format!("{} s is too coarse for stable contact (at most 0.1)", task.timestep));
+        c.push(
+            "timestep",
+            format!(
+                "{} s is too coarse for stable contact (at most 0.1)",
+                task.timestep
+            ),
+        );
     }
     if task.frame_skip == 0 || task.frame_skip > 100 {
-        c.push("frame_skip", format!("must be 1..=100, got {}", task.frame_skip));
+        c.push(
+            "frame_skip",
+            format!("must be 1..=100, got {}", task.frame_skip),
+        );
     }
     if task.solver_iterations == 0 || task.solver_iterations > 16 {
-        c.push("solver_iterations", format!("must be 1..=16, got {}", task.solver_iterations));
+        c.push(
+            "solver_iterations",
+            format!("must be 1..=16, got {}", task.solver_iterations),
+        );
     }
     if task.max_steps == 0 || task.max_steps > 100_000 {
-        c.push("max_steps", format!("must be 1..=100000, got {}", task.max_steps));
+        c.push(
+            "max_steps",
+            format!("must be 1..=100000, got {}", task.max_steps),
+        );
     }
 
     let mut names = HashSet::new();
@@ -206,7 +295,10 @@ pub fn validate(task: &Task) -> Vec<Issue> {
         if body.name.is_empty() {
             c.push(format!("{path}.name"), "must not be empty");
         } else if !names.insert(body.name.as_str()) {
-            c.push(format!("{path}.name"), format!("duplicate body name \"{}\"", body.name));
+            c.push(
+                format!("{path}.name"),
+                format!("duplicate body name \"{}\"", body.name),
+            );
         }
         c.shape(&format!("{path}.shape"), &body.shape);
         for (k, part) in body.parts.iter().enumerate() {
@@ -215,7 +307,10 @@ pub fn validate(task: &Task) -> Vec<Issue> {
             if let Some(color) = &part.color {
                 for (j, v) in color.0.iter().enumerate() {
                     if !(0.0..=1.0).contains(v) {
-                        c.push(format!("{path}.parts[{k}].color[{j}]"), format!("must be in [0, 1], got {v}"));
+                        c.push(
+                            format!("{path}.parts[{k}].color[{j}]"),
+                            format!("must be in [0, 1], got {v}"),
+                        );
                     }
                 }
             }
@@ -224,7 +319,10 @@ pub fn validate(task: &Task) -> Vec<Issue> {
         if let Some(q) = &body.rotation {
             let len2: f32 = q.0.iter().map(|v| v * v).sum();
             if (len2 - 1.0).abs() > 1e-3 {
-                c.push(format!("{path}.rotation"), format!("must be a unit quaternion [x, y, z, w] (length² is {len2})"));
+                c.push(
+                    format!("{path}.rotation"),
+                    format!("must be a unit quaternion [x, y, z, w] (length² is {len2})"),
+                );
             }
         }
         if let Some(r) = &body.random_position {
@@ -244,11 +342,17 @@ pub fn validate(task: &Task) -> Vec<Issue> {
             }
         }
         if !body.friction.is_finite() || body.friction < 0.0 {
-            c.push(format!("{path}.friction"), format!("must be ≥ 0, got {}", body.friction));
+            c.push(
+                format!("{path}.friction"),
+                format!("must be ≥ 0, got {}", body.friction),
+            );
         }
         for (k, v) in body.color.0.iter().enumerate() {
             if !(0.0..=1.0).contains(v) {
-                c.push(format!("{path}.color[{k}]"), format!("must be in [0, 1], got {v}"));
+                c.push(
+                    format!("{path}.color[{k}]"),
+                    format!("must be in [0, 1], got {v}"),
+                );
             }
         }
         if let Some(r) = &body.random_position {
@@ -257,10 +361,16 @@ pub fn validate(task: &Task) -> Vec<Issue> {
         if let Some(leader) = &body.follows {
             let earlier = task.bodies[..i].iter().any(|b| &b.name == leader);
             if !earlier {
-                c.push(format!("{path}.follows"), format!("\"{leader}\" must be a body listed before this one"));
+                c.push(
+                    format!("{path}.follows"),
+                    format!("\"{leader}\" must be a body listed before this one"),
+                );
             }
             if body.random_position.is_some() {
-                c.push(format!("{path}.follows"), "a body either has its own random_position or follows another, not both");
+                c.push(
+                    format!("{path}.follows"),
+                    "a body either has its own random_position or follows another, not both",
+                );
             }
         }
     }
@@ -272,7 +382,10 @@ pub fn validate(task: &Task) -> Vec<Issue> {
         if let Some(body) = c.body_ref("hand.body", &hand.body) {
             if body.motion != Motion::Kinematic {
                 let name = body.name.clone();
-                c.push("hand.body", format!("body \"{name}\" must have \"motion\": \"kinematic\" to be the hand"));
+                c.push(
+                    "hand.body",
+                    format!("body \"{name}\" must have \"motion\": \"kinematic\" to be the hand"),
+                );
             }
         }
         c.positive("hand.max_step", hand.max_step);
@@ -281,8 +394,13 @@ pub fn validate(task: &Task) -> Vec<Issue> {
         if let Some(f) = &hand.fingers {
             for (k, name) in f.joints.iter().enumerate() {
                 if let Some(j) = c.joint_ref(&format!("hand.fingers.joints[{k}]"), name) {
-                    if j.kind != JointKind::Prismatic || j.parent.as_deref() != Some(hand.body.as_str()) {
-                        c.push(format!("hand.fingers.joints[{k}]"), format!("joint \"{name}\" must be prismatic with the hand as parent"));
+                    if j.kind != JointKind::Prismatic
+                        || j.parent.as_deref() != Some(hand.body.as_str())
+                    {
+                        c.push(
+                            format!("hand.fingers.joints[{k}]"),
+                            format!("joint \"{name}\" must be prismatic with the hand as parent"),
+                        );
                     }
                 }
             }
@@ -298,7 +416,10 @@ pub fn validate(task: &Task) -> Vec<Issue> {
             (None, Some(at)) => {
                 c.body_ref("goal.at.body", &at.body);
             }
-            _ => c.push("goal", "give exactly one of \"range\" (a random goal) or \"at\" (a goal on a body)"),
+            _ => c.push(
+                "goal",
+                "give exactly one of \"range\" (a random goal) or \"at\" (a goal on a body)",
+            ),
         }
         if let Some(marker) = &goal.marker {
             c.body_ref("goal.marker", marker);
@@ -309,33 +430,54 @@ pub fn validate(task: &Task) -> Vec<Issue> {
     for (i, joint) in task.joints.iter().enumerate() {
         let path = format!("joints[{i}]");
         if joint.name.is_empty() || !joint_names.insert(joint.name.as_str()) {
-            c.push(format!("{path}.name"), format!("joint names must be unique and non-empty (\"{}\")", joint.name));
+            c.push(
+                format!("{path}.name"),
+                format!(
+                    "joint names must be unique and non-empty (\"{}\")",
+                    joint.name
+                ),
+            );
         }
         if let Some(parent) = &joint.parent {
             c.body_ref(&format!("{path}.parent"), parent);
             if parent == &joint.child {
-                c.push(format!("{path}.child"), "a joint cannot connect a body to itself");
+                c.push(
+                    format!("{path}.child"),
+                    "a joint cannot connect a body to itself",
+                );
             }
         }
         if let Some(child) = c.body_ref(&format!("{path}.child"), &joint.child) {
             if child.motion != Motion::Dynamic {
                 let name = child.name.clone();
-                c.push(format!("{path}.child"), format!("body \"{name}\" must be \"dynamic\" to move on a joint"));
+                c.push(
+                    format!("{path}.child"),
+                    format!("body \"{name}\" must be \"dynamic\" to move on a joint"),
+                );
             }
         }
         let a = joint.axis.0;
         let len2 = a[0] * a[0] + a[1] * a[1] + a[2] * a[2];
         if (len2 - 1.0).abs() > 1e-3 {
-            c.push(format!("{path}.axis"), format!("must be a unit vector (length² is {len2})"));
+            c.push(
+                format!("{path}.axis"),
+                format!("must be a unit vector (length² is {len2})"),
+            );
         }
         if let Some(l) = &joint.limits {
             c.interval(&format!("{path}.limits"), l);
         }
         if !joint.damping.is_finite() || joint.damping < 0.0 {
-            c.push(format!("{path}.damping"), format!("must be ≥ 0, got {}", joint.damping));
+            c.push(
+                format!("{path}.damping"),
+                format!("must be ≥ 0, got {}", joint.damping),
+            );
         }
         if !joint.friction.is_finite() || joint.friction < 0.0 {
-            c.push(format!("{path}.friction"), format!("must be ≥ 0, got {}", joint.friction));
+            c.push(
+                format!("{path}.friction"),
+                format!("must be ≥ 0, got {}", joint.friction),
+            );
         } else if joint.friction > 0.0 && (joint.damping > 0.0 || joint.spring.is_some()) {
             c.push(
                 format!("{path}.friction"),
@@ -344,15 +486,24 @@ pub fn validate(task: &Task) -> Vec<Issue> {
         }
         if let Some(spring) = &joint.spring {
             if !spring.stiffness.is_finite() || spring.stiffness < 0.0 {
-                c.push(format!("{path}.spring.stiffness"), format!("must be ≥ 0, got {}", spring.stiffness));
+                c.push(
+                    format!("{path}.spring.stiffness"),
+                    format!("must be ≥ 0, got {}", spring.stiffness),
+                );
             }
             c.finite(&format!("{path}.spring.rest"), spring.rest);
         }
-        for (key, r) in [("start_position", &joint.start_position), ("start_velocity", &joint.start_velocity)] {
+        for (key, r) in [
+            ("start_position", &joint.start_position),
+            ("start_velocity", &joint.start_velocity),
+        ] {
             if let Some(r) = r {
                 c.interval(&format!("{path}.{key}"), r);
                 if joint.kind == JointKind::Fixed {
-                    c.push(format!("{path}.{key}"), "a fixed joint has no position or velocity to randomise");
+                    c.push(
+                        format!("{path}.{key}"),
+                        "a fixed joint has no position or velocity to randomise",
+                    );
                 }
             }
         }
@@ -367,7 +518,10 @@ pub fn validate(task: &Task) -> Vec<Issue> {
         c.positive(&format!("{path}.gear"), actuator.gear);
         let r = actuator.range;
         if !r[0].is_finite() || !r[1].is_finite() || r[0] >= r[1] {
-            c.push(format!("{path}.range"), format!("must be finite bounds [low, high] with low < high, got {r:?}"));
+            c.push(
+                format!("{path}.range"),
+                format!("must be finite bounds [low, high] with low < high, got {r:?}"),
+            );
         }
     }
     {
@@ -379,18 +533,30 @@ pub fn validate(task: &Task) -> Vec<Issue> {
                 c.push(format!("{path}.name"), "must not be empty");
             }
             if choice.action.len() != size {
-                c.push(format!("{path}.action"), format!("has {} values; the task's continuous action has {size}", choice.action.len()));
+                c.push(
+                    format!("{path}.action"),
+                    format!(
+                        "has {} values; the task's continuous action has {size}",
+                        choice.action.len()
+                    ),
+                );
                 continue;
             }
             for (k, v) in choice.action.iter().enumerate() {
                 if !v.is_finite() || *v < low[k] || *v > high[k] {
-                    c.push(format!("{path}.action[{k}]"), format!("{v} is outside the action bounds [{}, {}]", low[k], high[k]));
+                    c.push(
+                        format!("{path}.action[{k}]"),
+                        format!("{v} is outside the action bounds [{}, {}]", low[k], high[k]),
+                    );
                 }
             }
         }
     }
     if task.hand.is_none() && task.actuators.is_empty() {
-        c.push("actuators", "a task needs a \"hand\" or at least one actuator (its action would be empty)");
+        c.push(
+            "actuators",
+            "a task needs a \"hand\" or at least one actuator (its action would be empty)",
+        );
     }
 
     let mut total = 0;
@@ -410,10 +576,17 @@ pub fn validate(task: &Task) -> Vec<Issue> {
                 c.joint_ref(&format!("{path}.joint_velocity"), name);
             }
             Feature::JointCos(name) | Feature::JointSin(name) => {
-                let key = if matches!(f, Feature::JointCos(_)) { "joint_cos" } else { "joint_sin" };
+                let key = if matches!(f, Feature::JointCos(_)) {
+                    "joint_cos"
+                } else {
+                    "joint_sin"
+                };
                 if let Some(j) = c.joint_ref(&format!("{path}.{key}"), name) {
                     if j.kind != JointKind::Revolute {
-                        c.push(format!("{path}.{key}"), format!("joint \"{name}\" is not revolute"));
+                        c.push(
+                            format!("{path}.{key}"),
+                            format!("joint \"{name}\" is not revolute"),
+                        );
                     }
                 }
             }
@@ -424,13 +597,22 @@ pub fn validate(task: &Task) -> Vec<Issue> {
                 c.push(path.clone(), "goal needs a \"goal\"");
             }
             Feature::Previous(n) if *n > total => {
-                c.push(format!("{path}.previous"), format!("refers to {n} earlier values but only {total} come before it"));
+                c.push(
+                    format!("{path}.previous"),
+                    format!("refers to {n} earlier values but only {total} come before it"),
+                );
             }
             Feature::OneHot { index, size } if *size == 0 || *size > 4096 || index >= size => {
-                c.push(format!("{path}.one_hot"), format!("needs 0 ≤ index < size ≤ 4096, got index {index}, size {size}"));
+                c.push(
+                    format!("{path}.one_hot"),
+                    format!("needs 0 ≤ index < size ≤ 4096, got index {index}, size {size}"),
+                );
             }
             Feature::Zeros(n) | Feature::Previous(n) if *n > 4096 => {
-                c.push(path.clone(), format!("{n} values is too many (at most 4096)"));
+                c.push(
+                    path.clone(),
+                    format!("{n} values is too many (at most 4096)"),
+                );
             }
             _ => {}
         }
@@ -439,31 +621,51 @@ pub fn validate(task: &Task) -> Vec<Issue> {
     if total != task.observation.size {
         c.push(
             "observation.size",
-            format!("declared {} but the features add up to {total}", task.observation.size),
+            format!(
+                "declared {} but the features add up to {total}",
+                task.observation.size
+            ),
         );
     }
 
     for (i, term) in task.reward.iter().enumerate() {
         let path = format!("reward[{i}]");
         match term {
-            RewardTerm::Near { a, b, within, margin, weight } => {
+            RewardTerm::Near {
+                a,
+                b,
+                within,
+                margin,
+                weight,
+            } => {
                 c.point(&format!("{path}.near.a"), a);
                 c.point(&format!("{path}.near.b"), b);
                 if !within.is_finite() || *within < 0.0 {
-                    c.push(format!("{path}.near.within"), format!("must be ≥ 0, got {within}"));
+                    c.push(
+                        format!("{path}.near.within"),
+                        format!("must be ≥ 0, got {within}"),
+                    );
                 }
                 c.positive(&format!("{path}.near.margin"), *margin);
                 c.finite(&format!("{path}.near.weight"), *weight);
             }
-            RewardTerm::ActionSquared { weight } => c.finite(&format!("{path}.action_squared.weight"), *weight),
-            RewardTerm::SuccessBonus { weight } => c.finite(&format!("{path}.success_bonus.weight"), *weight),
+            RewardTerm::ActionSquared { weight } => {
+                c.finite(&format!("{path}.action_squared.weight"), *weight)
+            }
+            RewardTerm::SuccessBonus { weight } => {
+                c.finite(&format!("{path}.success_bonus.weight"), *weight)
+            }
             RewardTerm::Alive { weight } => c.finite(&format!("{path}.alive.weight"), *weight),
             RewardTerm::Grasp { object, weight } => {
                 c.body_ref(&format!("{path}.grasp.object"), object);
                 c.needs_fingers(&format!("{path}.grasp"));
                 c.finite(&format!("{path}.grasp.weight"), *weight);
             }
-            RewardTerm::Lift { object, height, weight } => {
+            RewardTerm::Lift {
+                object,
+                height,
+                weight,
+            } => {
                 c.body_ref(&format!("{path}.lift.object"), object);
                 c.positive(&format!("{path}.lift.height"), *height);
                 c.finite(&format!("{path}.lift.weight"), *weight);
@@ -472,11 +674,19 @@ pub fn validate(task: &Task) -> Vec<Issue> {
                 c.body_ref(&format!("{path}.upright.body"), body);
                 c.finite(&format!("{path}.upright.weight"), *weight);
             }
-            RewardTerm::JointSquared { joint, target, weight, velocity_weight } => {
+            RewardTerm::JointSquared {
+                joint,
+                target,
+                weight,
+                velocity_weight,
+            } => {
                 c.joint_ref(&format!("{path}.joint_squared.joint"), joint);
                 c.finite(&format!("{path}.joint_squared.target"), *target);
                 c.finite(&format!("{path}.joint_squared.weight"), *weight);
-                c.finite(&format!("{path}.joint_squared.velocity_weight"), *velocity_weight);
+                c.finite(
+                    &format!("{path}.joint_squared.velocity_weight"),
+                    *velocity_weight,
+                );
             }
         }
     }
@@ -490,23 +700,44 @@ pub fn validate(task: &Task) -> Vec<Issue> {
         None => {}
         Some(Expert::Waypoints(expert)) => {
             if task.hand.is_none() {
-                c.push("expert.waypoints", "a waypoint expert moves the hand, but the task has no \"hand\"");
+                c.push(
+                    "expert.waypoints",
+                    "a waypoint expert moves the hand, but the task has no \"hand\"",
+                );
             }
             c.positive("expert.waypoints.gain", expert.gain);
             if expert.program.is_empty() {
-                c.push("expert.waypoints.program", "an expert needs at least one step");
+                c.push(
+                    "expert.waypoints.program",
+                    "an expert needs at least one step",
+                );
             }
             for (i, step) in expert.program.iter().enumerate() {
                 let path = format!("expert.waypoints.program[{i}]");
                 match step {
-                    ExpertStep::MoveTo { to, offset: _, tolerance, grip } => {
+                    ExpertStep::MoveTo {
+                        to,
+                        offset: _,
+                        tolerance,
+                        grip,
+                    } => {
                         c.point(&format!("{path}.move_to.to"), to);
                         c.positive(&format!("{path}.move_to.tolerance"), *tolerance);
                         if !(-1.0..=1.0).contains(grip) {
-                            c.push(format!("{path}.move_to.grip"), format!("must be in [-1, 1], got {grip}"));
+                            c.push(
+                                format!("{path}.move_to.grip"),
+                                format!("must be in [-1, 1], got {grip}"),
+                            );
                         }
                     }
-                    ExpertStep::Carry { object, to, offset: _, tolerance, grip, gain } => {
+                    ExpertStep::Carry {
+                        object,
+                        to,
+                        offset: _,
+                        tolerance,
+                        grip,
+                        gain,
+                    } => {
                         if let Some(g) = gain {
                             c.positive(&format!("{path}.carry.gain"), *g);
                         }
@@ -514,10 +745,19 @@ pub fn validate(task: &Task) -> Vec<Issue> {
                         c.point(&format!("{path}.carry.to"), to);
                         c.positive(&format!("{path}.carry.tolerance"), *tolerance);
                         if !(-1.0..=1.0).contains(grip) {
-                            c.push(format!("{path}.carry.grip"), format!("must be in [-1, 1], got {grip}"));
+                            c.push(
+                                format!("{path}.carry.grip"),
+                                format!("must be in [-1, 1], got {grip}"),
+                            );
                         }
                     }
-                    ExpertStep::Push { object, to, standoff, height, tolerance } => {
+                    ExpertStep::Push {
+                        object,
+                        to,
+                        standoff,
+                        height,
+                        tolerance,
+                    } => {
                         c.body_ref(&format!("{path}.push.object"), object);
                         c.point(&format!("{path}.push.to"), to);
                         c.positive(&format!("{path}.push.standoff"), *standoff);
@@ -533,7 +773,10 @@ pub fn validate(task: &Task) -> Vec<Issue> {
                     }
                     ExpertStep::Grip { effort, steps: _ } => {
                         if !(-1.0..=1.0).contains(effort) {
-                            c.push(format!("{path}.grip.effort"), format!("must be in [-1, 1], got {effort}"));
+                            c.push(
+                                format!("{path}.grip.effort"),
+                                format!("must be in [-1, 1], got {effort}"),
+                            );
                         }
                     }
                 }
@@ -542,21 +785,37 @@ pub fn validate(task: &Task) -> Vec<Issue> {
         Some(Expert::LinearFeedback(lf)) => {
             let actions = task.continuous_action_size();
             if lf.gains.len() != actions {
-                c.push("expert.linear_feedback.gains", format!("has {} rows; the task has {actions} continuous action components", lf.gains.len()));
+                c.push(
+                    "expert.linear_feedback.gains",
+                    format!(
+                        "has {} rows; the task has {actions} continuous action components",
+                        lf.gains.len()
+                    ),
+                );
             }
             for (i, row) in lf.gains.iter().enumerate() {
                 if row.len() != task.observation.size {
                     c.push(
                         format!("expert.linear_feedback.gains[{i}]"),
-                        format!("has {} columns; the observation has {} values", row.len(), task.observation.size),
+                        format!(
+                            "has {} columns; the observation has {} values",
+                            row.len(),
+                            task.observation.size
+                        ),
                     );
                 }
                 if row.iter().any(|g| !g.is_finite()) {
-                    c.push(format!("expert.linear_feedback.gains[{i}]"), "gains must be finite numbers");
+                    c.push(
+                        format!("expert.linear_feedback.gains[{i}]"),
+                        "gains must be finite numbers",
+                    );
                 }
             }
             if !lf.bias.is_empty() && lf.bias.len() != actions {
-                c.push("expert.linear_feedback.bias", format!("has {} values; expected 0 or {actions}", lf.bias.len()));
+                c.push(
+                    "expert.linear_feedback.bias",
+                    format!("has {} values; expected 0 or {actions}", lf.bias.len()),
+                );
             }
         }
     }

@@ -28,7 +28,11 @@ pub async fn init_gpu() -> bool {
         return true;
     }
     let has_gpu = web_sys::window()
-        .map(|w| !js_sys::Reflect::get(&w.navigator(), &"gpu".into()).map(|g| g.is_undefined()).unwrap_or(true))
+        .map(|w| {
+            !js_sys::Reflect::get(&w.navigator(), &"gpu".into())
+                .map(|g| g.is_undefined())
+                .unwrap_or(true)
+        })
         .unwrap_or(false);
     if !has_gpu {
         return false;
@@ -56,11 +60,15 @@ impl GpuPolicy {
     /// Loads a policy onto WebGPU; throws a readable Error for a broken file or without WebGPU.
     #[wasm_bindgen(constructor)]
     pub fn new(bytes: &[u8]) -> Result<GpuPolicy, JsValue> {
-        let device = GPU
-            .with(|g| g.borrow().clone())
-            .ok_or_else(|| js_error("WebGPU is not initialised: call initGpu() first (and check it resolved to true)"))?;
+        let device = GPU.with(|g| g.borrow().clone()).ok_or_else(|| {
+            js_error(
+                "WebGPU is not initialised: call initGpu() first (and check it resolved to true)",
+            )
+        })?;
         let cpu = weights::load(bytes, &Device::flex()).map_err(js_error)?;
-        Ok(GpuPolicy { policy: Rc::new(cpu.to_device(&device)) })
+        Ok(GpuPolicy {
+            policy: Rc::new(cpu.to_device(&device)),
+        })
     }
 
     /// Actions for a row-major batch of observations from task `task` (needed by a multi-task
@@ -68,7 +76,10 @@ impl GpuPolicy {
     pub fn act(&self, observations: Vec<f32>, task: Option<String>) -> js_sys::Promise {
         let policy = self.policy.clone();
         wasm_bindgen_futures::future_to_promise(async move {
-            let actions = policy.act_batch_async(&observations, task.as_deref()).await.map_err(js_error)?;
+            let actions = policy
+                .act_batch_async(&observations, task.as_deref())
+                .await
+                .map_err(js_error)?;
             Ok(js_sys::Float32Array::from(actions.as_slice()).into())
         })
     }

@@ -92,7 +92,11 @@ impl Player {
         let env = Env::new(task);
         let expert = ExpertPolicy::for_env(&env);
         let random = RandomPolicy::new(env.task(), 0);
-        Ok(Player { env, expert, random })
+        Ok(Player {
+            env,
+            expert,
+            random,
+        })
     }
 
     /// Starts an episode from `seed`; returns the first observation.
@@ -119,7 +123,10 @@ impl Player {
     /// The task expert's action for the current state; throws if the task has no expert.
     #[wasm_bindgen(js_name = expertAction)]
     pub fn expert_action(&mut self) -> Result<Vec<f32>, JsValue> {
-        let expert = self.expert.as_mut().ok_or_else(|| js_error("this task has no expert"))?;
+        let expert = self
+            .expert
+            .as_mut()
+            .ok_or_else(|| js_error("this task has no expert"))?;
         Ok(expert.act(&self.env).to_vec())
     }
 
@@ -175,7 +182,9 @@ impl Player {
     /// scene exactly as the WebGPU view does.
     pub fn camera(&self) -> Result<JsValue, JsValue> {
         let c = Camera::for_task(self.env.task());
-        to_js(&serde_json::json!({ "eye": c.eye, "target": c.target, "fov_degrees": c.fov_degrees }))
+        to_js(
+            &serde_json::json!({ "eye": c.eye, "target": c.target, "fov_degrees": c.fov_degrees }),
+        )
     }
 
     /// Every body's `{shape, position, rotation, color}` (for the 2D fallback view).
@@ -196,7 +205,9 @@ impl WasmPolicy {
     /// Loads a policy; throws a readable Error for a broken or foreign file.
     #[wasm_bindgen(constructor)]
     pub fn new(bytes: &[u8]) -> Result<WasmPolicy, JsValue> {
-        Ok(WasmPolicy { cpu: weights::load(bytes, &Device::flex()).map_err(js_error)? })
+        Ok(WasmPolicy {
+            cpu: weights::load(bytes, &Device::flex()).map_err(js_error)?,
+        })
     }
 
     /// The policy's metadata: architecture, tasks, training and evaluation.
@@ -207,7 +218,9 @@ impl WasmPolicy {
     /// Actions for a row-major batch of observations from task `task` (needed by a
     /// multi-task policy; a single-task one ignores it), on the CPU backend.
     pub fn act(&self, observations: &[f32], task: Option<String>) -> Result<Vec<f32>, JsValue> {
-        self.cpu.act_in(observations, task.as_deref()).map_err(js_error)
+        self.cpu
+            .act_in(observations, task.as_deref())
+            .map_err(js_error)
     }
 }
 
@@ -229,7 +242,9 @@ impl TrainOptions {
     fn parse(json: &str) -> Result<TrainOptions, JsValue> {
         let options = TrainOptions::parse_bc(json)?;
         if options.demo_noise.is_some() {
-            return Err(js_error("training options: demo_noise: only behaviour cloning records demonstrations"));
+            return Err(js_error(
+                "training options: demo_noise: only behaviour cloning records demonstrations",
+            ));
         }
         Ok(options)
     }
@@ -245,7 +260,10 @@ impl TrainOptions {
 
 /// Parses task files, each error naming its path within the task.
 fn parse_tasks(task_jsons: &[String]) -> Result<Vec<Task>, JsValue> {
-    task_jsons.iter().map(|t| Task::from_json(t).map_err(|e| task_error(&e))).collect()
+    task_jsons
+        .iter()
+        .map(|t| Task::from_json(t).map_err(|e| task_error(&e)))
+        .collect()
 }
 
 /// The run a [`Trainer`] drives.
@@ -267,7 +285,12 @@ pub struct Trainer {
 impl Trainer {
     /// PPO (CleanRL-style settings for the task's action space); throws a readable Error for
     /// a broken task or settings out of range.
-    pub fn ppo(task_json: &str, seed: u64, total_steps: u32, options_json: &str) -> Result<Trainer, JsValue> {
+    pub fn ppo(
+        task_json: &str,
+        seed: u64,
+        total_steps: u32,
+        options_json: &str,
+    ) -> Result<Trainer, JsValue> {
         let task = Task::from_json(task_json).map_err(|e| task_error(&e))?;
         let options = TrainOptions::parse(options_json)?;
         let defaults = polyskill_learn::ppo::PpoConfig::for_task(&task);
@@ -279,18 +302,30 @@ impl Trainer {
             ..defaults
         };
         let run = polyskill_learn::ppo::PpoRun::new(&task, &config).map_err(js_error)?;
-        Ok(Trainer { run: Run::Iterative(Box::new(run)) })
+        Ok(Trainer {
+            run: Run::Iterative(Box::new(run)),
+        })
     }
 
     /// GRPO (`baseline` "grpo") or RLOO ("rloo") on a discrete task.
-    pub fn grpo(task_json: &str, baseline: &str, seed: u64, total_steps: u32, options_json: &str) -> Result<Trainer, JsValue> {
+    pub fn grpo(
+        task_json: &str,
+        baseline: &str,
+        seed: u64,
+        total_steps: u32,
+        options_json: &str,
+    ) -> Result<Trainer, JsValue> {
         use polyskill_learn::grpo::{Baseline, GrpoConfig, GrpoRun};
         let task = Task::from_json(task_json).map_err(|e| task_error(&e))?;
         let options = TrainOptions::parse(options_json)?;
         let baseline = match baseline {
             "grpo" => Baseline::Grpo,
             "rloo" => Baseline::Rloo,
-            other => return Err(js_error(format!("baseline \"{other}\" is not grpo or rloo"))),
+            other => {
+                return Err(js_error(format!(
+                    "baseline \"{other}\" is not grpo or rloo"
+                )));
+            }
         };
         let defaults = GrpoConfig::default();
         let config = GrpoConfig {
@@ -301,13 +336,22 @@ impl Trainer {
             hidden: options.hidden.unwrap_or(defaults.hidden.clone()),
             ..defaults
         };
-        Ok(Trainer { run: Run::Iterative(Box::new(GrpoRun::new(&task, &config).map_err(js_error)?)) })
+        Ok(Trainer {
+            run: Run::Iterative(Box::new(GrpoRun::new(&task, &config).map_err(js_error)?)),
+        })
     }
 
     /// Behaviour cloning from the tasks' experts (one network for several tasks: a shared
     /// trunk with one head per task, which cloned MT10 better than a one-hot input), with
     /// `dagger_rounds` rounds of DAgger.
-    pub fn bc(task_jsons: Vec<String>, seed: u64, demos: u32, steps: u32, dagger_rounds: u32, options_json: &str) -> Result<Trainer, JsValue> {
+    pub fn bc(
+        task_jsons: Vec<String>,
+        seed: u64,
+        demos: u32,
+        steps: u32,
+        dagger_rounds: u32,
+        options_json: &str,
+    ) -> Result<Trainer, JsValue> {
         let tasks = parse_tasks(&task_jsons)?;
         let options = TrainOptions::parse_bc(options_json)?;
         let defaults = polyskill_learn::bc::BcConfig::default();
@@ -322,13 +366,20 @@ impl Trainer {
             demo_noise: options.demo_noise.unwrap_or(defaults.demo_noise),
             ..defaults
         };
-        Ok(Trainer { run: Run::Bc(polyskill_learn::bc::BcRun::new(&tasks, &config).map_err(js_error)?) })
+        Ok(Trainer {
+            run: Run::Bc(polyskill_learn::bc::BcRun::new(&tasks, &config).map_err(js_error)?),
+        })
     }
 
     /// SAC on one task, MT-SAC (one-hot input, one entropy coefficient per task) on several;
     /// 128×128 networks (a quarter of CleanRL's 256×256 cost, and enough for reach) and a
     /// record every 200 environment steps, so a stop is handled within a second or two.
-    pub fn sac(task_jsons: Vec<String>, seed: u64, total_steps: u32, options_json: &str) -> Result<Trainer, JsValue> {
+    pub fn sac(
+        task_jsons: Vec<String>,
+        seed: u64,
+        total_steps: u32,
+        options_json: &str,
+    ) -> Result<Trainer, JsValue> {
         use polyskill_learn::sac::{SacConfig, SacRun};
         let tasks = parse_tasks(&task_jsons)?;
         let options = TrainOptions::parse(options_json)?;
@@ -341,7 +392,9 @@ impl Trainer {
             seed,
             ..defaults
         };
-        Ok(Trainer { run: Run::Iterative(Box::new(SacRun::new(&tasks, &config).map_err(js_error)?)) })
+        Ok(Trainer {
+            run: Run::Iterative(Box::new(SacRun::new(&tasks, &config).map_err(js_error)?)),
+        })
     }
 
     /// Makes this behaviour-cloning run worker `index` of `workers` that split it (data
@@ -352,11 +405,21 @@ impl Trainer {
     /// same weights. Throws for other algorithms, a worker index out of range and a buffer
     /// too small.
     #[wasm_bindgen(js_name = splitBetweenWorkers)]
-    pub fn split_between_workers(&mut self, buffer: &js_sys::SharedArrayBuffer, index: u32, workers: u32) -> Result<(), JsValue> {
-        let exchange = shared::SharedBufferExchange::new(buffer, index, workers).map_err(js_error)?;
+    pub fn split_between_workers(
+        &mut self,
+        buffer: &js_sys::SharedArrayBuffer,
+        index: u32,
+        workers: u32,
+    ) -> Result<(), JsValue> {
+        let exchange =
+            shared::SharedBufferExchange::new(buffer, index, workers).map_err(js_error)?;
         match &mut self.run {
             Run::Bc(run) => run.split_between_workers(Box::new(exchange)),
-            Run::Iterative(_) => return Err(js_error("only behaviour cloning can be split between workers")),
+            Run::Iterative(_) => {
+                return Err(js_error(
+                    "only behaviour cloning can be split between workers",
+                ));
+            }
         }
         Ok(())
     }
@@ -375,10 +438,17 @@ impl Trainer {
     /// `evaluatePolicy` does. A finished behaviour-cloning run split between workers
     /// (`splitBetweenWorkers`) shares the seeds out: each of its workers must then call this with
     /// the same arguments, and all get the same result.
-    pub fn evaluate(&mut self, task_json: &str, first_seed: u64, episodes: u32) -> Result<JsValue, JsValue> {
+    pub fn evaluate(
+        &mut self,
+        task_json: &str,
+        first_seed: u64,
+        episodes: u32,
+    ) -> Result<JsValue, JsValue> {
         let task = Task::from_json(task_json).map_err(|e| task_error(&e))?;
         let evaluation = match &mut self.run {
-            Run::Iterative(run) => polyskill_learn::eval::evaluate(&run.policy(), &task, first_seed, episodes),
+            Run::Iterative(run) => {
+                polyskill_learn::eval::evaluate(&run.policy(), &task, first_seed, episodes)
+            }
             Run::Bc(run) => run.evaluate(&task, first_seed, episodes),
         };
         to_js(&evaluation.map_err(js_error)?)
@@ -397,7 +467,12 @@ impl Trainer {
 /// Evaluates a policy (safetensors bytes) on a task for `episodes` seeds from `first_seed`:
 /// `{success_rate, mean_return, episodes, first_seed}`.
 #[wasm_bindgen(js_name = evaluatePolicy)]
-pub fn evaluate_policy(policy_bytes: &[u8], task_json: &str, first_seed: u64, episodes: u32) -> Result<JsValue, JsValue> {
+pub fn evaluate_policy(
+    policy_bytes: &[u8],
+    task_json: &str,
+    first_seed: u64,
+    episodes: u32,
+) -> Result<JsValue, JsValue> {
     let task = Task::from_json(task_json).map_err(|e| task_error(&e))?;
     let policy = weights::load(policy_bytes, &Device::flex()).map_err(js_error)?;
     to_js(&polyskill_learn::eval::evaluate(&policy, &task, first_seed, episodes).map_err(js_error)?)
@@ -422,12 +497,16 @@ async fn open_gpu(
     surface: Option<&wgpu::Surface<'_>>,
 ) -> Result<(wgpu::Adapter, wgpu::Device, wgpu::Queue), JsValue> {
     let adapter = instance
-        .request_adapter(&wgpu::RequestAdapterOptions { compatible_surface: surface, ..Default::default() })
+        .request_adapter(&wgpu::RequestAdapterOptions {
+            compatible_surface: surface,
+            ..Default::default()
+        })
         .await
         .map_err(|e| js_error(format!("no WebGPU adapter: {e}")))?;
     let (device, queue) = adapter
         .request_device(&wgpu::DeviceDescriptor {
-            required_limits: wgpu::Limits::downlevel_webgl2_defaults().using_resolution(adapter.limits()),
+            required_limits: wgpu::Limits::downlevel_webgl2_defaults()
+                .using_resolution(adapter.limits()),
             ..Default::default()
         })
         .await
@@ -460,7 +539,11 @@ impl SceneView {
             .or(caps.formats.first().copied())
             .ok_or_else(|| js_error("the canvas offers no texture format"))?;
         let info = adapter.get_info();
-        let adapter_name = if info.name.is_empty() { format!("{:?} WebGPU adapter", info.backend) } else { info.name };
+        let adapter_name = if info.name.is_empty() {
+            format!("{:?} WebGPU adapter", info.backend)
+        } else {
+            info.name
+        };
         Ok(SceneView {
             renderer: Renderer::new(device, queue, format),
             surface,
@@ -479,12 +562,21 @@ impl SceneView {
         let point = |v: &[f32], name: &str| -> Result<[f32; 3], JsValue> {
             match v {
                 [x, y, z] if v.iter().all(|c| c.is_finite()) => Ok([*x, *y, *z]),
-                _ => Err(js_error(format!("camera {name} must be 3 finite numbers, got {v:?}"))),
+                _ => Err(js_error(format!(
+                    "camera {name} must be 3 finite numbers, got {v:?}"
+                ))),
             }
         };
         let (eye, target) = (point(&eye, "eye")?, point(&target, "target")?);
-        let fov_degrees = self.camera.as_ref().map_or(Camera::default().fov_degrees, |c| c.fov_degrees);
-        self.camera = Some(Camera { eye, target, fov_degrees });
+        let fov_degrees = self
+            .camera
+            .as_ref()
+            .map_or(Camera::default().fov_degrees, |c| c.fov_degrees);
+        self.camera = Some(Camera {
+            eye,
+            target,
+            fov_degrees,
+        });
         Ok(())
     }
 
@@ -521,16 +613,25 @@ impl SceneView {
             self.configured = size;
         }
         let frame = match self.surface.get_current_texture() {
-            wgpu::CurrentSurfaceTexture::Success(frame) | wgpu::CurrentSurfaceTexture::Suboptimal(frame) => frame,
-            _ => return Err(js_error("the canvas has no frame to draw into right now (timeout, occluded or lost)")),
+            wgpu::CurrentSurfaceTexture::Success(frame)
+            | wgpu::CurrentSurfaceTexture::Suboptimal(frame) => frame,
+            _ => {
+                return Err(js_error(
+                    "the canvas has no frame to draw into right now (timeout, occluded or lost)",
+                ));
+            }
         };
         let view = frame.texture.create_view(&Default::default());
         let task_camera = Camera::for_task(player.env.task());
         let camera = match &self.camera {
-            Some(c) => Camera { fov_degrees: task_camera.fov_degrees, ..*c },
+            Some(c) => Camera {
+                fov_degrees: task_camera.fov_degrees,
+                ..*c
+            },
             None => task_camera,
         };
-        self.renderer.render(&view, size.0, size.1, &player.env.visuals(), &camera);
+        self.renderer
+            .render(&view, size.0, size.1, &player.env.visuals(), &camera);
         self.renderer.queue().present(frame);
         Ok(())
     }
@@ -539,7 +640,12 @@ impl SceneView {
 /// Renders a task's scene at reset from `seed` offscreen on WebGPU and resolves to its RGBA
 /// pixels (tests and thumbnails).
 #[wasm_bindgen(js_name = renderOffscreen)]
-pub async fn render_offscreen(task_json: String, seed: u64, width: u32, height: u32) -> Result<Vec<u8>, JsValue> {
+pub async fn render_offscreen(
+    task_json: String,
+    seed: u64,
+    width: u32,
+    height: u32,
+) -> Result<Vec<u8>, JsValue> {
     let task = Task::from_json(&task_json).map_err(|e| task_error(&e))?;
     let mut env = Env::new(task);
     env.reset(seed);
@@ -548,8 +654,16 @@ pub async fn render_offscreen(task_json: String, seed: u64, width: u32, height: 
     let mut renderer = Renderer::new(device, queue, polyskill_render::OFFSCREEN_FORMAT);
     let target = renderer.offscreen_target(width.max(1), height.max(1));
     let view = target.create_view(&Default::default());
-    renderer.render(&view, width.max(1), height.max(1), &visuals, &Camera::for_task(env.task()));
-    polyskill_render::read_rgba(renderer.device(), renderer.queue(), &target).await.map_err(js_error)
+    renderer.render(
+        &view,
+        width.max(1),
+        height.max(1),
+        &visuals,
+        &Camera::for_task(env.task()),
+    );
+    polyskill_render::read_rgba(renderer.device(), renderer.queue(), &target)
+        .await
+        .map_err(js_error)
 }
 
 /// Runs the shared benchmark (env steps/s of the task, CPU inference at batch 1 and 1024)
@@ -558,7 +672,8 @@ pub async fn render_offscreen(task_json: String, seed: u64, width: u32, height: 
 pub fn benchmark(task_json: &str, env_steps: u32) -> Result<JsValue, JsValue> {
     let task = Task::from_json(task_json).map_err(|e| task_error(&e))?;
     let now_ms = || js_sys::Date::now();
-    let report = polyskill_learn::bench::report(&task, env_steps, 5_000, 30, &now_ms).map_err(js_error)?;
+    let report =
+        polyskill_learn::bench::report(&task, env_steps, 5_000, 30, &now_ms).map_err(js_error)?;
     to_js(&report)
 }
 
@@ -575,10 +690,19 @@ pub fn benchmark_learn(cart_pole_json: &str) -> Result<JsValue, JsValue> {
 /// of `workers` sharing every minibatch through `buffer` (see [`Trainer::split_between_workers`]);
 /// every worker times the same steps. Returns the JSON report.
 #[wasm_bindgen(js_name = benchmarkBcShared)]
-pub fn benchmark_bc_shared(buffer: &js_sys::SharedArrayBuffer, index: u32, workers: u32, steps: u32) -> Result<JsValue, JsValue> {
-    let mut exchange = shared::SharedBufferExchange::new(buffer, index, workers).map_err(js_error)?;
+pub fn benchmark_bc_shared(
+    buffer: &js_sys::SharedArrayBuffer,
+    index: u32,
+    workers: u32,
+    steps: u32,
+) -> Result<JsValue, JsValue> {
+    let mut exchange =
+        shared::SharedBufferExchange::new(buffer, index, workers).map_err(js_error)?;
     let now_ms = || js_sys::Date::now();
-    to_js(&polyskill_learn::bench::bc_throughput(39, 4, 256, steps, Some(&mut exchange), &now_ms).map_err(js_error)?)
+    to_js(
+        &polyskill_learn::bench::bc_throughput(39, 4, 256, steps, Some(&mut exchange), &now_ms)
+            .map_err(js_error)?,
+    )
 }
 
 /// Runs the simulator suite benchmark (steps/s of every task given, then a multi-task

@@ -44,9 +44,15 @@ fn buffer_bytes(workers: u32, chunk: u32) -> u32 {
 
 impl SharedBufferExchange {
     /// Worker `index` of `workers` on `buffer` (zeroed, and the same buffer for all).
-    pub fn new(buffer: &SharedArrayBuffer, index: u32, workers: u32) -> Result<SharedBufferExchange, String> {
+    pub fn new(
+        buffer: &SharedArrayBuffer,
+        index: u32,
+        workers: u32,
+    ) -> Result<SharedBufferExchange, String> {
         if workers == 0 || index >= workers {
-            return Err(format!("split run: worker index {index} is not below the worker count {workers}"));
+            return Err(format!(
+                "split run: worker index {index} is not below the worker count {workers}"
+            ));
         }
         let bytes = buffer.byte_length();
         let chunk = bytes.saturating_sub(HEADER_BYTES) / 4 / (2 * workers);
@@ -57,7 +63,13 @@ impl SharedBufferExchange {
             ));
         }
         let slots = (0..2 * workers)
-            .map(|slot| Float32Array::new_with_byte_offset_and_length(buffer, HEADER_BYTES + slot * chunk * 4, chunk))
+            .map(|slot| {
+                Float32Array::new_with_byte_offset_and_length(
+                    buffer,
+                    HEADER_BYTES + slot * chunk * 4,
+                    chunk,
+                )
+            })
             .collect();
         Ok(SharedBufferExchange {
             index: index as usize,
@@ -73,7 +85,11 @@ impl SharedBufferExchange {
     /// The first `len` values of `worker`'s slot in the current phase.
     fn slot(&self, worker: usize, len: usize) -> Float32Array {
         let whole = &self.slots[self.phase * self.workers + worker];
-        if len == self.chunk { whole.clone() } else { whole.subarray(0, len as u32) }
+        if len == self.chunk {
+            whole.clone()
+        } else {
+            whole.subarray(0, len as u32)
+        }
     }
 
     /// Waits until every worker has arrived (a generation barrier).
@@ -127,7 +143,9 @@ impl AllReduce for SharedBufferExchange {
             for worker in 0..self.workers {
                 let theirs = &mut scratch[..part.len()];
                 self.slot(worker, part.len()).copy_to(theirs);
-                part.iter_mut().zip(theirs.iter()).for_each(|(v, t)| *v += t);
+                part.iter_mut()
+                    .zip(theirs.iter())
+                    .for_each(|(v, t)| *v += t);
             }
             self.phase ^= 1;
         }

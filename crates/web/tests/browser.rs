@@ -50,7 +50,9 @@ fn task_text(name: &str) -> &'static str {
 }
 
 fn error_message(e: wasm_bindgen::JsValue) -> String {
-    e.dyn_into::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_else(|v| format!("not an Error: {v:?}"))
+    e.dyn_into::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .unwrap_or_else(|v| format!("not an Error: {v:?}"))
 }
 
 #[wasm_bindgen_test]
@@ -60,9 +62,16 @@ fn trajectories_are_bit_identical_to_the_native_fixture() {
     assert!(episodes.len() >= 2);
     for e in episodes {
         let name = e["task"].as_str().unwrap();
-        let (seed, steps) = (e["seed"].as_u64().unwrap(), e["steps"].as_u64().unwrap() as u32);
+        let (seed, steps) = (
+            e["seed"].as_u64().unwrap(),
+            e["steps"].as_u64().unwrap() as u32,
+        );
         let hash = reference_hash(task_text(name), seed, steps).unwrap();
-        assert_eq!(hash, e["hash"].as_str().unwrap(), "{name} differs from the native trajectory");
+        assert_eq!(
+            hash,
+            e["hash"].as_str().unwrap(),
+            "{name} differs from the native trajectory"
+        );
     }
 }
 
@@ -85,24 +94,43 @@ fn shipped_policy_reaches_success_in_wasm() {
 
 #[wasm_bindgen_test]
 async fn rendered_frame_is_not_just_the_clear_colour() {
-    let rgba = render_offscreen(REACH.to_string(), 1, 128, 96).await.unwrap();
+    let rgba = render_offscreen(REACH.to_string(), 1, 128, 96)
+        .await
+        .unwrap();
     assert_eq!(rgba.len(), 128 * 96 * 4);
     let drawn = polyskill_render::non_background_pixels(&rgba);
-    assert!(drawn > 128 * 96 / 10, "only {drawn} pixels differ from the clear colour");
+    assert!(
+        drawn > 128 * 96 / 10,
+        "only {drawn} pixels differ from the clear colour"
+    );
 }
 
 #[wasm_bindgen_test]
 fn bad_task_json_is_a_js_error_with_paths() {
-    let Err(e) = parse_task("{\"format\": 1, \"id\": 3}") else { panic!("accepted") };
+    let Err(e) = parse_task("{\"format\": 1, \"id\": 3}") else {
+        panic!("accepted")
+    };
     let message = error_message(e);
-    assert!(message.contains("id: invalid type: integer `3`"), "{message}");
+    assert!(
+        message.contains("id: invalid type: integer `3`"),
+        "{message}"
+    );
 
-    let broken = REACH.replacen("\"half_extents\": [0.7, 0.45, 0.02]", "\"half_extents\": [0.7, 0.45]", 1);
-    let Err(e) = Player::new(&broken) else { panic!("accepted") };
+    let broken = REACH.replacen(
+        "\"half_extents\": [0.7, 0.45, 0.02]",
+        "\"half_extents\": [0.7, 0.45]",
+        1,
+    );
+    let Err(e) = Player::new(&broken) else {
+        panic!("accepted")
+    };
     let issues = js_sys::Reflect::get(&e, &"issues".into()).unwrap();
     let issues: js_sys::Array = issues.dyn_into().unwrap();
     assert_eq!(issues.length(), 1);
-    let path = js_sys::Reflect::get(&issues.get(0), &"path".into()).unwrap().as_string().unwrap();
+    let path = js_sys::Reflect::get(&issues.get(0), &"path".into())
+        .unwrap()
+        .as_string()
+        .unwrap();
     assert_eq!(path, "bodies[0].shape.box.half_extents");
 
     let mut player = Player::new(REACH).unwrap();
@@ -113,20 +141,32 @@ fn bad_task_json_is_a_js_error_with_paths() {
 
 #[wasm_bindgen_test]
 fn bad_weights_are_a_js_error() {
-    let Err(e) = WasmPolicy::new(b"definitely not safetensors") else { panic!("accepted") };
+    let Err(e) = WasmPolicy::new(b"definitely not safetensors") else {
+        panic!("accepted")
+    };
     assert!(error_message(e).contains("not a safetensors file"));
-    let Err(e) = WasmPolicy::new(&REACH_BC[..REACH_BC.len() / 2]) else { panic!("accepted") };
+    let Err(e) = WasmPolicy::new(&REACH_BC[..REACH_BC.len() / 2]) else {
+        panic!("accepted")
+    };
     assert!(error_message(e).starts_with("weights: "));
 }
 
 #[wasm_bindgen_test]
 fn a_discrete_task_reports_its_choices_and_takes_an_index() {
     let summary = parse_task(CART_POLE).unwrap();
-    let action_size = js_sys::Reflect::get(&summary, &"action_size".into()).unwrap().as_f64();
+    let action_size = js_sys::Reflect::get(&summary, &"action_size".into())
+        .unwrap()
+        .as_f64();
     assert_eq!(action_size, Some(1.0));
     let mut player = Player::new(CART_POLE).unwrap();
-    let space = js_sys::JSON::stringify(&player.action_space().unwrap()).unwrap().as_string().unwrap();
-    assert_eq!(space, r#"{"discrete":{"choices":["push left","push right"]}}"#);
+    let space = js_sys::JSON::stringify(&player.action_space().unwrap())
+        .unwrap()
+        .as_string()
+        .unwrap();
+    assert_eq!(
+        space,
+        r#"{"discrete":{"choices":["push left","push right"]}}"#
+    );
     player.reset(0);
     for _ in 0..20 {
         let a = player.random_action();
@@ -134,7 +174,10 @@ fn a_discrete_task_reports_its_choices_and_takes_an_index() {
         player.step(&a).unwrap();
     }
     let message = error_message(player.step(&[2.0]).unwrap_err());
-    assert_eq!(message, "action 2 is not a choice of this discrete task: give an index 0..2");
+    assert_eq!(
+        message,
+        "action 2 is not a choice of this discrete task: give an index 0..2"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -142,7 +185,12 @@ fn trainer_solves_cart_pole_in_the_browser_and_refuses_what_it_cannot_train() {
     let start = js_sys::Date::now();
     let mut trainer = Trainer::ppo(CART_POLE, 1, 300_000, "").unwrap();
     let mut last = wasm_bindgen::JsValue::NULL;
-    let field = |record: &wasm_bindgen::JsValue, name: &str| js_sys::Reflect::get(record, &name.into()).unwrap().as_f64().unwrap();
+    let field = |record: &wasm_bindgen::JsValue, name: &str| {
+        js_sys::Reflect::get(record, &name.into())
+            .unwrap()
+            .as_f64()
+            .unwrap()
+    };
     loop {
         let record = trainer.advance().unwrap();
         if record.is_null() {
@@ -154,8 +202,15 @@ fn trainer_solves_cart_pole_in_the_browser_and_refuses_what_it_cannot_train() {
         }
     }
     let seconds = (js_sys::Date::now() - start) / 1000.0;
-    console_log!("PPO cart-pole in wasm: {} env steps, {seconds:.1} s, last-10 mean return {}", field(&last, "env_steps"), field(&last, "mean_return"));
-    assert!(field(&last, "mean_return") >= 475.0, "solved within 300k steps");
+    console_log!(
+        "PPO cart-pole in wasm: {} env steps, {seconds:.1} s, last-10 mean return {}",
+        field(&last, "env_steps"),
+        field(&last, "mean_return")
+    );
+    assert!(
+        field(&last, "mean_return") >= 475.0,
+        "solved within 300k steps"
+    );
 
     // The weights load as a policy that balances unseen episodes.
     let policy = WasmPolicy::new(&trainer.weights().unwrap()).unwrap();
@@ -164,33 +219,71 @@ fn trainer_solves_cart_pole_in_the_browser_and_refuses_what_it_cannot_train() {
         let mut obs = player.reset(seed);
         while player.steps() < 500 {
             let step = player.step(&policy.act(&obs, None).unwrap()).unwrap();
-            if js_sys::Reflect::get(&step, &"terminated".into()).unwrap().is_truthy() {
+            if js_sys::Reflect::get(&step, &"terminated".into())
+                .unwrap()
+                .is_truthy()
+            {
                 break;
             }
             obs = player.observation();
         }
-        assert!(player.steps() >= 475, "seed {seed}: balanced for {} steps", player.steps());
+        assert!(
+            player.steps() >= 475,
+            "seed {seed}: balanced for {} steps",
+            player.steps()
+        );
     }
 
     // What a trainer cannot learn is refused with a readable error.
-    let Err(e) = Trainer::grpo(REACH, "grpo", 1, 1000, "") else { panic!("GRPO accepted a continuous task") };
+    let Err(e) = Trainer::grpo(REACH, "grpo", 1, 1000, "") else {
+        panic!("GRPO accepted a continuous task")
+    };
     assert!(error_message(e).contains("continuous actions"));
-    let Err(e) = Trainer::bc(vec![CART_POLE.to_string()], 1, 1, 10, 0, "") else { panic!("BC accepted a discrete task") };
+    let Err(e) = Trainer::bc(vec![CART_POLE.to_string()], 1, 1, 10, 0, "") else {
+        panic!("BC accepted a discrete task")
+    };
     assert!(error_message(e).contains("picks discrete choices"));
-    let Err(e) = Trainer::grpo(CART_POLE, "ppo", 1, 1000, "") else { panic!("an unknown baseline was accepted") };
+    let Err(e) = Trainer::grpo(CART_POLE, "ppo", 1, 1000, "") else {
+        panic!("an unknown baseline was accepted")
+    };
     assert!(error_message(e).contains("baseline \"ppo\" is not grpo or rloo"));
     // Options from the page: unknown ones and values out of range are named.
-    let Err(e) = Trainer::ppo(CART_POLE, 1, 1000, r#"{"learning_rate": 2.0, "hidden": [0]}"#) else { panic!("bad options accepted") };
+    let Err(e) = Trainer::ppo(
+        CART_POLE,
+        1,
+        1000,
+        r#"{"learning_rate": 2.0, "hidden": [0]}"#,
+    ) else {
+        panic!("bad options accepted")
+    };
     let message = error_message(e);
-    assert!(message.contains("learning_rate: must be in (0, 1)") && message.contains("hidden: must list"), "{message}");
-    let Err(e) = Trainer::sac(vec![REACH.to_string()], 1, 1000, r#"{"lr": 0.1}"#) else { panic!("an unknown option was accepted") };
+    assert!(
+        message.contains("learning_rate: must be in (0, 1)")
+            && message.contains("hidden: must list"),
+        "{message}"
+    );
+    let Err(e) = Trainer::sac(vec![REACH.to_string()], 1, 1000, r#"{"lr": 0.1}"#) else {
+        panic!("an unknown option was accepted")
+    };
     assert!(error_message(e).contains("training options: unknown field `lr`"));
-    assert!(Trainer::sac(vec![REACH.to_string()], 1, 1000, r#"{"learning_rate": 0.001, "hidden": [32]}"#).is_ok());
+    assert!(
+        Trainer::sac(
+            vec![REACH.to_string()],
+            1,
+            1000,
+            r#"{"learning_rate": 0.001, "hidden": [32]}"#
+        )
+        .is_ok()
+    );
     // Demonstration noise is behaviour cloning's alone, and checked there.
     assert!(Trainer::bc(vec![REACH.to_string()], 1, 1, 10, 0, r#"{"demo_noise": 0}"#).is_ok());
-    let Err(e) = Trainer::bc(vec![REACH.to_string()], 1, 1, 10, 0, r#"{"demo_noise": 3}"#) else { panic!("noise 3 accepted") };
+    let Err(e) = Trainer::bc(vec![REACH.to_string()], 1, 1, 10, 0, r#"{"demo_noise": 3}"#) else {
+        panic!("noise 3 accepted")
+    };
     assert!(error_message(e).contains("demo_noise: must be in [0, 1]"));
-    let Err(e) = Trainer::ppo(CART_POLE, 1, 1000, r#"{"demo_noise": 0}"#) else { panic!("PPO took demo_noise") };
+    let Err(e) = Trainer::ppo(CART_POLE, 1, 1000, r#"{"demo_noise": 0}"#) else {
+        panic!("PPO took demo_noise")
+    };
     assert!(error_message(e).contains("demo_noise: only behaviour cloning records demonstrations"));
 }
 
@@ -203,11 +296,20 @@ fn splitting_between_workers_checks_its_buffer_and_changes_nothing_for_one_worke
     let options = r#"{"hidden": [32, 32]}"#;
     let bc = || Trainer::bc(vec![REACH.to_string()], 2, 1, 120, 0, options).unwrap();
     let buffer = js_sys::SharedArrayBuffer::new(64 + 2 * 1024 * 4);
-    let Err(e) = bc().split_between_workers(&buffer, 2, 2) else { panic!("worker 2 of 2 accepted") };
+    let Err(e) = bc().split_between_workers(&buffer, 2, 2) else {
+        panic!("worker 2 of 2 accepted")
+    };
     assert!(error_message(e).contains("worker index 2 is not below the worker count 2"));
-    let Err(e) = bc().split_between_workers(&js_sys::SharedArrayBuffer::new(1000), 0, 2) else { panic!("a 1000-byte buffer accepted") };
+    let Err(e) = bc().split_between_workers(&js_sys::SharedArrayBuffer::new(1000), 0, 2) else {
+        panic!("a 1000-byte buffer accepted")
+    };
     assert!(error_message(e).contains("a buffer of 1000 bytes is too small for 2 workers"));
-    let Err(e) = Trainer::ppo(CART_POLE, 1, 1000, "").unwrap().split_between_workers(&buffer, 0, 1) else { panic!("PPO was split between workers") };
+    let Err(e) = Trainer::ppo(CART_POLE, 1, 1000, "")
+        .unwrap()
+        .split_between_workers(&buffer, 0, 1)
+    else {
+        panic!("PPO was split between workers")
+    };
     assert!(error_message(e).contains("only behaviour cloning can be split between workers"));
 
     let train = |share: bool| {
@@ -218,13 +320,20 @@ fn splitting_between_workers_checks_its_buffer_and_changes_nothing_for_one_worke
         while !trainer.advance().unwrap().is_null() {}
         // The run's own evaluation equals evaluating its weights.
         let weights = trainer.weights().unwrap();
-        let json = |v: wasm_bindgen::JsValue| js_sys::JSON::stringify(&v).unwrap().as_string().unwrap();
+        let json =
+            |v: wasm_bindgen::JsValue| js_sys::JSON::stringify(&v).unwrap().as_string().unwrap();
         let evaluation = json(trainer.evaluate(REACH, 0, 3).unwrap());
-        assert_eq!(evaluation, json(evaluate_policy(&weights, REACH, 0, 3).unwrap()));
+        assert_eq!(
+            evaluation,
+            json(evaluate_policy(&weights, REACH, 0, 3).unwrap())
+        );
         assert!(evaluation.contains("\"episodes\":3"), "{evaluation}");
         WasmPolicy::new(&weights).unwrap()
     };
     let (alone, shared) = (train(false), train(true));
     let probe: Vec<f32> = (0..39).map(|i| (i as f32 * 0.31).cos()).collect();
-    assert_eq!(alone.act(&probe, None).unwrap(), shared.act(&probe, None).unwrap());
+    assert_eq!(
+        alone.act(&probe, None).unwrap(),
+        shared.act(&probe, None).unwrap()
+    );
 }
