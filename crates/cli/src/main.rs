@@ -4,11 +4,12 @@
 
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use polyskill_learn::bc::{self, BcConfig};
+use polyskill_learn::Record;
+use polyskill_learn::algos::bc::{self, BcConfig};
+use polyskill_learn::algos::grpo::{self, Baseline, GrpoConfig};
+use polyskill_learn::algos::ppo::{self, PpoConfig};
+use polyskill_learn::algos::sac::{self, SacConfig};
 use polyskill_learn::eval::{BestCheckpoint, evaluate};
-use polyskill_learn::grpo::{self, Baseline, GrpoConfig};
-use polyskill_learn::ppo::{self, PpoConfig, PpoIteration};
-use polyskill_learn::sac::{self, SacConfig};
 use polyskill_learn::{Device, IterativeRun, weights};
 use polyskill_sim::task::Task;
 use polyskill_sim::{Env, ExpertPolicy, run_episode};
@@ -673,7 +674,7 @@ fn train_pg<R: IterativeRun>(
         .transpose()?;
     let mut validation_error = None;
     let (mut policy, failed) =
-        polyskill_learn::run_keeping_last_good(run, |it: &PpoIteration, run: &R| {
+        polyskill_learn::run_keeping_last_good(run, |it: &Record, run: &R| {
             bar.set_position(it.env_steps);
             bar.set_message(format!("return {:.1}", it.mean_return));
             last = Some(it.clone());

@@ -147,7 +147,7 @@ pub struct BcThroughput {
 }
 
 /// Times `steps` behaviour-cloning Adam steps of an `obs→256→256→act` MLP at minibatch
-/// `batch` on synthetic data (10 000 pairs), the way [`crate::bc::train`] runs them; as one
+/// `batch` on synthetic data (10 000 pairs), the way [`crate::algos::bc::train`] runs them; as one
 /// worker of a data-parallel fit when given an `exchange` (every worker times the same steps).
 pub fn bc_throughput(
     obs: usize,
@@ -158,7 +158,7 @@ pub fn bc_throughput(
     now_ms: &dyn Fn() -> f64,
 ) -> Result<BcThroughput, String> {
     let n = 10_000;
-    let demos = crate::bc::Demonstrations {
+    let demos = crate::algos::bc::Demonstrations {
         observations: (0..n * obs)
             .map(|i| ((i * 7919 % 1000) as f32 / 500.0) - 1.0)
             .collect(),
@@ -169,7 +169,7 @@ pub fn bc_throughput(
         obs_dim: obs,
         act_dim: act,
     };
-    let config = crate::bc::BcConfig {
+    let config = crate::algos::bc::BcConfig {
         steps,
         batch,
         ..Default::default()
@@ -180,7 +180,7 @@ pub fn bc_throughput(
         e.sum(&mut [0.0])?;
     }
     let start = now_ms();
-    crate::bc::train_shared(
+    crate::algos::bc::train_shared(
         &demos,
         vec!["synthetic".into()],
         &config,
@@ -222,13 +222,13 @@ pub fn ppo_to_target(
     target_return: f32,
     now_ms: &dyn Fn() -> f64,
 ) -> Result<PpoToTarget, String> {
-    let config = crate::ppo::PpoConfig {
+    let config = crate::algos::ppo::PpoConfig {
         seed,
-        ..crate::ppo::PpoConfig::for_task(task)
+        ..crate::algos::ppo::PpoConfig::for_task(task)
     };
     let start = now_ms();
     let (mut env_steps, mut solved) = (0, false);
-    crate::ppo::train(task, &config, |it| {
+    crate::algos::ppo::train(task, &config, |it| {
         env_steps = it.env_steps;
         solved = it.episodes >= 10 && it.mean_return >= target_return;
         !solved

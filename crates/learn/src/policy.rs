@@ -1,9 +1,9 @@
-//! The MLP policy (burn module) and its description: architecture, observation
-//! normalisation, and how it was trained and evaluated (stored in the weights file).
+//! A policy as it is saved and played: its description ([`PolicyInfo`]: architecture,
+//! task conditioning, observation normalisation, provenance; the weights file's metadata) and
+//! [`Policy`], the network with that description on a device, acting on observations.
 
-use burn::module::{Module, Param};
-use burn::nn::{Linear, LinearConfig};
-use burn::tensor::activation::{relu, tanh};
+use crate::nets::mlp::Mlp;
+use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
@@ -225,116 +225,6 @@ pub fn append_one_hot(
     out
 }
 
-/// The MLP as a burn module.
-#[derive(Module, Debug)]
-pub struct Mlp {
-    /// Linear layers, input first.
-    pub layers: Vec<Linear>,
-}
-
-impl Mlp {
-    /// A freshly initialised MLP of the given widths on `device`.
-    pub fn init(sizes: &[usize], device: &Device) -> Mlp {
-        let layers = sizes
-            .windows(2)
-            .map(|w| LinearConfig::new(w[0], w[1]).init(device))
-            .collect();
-        Mlp { layers }
-    }
-
-    /// Builds an MLP from PyTorch-layout weights (`[out, in]`) and biases.
-    pub fn from_weights(layers: &[(Vec<f32>, Vec<f32>)], sizes: &[usize], device: &Device) -> Mlp {
-        let layers = layers
-            .iter()
-            .zip(sizes.windows(2))
-            .map(|((w, b), io)| {
-                let (inp, out) = (io[0], io[1]);
-                // Burn's Linear stores [in, out]: transpose the PyTorch [out, in] matrix here,
-                // into contiguous memory, so the loaded network computes bit for bit the same.
-                let mut t = vec![0.0f32; w.len()];
-                for o in 0..out {
-                    for i in 0..inp {
-                        t[i * out + o] = w[o * inp + i];
-                    }
-                }
-                let weight = Tensor::<2>::from_data(TensorData::new(t, [inp, out]), device);
-                let bias = Tensor::<1>::from_data(TensorData::new(b.clone(), [out]), device);
-                Linear {
-                    weight: Param::from_tensor(weight),
-                    bias: Some(Param::from_tensor(bias)),
-                }
-            })
-            .collect();
-        Mlp { layers }
-    }
-
-    /// Forward pass: `[batch, in] → [batch, out]`, ReLU between layers, tanh at the end.
-    pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
-        self.forward_with(x, false, true)
-    }
-
-    /// Forward pass as `architecture` says (hidden activation; tanh or raw output).
-    pub fn forward_as(&self, x: Tensor<2>, architecture: &Architecture) -> Tensor<2> {
-        self.forward_with(
-            x,
-            architecture.activation == "tanh",
-            architecture.output == "tanh",
-        )
-    }
-
-    /// Forward pass with tanh (else ReLU) hidden layers and an optional tanh output.
-    pub fn forward_with(
-        &self,
-        mut x: Tensor<2>,
-        tanh_hidden: bool,
-        tanh_output: bool,
-    ) -> Tensor<2> {
-        let last = self.layers.len() - 1;
-        for (i, layer) in self.layers.iter().enumerate() {
-            x = layer.forward(x);
-            x = match Activation::of_layer(i < last, tanh_hidden, tanh_output) {
-                Activation::Tanh => tanh(x),
-                Activation::Relu => relu(x),
-                Activation::Identity => x,
-            };
-        }
-        x
-    }
-}
-
-/// Runs `init` on the CPU device right after seeding burn's random generator with `seed`,
-/// holding a process-wide lock: the generator is global, so two runs initialising at once
-/// (tests in parallel threads, two trainers) would otherwise draw from each other's stream.
-pub fn seeded_init<T>(seed: u64, init: impl FnOnce(&Device) -> T) -> T {
-    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _guard = LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    let device = Device::flex();
-    device.seed(seed);
-    init(&device)
-}
-
-/// The activation after one layer of an MLP.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Activation {
-    /// Hyperbolic tangent.
-    Tanh,
-    /// max(0, x).
-    Relu,
-    /// None (raw outputs: logits, values).
-    Identity,
-}
-
-impl Activation {
-    /// Hidden layers use tanh or ReLU; the output layer tanh or nothing.
-    pub fn of_layer(hidden: bool, tanh_hidden: bool, tanh_output: bool) -> Activation {
-        match (hidden, tanh_hidden, tanh_output) {
-            (true, true, _) | (false, _, true) => Activation::Tanh,
-            (true, false, _) => Activation::Relu,
-            (false, _, false) => Activation::Identity,
-        }
-    }
-}
-
 /// Normalises a batch of observations (row-major `[batch, dim]`) with the policy's statistics.
 pub fn normalise(observations: &[f32], mean: &[f32], std: &[f32]) -> Vec<f32> {
     let dim = mean.len();
@@ -343,4 +233,127 @@ pub fn normalise(observations: &[f32], mean: &[f32], std: &[f32]) -> Vec<f32> {
         .enumerate()
         .map(|(i, o)| (o - mean[i % dim]) / std[i % dim])
         .collect()
+}
+
+/// A policy ready to act: network, description (normalisation, provenance) and device.
+#[derive(Debug)]
+pub struct Policy {
+    /// The network.
+    pub mlp: Mlp,
+    /// Architecture, normalisation and provenance.
+    pub info: PolicyInfo,
+    /// Where the network's tensors live.
+    pub device: Device,
+}
+
+impl Policy {
+    /// Observation size the policy takes.
+    pub fn observation_size(&self) -> usize {
+        self.info.observation_size()
+    }
+
+    /// Action size the policy returns (1, the choice's index, for a categorical policy).
+    pub fn action_size(&self) -> usize {
+        if self.is_categorical() {
+            1
+        } else {
+            self.head_size()
+        }
+    }
+
+    /// Outputs of one task head (all outputs unless the policy is multi-head).
+    fn head_size(&self) -> usize {
+        self.info.architecture.sizes.last().copied().unwrap_or(0) / self.info.heads()
+    }
+
+    /// Whether the policy picks a discrete choice (its outputs are logits).
+    pub fn is_categorical(&self) -> bool {
+        self.info.architecture.output == "categorical"
+    }
+
+    /// Network outputs to actions: the task's head of each row, as it is or (categorical)
+    /// as the index of its largest logit.
+    fn actions(&self, outputs: &[f32], task_index: usize) -> Vec<f32> {
+        let width = self.info.architecture.sizes.last().copied().unwrap_or(1);
+        let n = self.head_size();
+        let head = if self.info.heads() > 1 { task_index } else { 0 };
+        let heads = outputs
+            .chunks_exact(width)
+            .map(|row| &row[head * n..(head + 1) * n]);
+        if !self.is_categorical() {
+            return heads.flatten().copied().collect();
+        }
+        heads
+            .map(|row| (0..n).fold(0, |best, i| if row[i] > row[best] { i } else { best }) as f32)
+            .collect()
+    }
+
+    /// The same policy on another device (e.g. from the CPU to WebGPU).
+    pub fn to_device(&self, device: &Device) -> Policy {
+        Policy {
+            mlp: self.mlp.clone().to_device(device),
+            info: self.info.clone(),
+            device: device.clone(),
+        }
+    }
+
+    fn input(&self, observations: &[f32], task_index: usize) -> Result<Tensor<2>, String> {
+        let dim = self.observation_size();
+        if observations.is_empty() || observations.len() % dim != 0 {
+            return Err(format!(
+                "observations hold {} values; expected a non-empty multiple of the policy's {dim} inputs",
+                observations.len()
+            ));
+        }
+        let x = self.info.network_input(observations, task_index);
+        let inputs = self.info.architecture.sizes[0];
+        Ok(Tensor::from_data(
+            TensorData::new(x, [observations.len() / dim, inputs]),
+            &self.device,
+        ))
+    }
+
+    /// Actions for a row-major batch of observations of a single-task policy (see
+    /// [`Policy::act_in`]).
+    pub fn act_batch(&self, observations: &[f32]) -> Result<Vec<f32>, String> {
+        self.act_in(observations, None)
+    }
+
+    /// Actions for a row-major batch of observations, all from `task` (required by a
+    /// multi-task policy, ignored by a single-task one). Synchronous read: CPU devices only;
+    /// on WebGPU in a browser use [`Policy::act_batch_async`].
+    pub fn act_in(&self, observations: &[f32], task: Option<&str>) -> Result<Vec<f32>, String> {
+        let task_index = self.info.task_index(task)?;
+        let y = self.mlp.forward_as(
+            self.input(observations, task_index)?,
+            &self.info.architecture,
+        );
+        let data = y
+            .try_into_data()
+            .map_err(|e| format!("reading actions: {e:?}"))?;
+        data.as_slice::<f32>()
+            .map(|s| self.actions(s, task_index))
+            .map_err(|e| format!("{e:?}"))
+    }
+
+    /// Actions for a batch of observations from `task` (as [`Policy::act_in`]), read back
+    /// asynchronously (works on every device).
+    pub async fn act_batch_async(
+        &self,
+        observations: &[f32],
+        task: Option<&str>,
+    ) -> Result<Vec<f32>, String> {
+        let task_index = self.info.task_index(task)?;
+        let y = self.mlp.forward_as(
+            self.input(observations, task_index)?,
+            &self.info.architecture,
+        );
+        let data = y
+            .into_data_async()
+            .await
+            .map_err(|e| format!("reading actions: {e:?}"))?;
+        data.as_slice::<f32>()
+            .map(|s| self.actions(s, task_index))
+            .map_err(|e| format!("{e:?}"))
+    }
 }

@@ -3,8 +3,9 @@
 //! `0.bias`, `2.weight`, … with weights `[out, in]`. Metadata values are JSON strings.
 //! [`import_sequential`] reads such a file written by PyTorch, without our metadata.
 
+use crate::Mlp;
 use crate::Policy;
-use crate::policy::{Architecture, Conditioning, Mlp, PolicyInfo};
+use crate::policy::{Architecture, Conditioning, PolicyInfo};
 use burn::tensor::Device;
 use safetensors::{Dtype, SafeTensors, tensor::TensorView};
 use std::collections::HashMap;

@@ -4,7 +4,7 @@
 //! weights files give clear errors; the shipped policy keeps its recorded quality; a run
 //! split over two workers matches one worker's.
 
-use polyskill_learn::bc::{self, BcConfig};
+use polyskill_learn::algos::bc::{self, BcConfig};
 use polyskill_learn::eval::evaluate;
 use polyskill_learn::{Conditioning, Device, weights};
 use polyskill_sim::task::Task;

@@ -2,9 +2,9 @@
 //! "solved" level and the greedy policies balance unseen episodes; bad settings and
 //! continuous tasks are refused.
 
+use polyskill_learn::algos::grpo::{self, Baseline, GrpoConfig};
+use polyskill_learn::algos::ppo::{self, PpoConfig, PpoRun};
 use polyskill_learn::eval::{self, BestCheckpoint, evaluate};
-use polyskill_learn::grpo::{self, Baseline, GrpoConfig};
-use polyskill_learn::ppo::{self, PpoConfig, PpoRun};
 use polyskill_learn::{Conditioning, IterativeRun};
 use polyskill_sim::task::Task;
 

@@ -2,8 +2,8 @@
 //! actions; a multi-task run gives a one-hot policy with one entropy coefficient per task;
 //! discrete tasks, tasks with other action bounds and bad settings are refused by name.
 
+use polyskill_learn::algos::sac::{self, SacConfig};
 use polyskill_learn::eval::evaluate;
-use polyskill_learn::sac::{self, SacConfig};
 use polyskill_learn::{Conditioning, Policy};
 use polyskill_sim::task::Task;
 use polyskill_sim::{Env, RandomPolicy};

@@ -1,17 +1,20 @@
 //! Polyskill simulation: a rapier3d world built from a task file, a Gymnasium-style
 //! environment ([`Env`]), vectorised environments ([`VecEnv`]), the expert interpreter
-//! ([`ExpertPolicy`]), the random policy ([`RandomPolicy`]), and episode helpers shared by
+//! ([`ExpertPolicy`]), the random policy ([`RandomPolicy`]), the task sampler of multi-task
+//! runs ([`TaskSampler`]), and episode helpers shared by
 //! the CLI, the learner and the wasm API.
 
 mod env;
 mod expert;
 mod random;
+pub mod sampler;
 mod vec_env;
 
 pub use env::{Env, HAND_ACTION_SIZE, SimError, Step, Visual, long_tail_tolerance};
 pub use expert::ExpertPolicy;
 pub use polyskill_task as task;
 pub use random::RandomPolicy;
+pub use sampler::{TaskSampler, TaskSamplerKind};
 pub use vec_env::{VecEnv, VecStep};
 
 /// Outcome of one finished episode.

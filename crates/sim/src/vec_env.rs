@@ -1,13 +1,17 @@
 //! Vectorised environments: N environments of one or several tasks stepped together with
 //! batched (row-major) observations and actions, per-env seeds, and automatic reset.
 
+use crate::sampler::{TaskSampler, TaskSamplerKind};
 use crate::{Env, EpisodeResult, SimError};
 use polyskill_task::Task;
 
 /// Several environments stepped in lockstep. When an episode ends, its environment is reset
 /// at once with its next seed and the returned row is the new episode's first observation
 /// (Gymnasium's "same-step" autoreset); the finished episode is reported in [`VecStep::finished`].
+/// Which task the environment plays next is its [`TaskSampler`]'s choice.
 pub struct VecEnv {
+    tasks: Vec<Task>,
+    sampler: Box<dyn TaskSampler>,
     envs: Vec<Env>,
     task_index: Vec<usize>,
     seeds: Vec<u64>,
@@ -39,6 +43,16 @@ impl VecEnv {
     /// each of its later episodes adds the number of environments, so no two episodes share a
     /// seed. All tasks must have the same observation and action sizes.
     pub fn new(tasks: &[Task], counts: &[usize], seed: u64) -> Result<VecEnv, String> {
+        VecEnv::with_sampler(tasks, counts, seed, TaskSamplerKind::Fixed.build(seed))
+    }
+
+    /// As [`VecEnv::new`], with `sampler` choosing each later episode's task.
+    pub fn with_sampler(
+        tasks: &[Task],
+        counts: &[usize],
+        seed: u64,
+        sampler: Box<dyn TaskSampler>,
+    ) -> Result<VecEnv, String> {
         if tasks.is_empty() || tasks.len() != counts.len() || counts.iter().sum::<usize>() == 0 {
             return Err(
                 "a VecEnv needs at least one task and one environment, and one count per task"
@@ -67,6 +81,8 @@ impl VecEnv {
         }
         let n = envs.len();
         let mut v = VecEnv {
+            tasks: tasks.to_vec(),
+            sampler,
             envs,
             task_index,
             seeds: (0..n as u64).map(|e| seed + e).collect(),
@@ -147,6 +163,14 @@ impl VecEnv {
                 out.final_observations.push(step.observation);
                 self.returns[e] = 0.0;
                 self.seeds[e] += n as u64;
+                let next = self
+                    .sampler
+                    .next_task(e, self.task_index[e], self.tasks.len())
+                    .min(self.tasks.len() - 1);
+                if next != self.task_index[e] {
+                    self.envs[e] = Env::new(self.tasks[next].clone());
+                    self.task_index[e] = next;
+                }
                 self.envs[e].reset(self.seeds[e]);
                 out.observations
                     .extend_from_slice(self.envs[e].observation());

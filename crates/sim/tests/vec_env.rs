@@ -1,8 +1,8 @@
 //! Vectorised environments: batched shapes, per-env seeds, automatic reset with finished
-//! episodes reported, mixed tasks, and mismatched tasks rejected.
+//! episodes reported, mixed tasks, the task sampler, and mismatched tasks rejected.
 
 use polyskill_sim::task::Task;
-use polyskill_sim::{Env, ExpertPolicy, VecEnv};
+use polyskill_sim::{Env, ExpertPolicy, TaskSamplerKind, VecEnv};
 
 fn task(name: &str) -> Task {
     let path = format!("{}/web/tasks/{name}.json", repo_root());
@@ -90,6 +90,49 @@ fn several_tasks_share_one_batch_and_bad_batches_are_errors() {
         .err()
         .unwrap();
     assert!(e.contains("task cart-pole observes 4 values and takes 1 actions; task reach observes 39 and takes 4"), "{e}");
+}
+
+/// The fixed sampler keeps every environment on its task; the uniform one moves them between
+/// tasks as episodes end, and a moved environment plays its new task from a fresh reset.
+#[test]
+fn the_task_sampler_chooses_each_next_episode_task() {
+    let a = task("cart-pole");
+    let mut b = a.clone();
+    b.id = "cart-pole-b".into();
+    let tasks = [a, b];
+    let run = |kind: TaskSamplerKind| {
+        let mut v = VecEnv::with_sampler(&tasks, &[2, 0], 3, kind.build(3)).unwrap();
+        let mut played = [0u32; 2];
+        for _ in 0..400 {
+            for (_, task, _) in v.step(&[1.0, 0.0]).unwrap().finished {
+                played[task] += 1;
+            }
+        }
+        (
+            played,
+            v.task_indices().to_vec(),
+            v.envs()
+                .iter()
+                .map(|e| e.task().id.clone())
+                .collect::<Vec<_>>(),
+        )
+    };
+    let (fixed, indices, _) = run(TaskSamplerKind::Fixed);
+    assert!(
+        fixed[0] > 10 && fixed[1] == 0 && indices == [0, 0],
+        "{fixed:?} {indices:?}"
+    );
+    let (uniform, indices, ids) = run(TaskSamplerKind::Uniform);
+    assert!(
+        uniform[0] > 3 && uniform[1] > 3,
+        "both tasks played: {uniform:?}"
+    );
+    for (index, id) in indices.iter().zip(&ids) {
+        assert_eq!(
+            id, &tasks[*index].id,
+            "each environment runs the task its index names"
+        );
+    }
 }
 
 /// The repository root, read at run time (`cargo test` sets `CARGO_MANIFEST_DIR`): a test

@@ -270,7 +270,7 @@ fn parse_tasks(task_jsons: &[String]) -> Result<Vec<Task>, JsValue> {
 enum Run {
     /// PPO, SAC, GRPO or RLOO.
     Iterative(Box<dyn polyskill_learn::IterativeRun>),
-    Bc(polyskill_learn::bc::BcRun),
+    Bc(polyskill_learn::algos::bc::BcRun),
 }
 
 /// A training run that advances a little per `advance()` call (a PPO/GRPO iteration, a
@@ -293,15 +293,15 @@ impl Trainer {
     ) -> Result<Trainer, JsValue> {
         let task = Task::from_json(task_json).map_err(|e| task_error(&e))?;
         let options = TrainOptions::parse(options_json)?;
-        let defaults = polyskill_learn::ppo::PpoConfig::for_task(&task);
-        let config = polyskill_learn::ppo::PpoConfig {
+        let defaults = polyskill_learn::algos::ppo::PpoConfig::for_task(&task);
+        let config = polyskill_learn::algos::ppo::PpoConfig {
             total_steps: total_steps as u64,
             seed,
             learning_rate: options.learning_rate.unwrap_or(defaults.learning_rate),
             hidden: options.hidden.unwrap_or(defaults.hidden.clone()),
             ..defaults
         };
-        let run = polyskill_learn::ppo::PpoRun::new(&task, &config).map_err(js_error)?;
+        let run = polyskill_learn::algos::ppo::PpoRun::new(&task, &config).map_err(js_error)?;
         Ok(Trainer {
             run: Run::Iterative(Box::new(run)),
         })
@@ -315,7 +315,7 @@ impl Trainer {
         total_steps: u32,
         options_json: &str,
     ) -> Result<Trainer, JsValue> {
-        use polyskill_learn::grpo::{Baseline, GrpoConfig, GrpoRun};
+        use polyskill_learn::algos::grpo::{Baseline, GrpoConfig, GrpoRun};
         let task = Task::from_json(task_json).map_err(|e| task_error(&e))?;
         let options = TrainOptions::parse(options_json)?;
         let baseline = match baseline {
@@ -354,8 +354,8 @@ impl Trainer {
     ) -> Result<Trainer, JsValue> {
         let tasks = parse_tasks(&task_jsons)?;
         let options = TrainOptions::parse_bc(options_json)?;
-        let defaults = polyskill_learn::bc::BcConfig::default();
-        let config = polyskill_learn::bc::BcConfig {
+        let defaults = polyskill_learn::algos::bc::BcConfig::default();
+        let config = polyskill_learn::algos::bc::BcConfig {
             seed,
             demos,
             steps,
@@ -367,7 +367,9 @@ impl Trainer {
             ..defaults
         };
         Ok(Trainer {
-            run: Run::Bc(polyskill_learn::bc::BcRun::new(&tasks, &config).map_err(js_error)?),
+            run: Run::Bc(
+                polyskill_learn::algos::bc::BcRun::new(&tasks, &config).map_err(js_error)?,
+            ),
         })
     }
 
@@ -380,7 +382,7 @@ impl Trainer {
         total_steps: u32,
         options_json: &str,
     ) -> Result<Trainer, JsValue> {
-        use polyskill_learn::sac::{SacConfig, SacRun};
+        use polyskill_learn::algos::sac::{SacConfig, SacRun};
         let tasks = parse_tasks(&task_jsons)?;
         let options = TrainOptions::parse(options_json)?;
         let defaults = SacConfig::default();

@@ -13,14 +13,15 @@
 //!   Rainbow and DrQ-v2.
 //! - Entropy: `log α` per task is tuned towards a target entropy, −(action size) unless set.
 //!
-//! Every network is trained with the hand-fused CPU MLP ([`crate::fused`]); the actor's loss
+//! Every network is trained with the hand-fused CPU MLP ([`crate::nets::fused`]); the actor's loss
 //! reaches it through the critics' input gradients (the reparameterisation trick), written out
 //! below. One [`IterativeRun::iterate`] call runs `steps_per_iteration` environment steps.
 
-use crate::fused::{Adam, FastMlp, Trace};
-use crate::gaussian::standard_normal;
-use crate::policy::{append_one_hot, seeded_init};
-use crate::ppo::PpoIteration;
+use crate::algos::gaussian::standard_normal;
+use crate::nets::fused::{Adam, FastMlp, Trace};
+use crate::nets::mlp::seeded_init;
+use crate::policy::append_one_hot;
+use crate::record::{EpisodeWindow, Record};
 use crate::{Architecture, Conditioning, IterativeRun, Mlp, Policy, PolicyInfo, SettingsCheck};
 use burn::tensor::Device;
 use polyskill_sim::VecEnv;
@@ -195,9 +196,8 @@ pub struct SacRun {
     pending: Vec<VecDeque<PendingStep>>,
     rng: ChaCha8Rng,
     obs: Vec<f32>,
-    recent: VecDeque<(f32, bool)>,
+    window: EpisodeWindow,
     env_steps: u64,
-    episodes: u32,
     updates: u64,
     iteration: u32,
     /// Latest losses and entropy for the iteration's record.
@@ -276,9 +276,8 @@ impl SacRun {
             obs_dim,
             act_dim,
             config: config.clone(),
-            recent: VecDeque::new(),
+            window: EpisodeWindow::new(tasks.len()),
             env_steps: 0,
-            episodes: 0,
             updates: 0,
             iteration: 0,
             last: Losses::default(),
@@ -335,13 +334,9 @@ impl SacRun {
                 self.store_oldest(e, next, true, task);
             }
         }
-        for (_, _, result) in &step.finished {
-            self.episodes += 1;
-            self.recent
-                .push_back((result.episode_return, result.success));
-            if self.recent.len() > 10 {
-                self.recent.pop_front();
-            }
+        for (_, task, result) in &step.finished {
+            self.window
+                .push(*task, result.episode_return, result.success);
         }
         self.obs = step.observations;
         self.env_steps += n as u64;
@@ -427,7 +422,7 @@ impl SacRun {
                 / b as f32;
             grads.extend(q.backward(&trace, &g, false, false));
         }
-        if !critic_loss.is_finite() || !crate::fused::all_finite(&grads) {
+        if !critic_loss.is_finite() || !crate::nets::fused::all_finite(&grads) {
             return Err(format!(
                 "SAC diverged after {} environment steps: the critic loss is {critic_loss} (q_lr {} may be too high)",
                 self.env_steps, self.config.q_lr
@@ -496,7 +491,7 @@ impl SacRun {
             / b as f32;
         let g_out = actor_output_gradient(trace.output(), &sample, &dq_da, &alpha, 1.0 / b as f32);
         let grads = self.actor.backward(&trace, &g_out, false, false);
-        if !loss.is_finite() || !crate::fused::all_finite(&grads) {
+        if !loss.is_finite() || !crate::nets::fused::all_finite(&grads) {
             return Err(format!(
                 "SAC diverged after {} environment steps: the actor loss is {loss} (policy_lr {} may be too high)",
                 self.env_steps, self.config.policy_lr
@@ -523,7 +518,7 @@ impl SacRun {
 }
 
 impl IterativeRun for SacRun {
-    fn iterate(&mut self) -> Result<Option<PpoIteration>, String> {
+    fn iterate(&mut self) -> Result<Option<Record>, String> {
         if self.env_steps >= self.config.total_steps {
             return Ok(None);
         }
@@ -535,21 +530,27 @@ impl IterativeRun for SacRun {
             }
         }
         self.iteration += 1;
-        let k = self.recent.len().max(1) as f32;
         let alpha =
             self.log_alpha.iter().map(|l| l.exp()).sum::<f32>() / self.log_alpha.len() as f32;
-        Ok(Some(PpoIteration {
+        let (mean_return, success_rate) = self.window.recent();
+        let mut tasks = self.window.tasks(&self.task_ids);
+        for (task, log_alpha) in tasks.iter_mut().zip(&self.log_alpha) {
+            task.alpha = Some(log_alpha.exp());
+        }
+        Ok(Some(Record {
             iteration: self.iteration,
             env_steps: self.env_steps,
-            episodes: self.episodes,
-            mean_return: self.recent.iter().map(|r| r.0).sum::<f32>() / k,
-            success_rate: self.recent.iter().filter(|r| r.1).count() as f32 / k,
+            episodes: self.window.episodes(),
+            mean_return,
+            success_rate,
             policy_loss: self.last.actor,
             value_loss: self.last.critic,
             entropy: self.last.entropy,
             approx_kl: 0.0,
             learning_rate: self.config.policy_lr,
             alpha: Some(alpha),
+            tasks,
+            conflict: None,
         }))
     }
 
@@ -602,7 +603,7 @@ impl IterativeRun for SacRun {
 pub fn train(
     tasks: &[Task],
     config: &SacConfig,
-    on_iteration: impl FnMut(&PpoIteration) -> bool,
+    on_iteration: impl FnMut(&Record) -> bool,
 ) -> Result<Policy, String> {
     crate::run_to_end(SacRun::new(tasks, config)?, on_iteration)
 }

@@ -6,24 +6,25 @@
 //! global gradient-norm clipping and a linearly annealed learning rate.
 //!
 //! The networks are small (4→64→64→2), so they are trained with the hand-fused CPU MLP of
-//! [`crate::fused`] (the loss gradient is written out below) rather than burn's autodiff,
+//! [`crate::nets::fused`] (the loss gradient is written out below) rather than burn's autodiff,
 //! whose per-op overhead made each minibatch update ~3 ms; the result is a burn [`Mlp`].
 //!
-//! Training reports one [`PpoIteration`] per rollout + update; the caller may stop early
+//! Training reports one [`Record`] per rollout + update; the caller may stop early
 //! (e.g. once the return target is met) by returning `false`.
 
 use crate::Conditioning;
-use crate::categorical::{self, orthogonal_mlp};
-use crate::fused::{Adam, FastMlp, clip_global_norm};
-use crate::gaussian::{self, RewardScaler, RunningStats};
-use crate::policy::{append_one_hot, seeded_init};
+use crate::algos::categorical::{self, orthogonal_mlp};
+use crate::algos::gaussian::{self, RewardScaler, RunningStats};
+use crate::nets::fused::{Adam, FastMlp, clip_global_norm};
+use crate::nets::mlp::seeded_init;
+use crate::policy::append_one_hot;
+use crate::record::{EpisodeWindow, Record};
 use crate::{IterativeRun, Policy, SettingsCheck};
 use polyskill_sim::VecEnv;
 use polyskill_sim::task::{ActionSpace, Task};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
-use std::collections::VecDeque;
 
 /// PPO hyperparameters. Defaults are CleanRL's `ppo.py` for CartPole except the learning
 /// rate: 2.5e-3 instead of 2.5e-4 reaches cart-pole's 475 in 2–5× fewer steps here (seeds
@@ -181,34 +182,6 @@ impl PpoConfig {
     }
 }
 
-/// What one iteration (rollout + update) measured.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct PpoIteration {
-    /// Iterations done.
-    pub iteration: u32,
-    /// Environment steps so far.
-    pub env_steps: u64,
-    /// Episodes finished so far.
-    pub episodes: u32,
-    /// Mean return of the last 10 finished episodes (0 before any).
-    pub mean_return: f32,
-    /// Success rate of the last 10 finished episodes.
-    pub success_rate: f32,
-    /// Clipped surrogate loss (last minibatch).
-    pub policy_loss: f32,
-    /// Value loss (last minibatch).
-    pub value_loss: f32,
-    /// Mean policy entropy (last minibatch).
-    pub entropy: f32,
-    /// Approximate KL divergence between the old and new policy (last minibatch; 0 for SAC).
-    pub approx_kl: f32,
-    /// Learning rate used in this iteration (SAC: the actor's).
-    pub learning_rate: f64,
-    /// SAC's entropy coefficient (mean over tasks); absent for the other algorithms.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub alpha: Option<f32>,
-}
-
 /// A PPO run that advances one iteration (rollout + update) per call, so a caller (a Web
 /// Worker, a UI) can watch, pause or stop between iterations.
 pub struct PpoRun {
@@ -229,9 +202,8 @@ pub struct PpoRun {
     obs_stats: Option<RunningStats>,
     /// Running reward scale (continuous actions only).
     reward_scaler: Option<RewardScaler>,
-    recent: VecDeque<(f32, bool)>,
+    window: EpisodeWindow,
     env_steps: u64,
-    episodes: u32,
     iteration: u64,
     iterations: u64,
 }
@@ -322,9 +294,8 @@ impl PpoRun {
             obs,
             obs_stats: continuous.then(|| RunningStats::new(obs_dim)),
             reward_scaler: continuous.then(|| RewardScaler::new(n, config.gamma)),
-            recent: VecDeque::new(),
+            window: EpisodeWindow::new(tasks.len()),
             env_steps: 0,
-            episodes: 0,
             iteration: 0,
             iterations: config.total_steps / (n * config.rollout_steps) as u64,
         })
@@ -333,7 +304,7 @@ impl PpoRun {
 
 impl IterativeRun for PpoRun {
     /// Runs the next iteration and returns its metrics, or `None` once `total_steps` are spent.
-    fn iterate(&mut self) -> Result<Option<PpoIteration>, String> {
+    fn iterate(&mut self) -> Result<Option<Record>, String> {
         if self.iteration >= self.iterations {
             return Ok(None);
         }
@@ -352,9 +323,9 @@ impl IterativeRun for PpoRun {
             obs,
             obs_stats,
             reward_scaler,
-            recent,
+            window,
             env_steps,
-            episodes,
+            task_ids,
             ..
         } = self;
         let (obs_dim, task_inputs, config) = (*obs_dim, *task_inputs, &*config);
@@ -423,12 +394,8 @@ impl IterativeRun for PpoRun {
             }
             // A truncated episode is treated as ended too (CleanRL does the same).
             b_dones.extend(dones);
-            for (_, _, result) in &step.finished {
-                *episodes += 1;
-                recent.push_back((result.episode_return, result.success));
-                if recent.len() > 10 {
-                    recent.pop_front();
-                }
+            for (_, task, result) in &step.finished {
+                window.push(*task, result.episode_return, result.success);
             }
             *obs = step.observations;
             *env_steps += n as u64;
@@ -554,19 +521,21 @@ impl IterativeRun for PpoRun {
                 adam.step(&mut params, &grads, lr as f32);
             }
         }
-        let k = recent.len().max(1) as f32;
-        let record = PpoIteration {
+        let (mean_return, success_rate) = window.recent();
+        let record = Record {
             iteration: iteration as u32,
             env_steps: *env_steps,
-            episodes: *episodes,
-            mean_return: recent.iter().map(|r| r.0).sum::<f32>() / k,
-            success_rate: recent.iter().filter(|r| r.1).count() as f32 / k,
+            episodes: window.episodes(),
+            mean_return,
+            success_rate,
             policy_loss,
             value_loss,
             entropy,
             approx_kl,
             learning_rate: lr,
             alpha: None,
+            tasks: window.tasks(task_ids),
+            conflict: None,
         };
         Ok(Some(record))
     }
@@ -629,7 +598,7 @@ impl Head {
 pub fn train(
     task: &Task,
     config: &PpoConfig,
-    on_iteration: impl FnMut(&PpoIteration) -> bool,
+    on_iteration: impl FnMut(&Record) -> bool,
 ) -> Result<Policy, String> {
     crate::run_to_end(PpoRun::new(task, config)?, on_iteration)
 }

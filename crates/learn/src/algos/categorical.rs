@@ -1,11 +1,12 @@
-//! What the policy-gradient methods for discrete tasks share ([`crate::ppo`], [`crate::grpo`]):
+//! What the policy-gradient methods for discrete tasks share ([`crate::algos::ppo`], [`crate::algos::grpo`]):
 //! CleanRL's orthogonal initialisation, sampling from a categorical policy's logits, the
 //! clipped surrogate objective with an entropy bonus and its gradient with respect to the
 //! logits, and the greedy policy a trained actor becomes.
 
+use crate::Mlp;
 use crate::Policy;
-use crate::fused::FastMlp;
-use crate::policy::{Architecture, Conditioning, Mlp, PolicyInfo};
+use crate::nets::fused::FastMlp;
+use crate::policy::{Architecture, Conditioning, PolicyInfo};
 use burn::module::Param;
 use burn::nn::{Initializer, Linear};
 use burn::tensor::{Device, Tensor};

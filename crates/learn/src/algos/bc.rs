@@ -1,6 +1,6 @@
 //! Behaviour cloning from the tasks' own experts, the whole algorithm in this file: record
 //! expert demonstrations, regress the expert's actions with an MLP (mean squared error, Adam,
-//! on the fused CPU network of [`crate::fused`]), and optionally DAgger: let the learner
+//! on the fused CPU network of [`crate::nets::fused`]), and optionally DAgger: let the learner
 //! drive, label every state it visits with the expert's action, add those pairs and fit
 //! again. Several tasks train one network, told which task it is in by a one-hot input or by
 //! one output head per task ([`Conditioning`]).
@@ -11,11 +11,12 @@
 //! gradients, so every worker takes the same Adam step and holds the same weights; the final
 //! evaluation's seeds are shared out too ([`BcRun::evaluate`]).
 
+use crate::algos::gaussian::standard_normal;
 use crate::eval::{Evaluation, evaluate_shared};
-use crate::fused::{Adam, FastMlp};
-use crate::gaussian::standard_normal;
+use crate::nets::fused::{Adam, FastMlp};
+use crate::nets::mlp::{Mlp, seeded_init};
 use crate::parallel::{AllReduce, gather, shard_rows};
-use crate::policy::{Architecture, Conditioning, Mlp, PolicyInfo, seeded_init};
+use crate::policy::{Architecture, Conditioning, PolicyInfo};
 use crate::{Policy, SettingsCheck, normalise};
 use burn::tensor::Device;
 use polyskill_sim::task::{ActionSpace, Task};
@@ -464,7 +465,7 @@ impl Learner {
                 loss = flat[at];
             }
             self.steps_done += 1;
-            if !loss.is_finite() || !crate::fused::all_finite(&grads) {
+            if !loss.is_finite() || !crate::nets::fused::all_finite(&grads) {
                 return Err(format!(
                     "behaviour cloning diverged at gradient step {} (loss {loss}); stopped before the weights \
                      became non-finite; try a learning_rate below {}",

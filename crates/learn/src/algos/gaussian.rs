@@ -41,7 +41,7 @@ pub fn sample(mean: &[f32], log_std: &[f32], rng: &mut ChaCha8Rng) -> (Vec<f32>,
     (action, logp)
 }
 
-pub use crate::categorical::{Surrogate, SurrogateTerms};
+pub use crate::algos::categorical::{Surrogate, SurrogateTerms};
 
 /// The clipped surrogate for one sample (the Gaussian now, the action taken, `s`) minus
 /// `s.entropy_coef` × entropy; adds `s.scale` × its gradient with respect to the mean into

@@ -5,7 +5,7 @@
 //! type policies are saved and run as); tests check the forward pass and the gradients
 //! against burn's.
 
-use crate::policy::{Activation, Mlp};
+use crate::nets::mlp::{Activation, Mlp};
 use burn::module::Param;
 use burn::nn::Linear;
 use burn::tensor::{Device, Tensor, TensorData};
@@ -432,7 +432,7 @@ mod tests {
     /// The input gradient of `loss = Σ output · G` agrees with central finite differences.
     #[test]
     fn input_gradient_matches_finite_differences() {
-        let mlp = crate::policy::seeded_init(5, |device| Mlp::init(&[4, 8, 3], device));
+        let mlp = crate::nets::mlp::seeded_init(5, |device| Mlp::init(&[4, 8, 3], device));
         let fast = FastMlp::from_mlp(&mlp).unwrap();
         let x: Vec<f32> = (0..8).map(|i| ((i * 29 % 13) as f32 - 6.0) / 5.0).collect();
         let g: Vec<f32> = (0..6).map(|i| ((i * 7 % 5) as f32 - 2.0) / 2.0).collect();

@@ -10,19 +10,18 @@
 //! PPO's clipped surrogate and entropy bonus over a few epochs of minibatches (global
 //! gradient-norm clipping, Adam). There is no KL penalty to a reference policy: learning
 //! starts from scratch here, not from a pretrained model. Same actor network, sampling and
-//! records ([`PpoIteration`], value loss 0) as [`crate::ppo`], so the two compare directly.
+//! records ([`crate::Record`], value loss 0) as [`crate::algos::ppo`], so the two compare directly.
 
-use crate::categorical::{self, orthogonal_mlp};
-use crate::fused::{Adam, FastMlp, clip_global_norm};
-use crate::policy::seeded_init;
-use crate::ppo::PpoIteration;
+use crate::algos::categorical::{self, orthogonal_mlp};
+use crate::nets::fused::{Adam, FastMlp, clip_global_norm};
+use crate::nets::mlp::seeded_init;
+use crate::record::{EpisodeWindow, Record};
 use crate::{IterativeRun, Policy, SettingsCheck};
 use polyskill_sim::Env;
 use polyskill_sim::task::{ActionSpace, Task};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
-use std::collections::VecDeque;
 
 /// How an episode's return becomes its advantage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -155,9 +154,8 @@ pub struct GrpoRun {
     actor: FastMlp,
     adam: Adam,
     rng: ChaCha8Rng,
-    recent: VecDeque<(f32, bool)>,
+    window: EpisodeWindow,
     env_steps: u64,
-    episodes: u32,
     iteration: u32,
 }
 
@@ -188,9 +186,8 @@ impl GrpoRun {
             actor,
             adam,
             rng: ChaCha8Rng::seed_from_u64(config.seed),
-            recent: VecDeque::new(),
+            window: EpisodeWindow::new(1),
             env_steps: 0,
-            episodes: 0,
             iteration: 0,
         })
     }
@@ -198,7 +195,7 @@ impl GrpoRun {
 
 impl IterativeRun for GrpoRun {
     /// Plays one iteration's groups and updates the actor; `None` once `total_steps` are spent.
-    fn iterate(&mut self) -> Result<Option<PpoIteration>, String> {
+    fn iterate(&mut self) -> Result<Option<Record>, String> {
         if self.env_steps >= self.config.total_steps {
             return Ok(None);
         }
@@ -238,12 +235,7 @@ impl IterativeRun for GrpoRun {
                 returns[i] += step.reward;
                 self.env_steps += 1;
                 if step.terminated || step.truncated {
-                    self.episodes += 1;
-                    self.recent
-                        .push_back((returns[i], envs[i].episode_success()));
-                    if self.recent.len() > 10 {
-                        self.recent.pop_front();
-                    }
+                    self.window.push(0, returns[i], envs[i].episode_success());
                 } else {
                     still.push(i);
                 }
@@ -310,19 +302,21 @@ impl IterativeRun for GrpoRun {
                 self.adam.step(&mut params, &grads, lr);
             }
         }
-        let k = self.recent.len().max(1) as f32;
-        Ok(Some(PpoIteration {
+        let (mean_return, success_rate) = self.window.recent();
+        Ok(Some(Record {
             iteration: self.iteration,
             env_steps: self.env_steps,
-            episodes: self.episodes,
-            mean_return: self.recent.iter().map(|r| r.0).sum::<f32>() / k,
-            success_rate: self.recent.iter().filter(|r| r.1).count() as f32 / k,
+            episodes: self.window.episodes(),
+            mean_return,
+            success_rate,
             policy_loss,
             value_loss: 0.0,
             entropy,
             approx_kl,
             learning_rate: config.learning_rate,
             alpha: None,
+            tasks: Vec::new(),
+            conflict: None,
         }))
     }
 
@@ -342,7 +336,7 @@ impl IterativeRun for GrpoRun {
 pub fn train(
     task: &Task,
     config: &GrpoConfig,
-    on_iteration: impl FnMut(&PpoIteration) -> bool,
+    on_iteration: impl FnMut(&Record) -> bool,
 ) -> Result<Policy, String> {
     crate::run_to_end(GrpoRun::new(task, config)?, on_iteration)
 }
