@@ -10,6 +10,7 @@ use polyskill_learn::algos::grpo::{self, Baseline, GrpoConfig};
 use polyskill_learn::algos::ppo::{self, PpoConfig};
 use polyskill_learn::algos::sac::{self, SacConfig};
 use polyskill_learn::eval::{BestCheckpoint, evaluate};
+use polyskill_learn::multitask::{CombinerConfig, CombinerKind};
 use polyskill_learn::{Device, IterativeRun, weights};
 use polyskill_sim::task::Task;
 use polyskill_sim::{Env, ExpertPolicy, run_episode};
@@ -118,6 +119,11 @@ enum Command {
         /// or `none`).
         #[arg(long, default_value = "one-hot")]
         conditioning: String,
+        /// BC, PPO with several tasks: how the tasks' gradients become one update: mean, sum,
+        /// uncertainty, dwa, pcgrad, cagrad, famo or nash-mtl, with their default settings
+        /// (default: the minibatch's rows pooled into one loss, no per-task gradients).
+        #[arg(long)]
+        combiner: Option<String>,
         /// Hidden layer widths, comma-separated (default: 256,256 for bc and sac; 64,64 for
         /// ppo, grpo and rloo).
         #[arg(long, value_delimiter = ',')]
@@ -252,6 +258,7 @@ fn main() -> ExitCode {
             dagger_rounds,
             dagger_episodes,
             conditioning,
+            combiner,
             hidden,
             steps,
             batch,
@@ -262,6 +269,20 @@ fn main() -> ExitCode {
             out,
             json,
         } => {
+            let combiner = match combiner.as_deref().map(CombinerKind::parse).transpose() {
+                Ok(kind) => kind.map(|kind| CombinerConfig {
+                    seed,
+                    ..CombinerConfig::of(kind)
+                }),
+                Err(e) => {
+                    eprintln!("error: --combiner: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            if combiner.is_some() && !["bc", "ppo"].contains(&algo.as_str()) {
+                eprintln!("error: --combiner is for bc and ppo (got --algo {algo})");
+                return ExitCode::FAILURE;
+            }
             let trainer = match algo.as_str() {
                 "bc" => {
                     let conditioning = match serde_json::from_value(json!(conditioning)) {
@@ -285,6 +306,7 @@ fn main() -> ExitCode {
                         dagger_rounds,
                         dagger_episodes,
                         conditioning,
+                        combiner,
                     })
                 }
                 "grpo" | "rloo" => Trainer::Grpo {
@@ -303,6 +325,7 @@ fn main() -> ExitCode {
                     target_return,
                 },
                 "ppo" => Trainer::Ppo {
+                    combiner,
                     env_steps,
                     envs,
                     lr,
@@ -548,6 +571,7 @@ enum Trainer {
     /// PPO with the action space's defaults ([`PpoConfig::for_task`]) and these overrides,
     /// optionally stopping at a return target.
     Ppo {
+        combiner: Option<CombinerConfig>,
         env_steps: Option<u64>,
         envs: Option<usize>,
         lr: Option<f64>,
@@ -735,6 +759,7 @@ fn train(
     let (mut policy, summary) = match trainer {
         Trainer::Bc(config) => train_bc(&args.task.replace(',', "+"), &tasks, config, json)?,
         Trainer::Ppo {
+            combiner,
             env_steps,
             envs,
             lr,
@@ -752,6 +777,7 @@ fn train(
                 hidden: hidden.clone().unwrap_or(defaults.hidden.clone()),
                 num_envs: envs.unwrap_or(defaults.num_envs),
                 seed: *seed,
+                combiner: combiner.clone(),
                 ..defaults
             };
             let name = args.task.replace(',', "+");

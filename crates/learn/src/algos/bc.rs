@@ -3,7 +3,10 @@
 //! on the fused CPU network of [`crate::nets::fused`]), and optionally DAgger: let the learner
 //! drive, label every state it visits with the expert's action, add those pairs and fit
 //! again. Several tasks train one network, told which task it is in by a one-hot input or by
-//! one output head per task ([`Conditioning`]).
+//! one output head per task ([`Conditioning`]). With a combiner ([`BcConfig::combiner`]) each
+//! task's loss is the mean over its own rows of the minibatch and the update goes through the
+//! multi-task seam ([`MultiTaskStep`]: PCGrad, CAGrad, FAMO, …); without one, the minibatch's
+//! rows are pooled into one mean loss (each task weighted by its share of the rows).
 //!
 //! A run can be split over several workers (data parallelism, e.g. two Web Workers): each
 //! records its share of the episodes and every worker gathers them all in the same order;
@@ -13,10 +16,12 @@
 
 use crate::algos::gaussian::standard_normal;
 use crate::eval::{Evaluation, evaluate_shared};
+use crate::multitask::{CombinerConfig, Conflict, MultiTaskStep, gather_rows};
 use crate::nets::fused::{Adam, FastMlp};
 use crate::nets::mlp::{Mlp, seeded_init};
 use crate::parallel::{AllReduce, gather, shard_rows};
 use crate::policy::{Architecture, Conditioning, PolicyInfo};
+use crate::record::TaskRecord;
 use crate::{Policy, SettingsCheck, normalise};
 use burn::tensor::Device;
 use polyskill_sim::task::{ActionSpace, Task};
@@ -205,6 +210,9 @@ pub struct BcConfig {
     pub dagger_episodes: u32,
     /// How a multi-task network is told the task.
     pub conditioning: Conditioning,
+    /// How several tasks' gradients are combined into one update (`None`: the minibatch's rows
+    /// pooled into one loss). Ignored for one task.
+    pub combiner: Option<CombinerConfig>,
 }
 
 impl Default for BcConfig {
@@ -221,6 +229,7 @@ impl Default for BcConfig {
             dagger_rounds: 0,
             dagger_episodes: 20,
             conditioning: Conditioning::None,
+            combiner: None,
         }
     }
 }
@@ -270,6 +279,11 @@ impl BcConfig {
                 self.dagger_episodes
             ),
         );
+        if let Some(combiner) = &self.combiner
+            && let Err(e) = combiner.check()
+        {
+            check.need(false, "combiner", &e);
+        }
         check.finish("BC settings")
     }
 }
@@ -285,7 +299,7 @@ pub enum BcPhase {
 }
 
 /// One training progress record.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BcProgress {
     /// What is happening.
     pub phase: BcPhase,
@@ -302,6 +316,14 @@ pub struct BcProgress {
     /// Success rate of the learner's episodes in this DAgger round so far, if any (in a split
     /// run, of this worker's until the round's recording ends).
     pub learner_success: Option<f32>,
+    /// Per-task figures of a multi-task fit: each task's loss at the last step (and, with a
+    /// combiner, its weight in that update); empty for one task or before the first step.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tasks: Vec<TaskRecord>,
+    /// The gradient conflict between the tasks since the previous record (fits with a
+    /// combiner).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conflict: Option<Conflict>,
 }
 
 /// Per-feature mean and standard deviation (constant features get a scale of 1).
@@ -335,11 +357,19 @@ struct Learner {
     info: PolicyInfo,
     steps_done: u32,
     last_loss: f32,
+    /// Each task's loss at the last step (NaN for a task without rows in it).
+    task_losses: Vec<f32>,
+    /// The multi-task seam, when the fit combines per-task gradients.
+    multitask: Option<MultiTaskStep>,
 }
 
 impl Learner {
     /// A fresh network for `tasks` whose observations are normalised by `demos`' statistics.
-    fn new(demos: &Demonstrations, tasks: Vec<String>, config: &BcConfig) -> Learner {
+    fn new(
+        demos: &Demonstrations,
+        tasks: Vec<String>,
+        config: &BcConfig,
+    ) -> Result<Learner, String> {
         let (obs_mean, obs_std) = observation_statistics(demos);
         let mut info = PolicyInfo {
             architecture: Architecture::mlp(&[]),
@@ -366,14 +396,46 @@ impl Learner {
         })
         .expect("the CPU backend reads synchronously");
         let adam = Adam::new(&net.params, 1e-8);
-        Learner {
+        let t = tasks.len();
+        let multitask = match &config.combiner {
+            Some(combiner) if t > 1 => {
+                let shared = task_specific_outputs(&net, &info);
+                Some(MultiTaskStep::new(combiner, t, shared)?)
+            }
+            _ => None,
+        };
+        Ok(Learner {
             net,
             adam,
             rng: ChaCha8Rng::seed_from_u64(config.seed),
             info,
             steps_done: 0,
             last_loss: f32::NAN,
+            task_losses: vec![f32::NAN; t],
+            multitask,
+        })
+    }
+
+    /// Per-task figures of the last step (empty for one task).
+    fn task_records(&self) -> Vec<TaskRecord> {
+        if self.info.tasks.len() < 2 || self.steps_done == 0 {
+            return Vec::new();
         }
+        let weights = self.multitask.as_ref().map(|m| m.last_weights());
+        self.info
+            .tasks
+            .iter()
+            .enumerate()
+            .map(|(t, id)| TaskRecord {
+                task: id.clone(),
+                episodes: 0,
+                mean_return: 0.0,
+                success_rate: 0.0,
+                loss: Some(self.task_losses[t]).filter(|l| l.is_finite()),
+                weight: weights.map(|w| w[t]),
+                alpha: None,
+            })
+            .collect()
     }
 
     /// The current network as a policy.
@@ -401,7 +463,7 @@ impl Learner {
         steps: u32,
         report_every: u32,
         mut exchange: Option<&mut (dyn AllReduce + '_)>,
-        mut report: impl FnMut(u32, f32),
+        mut report: impl FnMut(&mut Learner),
     ) -> Result<(), String> {
         let (d, a, n) = (demos.obs_dim, demos.act_dim, demos.len());
         let normalised = normalise(&demos.observations, &self.info.obs_mean, &self.info.obs_std);
@@ -415,6 +477,9 @@ impl Learner {
             Some(e) => shard_rows(config.batch, e.index(), e.workers()),
             None => 0..config.batch,
         };
+        if exchange.is_some() && self.multitask.is_some() {
+            return Err("a behaviour-cloning run with a combiner cannot be split between workers (each worker would combine only its own rows)".into());
+        }
         let mut x = Vec::with_capacity(config.batch * (d + extra));
         let mut rows = Vec::with_capacity(config.batch);
         let mut flat = Vec::new();
@@ -432,25 +497,59 @@ impl Learner {
                     );
                 }
             }
-            let trace = self.net.trace(&x, false, true);
-            let out = trace.output();
-            let mut grad = vec![0.0f32; out.len()];
-            let mut loss = 0.0f32;
-            for (b, &i) in rows.iter().enumerate() {
-                let head = if multi_head {
-                    demos.task_indices[i] as usize * a
-                } else {
-                    0
-                };
-                for j in 0..a {
-                    let k = b * width + head + j;
-                    let diff = out[k] - demos.actions[i * a + j];
-                    loss += diff * diff;
-                    grad[k] = scale * diff;
+            let tasks = self.task_losses.len();
+            let (mut loss, mut grads) = match self.multitask.as_mut() {
+                // Each task's mean loss over its own rows, backpropagated alone on those rows
+                // (the same arithmetic as one pass over the minibatch, in T smaller products),
+                // then combined.
+                Some(step) => {
+                    let input = d + extra;
+                    let mut total = 0.0f32;
+                    let mut per_task = Vec::with_capacity(tasks);
+                    for t in 0..tasks {
+                        let mine: Vec<usize> = (0..rows.len())
+                            .filter(|&b| demos.task_indices[rows[b]] as usize == t)
+                            .collect();
+                        if mine.is_empty() {
+                            self.task_losses[t] = f32::NAN;
+                            per_task.push(None);
+                            continue;
+                        }
+                        let xt = gather_rows(&x, input, &mine);
+                        let trace = self.net.trace(&xt, false, true);
+                        let (sum, grad) = squared_error(
+                            trace.output(),
+                            &mine,
+                            &rows,
+                            demos,
+                            width,
+                            multi_head,
+                            2.0 / (mine.len() * a) as f32,
+                        );
+                        total += sum;
+                        self.task_losses[t] = sum / (mine.len() * a) as f32;
+                        per_task.push(Some(self.net.backward(&trace, &grad, false, true)));
+                    }
+                    (
+                        total / (config.batch * a) as f32,
+                        step.combine(&per_task, &self.task_losses)?,
+                    )
                 }
-            }
-            loss /= (config.batch * a) as f32;
-            let mut grads = self.net.backward(&trace, &grad, false, true);
+                None => {
+                    let trace = self.net.trace(&x, false, true);
+                    let all: Vec<usize> = (0..rows.len()).collect();
+                    let (sum, grad) =
+                        squared_error(trace.output(), &all, &rows, demos, width, multi_head, scale);
+                    if tasks > 1 {
+                        self.task_losses =
+                            task_means(trace.output(), &rows, demos, width, multi_head, tasks);
+                    }
+                    (
+                        sum / (config.batch * a) as f32,
+                        self.net.backward(&trace, &grad, false, true),
+                    )
+                }
+            };
             if let Some(exchange) = exchange.as_deref_mut() {
                 flat.clear();
                 grads.iter().for_each(|g| flat.extend_from_slice(g));
@@ -485,11 +584,101 @@ impl Learner {
             );
             self.last_loss = loss;
             if self.steps_done == 1 || self.steps_done.is_multiple_of(report_every.max(1)) {
-                report(self.steps_done, loss);
+                report(self);
             }
         }
         Ok(())
     }
+}
+
+/// The squared error of the network outputs `out` (rows `picked[k]` of the minibatch, whose
+/// demonstration rows are `rows`) against the expert's actions, and its gradient with respect
+/// to the outputs times `scale`: `(Σ diff², scale · diff)`. A multi-head network is scored on
+/// each row's task head.
+fn squared_error(
+    out: &[f32],
+    picked: &[usize],
+    rows: &[usize],
+    demos: &Demonstrations,
+    width: usize,
+    multi_head: bool,
+    scale: f32,
+) -> (f32, Vec<f32>) {
+    let a = demos.act_dim;
+    let mut grad = vec![0.0f32; out.len()];
+    let mut sum = 0.0f32;
+    for (k, &b) in picked.iter().enumerate() {
+        let i = rows[b];
+        let head = if multi_head {
+            demos.task_indices[i] as usize * a
+        } else {
+            0
+        };
+        for j in 0..a {
+            let o = k * width + head + j;
+            let diff = out[o] - demos.actions[i * a + j];
+            sum += diff * diff;
+            grad[o] = scale * diff;
+        }
+    }
+    (sum, grad)
+}
+
+/// Each task's mean squared error over its rows of a pooled minibatch (NaN for a task
+/// without rows).
+fn task_means(
+    out: &[f32],
+    rows: &[usize],
+    demos: &Demonstrations,
+    width: usize,
+    multi_head: bool,
+    tasks: usize,
+) -> Vec<f32> {
+    let a = demos.act_dim;
+    let (mut sums, mut counts) = (vec![0.0f32; tasks], vec![0usize; tasks]);
+    for (b, &i) in rows.iter().enumerate() {
+        let t = demos.task_indices[i] as usize;
+        if t < tasks {
+            let (e, _) = squared_error(
+                &out[b * width..(b + 1) * width],
+                &[0],
+                &[i],
+                demos,
+                width,
+                multi_head,
+                0.0,
+            );
+            sums[t] += e;
+            counts[t] += 1;
+        }
+    }
+    sums.iter()
+        .zip(&counts)
+        .map(|(s, &c)| if c > 0 { s / (c * a) as f32 } else { f32::NAN })
+        .collect()
+}
+
+/// Which weights of a multi-head network are shared by the tasks: all but the last layer's
+/// columns (and bias entries) of each task's head, which are that task's own. `None` (all
+/// shared) for other conditionings.
+fn task_specific_outputs(net: &FastMlp, info: &PolicyInfo) -> Option<Vec<Vec<bool>>> {
+    if info.conditioning != Conditioning::MultiHead {
+        return None;
+    }
+    let last = net.params.len() - 2;
+    Some(
+        net.params
+            .iter()
+            .enumerate()
+            .map(|(k, p)| {
+                if k >= last {
+                    vec![false; p.len()]
+                } else {
+                    vec![true; p.len()]
+                }
+            })
+            .collect(),
+    )
 }
 
 /// Fits a policy to `demos` (rows labelled with indices into `tasks`); `progress` gets a
@@ -518,18 +707,9 @@ pub fn train_shared(
     if demos.is_empty() {
         return Err("no demonstrations to learn from".into());
     }
-    let mut learner = Learner::new(demos, tasks, config);
+    let mut learner = Learner::new(demos, tasks, config)?;
     learner.info.check()?;
     let pairs = demos.len();
-    let fitting = |step, loss| BcProgress {
-        phase: BcPhase::Fitting,
-        round: 0,
-        step,
-        loss,
-        pairs,
-        episodes: 0,
-        learner_success: None,
-    };
     learner.fit(
         demos,
         config,
@@ -537,7 +717,19 @@ pub fn train_shared(
         config.steps,
         report_every,
         exchange,
-        |step, loss| progress(fitting(step, loss)),
+        |l| {
+            progress(BcProgress {
+                phase: BcPhase::Fitting,
+                round: 0,
+                step: l.steps_done,
+                loss: l.last_loss,
+                pairs,
+                episodes: 0,
+                learner_success: None,
+                tasks: l.task_records(),
+                conflict: l.multitask.as_mut().and_then(MultiTaskStep::take_conflict),
+            })
+        },
     )?;
     let mut policy = learner.policy();
     policy.info.training =
@@ -709,7 +901,7 @@ impl BcRun {
                     }
                     if self.learner.is_none() {
                         let ids = self.tasks.iter().map(|t| t.id.clone()).collect();
-                        let learner = Learner::new(&self.demos, ids, &self.config);
+                        let learner = Learner::new(&self.demos, ids, &self.config)?;
                         learner.info.check()?;
                         self.learner = Some(learner);
                     }
@@ -729,7 +921,7 @@ impl BcRun {
                     steps,
                     u32::MAX,
                     self.exchange.as_deref_mut(),
-                    |_, _| {},
+                    |_| {},
                 )?;
                 let done = done + steps;
                 self.stage = if done < self.config.steps {
@@ -825,12 +1017,22 @@ impl BcRun {
         evaluate_shared(&policy, task, first_seed, episodes, exchange)
     }
 
-    fn progress(&self, phase: BcPhase, learner_success: Option<f32>) -> BcProgress {
+    fn progress(&mut self, phase: BcPhase, learner_success: Option<f32>) -> BcProgress {
         let (step, loss) = self
             .learner
             .as_ref()
             .map(|l| (l.steps_done, l.last_loss))
             .unwrap_or((0, f32::NAN));
+        let tasks = self
+            .learner
+            .as_ref()
+            .map(Learner::task_records)
+            .unwrap_or_default();
+        let conflict = self
+            .learner
+            .as_mut()
+            .and_then(|l| l.multitask.as_mut())
+            .and_then(MultiTaskStep::take_conflict);
         BcProgress {
             phase,
             round: self.round,
@@ -839,6 +1041,8 @@ impl BcRun {
             pairs: self.demos.len(),
             episodes: self.round_episodes,
             learner_success,
+            tasks,
+            conflict,
         }
     }
 
@@ -900,10 +1104,10 @@ mod tests {
             anneal_lr,
             ..Default::default()
         };
-        let mut learner = Learner::new(&demos, vec!["t".into()], &config);
+        let mut learner = Learner::new(&demos, vec!["t".into()], &config).unwrap();
         let before = learner.net.params.clone();
         learner
-            .fit(&demos, &config, first_step, 1, u32::MAX, None, |_, _| {})
+            .fit(&demos, &config, first_step, 1, u32::MAX, None, |_| {})
             .unwrap();
         learner
             .net

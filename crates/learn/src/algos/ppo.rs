@@ -15,6 +15,7 @@
 use crate::Conditioning;
 use crate::algos::categorical::{self, orthogonal_mlp};
 use crate::algos::gaussian::{self, RewardScaler, RunningStats};
+use crate::multitask::{CombinerConfig, MultiTaskStep, gather_rows};
 use crate::nets::fused::{Adam, FastMlp, clip_global_norm};
 use crate::nets::mlp::seeded_init;
 use crate::policy::append_one_hot;
@@ -61,6 +62,9 @@ pub struct PpoConfig {
     pub max_grad_norm: f32,
     /// Seed for initialisation, environments and sampling.
     pub seed: u64,
+    /// With several tasks: how the tasks' gradients become one update (each task's loss is the
+    /// mean over its rows of the minibatch). `None`: the rows pooled into one loss.
+    pub combiner: Option<CombinerConfig>,
 }
 
 impl Default for PpoConfig {
@@ -81,6 +85,7 @@ impl Default for PpoConfig {
             value_coef: 0.5,
             max_grad_norm: 0.5,
             seed: 0,
+            combiner: None,
         }
     }
 }
@@ -178,6 +183,9 @@ impl PpoConfig {
             "max_grad_norm",
             "must be > 0",
         );
+        if let Some(Err(e)) = self.combiner.as_ref().map(CombinerConfig::check) {
+            check.need(false, "combiner", &e);
+        }
         check.finish("PPO settings")
     }
 }
@@ -203,6 +211,8 @@ pub struct PpoRun {
     /// Running reward scale (continuous actions only).
     reward_scaler: Option<RewardScaler>,
     window: EpisodeWindow,
+    /// The multi-task seam (several tasks with a combiner).
+    multitask: Option<MultiTaskStep>,
     env_steps: u64,
     iteration: u64,
     iterations: u64,
@@ -295,6 +305,12 @@ impl PpoRun {
             obs_stats: continuous.then(|| RunningStats::new(obs_dim)),
             reward_scaler: continuous.then(|| RewardScaler::new(n, config.gamma)),
             window: EpisodeWindow::new(tasks.len()),
+            multitask: match &config.combiner {
+                Some(combiner) if tasks.len() > 1 => {
+                    Some(MultiTaskStep::new(combiner, tasks.len(), None)?)
+                }
+                _ => None,
+            },
             env_steps: 0,
             iteration: 0,
             iterations: config.total_steps / (n * config.rollout_steps) as u64,
@@ -324,6 +340,7 @@ impl IterativeRun for PpoRun {
             obs_stats,
             reward_scaler,
             window,
+            multitask,
             env_steps,
             task_ids,
             ..
@@ -430,6 +447,7 @@ impl IterativeRun for PpoRun {
 
         // Update: epochs of shuffled minibatches.
         let (mut policy_loss, mut value_loss, mut entropy, mut approx_kl) = (0.0, 0.0, 0.0, 0.0);
+        let mut last_task_loss = Vec::new();
         let mut order: Vec<usize> = (0..batch).collect();
         for _ in 0..config.epochs {
             for i in (1..batch).rev() {
@@ -457,7 +475,12 @@ impl IterativeRun for PpoRun {
                 // over the minibatch) and its gradient with respect to the actor's outputs (and
                 // the Gaussian's log standard deviations) and the values.
                 let (mut g_out, mut g_values) = (vec![0.0f32; m * outputs], vec![0.0f32; m]);
-                let mut g_log_std = vec![0.0f32; action_dim];
+                // The log-std gradient and the loss are kept per task too (one entry for a
+                // single task or a pooled update).
+                let tasks = multitask.as_ref().map_or(1, |_| task_ids.len());
+                let task_of = |i: usize| if tasks > 1 { env_tasks[i % n] } else { 0 };
+                let mut g_log_std = vec![vec![0.0f32; action_dim]; tasks];
+                let mut task_loss = vec![0.0f32; tasks];
                 let (mut pl, mut vl, mut ent, mut kl) = (0.0f32, 0.0f32, 0.0f32, 0.0f32);
                 for (k, &i) in chunk.iter().enumerate() {
                     let row = &head_out[k * outputs..(k + 1) * outputs];
@@ -481,7 +504,7 @@ impl IterativeRun for PpoRun {
                                 action,
                                 &s,
                                 g_row,
-                                &mut g_log_std,
+                                &mut g_log_std[task_of(i)],
                             )
                         }
                     };
@@ -492,6 +515,7 @@ impl IterativeRun for PpoRun {
                     let v_clipped = old_v + (v - old_v).clamp(-config.clip, config.clip);
                     let (lu, lc) = ((v - ret) * (v - ret), (v_clipped - ret) * (v_clipped - ret));
                     vl += 0.5 * lu.max(lc);
+                    task_loss[task_of(i)] += terms.loss + config.value_coef * 0.5 * lu.max(lc);
                     g_values[k] = if lu >= lc {
                         config.value_coef * (v - ret) / m as f32
                     } else {
@@ -506,15 +530,63 @@ impl IterativeRun for PpoRun {
                         "PPO diverged at iteration {iteration}: loss is not finite (learning_rate {lr} may be too high)"
                     ));
                 }
-                let mut grads = actor.backward(&actor_trace, &g_out, true, false);
-                grads.extend(critic.backward(&critic_trace, &g_values, true, false));
+                let mut grads = match multitask.as_mut() {
+                    // Each task's mean loss over its rows: its rows' gradients rescaled from
+                    // the minibatch mean to the task's, backpropagated on those rows alone.
+                    Some(step) => {
+                        let mut per_task = Vec::with_capacity(tasks);
+                        for t in 0..tasks {
+                            let rows: Vec<usize> =
+                                (0..m).filter(|&k| task_of(chunk[k]) == t).collect();
+                            if rows.is_empty() {
+                                task_loss[t] = f32::NAN;
+                                per_task.push(None);
+                                continue;
+                            }
+                            let rescale = m as f32 / rows.len() as f32;
+                            task_loss[t] /= rows.len() as f32;
+                            let xt = gather_rows(&x, in_dim, &rows);
+                            let scaled = |g: &[f32], width: usize| -> Vec<f32> {
+                                gather_rows(g, width, &rows)
+                                    .iter()
+                                    .map(|v| v * rescale)
+                                    .collect()
+                            };
+                            let mut g = actor.backward(
+                                &actor.trace(&xt, true, false),
+                                &scaled(&g_out, outputs),
+                                true,
+                                false,
+                            );
+                            g.extend(critic.backward(
+                                &critic.trace(&xt, true, false),
+                                &scaled(&g_values, 1),
+                                true,
+                                false,
+                            ));
+                            if let Head::Gaussian { .. } = head {
+                                g.push(g_log_std[t].iter().map(|v| v * rescale).collect());
+                            }
+                            per_task.push(Some(g));
+                        }
+                        step.combine(&per_task, &task_loss)?
+                    }
+                    None => {
+                        let mut g = actor.backward(&actor_trace, &g_out, true, false);
+                        g.extend(critic.backward(&critic_trace, &g_values, true, false));
+                        if let Head::Gaussian { .. } = head {
+                            g.push(std::mem::take(&mut g_log_std[0]));
+                        }
+                        g
+                    }
+                };
+                last_task_loss = task_loss;
                 let mut params: Vec<&mut Vec<f32>> = actor
                     .params
                     .iter_mut()
                     .chain(critic.params.iter_mut())
                     .collect();
                 if let Head::Gaussian { log_std } = head {
-                    grads.push(g_log_std);
                     params.push(log_std);
                 }
                 clip_global_norm(&mut grads, config.max_grad_norm);
@@ -522,7 +594,7 @@ impl IterativeRun for PpoRun {
             }
         }
         let (mean_return, success_rate) = window.recent();
-        let record = Record {
+        let mut record = Record {
             iteration: iteration as u32,
             env_steps: *env_steps,
             episodes: window.episodes(),
@@ -535,8 +607,19 @@ impl IterativeRun for PpoRun {
             learning_rate: lr,
             alpha: None,
             tasks: window.tasks(task_ids),
-            conflict: None,
+            conflict: multitask.as_mut().and_then(MultiTaskStep::take_conflict),
         };
+        if let Some(step) = multitask.as_ref() {
+            for ((task, loss), weight) in record
+                .tasks
+                .iter_mut()
+                .zip(&last_task_loss)
+                .zip(step.last_weights())
+            {
+                task.loss = Some(*loss).filter(|l| l.is_finite());
+                task.weight = Some(*weight);
+            }
+        }
         Ok(Some(record))
     }
 

@@ -333,6 +333,14 @@ impl MultiTaskStep {
     }
 }
 
+/// The rows `rows` of a row-major matrix `width` wide, in that order (a task's share of a
+/// minibatch).
+pub fn gather_rows(x: &[f32], width: usize, rows: &[usize]) -> Vec<f32> {
+    rows.iter()
+        .flat_map(|&r| x[r * width..(r + 1) * width].iter().copied())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

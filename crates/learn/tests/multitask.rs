@@ -1,0 +1,197 @@
+//! The multi-task seam inside the algorithms: behaviour cloning and PPO with a combiner report
+//! each task's loss and weight and the gradient conflict between the tasks, and the conflict
+//! statistic tells tasks that pull the shared network apart from tasks that agree.
+
+use polyskill_learn::algos::bc::{self, BcConfig, BcProgress, Demonstrations};
+use polyskill_learn::algos::ppo::{PpoConfig, PpoRun};
+use polyskill_learn::multitask::{CombinerConfig, CombinerKind};
+use polyskill_learn::{Conditioning, IterativeRun};
+use polyskill_sim::task::Task;
+
+/// Two tasks on the same observations: task 1's actions are task 0's (`sign` 1) or their
+/// opposite (`sign` −1).
+fn paired_demonstrations(sign: f32) -> Demonstrations {
+    let (n, d) = (400, 3);
+    // Row r of task 1 sees row r of task 0's observation.
+    let observations: Vec<f32> = (0..2 * n * d)
+        .map(|i| (((i % (n * d)) * 7919 % 1000) as f32 / 500.0) - 1.0)
+        .collect();
+    let mut actions = Vec::new();
+    let mut task_indices = Vec::new();
+    for (row, obs) in observations.chunks_exact(d).enumerate() {
+        let task = (row >= n) as u32;
+        let target = (0.8 * obs[0] - 0.5 * obs[1] + 0.3 * obs[2]).tanh() * 0.9;
+        actions.push(if task == 1 { sign * target } else { target });
+        task_indices.push(task);
+    }
+    Demonstrations {
+        observations,
+        actions,
+        task_indices,
+        obs_dim: d,
+        act_dim: 1,
+    }
+}
+
+fn fit(demos: &Demonstrations, kind: CombinerKind, conditioning: Conditioning) -> Vec<BcProgress> {
+    let config = BcConfig {
+        hidden: vec![16, 16],
+        steps: 60,
+        batch: 64,
+        conditioning,
+        combiner: Some(CombinerConfig::of(kind)),
+        ..BcConfig::default()
+    };
+    let mut records = Vec::new();
+    bc::train(demos, vec!["a".into(), "b".into()], &config, 20, |p| {
+        records.push(p)
+    })
+    .unwrap();
+    records
+}
+
+#[test]
+fn bc_reports_each_task_and_the_conflict_between_them() {
+    for kind in CombinerKind::ALL {
+        let records = fit(&paired_demonstrations(-1.0), kind, Conditioning::OneHot);
+        let last = records.last().unwrap();
+        assert_eq!(last.tasks.len(), 2, "{kind}");
+        for task in &last.tasks {
+            assert!(
+                task.loss.is_some_and(f32::is_finite) && task.weight.is_some_and(f32::is_finite),
+                "{kind}: {task:?}"
+            );
+        }
+        let conflict = last
+            .conflict
+            .as_ref()
+            .unwrap_or_else(|| panic!("{kind}: no conflict measured"));
+        assert_eq!(
+            conflict.updates, 20,
+            "{kind}: updates since the previous record"
+        );
+        assert_eq!(conflict.cosine.len(), 2);
+    }
+}
+
+/// Opposite targets from the same inputs give negative cosines; equal targets positive ones.
+/// Without a task input (conditioning none) the mirrored tasks conflict outright.
+#[test]
+fn the_conflict_statistic_tells_mirrored_tasks_from_agreeing_ones() {
+    // Over the last 20 of 60 updates, once the network has roughly fitted what it can.
+    let first = |sign: f32, conditioning| {
+        fit(
+            &paired_demonstrations(sign),
+            CombinerKind::Mean,
+            conditioning,
+        )
+        .last()
+        .unwrap()
+        .conflict
+        .clone()
+        .unwrap()
+    };
+    let mirrored = first(-1.0, Conditioning::None);
+    let agreeing = first(1.0, Conditioning::None);
+    assert!(
+        mirrored.mean_cosine < -0.5 && mirrored.conflicting > 0.8,
+        "{mirrored:?}"
+    );
+    assert!(
+        agreeing.mean_cosine > 0.5 && agreeing.conflicting < 0.2,
+        "{agreeing:?}"
+    );
+    let one_hot = first(-1.0, Conditioning::OneHot);
+    assert!(
+        one_hot.mean_cosine < 0.0,
+        "the shared trunk still conflicts: {one_hot:?}"
+    );
+}
+
+/// PCGrad on the mirrored pair fits both tasks (a one-hot input tells them apart), where
+/// without the input one network cannot fit both.
+#[test]
+fn pcgrad_fits_mirrored_tasks_told_apart_by_a_one_hot() {
+    let demos = paired_demonstrations(-1.0);
+    let config = |conditioning| BcConfig {
+        hidden: vec![32, 32],
+        steps: 1500,
+        batch: 128,
+        learning_rate: 3e-3,
+        conditioning,
+        combiner: Some(CombinerConfig::of(CombinerKind::Pcgrad)),
+        ..BcConfig::default()
+    };
+    let final_losses = |conditioning| {
+        let mut last = None;
+        bc::train(
+            &demos,
+            vec!["a".into(), "b".into()],
+            &config(conditioning),
+            500,
+            |p| last = Some(p),
+        )
+        .unwrap();
+        last.unwrap()
+            .tasks
+            .iter()
+            .map(|t| t.loss.unwrap())
+            .collect::<Vec<f32>>()
+    };
+    let told = final_losses(Conditioning::OneHot);
+    let blind = final_losses(Conditioning::None);
+    assert!(told.iter().all(|&l| l < 0.02), "{told:?}");
+    // Blind, the best one network can do is the mean of ±target, 0: a loss of E[target²] ≈ 0.09.
+    assert!(blind.iter().all(|&l| l > 0.05), "{blind:?}");
+}
+
+fn cart_pole() -> Task {
+    Task::from_json(include_str!("../../../web/tasks/cart-pole.json")).unwrap()
+}
+
+fn cart_pole_swapped() -> Task {
+    Task::from_json(include_str!(
+        "../../../docs/experiments/tasks/cart-pole-swapped.json"
+    ))
+    .unwrap()
+}
+
+#[test]
+fn multi_task_ppo_with_a_combiner_records_per_task_figures() {
+    let config = PpoConfig {
+        total_steps: 4 * 2 * 128 * 3,
+        combiner: Some(CombinerConfig::of(CombinerKind::Cagrad)),
+        ..PpoConfig::default()
+    };
+    let mut run = PpoRun::multi_task(&[cart_pole(), cart_pole_swapped()], &config).unwrap();
+    let mut records = Vec::new();
+    while let Some(record) = run.iterate().unwrap() {
+        records.push(record);
+    }
+    assert_eq!(records.len(), 3);
+    let last = records.last().unwrap();
+    let ids: Vec<&str> = last.tasks.iter().map(|t| t.task.as_str()).collect();
+    assert_eq!(ids, ["cart-pole", "cart-pole-swapped"]);
+    assert!(
+        last.tasks
+            .iter()
+            .all(|t| t.episodes > 0 && t.loss.is_some() && t.weight.is_some()),
+        "{:?}",
+        last.tasks
+    );
+    let conflict = last.conflict.as_ref().unwrap();
+    // 4 epochs × 4 minibatches per iteration, each one combined update.
+    assert_eq!(conflict.updates, 16);
+    // Without a combiner: per-task episodes still, no conflict.
+    let plain = PpoConfig {
+        combiner: None,
+        ..config
+    };
+    let record = PpoRun::multi_task(&[cart_pole(), cart_pole_swapped()], &plain)
+        .unwrap()
+        .iterate()
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.tasks.len(), 2);
+    assert!(record.conflict.is_none() && record.tasks[0].loss.is_none());
+}
