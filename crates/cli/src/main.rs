@@ -11,6 +11,7 @@ use polyskill_learn::algos::ppo::{self, PpoConfig};
 use polyskill_learn::algos::sac::{self, SacConfig};
 use polyskill_learn::eval::{BestCheckpoint, evaluate};
 use polyskill_learn::multitask::{CombinerConfig, CombinerKind};
+use polyskill_learn::nets::ArchitectureKind;
 use polyskill_learn::{Device, IterativeRun, weights};
 use polyskill_sim::task::Task;
 use polyskill_sim::{Env, ExpertPolicy, run_episode};
@@ -124,6 +125,17 @@ enum Command {
         /// (default: the minibatch's rows pooled into one loss, no per-task gradients).
         #[arg(long)]
         combiner: Option<String>,
+        /// BC with several tasks: the network's architecture: mlp, film, moe, soft-modular,
+        /// care, paco or moore (the task-aware ones read the task as a one-hot input).
+        #[arg(long, default_value = "mlp")]
+        architecture: String,
+        /// BC: experts (moe, moore), encoders (care), parameter sets (paco) or modules per
+        /// layer (soft-modular); the architecture's default if omitted.
+        #[arg(long)]
+        experts: Option<usize>,
+        /// BC with --architecture moe: experts each row is routed to (default 2).
+        #[arg(long)]
+        top_k: Option<usize>,
         /// Hidden layer widths, comma-separated (default: 256,256 for bc and sac; 64,64 for
         /// ppo, grpo and rloo).
         #[arg(long, value_delimiter = ',')]
@@ -259,6 +271,9 @@ fn main() -> ExitCode {
             dagger_episodes,
             conditioning,
             combiner,
+            architecture,
+            experts,
+            top_k,
             hidden,
             steps,
             batch,
@@ -279,6 +294,21 @@ fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
+            let architecture = match ArchitectureKind::parse(&architecture) {
+                Ok(kind) => kind,
+                Err(e) => {
+                    eprintln!("error: --architecture: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            if (architecture != ArchitectureKind::Mlp || experts.is_some() || top_k.is_some())
+                && algo != "bc"
+            {
+                eprintln!(
+                    "error: --architecture, --experts and --top-k are for bc (got --algo {algo})"
+                );
+                return ExitCode::FAILURE;
+            }
             if combiner.is_some() && !["bc", "ppo"].contains(&algo.as_str()) {
                 eprintln!("error: --combiner is for bc and ppo (got --algo {algo})");
                 return ExitCode::FAILURE;
@@ -307,6 +337,10 @@ fn main() -> ExitCode {
                         dagger_episodes,
                         conditioning,
                         combiner,
+                        architecture,
+                        experts,
+                        top_k,
+                        ..BcConfig::default()
                     })
                 }
                 "grpo" | "rloo" => Trainer::Grpo {

@@ -67,7 +67,7 @@ pub fn env_steps_per_second(
 pub fn random_policy(sizes: &[usize]) -> Policy {
     let device = Device::flex();
     Policy {
-        mlp: Mlp::init(sizes, &device),
+        net: crate::nets::Network::Mlp(Mlp::init(sizes, &device)),
         info: PolicyInfo {
             architecture: Architecture::mlp(sizes),
             tasks: vec![],

@@ -2,18 +2,21 @@
 //! task conditioning, observation normalisation, provenance; the weights file's metadata) and
 //! [`Policy`], the network with that description on a device, acting on observations.
 
-use crate::nets::mlp::Mlp;
+use crate::nets::{ArchitectureKind, Network};
 use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
-/// Layer sizes and activations of an MLP policy: `sizes = [in, hidden…, out]`, a hidden
-/// activation between layers, and an output: `tanh` (continuous actions in [−1, 1]),
-/// `linear`, or `categorical` (logits of a discrete choice; the policy acts by argmax).
+/// A policy network's shape: its architecture (`kind`, one of [`ArchitectureKind`]'s names),
+/// layer widths `sizes = [in, hidden…, out]` (the input counts the task one-hot where the
+/// policy takes one), a hidden activation, and an output: `tanh` (continuous actions in
+/// [−1, 1]), `linear`, or `categorical` (logits of a discrete choice; the policy acts by
+/// argmax). Mixture-style architectures also say how many experts they have (and the MoE how
+/// many each row uses).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Architecture {
-    /// Always `"mlp"` for now.
+    /// The architecture's name (`"mlp"`, `"film"`, `"moe"`, …).
     pub kind: String,
     /// Layer widths, input first.
     pub sizes: Vec<usize>,
@@ -21,7 +24,17 @@ pub struct Architecture {
     pub activation: String,
     /// Output: `"tanh"`, `"linear"` or `"categorical"`.
     pub output: String,
+    /// Experts (MoE, MOORE), encoders (CARE), parameter sets (PaCo) or modules per layer
+    /// (soft modularisation); the architecture's default when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub experts: Option<usize>,
+    /// MoE: experts each row is routed to (default 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top_k: Option<usize>,
 }
+
+/// Largest number of weights an architecture may have (checked before anything is allocated).
+pub const MAX_PARAMETERS: usize = 16 << 20;
 
 impl Architecture {
     /// An MLP with ReLU hidden layers and a tanh output.
@@ -31,17 +44,28 @@ impl Architecture {
             sizes: sizes.to_vec(),
             activation: "relu".into(),
             output: "tanh".into(),
+            experts: None,
+            top_k: None,
         }
+    }
+
+    /// `kind` with ReLU hidden layers and a tanh output, and the kind's default experts.
+    pub fn of(kind: ArchitectureKind, sizes: &[usize]) -> Architecture {
+        Architecture {
+            kind: kind.name().into(),
+            experts: kind.default_experts(),
+            ..Architecture::mlp(sizes)
+        }
+    }
+
+    /// The registered architecture this names.
+    pub fn kind(&self) -> Result<ArchitectureKind, String> {
+        ArchitectureKind::parse(&self.kind).map_err(|e| format!("architecture.kind: {e}"))
     }
 
     /// Checks that this crate can build the architecture.
     pub fn check(&self) -> Result<(), String> {
-        if self.kind != "mlp" {
-            return Err(format!(
-                "architecture.kind \"{}\" is not supported (only \"mlp\")",
-                self.kind
-            ));
-        }
+        let kind = self.kind()?;
         if !["relu", "tanh"].contains(&self.activation.as_str()) {
             return Err(format!(
                 "architecture.activation \"{}\" is not supported (relu or tanh)",
@@ -54,10 +78,66 @@ impl Architecture {
                 self.output
             ));
         }
-        if self.sizes.len() < 2 || self.sizes.iter().any(|&s| s == 0 || s > 65_536) {
+        if self.sizes.len() < 2
+            || self.sizes.len() > 18
+            || self.sizes.iter().any(|&s| s == 0 || s > 65_536)
+        {
             return Err(format!(
-                "architecture.sizes {:?}: need at least 2 widths, each 1..=65536",
+                "architecture.sizes {:?}: need 2..=18 widths, each 1..=65536",
                 self.sizes
+            ));
+        }
+        let hidden = self.sizes.len() - 2;
+        let needs = match kind {
+            ArchitectureKind::Mlp => 0,
+            ArchitectureKind::SoftModular => 3,
+            _ => 1,
+        };
+        if hidden < needs {
+            return Err(format!(
+                "architecture.sizes {:?}: {kind} needs at least {needs} hidden widths",
+                self.sizes
+            ));
+        }
+        if kind == ArchitectureKind::SoftModular
+            && self.sizes[1..=hidden].iter().any(|&w| w != self.sizes[1])
+        {
+            return Err(format!(
+                "architecture.sizes {:?}: soft-modular needs every hidden width equal (the module width)",
+                self.sizes
+            ));
+        }
+        match (kind.default_experts(), self.experts) {
+            (None, Some(_)) => return Err(format!("architecture.experts: {kind} has no experts")),
+            (Some(_), Some(e)) if !(1..=64).contains(&e) => {
+                return Err(format!("architecture.experts: must be in 1..=64, got {e}"));
+            }
+            _ => {}
+        }
+        match (kind, self.top_k) {
+            (ArchitectureKind::Moe, Some(k)) if k == 0 || k > self.experts.unwrap_or(4) => {
+                return Err(format!(
+                    "architecture.top_k: must be in 1..=experts, got {k}"
+                ));
+            }
+            (ArchitectureKind::Moe, _) | (_, None) => {}
+            (_, Some(_)) => {
+                return Err(format!(
+                    "architecture.top_k: only moe routes to top-k experts, not {kind}"
+                ));
+            }
+        }
+        let dense: usize = self.sizes.windows(2).map(|w| w[0] * w[1] + w[1]).sum();
+        let copies = self.experts.or(kind.default_experts()).unwrap_or(1)
+            * if kind == ArchitectureKind::SoftModular {
+                hidden
+            } else {
+                1
+            };
+        if dense.saturating_mul(copies.max(1)) > MAX_PARAMETERS {
+            return Err(format!(
+                "architecture: about {} weights, more than the {MAX_PARAMETERS} allowed",
+                dense.saturating_mul(copies)
             ));
         }
         Ok(())
@@ -129,6 +209,16 @@ impl PolicyInfo {
     /// conditioning matching the tasks and the layer widths.
     pub fn check(&self) -> Result<(), String> {
         self.architecture.check()?;
+        if self.obs_mean.is_empty() {
+            return Err("obs_mean is empty: a policy observes at least one value".into());
+        }
+        let kind = self.architecture.kind()?;
+        if kind.task_aware() && self.conditioning != Conditioning::OneHot {
+            return Err(format!(
+                "architecture {kind} reads the task from a one-hot input: conditioning must be one-hot (it is {:?})",
+                self.conditioning
+            ));
+        }
         let sizes = &self.architecture.sizes;
         let inputs = self.observation_size() + self.task_inputs();
         if sizes[0] != inputs {
@@ -239,7 +329,7 @@ pub fn normalise(observations: &[f32], mean: &[f32], std: &[f32]) -> Vec<f32> {
 #[derive(Debug)]
 pub struct Policy {
     /// The network.
-    pub mlp: Mlp,
+    pub net: Network,
     /// Architecture, normalisation and provenance.
     pub info: PolicyInfo,
     /// Where the network's tensors live.
@@ -291,7 +381,7 @@ impl Policy {
     /// The same policy on another device (e.g. from the CPU to WebGPU).
     pub fn to_device(&self, device: &Device) -> Policy {
         Policy {
-            mlp: self.mlp.clone().to_device(device),
+            net: self.net.clone().to_device(device),
             info: self.info.clone(),
             device: device.clone(),
         }
@@ -299,7 +389,7 @@ impl Policy {
 
     fn input(&self, observations: &[f32], task_index: usize) -> Result<Tensor<2>, String> {
         let dim = self.observation_size();
-        if observations.is_empty() || observations.len() % dim != 0 {
+        if dim == 0 || observations.is_empty() || observations.len() % dim != 0 {
             return Err(format!(
                 "observations hold {} values; expected a non-empty multiple of the policy's {dim} inputs",
                 observations.len()
@@ -324,9 +414,10 @@ impl Policy {
     /// on WebGPU in a browser use [`Policy::act_batch_async`].
     pub fn act_in(&self, observations: &[f32], task: Option<&str>) -> Result<Vec<f32>, String> {
         let task_index = self.info.task_index(task)?;
-        let y = self.mlp.forward_as(
+        let y = self.net.forward(
             self.input(observations, task_index)?,
             &self.info.architecture,
+            self.info.task_inputs(),
         );
         let data = y
             .try_into_data()
@@ -344,9 +435,10 @@ impl Policy {
         task: Option<&str>,
     ) -> Result<Vec<f32>, String> {
         let task_index = self.info.task_index(task)?;
-        let y = self.mlp.forward_as(
+        let y = self.net.forward(
             self.input(observations, task_index)?,
             &self.info.architecture,
+            self.info.task_inputs(),
         );
         let data = y
             .into_data_async()

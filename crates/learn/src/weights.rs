@@ -1,11 +1,17 @@
 //! Policy weights as safetensors with `__metadata__`, in PyTorch's layout: an MLP is saved as
 //! the tensors of a `torch.nn.Sequential(Linear, ReLU, …, Linear, Tanh)`, named `0.weight`,
-//! `0.bias`, `2.weight`, … with weights `[out, in]`. Metadata values are JSON strings.
+//! `0.bias`, `2.weight`, … with weights `[out, in]`. Every other architecture is saved under
+//! its module paths (`experts.0.layers.1.weight`, listed in each architecture's doc), with
+//! every tensor named `*.weight` in PyTorch's `[out, in]` order (its last two axes swapped
+//! from burn's) and the rest as they are. Metadata values are JSON strings.
 //! [`import_sequential`] reads such a file written by PyTorch, without our metadata.
 
 use crate::Mlp;
 use crate::Policy;
+use crate::nets::params::{read_params, write_params};
+use crate::nets::{ArchitectureKind, Network};
 use crate::policy::{Architecture, Conditioning, PolicyInfo};
+use burn::module::Module;
 use burn::tensor::Device;
 use safetensors::{Dtype, SafeTensors, tensor::TensorView};
 use std::collections::HashMap;
@@ -38,7 +44,18 @@ fn layer_name(i: usize, what: &str) -> String {
 /// Serialises a policy to safetensors bytes.
 pub fn save(policy: &Policy) -> Result<Vec<u8>, WeightsError> {
     let mut tensors: Vec<(String, Vec<f32>, Vec<usize>)> = Vec::new();
-    for (i, layer) in policy.mlp.layers.iter().enumerate() {
+    let Network::Mlp(mlp) = &policy.net else {
+        for p in read_params(&policy.net).map_err(err)? {
+            let (values, shape) = if p.path.ends_with("weight") {
+                swap_last_axes(&p.values, &p.shape)
+            } else {
+                (p.values, p.shape)
+            };
+            tensors.push((p.path, values, shape));
+        }
+        return serialize(&tensors, &policy.info);
+    };
+    for (i, layer) in mlp.layers.iter().enumerate() {
         // Burn stores [in, out]; PyTorch expects [out, in].
         let w = layer.weight.val().transpose();
         let shape = w.shape().dims::<2>().to_vec();
@@ -49,6 +66,35 @@ pub fn save(policy: &Policy) -> Result<Vec<u8>, WeightsError> {
             tensors.push((layer_name(i, "bias"), to_vec(b.into_data())?, shape));
         }
     }
+    serialize(&tensors, &policy.info)
+}
+
+/// `values` of `shape` with the last two axes swapped (burn's `[…, in, out]` to PyTorch's
+/// `[…, out, in]` and back); the swapped shape. Tensors of fewer than two axes are unchanged.
+fn swap_last_axes(values: &[f32], shape: &[usize]) -> (Vec<f32>, Vec<usize>) {
+    let n = shape.len();
+    if n < 2 {
+        return (values.to_vec(), shape.to_vec());
+    }
+    let (rows, cols) = (shape[n - 2], shape[n - 1]);
+    let mut out = vec![0.0f32; values.len()];
+    for (block, chunk) in values.chunks(rows * cols).enumerate() {
+        let base = block * rows * cols;
+        for r in 0..rows {
+            for c in 0..cols {
+                out[base + c * rows + r] = chunk[r * cols + c];
+            }
+        }
+    }
+    let mut swapped = shape.to_vec();
+    swapped.swap(n - 2, n - 1);
+    (out, swapped)
+}
+
+fn serialize(
+    tensors: &[(String, Vec<f32>, Vec<usize>)],
+    info: &PolicyInfo,
+) -> Result<Vec<u8>, WeightsError> {
     let bytes: Vec<Vec<u8>> = tensors
         .iter()
         .map(|(_, v, _)| v.iter().flat_map(|x| x.to_le_bytes()).collect())
@@ -62,7 +108,7 @@ pub fn save(policy: &Policy) -> Result<Vec<u8>, WeightsError> {
                 .map_err(|e| err(e.to_string()))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    safetensors::serialize(views, Some(metadata(&policy.info)?)).map_err(|e| err(e.to_string()))
+    safetensors::serialize(views, Some(metadata(info)?)).map_err(|e| err(e.to_string()))
 }
 
 fn to_vec(data: burn::tensor::TensorData) -> Result<Vec<f32>, WeightsError> {
@@ -153,13 +199,53 @@ pub fn load(bytes: &[u8], device: &Device) -> Result<Policy, WeightsError> {
     let info = read_info(bytes)?;
     let file = SafeTensors::deserialize(bytes)
         .map_err(|e| err(format!("not a safetensors file ({e})")))?;
-    let layers = read_layers(&file, &info.architecture.sizes)?;
-    let mlp = Mlp::from_weights(&layers, &info.architecture.sizes, device);
+    let net = match info.architecture.kind().map_err(err)? {
+        ArchitectureKind::Mlp => {
+            let layers = read_layers(&file, &info.architecture.sizes)?;
+            Network::Mlp(Mlp::from_weights(&layers, &info.architecture.sizes, device))
+        }
+        _ => load_network(&file, &info)?.to_device(device),
+    };
     Ok(Policy {
-        mlp,
+        net,
         info,
         device: device.clone(),
     })
+}
+
+/// A task-aware network of `info`'s architecture with every tensor read from `file` (built
+/// on the CPU, where parameters can be read and written).
+fn load_network(file: &SafeTensors, info: &PolicyInfo) -> Result<Network, WeightsError> {
+    let cpu = Device::flex();
+    let fresh = Network::init(&info.architecture, info.task_inputs(), &cpu).map_err(err)?;
+    let expected = read_params(&fresh).map_err(err)?;
+    if file.len() != expected.len() {
+        let mut names = file.names();
+        names.sort();
+        return Err(err(format!(
+            "the file holds {} tensors ({}); a {} of this shape has {}",
+            file.len(),
+            names.join(", "),
+            info.architecture.kind,
+            expected.len()
+        )));
+    }
+    let mut values = Vec::with_capacity(expected.len());
+    for p in &expected {
+        let weight = p.path.ends_with("weight");
+        let saved_shape = if weight {
+            swap_last_axes(&[], &p.shape).1
+        } else {
+            p.shape.clone()
+        };
+        let saved = tensor_values(file, &p.path, &saved_shape)?;
+        values.push(if weight {
+            swap_last_axes(&saved, &saved_shape).0
+        } else {
+            saved
+        });
+    }
+    write_params(fresh, &values).map_err(err)
 }
 
 /// Loads a PyTorch `torch.nn.Sequential` MLP saved with `safetensors.torch.save_file`
@@ -197,7 +283,7 @@ pub fn import_sequential(
         eval_episodes: None,
     };
     Ok(Policy {
-        mlp: Mlp::from_weights(&layers, sizes, device),
+        net: Network::Mlp(Mlp::from_weights(&layers, sizes, device)),
         info,
         device: device.clone(),
     })
@@ -211,8 +297,20 @@ fn read_layers(
     let mut layers = Vec::new();
     for (i, io) in sizes.windows(2).enumerate() {
         let (inp, out) = (io[0], io[1]);
-        let read = |what: &str, shape: &[usize]| -> Result<Vec<f32>, WeightsError> {
-            let name = layer_name(i, what);
+        let read = |what: &str, shape: &[usize]| tensor_values(file, &layer_name(i, what), shape);
+        layers.push((read("weight", &[out, inp])?, read("bias", &[out])?));
+    }
+    Ok(layers)
+}
+
+/// The values of tensor `name` of `file`, which must have `shape`, be F32 or F64 and finite.
+fn tensor_values(
+    file: &SafeTensors,
+    name: &str,
+    shape: &[usize],
+) -> Result<Vec<f32>, WeightsError> {
+    {
+        {
             let t = file
                 .tensor(&name)
                 .map_err(|_| err(format!("tensor \"{name}\" is missing")))?;
@@ -247,8 +345,6 @@ fn read_layers(
                 )));
             }
             Ok(values)
-        };
-        layers.push((read("weight", &[out, inp])?, read("bias", &[out])?));
+        }
     }
-    Ok(layers)
 }

@@ -451,7 +451,7 @@ fn a_fit_split_over_two_workers_matches_one_worker() {
         })
         .unwrap();
         (
-            polyskill_learn::FastMlp::from_mlp(&policy.mlp)
+            polyskill_learn::FastMlp::from_mlp(policy.net.as_mlp().unwrap())
                 .unwrap()
                 .params,
             losses,
@@ -522,7 +522,7 @@ fn a_bc_run_split_over_two_workers_gathers_what_one_worker_records() {
             evaluate(&policy, &tasks[1], 0, 5).unwrap(),
             "shared and lone evaluations differ"
         );
-        let params = polyskill_learn::FastMlp::from_mlp(&policy.mlp)
+        let params = polyskill_learn::FastMlp::from_mlp(policy.net.as_mlp().unwrap())
             .unwrap()
             .params;
         (

@@ -19,6 +19,7 @@ use crate::eval::{Evaluation, evaluate_shared};
 use crate::multitask::{CombinerConfig, Conflict, MultiTaskStep, gather_rows};
 use crate::nets::fused::{Adam, FastMlp};
 use crate::nets::mlp::{Mlp, seeded_init};
+use crate::nets::{ArchitectureKind, BurnNet, TrainNet};
 use crate::parallel::{AllReduce, gather, shard_rows};
 use crate::policy::{Architecture, Conditioning, PolicyInfo};
 use crate::record::TaskRecord;
@@ -213,6 +214,27 @@ pub struct BcConfig {
     /// How several tasks' gradients are combined into one update (`None`: the minibatch's rows
     /// pooled into one loss). Ignored for one task.
     pub combiner: Option<CombinerConfig>,
+    /// The network's architecture; a task-aware one (all but the MLP) needs several tasks and
+    /// one-hot conditioning.
+    pub architecture: ArchitectureKind,
+    /// Experts, encoders, parameter sets or modules per layer (the architecture's default when
+    /// `None`).
+    pub experts: Option<usize>,
+    /// MoE: experts per row (default 2).
+    pub top_k: Option<usize>,
+    /// Which engine trains a plain MLP (task-aware architectures always train through burn).
+    pub engine: Engine,
+}
+
+/// The engine that computes a network's gradients.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Engine {
+    /// The hand-fused CPU MLP (the fast path).
+    #[default]
+    Fused,
+    /// burn's autodiff.
+    Burn,
 }
 
 impl Default for BcConfig {
@@ -230,6 +252,10 @@ impl Default for BcConfig {
             dagger_episodes: 20,
             conditioning: Conditioning::None,
             combiner: None,
+            architecture: ArchitectureKind::Mlp,
+            experts: None,
+            top_k: None,
+            engine: Engine::Fused,
         }
     }
 }
@@ -277,6 +303,14 @@ impl BcConfig {
             &format!(
                 "must be 1..=100000 with DAgger on, got {}",
                 self.dagger_episodes
+            ),
+        );
+        check.need(
+            !(self.architecture.task_aware() && self.conditioning == Conditioning::MultiHead),
+            "conditioning",
+            &format!(
+                "multi-head is an mlp's conditioning; {} reads the task as a one-hot input",
+                self.architecture
             ),
         );
         if let Some(combiner) = &self.combiner
@@ -351,7 +385,7 @@ pub fn observation_statistics(demos: &Demonstrations) -> (Vec<f32>, Vec<f32>) {
 
 /// A network being fitted: weights, optimiser state, minibatch sampler, description.
 struct Learner {
-    net: FastMlp,
+    net: TrainNet,
     adam: Adam,
     rng: ChaCha8Rng,
     info: PolicyInfo,
@@ -374,11 +408,11 @@ impl Learner {
         let mut info = PolicyInfo {
             architecture: Architecture::mlp(&[]),
             tasks: tasks.clone(),
-            // One task needs no telling which.
-            conditioning: if tasks.len() > 1 {
-                config.conditioning
-            } else {
-                Conditioning::None
+            // One task needs no telling which; a task-aware architecture reads the one-hot.
+            conditioning: match tasks.len() {
+                0 | 1 => Conditioning::None,
+                _ if config.architecture.task_aware() => Conditioning::OneHot,
+                _ => config.conditioning,
             },
             obs_mean,
             obs_std,
@@ -389,13 +423,30 @@ impl Learner {
         let mut sizes = vec![demos.obs_dim + info.task_inputs()];
         sizes.extend(&config.hidden);
         sizes.push(demos.act_dim * info.heads());
-        info.architecture = Architecture::mlp(&sizes);
-        // burn's default initialisation (Kaiming-uniform), seeded, then to the fused network.
-        let net = seeded_init(config.seed, |device| {
-            FastMlp::from_mlp(&Mlp::init(&sizes, device))
-        })
-        .expect("the CPU backend reads synchronously");
-        let adam = Adam::new(&net.params, 1e-8);
+        info.architecture = Architecture {
+            experts: config.experts,
+            top_k: config.top_k,
+            ..Architecture::of(config.architecture, &sizes)
+        };
+        let net = if config.architecture == ArchitectureKind::Mlp && config.engine == Engine::Fused
+        {
+            // burn's default initialisation (Kaiming-uniform), seeded, then to the fused network.
+            let net = seeded_init(config.seed, |device| {
+                FastMlp::from_mlp(&Mlp::init(&sizes, device))
+            })?;
+            TrainNet::Fused {
+                net,
+                tanh_hidden: false,
+                tanh_output: true,
+            }
+        } else {
+            TrainNet::Burn(BurnNet::init(
+                &info.architecture,
+                info.task_inputs(),
+                config.seed,
+            )?)
+        };
+        let adam = Adam::new(net.params(), 1e-8);
         let t = tasks.len();
         let multitask = match &config.combiner {
             Some(combiner) if t > 1 => {
@@ -442,7 +493,7 @@ impl Learner {
     fn policy(&self) -> Policy {
         let device = Device::flex();
         Policy {
-            mlp: self.net.to_mlp(&device),
+            net: self.net.network(&device),
             info: self.info.clone(),
             device,
         }
@@ -516,7 +567,7 @@ impl Learner {
                             continue;
                         }
                         let xt = gather_rows(&x, input, &mine);
-                        let trace = self.net.trace(&xt, false, true);
+                        let trace = self.net.trace(&xt)?;
                         let (sum, grad) = squared_error(
                             trace.output(),
                             &mine,
@@ -528,7 +579,7 @@ impl Learner {
                         );
                         total += sum;
                         self.task_losses[t] = sum / (mine.len() * a) as f32;
-                        per_task.push(Some(self.net.backward(&trace, &grad, false, true)));
+                        per_task.push(Some(self.net.backward(trace, &grad)?));
                     }
                     (
                         total / (config.batch * a) as f32,
@@ -536,7 +587,7 @@ impl Learner {
                     )
                 }
                 None => {
-                    let trace = self.net.trace(&x, false, true);
+                    let trace = self.net.trace(&x)?;
                     let all: Vec<usize> = (0..rows.len()).collect();
                     let (sum, grad) =
                         squared_error(trace.output(), &all, &rows, demos, width, multi_head, scale);
@@ -546,7 +597,7 @@ impl Learner {
                     }
                     (
                         sum / (config.batch * a) as f32,
-                        self.net.backward(&trace, &grad, false, true),
+                        self.net.backward(trace, &grad)?,
                     )
                 }
             };
@@ -571,17 +622,19 @@ impl Learner {
                     self.steps_done, config.learning_rate
                 ));
             }
-            let mut params: Vec<&mut Vec<f32>> = self.net.params.iter_mut().collect();
             let remaining = if config.anneal_lr {
                 1.0 - step as f32 / config.steps.max(1) as f32
             } else {
                 1.0
             };
-            self.adam.step(
-                &mut params,
-                &grads,
-                config.learning_rate as f32 * remaining.max(0.0),
-            );
+            let adam = &mut self.adam;
+            self.net.update(|params| {
+                adam.step(
+                    params,
+                    &grads,
+                    config.learning_rate as f32 * remaining.max(0.0),
+                )
+            })?;
             self.last_loss = loss;
             if self.steps_done == 1 || self.steps_done.is_multiple_of(report_every.max(1)) {
                 report(self);
@@ -661,13 +714,13 @@ fn task_means(
 /// Which weights of a multi-head network are shared by the tasks: all but the last layer's
 /// columns (and bias entries) of each task's head, which are that task's own. `None` (all
 /// shared) for other conditionings.
-fn task_specific_outputs(net: &FastMlp, info: &PolicyInfo) -> Option<Vec<Vec<bool>>> {
+fn task_specific_outputs(net: &TrainNet, info: &PolicyInfo) -> Option<Vec<Vec<bool>>> {
     if info.conditioning != Conditioning::MultiHead {
         return None;
     }
-    let last = net.params.len() - 2;
+    let last = net.params().len() - 2;
     Some(
-        net.params
+        net.params()
             .iter()
             .enumerate()
             .map(|(k, p)| {
@@ -1105,13 +1158,13 @@ mod tests {
             ..Default::default()
         };
         let mut learner = Learner::new(&demos, vec!["t".into()], &config).unwrap();
-        let before = learner.net.params.clone();
+        let before = learner.net.params().to_vec();
         learner
             .fit(&demos, &config, first_step, 1, u32::MAX, None, |_| {})
             .unwrap();
         learner
             .net
-            .params
+            .params()
             .iter()
             .flatten()
             .zip(before.iter().flatten())

@@ -139,6 +139,8 @@ pub fn greedy_policy(actor: &FastMlp, task_id: &str, training: serde_json::Value
             sizes: actor.sizes.clone(),
             activation: "tanh".into(),
             output: "categorical".into(),
+            experts: None,
+            top_k: None,
         },
         tasks: vec![task_id.to_string()],
         conditioning: Conditioning::None,
@@ -149,7 +151,7 @@ pub fn greedy_policy(actor: &FastMlp, task_id: &str, training: serde_json::Value
         eval_episodes: None,
     };
     Policy {
-        mlp: actor.to_mlp(&device),
+        net: crate::nets::Network::Mlp(actor.to_mlp(&device)),
         info,
         device,
     }

@@ -591,7 +591,7 @@ impl IterativeRun for SacRun {
             eval_episodes: None,
         };
         Policy {
-            mlp: mean_only.to_mlp(&device),
+            net: crate::nets::Network::Mlp(mean_only.to_mlp(&device)),
             info,
             device,
         }
