@@ -120,20 +120,21 @@ enum Command {
         /// or `none`).
         #[arg(long, default_value = "one-hot")]
         conditioning: String,
-        /// BC, PPO with several tasks: how the tasks' gradients become one update: mean, sum,
+        /// BC, PPO, SAC with several tasks: how the tasks' gradients become one update: mean, sum,
         /// uncertainty, dwa, pcgrad, cagrad, famo or nash-mtl, with their default settings
         /// (default: the minibatch's rows pooled into one loss, no per-task gradients).
         #[arg(long)]
         combiner: Option<String>,
-        /// BC with several tasks: the network's architecture: mlp, film, moe, soft-modular,
-        /// care, paco or moore (the task-aware ones read the task as a one-hot input).
+        /// BC, PPO, SAC with several tasks: the (actor) network's architecture: mlp, film, moe,
+        /// soft-modular, care, paco or moore (the task-aware ones read the task as a one-hot
+        /// input).
         #[arg(long, default_value = "mlp")]
         architecture: String,
-        /// BC: experts (moe, moore), encoders (care), parameter sets (paco) or modules per
+        /// Experts (moe, moore), encoders (care), parameter sets (paco) or modules per
         /// layer (soft-modular); the architecture's default if omitted.
         #[arg(long)]
         experts: Option<usize>,
-        /// BC with --architecture moe: experts each row is routed to (default 2).
+        /// With --architecture moe: experts each row is routed to (default 2).
         #[arg(long)]
         top_k: Option<usize>,
         /// Hidden layer widths, comma-separated (default: 256,256 for bc and sac; 64,64 for
@@ -301,18 +302,20 @@ fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
+            let multi_task = ["bc", "ppo", "sac"].contains(&algo.as_str());
             if (architecture != ArchitectureKind::Mlp || experts.is_some() || top_k.is_some())
-                && algo != "bc"
+                && !multi_task
             {
                 eprintln!(
-                    "error: --architecture, --experts and --top-k are for bc (got --algo {algo})"
+                    "error: --architecture, --experts and --top-k are for bc, ppo and sac (got --algo {algo})"
                 );
                 return ExitCode::FAILURE;
             }
-            if combiner.is_some() && !["bc", "ppo"].contains(&algo.as_str()) {
-                eprintln!("error: --combiner is for bc and ppo (got --algo {algo})");
+            if combiner.is_some() && !multi_task {
+                eprintln!("error: --combiner is for bc, ppo and sac (got --algo {algo})");
                 return ExitCode::FAILURE;
             }
+            let shape = (architecture, experts, top_k);
             let trainer = match algo.as_str() {
                 "bc" => {
                     let conditioning = match serde_json::from_value(json!(conditioning)) {
@@ -360,6 +363,7 @@ fn main() -> ExitCode {
                 },
                 "ppo" => Trainer::Ppo {
                     combiner,
+                    shape,
                     env_steps,
                     envs,
                     lr,
@@ -379,6 +383,10 @@ fn main() -> ExitCode {
                             gamma: gamma.unwrap_or(defaults.gamma),
                             n_step: n_step.unwrap_or(defaults.n_step),
                             target_entropy,
+                            architecture,
+                            experts,
+                            top_k,
+                            combiner,
                             batch,
                             seed,
                             ..defaults
@@ -606,6 +614,8 @@ enum Trainer {
     /// optionally stopping at a return target.
     Ppo {
         combiner: Option<CombinerConfig>,
+        /// The actor's architecture, experts and top-k.
+        shape: (ArchitectureKind, Option<usize>, Option<usize>),
         env_steps: Option<u64>,
         envs: Option<usize>,
         lr: Option<f64>,
@@ -794,6 +804,7 @@ fn train(
         Trainer::Bc(config) => train_bc(&args.task.replace(',', "+"), &tasks, config, json)?,
         Trainer::Ppo {
             combiner,
+            shape,
             env_steps,
             envs,
             lr,
@@ -812,6 +823,9 @@ fn train(
                 num_envs: envs.unwrap_or(defaults.num_envs),
                 seed: *seed,
                 combiner: combiner.clone(),
+                architecture: shape.0,
+                experts: shape.1,
+                top_k: shape.2,
                 ..defaults
             };
             let name = args.task.replace(',', "+");

@@ -392,3 +392,67 @@ fn bc_trains_one_network_on_a_task_list_and_reports_each_task() {
         "{stderr}"
     );
 }
+
+/// A multi-task BC run with an architecture and a combiner: the records carry each task's loss
+/// and the gradient conflict, the weights say the architecture; unknown names list the valid
+/// ones.
+#[test]
+fn train_takes_an_architecture_and_a_combiner_and_names_the_valid_ones() {
+    let dir = std::env::temp_dir().join(format!("polyskill-arch-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("care.safetensors");
+    let (ok, stdout, stderr) = polyskill(&[
+        "train",
+        "--task",
+        "reach,push",
+        "--architecture",
+        "care",
+        "--combiner",
+        "pcgrad",
+        "--demos",
+        "1",
+        "--steps",
+        "20",
+        "--hidden",
+        "16,16",
+        "--eval-episodes",
+        "1",
+        "--json",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(ok, "{stderr}");
+    let fitting: Vec<serde_json::Value> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|r| r["phase"] == "fitting")
+        .collect();
+    let last = fitting.last().expect("fitting records");
+    assert_eq!(last["tasks"].as_array().unwrap().len(), 2, "{last}");
+    assert!(last["conflict"]["cosine"][0][1].is_number(), "{last}");
+    let info = polyskill_learn::weights::read_info(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(info.architecture.kind, "care");
+    for (flag, names) in [
+        ("--combiner", "mean, sum, uncertainty, dwa, pcgrad"),
+        ("--architecture", "mlp, film, moe, soft-modular"),
+    ] {
+        let (ok, _, stderr) = polyskill(&["train", "--task", "reach,push", flag, "bogus"]);
+        assert!(
+            !ok && stderr.contains("\"bogus\"") && stderr.contains(names),
+            "{flag}: {stderr}"
+        );
+    }
+    let (ok, _, stderr) = polyskill(&[
+        "train",
+        "--task",
+        "cart-pole",
+        "--algo",
+        "grpo",
+        "--combiner",
+        "pcgrad",
+    ]);
+    assert!(
+        !ok && stderr.contains("--combiner is for bc, ppo and sac"),
+        "{stderr}"
+    );
+}

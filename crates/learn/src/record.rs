@@ -41,9 +41,14 @@ pub struct Record {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tasks: Vec<TaskRecord>,
     /// How the tasks' gradients of the shared parameters agreed in this iteration's updates
-    /// (multi-task runs whose updates go through a [`crate::multitask::Combiner`]).
+    /// (multi-task runs whose updates go through a [`crate::multitask::Combiner`]; SAC: the
+    /// actor's).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub conflict: Option<Conflict>,
+    /// The same for the critics' updates, where the algorithm has critics of its own (SAC;
+    /// PPO's critic shares the one update with its actor, so `conflict` covers both).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub critic_conflict: Option<Conflict>,
 }
 
 /// One task's figures in a multi-task [`Record`].

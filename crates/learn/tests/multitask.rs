@@ -195,3 +195,94 @@ fn multi_task_ppo_with_a_combiner_records_per_task_figures() {
     assert_eq!(record.tasks.len(), 2);
     assert!(record.conflict.is_none() && record.tasks[0].loss.is_none());
 }
+
+/// Every architecture is an actor for multi-task PPO (on the two cart-poles), and its greedy
+/// policy acts in both tasks with the saved architecture.
+#[test]
+fn every_architecture_trains_under_multi_task_ppo() {
+    for kind in polyskill_learn::nets::ArchitectureKind::ALL {
+        let config = PpoConfig {
+            total_steps: 4 * 2 * 128 * 2,
+            hidden: if kind == polyskill_learn::nets::ArchitectureKind::SoftModular {
+                vec![16, 16, 16]
+            } else {
+                vec![16, 16]
+            },
+            architecture: kind,
+            combiner: Some(CombinerConfig::of(CombinerKind::Pcgrad)),
+            ..PpoConfig::default()
+        };
+        let mut run = PpoRun::multi_task(&[cart_pole(), cart_pole_swapped()], &config).unwrap();
+        while let Some(record) = run.iterate().unwrap() {
+            assert!(record.policy_loss.is_finite(), "{kind}: {record:?}");
+        }
+        let policy = run.policy();
+        assert_eq!(policy.info.architecture.kind, kind.name());
+        for task in ["cart-pole", "cart-pole-swapped"] {
+            let action = policy.act_in(&[0.0, 0.0, 0.01, 0.0], Some(task)).unwrap();
+            assert!(action[0] == 0.0 || action[0] == 1.0, "{kind}: {action:?}");
+        }
+    }
+}
+
+fn task(name: &str) -> Task {
+    let path = format!(
+        "{}/../../web/tasks/{name}.json",
+        std::env::var("CARGO_MANIFEST_DIR").unwrap()
+    );
+    Task::from_json(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// MT-SAC with a combiner: critic and actor updates both go through the seam, each with its
+/// own conflict statistic; every architecture is a SAC actor whose deterministic policy keeps
+/// only the means (4 actions).
+#[test]
+fn mt_sac_combines_critic_and_actor_updates_and_takes_any_architecture() {
+    use polyskill_learn::algos::sac::{SacConfig, SacRun};
+    use polyskill_learn::nets::ArchitectureKind;
+    let tasks = [task("reach"), task("push")];
+    for kind in ArchitectureKind::ALL {
+        let config = SacConfig {
+            hidden: if kind == ArchitectureKind::SoftModular {
+                vec![16, 16, 16]
+            } else {
+                vec![16, 16]
+            },
+            total_steps: 600,
+            learning_starts: 200,
+            batch: 32,
+            steps_per_iteration: 300,
+            architecture: kind,
+            combiner: Some(CombinerConfig::of(CombinerKind::Famo)),
+            ..SacConfig::default()
+        };
+        let mut run = SacRun::new(&tasks, &config).unwrap();
+        let mut last = None;
+        while let Some(record) = run.iterate().unwrap() {
+            last = Some(record);
+        }
+        let last = last.unwrap();
+        let (actor, critic) = (
+            last.conflict.as_ref().unwrap(),
+            last.critic_conflict.as_ref().unwrap(),
+        );
+        // 300 joint steps of 2 envs = 150 critic updates, 150 actor updates (policy_frequency 2).
+        assert_eq!((critic.updates, actor.updates), (150, 150), "{kind}");
+        assert!(
+            last.tasks
+                .iter()
+                .all(|t| t.weight.is_some() && t.loss.is_some() && t.alpha.is_some()),
+            "{kind}: {:?}",
+            last.tasks
+        );
+        let policy = run.policy();
+        assert_eq!(policy.info.architecture.kind, kind.name());
+        assert_eq!(policy.action_size(), 4, "{kind}: means only");
+        let obs = vec![0.1f32; 39];
+        let action = policy.act_in(&obs, Some("push")).unwrap();
+        assert!(
+            action.len() == 4 && action.iter().all(|a| a.abs() <= 1.0),
+            "{kind}: {action:?}"
+        );
+    }
+}

@@ -5,7 +5,7 @@
 
 use crate::Mlp;
 use crate::Policy;
-use crate::nets::fused::FastMlp;
+use crate::nets::Network;
 use crate::policy::{Architecture, Conditioning, PolicyInfo};
 use burn::module::Param;
 use burn::nn::{Initializer, Linear};
@@ -129,19 +129,28 @@ pub fn clipped_surrogate(
     }
 }
 
-/// The trained actor as a greedy (argmax) policy for `task_id`, with `training` provenance.
-pub fn greedy_policy(actor: &FastMlp, task_id: &str, training: serde_json::Value) -> Policy {
+/// The architecture of a policy-gradient MLP actor of widths `sizes`: tanh hidden layers,
+/// categorical output (PPO's Gaussian actors say "linear").
+pub fn mlp_actor(sizes: &[usize]) -> Architecture {
+    Architecture {
+        activation: "tanh".into(),
+        output: "categorical".into(),
+        ..Architecture::mlp(sizes)
+    }
+}
+
+/// The trained actor `net` of `architecture` as a greedy (argmax) policy for `task_id`, with
+/// `training` provenance (single-task until the caller says otherwise).
+pub fn greedy_policy(
+    net: Network,
+    architecture: Architecture,
+    task_id: &str,
+    training: serde_json::Value,
+) -> Policy {
     let device = Device::flex();
-    let obs_dim = actor.sizes[0];
+    let obs_dim = architecture.sizes[0];
     let info = PolicyInfo {
-        architecture: Architecture {
-            kind: "mlp".into(),
-            sizes: actor.sizes.clone(),
-            activation: "tanh".into(),
-            output: "categorical".into(),
-            experts: None,
-            top_k: None,
-        },
+        architecture,
         tasks: vec![task_id.to_string()],
         conditioning: Conditioning::None,
         obs_mean: vec![0.0; obs_dim],
@@ -150,9 +159,5 @@ pub fn greedy_policy(actor: &FastMlp, task_id: &str, training: serde_json::Value
         eval_success: None,
         eval_episodes: None,
     };
-    Policy {
-        net: crate::nets::Network::Mlp(actor.to_mlp(&device)),
-        info,
-        device,
-    }
+    Policy { net, info, device }
 }

@@ -317,6 +317,7 @@ impl IterativeRun for GrpoRun {
             alpha: None,
             tasks: Vec::new(),
             conflict: None,
+            critic_conflict: None,
         }))
     }
 
@@ -327,7 +328,14 @@ impl IterativeRun for GrpoRun {
             Baseline::Rloo => "rloo",
         };
         let training = serde_json::json!({ "algorithm": algorithm, "config": self.config, "env_steps": self.env_steps });
-        categorical::greedy_policy(&self.actor, &self.task.id, training)
+        let device = burn::tensor::Device::flex();
+        let net = crate::nets::Network::Mlp(self.actor.to_mlp(&device));
+        categorical::greedy_policy(
+            net,
+            categorical::mlp_actor(&self.actor.sizes),
+            &self.task.id,
+            training,
+        )
     }
 }
 

@@ -18,6 +18,8 @@ use crate::algos::gaussian::{self, RewardScaler, RunningStats};
 use crate::multitask::{CombinerConfig, MultiTaskStep, gather_rows};
 use crate::nets::fused::{Adam, FastMlp, clip_global_norm};
 use crate::nets::mlp::seeded_init;
+use crate::nets::{ArchitectureKind, BurnNet, TrainNet};
+use crate::policy::Architecture;
 use crate::policy::append_one_hot;
 use crate::record::{EpisodeWindow, Record};
 use crate::{IterativeRun, Policy, SettingsCheck};
@@ -62,6 +64,13 @@ pub struct PpoConfig {
     pub max_grad_norm: f32,
     /// Seed for initialisation, environments and sampling.
     pub seed: u64,
+    /// The actor's architecture (several tasks for a task-aware one; the critic stays an MLP
+    /// with the task one-hot).
+    pub architecture: ArchitectureKind,
+    /// Experts, encoders, parameter sets or modules per layer (the architecture's default).
+    pub experts: Option<usize>,
+    /// MoE: experts per row.
+    pub top_k: Option<usize>,
     /// With several tasks: how the tasks' gradients become one update (each task's loss is the
     /// mean over its rows of the minibatch). `None`: the rows pooled into one loss.
     pub combiner: Option<CombinerConfig>,
@@ -85,6 +94,9 @@ impl Default for PpoConfig {
             value_coef: 0.5,
             max_grad_norm: 0.5,
             seed: 0,
+            architecture: ArchitectureKind::Mlp,
+            experts: None,
+            top_k: None,
             combiner: None,
         }
     }
@@ -199,7 +211,9 @@ pub struct PpoRun {
     /// Task one-hot inputs appended to the observation (0 for a single task).
     task_inputs: usize,
     head: Head,
-    actor: FastMlp,
+    actor: TrainNet,
+    /// The actor's shape (as saved with the policy).
+    actor_architecture: Architecture,
     critic: FastMlp,
     adam: Adam,
     envs: VecEnv,
@@ -278,7 +292,37 @@ impl PpoRun {
             )
         });
         let (actor, critic) = (actor?, critic?);
-        let mut params = [actor.params.clone(), critic.params.clone()].concat();
+        let actor_architecture = Architecture {
+            activation: "tanh".into(),
+            output: match head {
+                Head::Categorical { .. } => "categorical".into(),
+                Head::Gaussian { .. } => "linear".into(),
+            },
+            experts: config.experts,
+            top_k: config.top_k,
+            ..Architecture::of(config.architecture, &sizes(head.outputs()))
+        };
+        // The plain MLP trains on the fused path (orthogonal initialisation, as CleanRL);
+        // every other architecture through burn.
+        let actor = match config.architecture {
+            ArchitectureKind::Mlp => TrainNet::Fused {
+                net: actor,
+                tanh_hidden: true,
+                tanh_output: false,
+            },
+            _ if task_inputs == 0 => {
+                return Err(format!(
+                    "architecture {} is for several tasks; PPO got one",
+                    config.architecture
+                ));
+            }
+            _ => TrainNet::Burn(BurnNet::init(
+                &actor_architecture,
+                task_inputs,
+                config.seed,
+            )?),
+        };
+        let mut params = [actor.params().to_vec(), critic.params.clone()].concat();
         if let Head::Gaussian { log_std } = &head {
             params.push(log_std.clone());
         }
@@ -297,6 +341,7 @@ impl PpoRun {
             task_inputs,
             head,
             actor,
+            actor_architecture,
             critic,
             adam,
             envs,
@@ -377,7 +422,7 @@ impl IterativeRun for PpoRun {
                 }
                 None => obs.clone(),
             });
-            let out = actor.forward(&x, true, false);
+            let out = actor.forward(&x)?;
             let values = critic.forward(&x, true, false);
             let mut actions = Vec::with_capacity(n * action_dim);
             for row in out.chunks_exact(outputs) {
@@ -468,9 +513,9 @@ impl IterativeRun for PpoRun {
                     .iter()
                     .flat_map(|&i| b_obs[i * in_dim..(i + 1) * in_dim].iter().copied())
                     .collect();
-                let (actor_trace, critic_trace) =
-                    (actor.trace(&x, true, false), critic.trace(&x, true, false));
-                let (head_out, values) = (actor_trace.output(), critic_trace.output());
+                let (actor_trace, critic_trace) = (actor.trace(&x)?, critic.trace(&x, true, false));
+                let head_out = actor_trace.output().to_vec();
+                let values = critic_trace.output();
                 // The loss (clipped surrogate − entropy bonus + clipped value loss, each a mean
                 // over the minibatch) and its gradient with respect to the actor's outputs (and
                 // the Gaussian's log standard deviations) and the values.
@@ -552,12 +597,8 @@ impl IterativeRun for PpoRun {
                                     .map(|v| v * rescale)
                                     .collect()
                             };
-                            let mut g = actor.backward(
-                                &actor.trace(&xt, true, false),
-                                &scaled(&g_out, outputs),
-                                true,
-                                false,
-                            );
+                            let mut g =
+                                actor.backward(actor.trace(&xt)?, &scaled(&g_out, outputs))?;
                             g.extend(critic.backward(
                                 &critic.trace(&xt, true, false),
                                 &scaled(&g_values, 1),
@@ -572,7 +613,7 @@ impl IterativeRun for PpoRun {
                         step.combine(&per_task, &task_loss)?
                     }
                     None => {
-                        let mut g = actor.backward(&actor_trace, &g_out, true, false);
+                        let mut g = actor.backward(actor_trace, &g_out)?;
                         g.extend(critic.backward(&critic_trace, &g_values, true, false));
                         if let Head::Gaussian { .. } = head {
                             g.push(std::mem::take(&mut g_log_std[0]));
@@ -581,16 +622,17 @@ impl IterativeRun for PpoRun {
                     }
                 };
                 last_task_loss = task_loss;
-                let mut params: Vec<&mut Vec<f32>> = actor
-                    .params
-                    .iter_mut()
-                    .chain(critic.params.iter_mut())
-                    .collect();
-                if let Head::Gaussian { log_std } = head {
-                    params.push(log_std);
-                }
                 clip_global_norm(&mut grads, config.max_grad_norm);
-                adam.step(&mut params, &grads, lr as f32);
+                // One Adam over actor, critic and log-std, the actor's lists first.
+                actor.update(|actor_params| {
+                    let mut params: Vec<&mut Vec<f32>> =
+                        actor_params.iter_mut().map(|p| &mut **p).collect();
+                    params.extend(critic.params.iter_mut());
+                    if let Head::Gaussian { log_std } = head {
+                        params.push(log_std);
+                    }
+                    adam.step(&mut params, &grads, lr as f32);
+                })?;
             }
         }
         let (mean_return, success_rate) = window.recent();
@@ -608,6 +650,7 @@ impl IterativeRun for PpoRun {
             alpha: None,
             tasks: window.tasks(task_ids),
             conflict: multitask.as_mut().and_then(MultiTaskStep::take_conflict),
+            critic_conflict: None,
         };
         if let Some(step) = multitask.as_ref() {
             for ((task, loss), weight) in record
@@ -632,7 +675,12 @@ impl IterativeRun for PpoRun {
             "ppo"
         };
         let training = serde_json::json!({ "algorithm": algorithm, "config": self.config, "env_steps": self.env_steps });
-        let mut policy = categorical::greedy_policy(&self.actor, &self.task_ids[0], training);
+        let mut policy = categorical::greedy_policy(
+            self.actor.network(&burn::tensor::Device::flex()),
+            self.actor_architecture.clone(),
+            &self.task_ids[0],
+            training,
+        );
         policy.info.obs_mean = vec![0.0; self.obs_dim];
         policy.info.obs_std = vec![1.0; self.obs_dim];
         if let Some(stats) = &self.obs_stats {

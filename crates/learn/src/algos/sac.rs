@@ -13,13 +13,20 @@
 //!   Rainbow and DrQ-v2.
 //! - Entropy: `log α` per task is tuned towards a target entropy, −(action size) unless set.
 //!
-//! Every network is trained with the hand-fused CPU MLP ([`crate::nets::fused`]); the actor's loss
-//! reaches it through the critics' input gradients (the reparameterisation trick), written out
-//! below. One [`IterativeRun::iterate`] call runs `steps_per_iteration` environment steps.
+//! The critics are hand-fused CPU MLPs ([`crate::nets::fused`]); the actor is any
+//! architecture ([`SacConfig::architecture`]: the fused MLP by default, the task-aware ones
+//! through burn). The actor's loss reaches it through the critics' input gradients (the
+//! reparameterisation trick), written out below. With a combiner ([`SacConfig::combiner`])
+//! every critic and actor update forms each task's loss on its own rows of the minibatch and
+//! goes through the multi-task seam (PCGrad, CAGrad, FAMO, … as in the MT10 experiments of
+//! those papers); α stays per task. One [`IterativeRun::iterate`] call runs
+//! `steps_per_iteration` environment steps.
 
 use crate::algos::gaussian::standard_normal;
+use crate::multitask::{CombinerConfig, MultiTaskStep, gather_rows};
 use crate::nets::fused::{Adam, FastMlp, Trace};
 use crate::nets::mlp::seeded_init;
+use crate::nets::{ArchitectureKind, BurnNet, TrainNet};
 use crate::policy::append_one_hot;
 use crate::record::{EpisodeWindow, Record};
 use crate::{Architecture, Conditioning, IterativeRun, Mlp, Policy, PolicyInfo, SettingsCheck};
@@ -77,6 +84,15 @@ pub struct SacConfig {
     pub steps_per_iteration: u64,
     /// Seed for initialisation, environments, sampling and replay.
     pub seed: u64,
+    /// The actor's architecture (a task-aware one needs several tasks).
+    pub architecture: ArchitectureKind,
+    /// Experts, encoders, parameter sets or modules per layer (the architecture's default).
+    pub experts: Option<usize>,
+    /// MoE: experts per row.
+    pub top_k: Option<usize>,
+    /// With several tasks: how the tasks' gradients become one critic and one actor update.
+    /// `None`: the minibatch's rows pooled into one loss (MT-SAC).
+    pub combiner: Option<CombinerConfig>,
 }
 
 impl Default for SacConfig {
@@ -99,6 +115,10 @@ impl Default for SacConfig {
             target_entropy: None,
             steps_per_iteration: 1_000,
             seed: 0,
+            architecture: ArchitectureKind::Mlp,
+            experts: None,
+            top_k: None,
+            combiner: None,
         }
     }
 }
@@ -170,6 +190,9 @@ impl SacConfig {
             "steps_per_iteration",
             "must be > 0",
         );
+        if let Some(Err(e)) = self.combiner.as_ref().map(CombinerConfig::check) {
+            check.need(false, "combiner", &e);
+        }
         check.finish("SAC settings")
     }
 }
@@ -181,7 +204,9 @@ pub struct SacRun {
     task_ids: Vec<String>,
     obs_dim: usize,
     act_dim: usize,
-    actor: FastMlp,
+    actor: TrainNet,
+    /// The actor's shape (its outputs: means, then raw log standard deviations).
+    actor_architecture: Architecture,
     q: [FastMlp; 2],
     q_target: [FastMlp; 2],
     actor_adam: Adam,
@@ -202,6 +227,11 @@ pub struct SacRun {
     iteration: u32,
     /// Latest losses and entropy for the iteration's record.
     last: Losses,
+    /// The multi-task seams of the critics' and the actor's updates (with a combiner).
+    critic_step: Option<MultiTaskStep>,
+    actor_step: Option<MultiTaskStep>,
+    /// Each task's last critic and actor loss.
+    task_losses: Vec<(f32, f32)>,
 }
 
 /// One environment step waiting to be summed into an n-step transition.
@@ -256,11 +286,44 @@ impl SacRun {
             )
         });
         let q = [q1?, q2?];
-        let actor = actor?;
+        let actor_architecture = Architecture {
+            output: "linear".into(),
+            experts: config.experts,
+            top_k: config.top_k,
+            ..Architecture::of(config.architecture, &sizes(inputs, 2 * act_dim))
+        };
+        let task_inputs = inputs - obs_dim;
+        let actor = match config.architecture {
+            ArchitectureKind::Mlp => TrainNet::Fused {
+                net: actor?,
+                tanh_hidden: false,
+                tanh_output: false,
+            },
+            kind if task_inputs == 0 => {
+                return Err(format!(
+                    "architecture {kind} is for several tasks; SAC got one"
+                ));
+            }
+            _ => TrainNet::Burn(BurnNet::init(
+                &actor_architecture,
+                task_inputs,
+                config.seed,
+            )?),
+        };
         let q_params = [q[0].params.clone(), q[1].params.clone()].concat();
         let log_alpha = vec![config.initial_alpha.ln(); tasks.len()];
+        let step = |config: &SacConfig| -> Result<Option<MultiTaskStep>, String> {
+            match &config.combiner {
+                Some(c) if tasks.len() > 1 => Ok(Some(MultiTaskStep::new(c, tasks.len(), None)?)),
+                _ => Ok(None),
+            }
+        };
         Ok(SacRun {
-            actor_adam: Adam::new(&actor.params, 1e-8),
+            critic_step: step(config)?,
+            actor_step: step(config)?,
+            task_losses: vec![(f32::NAN, f32::NAN); tasks.len()],
+            actor_architecture,
+            actor_adam: Adam::new(actor.params(), 1e-8),
             q_adam: Adam::new(&q_params, 1e-8),
             alpha_adam: Adam::new(std::slice::from_ref(&log_alpha), 1e-8),
             log_alpha,
@@ -299,7 +362,7 @@ impl SacRun {
                 .collect()
         } else {
             let x = self.inputs(&self.obs, self.envs.task_indices().to_vec().into_iter());
-            let out = self.actor.forward(&x, false, false);
+            let out = self.actor.forward(&x)?;
             squashed_sample(&out, self.act_dim, &mut self.rng).actions
         };
         let step = self.envs.step(&actions).map_err(|e| e.to_string())?;
@@ -387,7 +450,7 @@ impl SacRun {
 
         // Critics: y = r + γ (1 − terminated) (min Q'(s', a') − α log π(a'|s')); with n-step
         // transitions r is the discounted sum and γ(1 − terminated) the stored `γ^k` or 0.
-        let next = squashed_sample(&self.actor.forward(&x_next, false, false), a, &mut self.rng);
+        let next = squashed_sample(&self.actor.forward(&x_next)?, a, &mut self.rng);
         let xa_next = join(&x_next, &next.actions, a);
         let (t1, t2) = (
             self.q_target[0].forward(&xa_next, false, false),
@@ -403,25 +466,51 @@ impl SacRun {
             })
             .collect();
         let xa = join(&x, &actions, a);
+        let width = xa.len() / b;
+        // Each group's mean squared error (one group of every row, or one per task), both
+        // critics' gradients in one list.
         let mut critic_loss = 0.0f32;
-        let mut grads = Vec::new();
-        for q in &self.q {
-            let trace = q.trace(&xa, false, false);
-            let g: Vec<f32> = trace
-                .output()
-                .iter()
-                .zip(&targets)
-                .map(|(v, y)| 2.0 * (v - y) / b as f32)
-                .collect();
-            critic_loss += trace
-                .output()
-                .iter()
-                .zip(&targets)
-                .map(|(v, y)| (v - y) * (v - y))
-                .sum::<f32>()
-                / b as f32;
-            grads.extend(q.backward(&trace, &g, false, false));
+        let mut per_group = Vec::new();
+        let mut group_losses = Vec::new();
+        for rows in self.row_groups(&tasks) {
+            if rows.is_empty() {
+                per_group.push(None);
+                group_losses.push(f32::NAN);
+                continue;
+            }
+            let n = rows.len() as f32;
+            let xa_g = gather_rows(&xa, width, &rows);
+            let y: Vec<f32> = rows.iter().map(|&k| targets[k]).collect();
+            let (mut grads, mut sum) = (Vec::new(), 0.0f32);
+            for q in &self.q {
+                let trace = q.trace(&xa_g, false, false);
+                let g: Vec<f32> = trace
+                    .output()
+                    .iter()
+                    .zip(&y)
+                    .map(|(v, y)| 2.0 * (v - y) / n)
+                    .collect();
+                sum += trace
+                    .output()
+                    .iter()
+                    .zip(&y)
+                    .map(|(v, y)| (v - y) * (v - y))
+                    .sum::<f32>();
+                grads.extend(q.backward(&trace, &g, false, false));
+            }
+            critic_loss += sum / b as f32;
+            group_losses.push(sum / n);
+            per_group.push(Some(grads));
         }
+        let grads = match self.critic_step.as_mut() {
+            Some(step) => {
+                for (t, l) in group_losses.iter().enumerate() {
+                    self.task_losses[t].0 = *l;
+                }
+                step.combine(&per_group, &group_losses)?
+            }
+            None => per_group.pop().flatten().ok_or("an update with no rows")?,
+        };
         if !critic_loss.is_finite() || !crate::nets::fused::all_finite(&grads) {
             return Err(format!(
                 "SAC diverged after {} environment steps: the critic loss is {critic_loss} (q_lr {} may be too high)",
@@ -458,15 +547,24 @@ impl SacRun {
         Ok(())
     }
 
-    /// The actor's step on `min Q(s, ã) − α log π(ã|s)` with ã drawn afresh, then α's step.
-    fn update_actor(&mut self, x: &[f32], tasks: &[usize]) -> Result<(), String> {
-        let (b, a) = (tasks.len(), self.act_dim);
-        let alpha: Vec<f32> = tasks.iter().map(|&t| self.log_alpha[t].exp()).collect();
-        let trace = self.actor.trace(x, false, false);
-        let sample = squashed_sample(trace.output(), a, &mut self.rng);
-        let xa = join(x, &sample.actions, a);
+    /// The rows of a minibatch by the groups its losses are formed over: one group of every
+    /// row, or (with a combiner) one per task (some possibly empty).
+    fn row_groups(&self, tasks: &[usize]) -> Vec<Vec<usize>> {
+        match self.critic_step {
+            Some(_) => (0..self.task_ids.len())
+                .map(|t| (0..tasks.len()).filter(|&k| tasks[k] == t).collect())
+                .collect(),
+            None => vec![(0..tasks.len()).collect()],
+        }
+    }
+
+    /// For each row `[x | ã]`, `∂ min(Q₁, Q₂) / ∂ã` through whichever critic is lower, and that
+    /// minimum.
+    fn min_q_action_gradient(&self, x: &[f32], actions: &[f32]) -> (Vec<f32>, Vec<f32>) {
+        let a = self.act_dim;
+        let b = actions.len() / a;
+        let xa = join(x, actions, a);
         let traces: Vec<Trace> = self.q.iter().map(|q| q.trace(&xa, false, false)).collect();
-        // ∂(−min Q)/∂ã: through whichever critic is lower for each sample.
         let width = xa.len() / b;
         let mut dq_da = vec![0.0f32; b * a];
         let mut min_q = vec![0.0f32; b];
@@ -485,21 +583,71 @@ impl SacRun {
                     .copy_from_slice(&input_grad[k * width + width - a..(k + 1) * width]);
             }
         }
-        let loss = (0..b)
-            .map(|k| alpha[k] * sample.log_probs[k] - min_q[k])
-            .sum::<f32>()
-            / b as f32;
-        let g_out = actor_output_gradient(trace.output(), &sample, &dq_da, &alpha, 1.0 / b as f32);
-        let grads = self.actor.backward(&trace, &g_out, false, false);
+        (dq_da, min_q)
+    }
+
+    /// The actor's step on `min Q(s, ã) − α log π(ã|s)` with ã drawn afresh, then α's step.
+    fn update_actor(&mut self, x: &[f32], tasks: &[usize]) -> Result<(), String> {
+        let (b, a) = (tasks.len(), self.act_dim);
+        let alpha: Vec<f32> = tasks.iter().map(|&t| self.log_alpha[t].exp()).collect();
+        let in_width = x.len() / b;
+        let mut log_probs = vec![0.0f32; b];
+        let mut loss = 0.0f32;
+        let mut per_group = Vec::new();
+        let mut group_losses = Vec::new();
+        for rows in self.row_groups(tasks) {
+            if rows.is_empty() {
+                per_group.push(None);
+                group_losses.push(f32::NAN);
+                continue;
+            }
+            let n = rows.len();
+            let x_g = gather_rows(x, in_width, &rows);
+            let alpha_g: Vec<f32> = rows.iter().map(|&k| alpha[k]).collect();
+            let trace = self.actor.trace(&x_g)?;
+            let sample = squashed_sample(trace.output(), a, &mut self.rng);
+            let (dq_da, min_q) = self.min_q_action_gradient(&x_g, &sample.actions);
+            let sum = (0..n)
+                .map(|k| alpha_g[k] * sample.log_probs[k] - min_q[k])
+                .sum::<f32>();
+            loss += sum / b as f32;
+            group_losses.push(sum / n as f32);
+            for (k, &row) in rows.iter().enumerate() {
+                log_probs[row] = sample.log_probs[k];
+            }
+            let g_out =
+                actor_output_gradient(trace.output(), &sample, &dq_da, &alpha_g, 1.0 / n as f32);
+            per_group.push(Some(self.actor.backward(trace, &g_out)?));
+        }
+        let grads = match self.actor_step.as_mut() {
+            Some(step) => {
+                for (t, l) in group_losses.iter().enumerate() {
+                    self.task_losses[t].1 = *l;
+                }
+                // FAMO and uncertainty weighting take logs and ratios of losses: the actor's
+                // loss is shifted to be positive per task (the reference implementations'
+                // `min_losses` offset), leaving the gradients as they are.
+                let shifted: Vec<f32> = group_losses
+                    .iter()
+                    .map(|l| l - group_losses.iter().cloned().fold(f32::INFINITY, f32::min) + 1.0)
+                    .collect();
+                step.combine(&per_group, &shifted)?
+            }
+            None => per_group.pop().flatten().ok_or("an update with no rows")?,
+        };
         if !loss.is_finite() || !crate::nets::fused::all_finite(&grads) {
             return Err(format!(
                 "SAC diverged after {} environment steps: the actor loss is {loss} (policy_lr {} may be too high)",
                 self.env_steps, self.config.policy_lr
             ));
         }
-        let mut params: Vec<&mut Vec<f32>> = self.actor.params.iter_mut().collect();
-        self.actor_adam
-            .step(&mut params, &grads, self.config.policy_lr as f32);
+        let (adam, lr) = (&mut self.actor_adam, self.config.policy_lr as f32);
+        self.actor.update(|params| adam.step(params, &grads, lr))?;
+        let sample = SquashedSample {
+            actions: Vec::new(),
+            noise: Vec::new(),
+            log_probs,
+        };
         self.last.actor = loss;
         self.last.entropy = -sample.log_probs.iter().sum::<f32>() / b as f32;
         if self.config.autotune {
@@ -534,8 +682,14 @@ impl IterativeRun for SacRun {
             self.log_alpha.iter().map(|l| l.exp()).sum::<f32>() / self.log_alpha.len() as f32;
         let (mean_return, success_rate) = self.window.recent();
         let mut tasks = self.window.tasks(&self.task_ids);
-        for (task, log_alpha) in tasks.iter_mut().zip(&self.log_alpha) {
+        let weights = self.actor_step.as_ref().map(|s| s.last_weights().to_vec());
+        for (t, (task, log_alpha)) in tasks.iter_mut().zip(&self.log_alpha).enumerate() {
             task.alpha = Some(log_alpha.exp());
+            if let Some(w) = &weights {
+                // The task's critic loss (its actor loss is in the conflict's company below).
+                task.loss = Some(self.task_losses[t].0).filter(|l| l.is_finite());
+                task.weight = Some(w[t]);
+            }
         }
         Ok(Some(Record {
             iteration: self.iteration,
@@ -550,7 +704,14 @@ impl IterativeRun for SacRun {
             learning_rate: self.config.policy_lr,
             alpha: Some(alpha),
             tasks,
-            conflict: None,
+            conflict: self
+                .actor_step
+                .as_mut()
+                .and_then(MultiTaskStep::take_conflict),
+            critic_conflict: self
+                .critic_step
+                .as_mut()
+                .and_then(MultiTaskStep::take_conflict),
         }))
     }
 
@@ -558,21 +719,14 @@ impl IterativeRun for SacRun {
     /// outputs, one-hot conditioned when trained on several tasks.
     fn policy(&self) -> Policy {
         let a = self.act_dim;
-        let mut mean_only = self.actor.clone();
-        let last = mean_only.sizes.len() - 1;
-        let (inp, out) = (mean_only.sizes[last - 1], mean_only.sizes[last]);
-        let w = &self.actor.params[2 * (last - 1)];
-        mean_only.params[2 * (last - 1)] = (0..inp)
-            .flat_map(|i| w[i * out..i * out + a].iter().copied())
-            .collect();
-        mean_only.params[2 * last - 1].truncate(a);
-        mean_only.sizes[last] = a;
+        let device = Device::flex();
+        let net = self.actor.network(&device).keep_first_outputs(a);
+        let mut architecture = self.actor_architecture.clone();
+        *architecture.sizes.last_mut().expect("an actor has layers") = a;
+        architecture.output = "tanh".into();
         let device = Device::flex();
         let info = PolicyInfo {
-            architecture: Architecture {
-                output: "tanh".into(),
-                ..Architecture::mlp(&mean_only.sizes)
-            },
+            architecture,
             tasks: self.task_ids.clone(),
             conditioning: if self.task_ids.len() > 1 {
                 Conditioning::OneHot
@@ -590,11 +744,7 @@ impl IterativeRun for SacRun {
             eval_success: None,
             eval_episodes: None,
         };
-        Policy {
-            net: crate::nets::Network::Mlp(mean_only.to_mlp(&device)),
-            info,
-            device,
-        }
+        Policy { net, info, device }
     }
 }
 

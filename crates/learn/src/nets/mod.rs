@@ -25,7 +25,8 @@ pub mod soft_modular;
 pub use autodiff::{BurnNet, NetTrace, TrainNet};
 
 use crate::policy::Architecture;
-use burn::module::Module;
+use burn::module::{Module, Param};
+use burn::nn::Linear;
 use burn::tensor::activation::{relu, tanh};
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
@@ -228,6 +229,62 @@ impl Network {
             Network::Moore(n) => (n.forward(parts), None),
         };
         (if tanh_output { tanh(y) } else { y }, aux)
+    }
+
+    /// The network with only its first `n` outputs (the output layer's other units dropped):
+    /// e.g. a SAC actor's means without its log standard deviations. For inference (the
+    /// parameters are new).
+    pub fn keep_first_outputs(self, n: usize) -> Network {
+        fn keep(linear: Linear, n: usize) -> Linear {
+            let weight = linear.weight.val().narrow(1, 0, n);
+            let bias = linear
+                .bias
+                .map(|b| Param::from_tensor(b.val().narrow(0, 0, n)));
+            Linear {
+                weight: Param::from_tensor(weight),
+                bias,
+            }
+        }
+        fn keep_last(mut layers: Vec<Linear>, n: usize) -> Vec<Linear> {
+            if let Some(last) = layers.pop() {
+                layers.push(keep(last, n));
+            }
+            layers
+        }
+        match self {
+            Network::Mlp(m) => Network::Mlp(mlp::Mlp {
+                layers: keep_last(m.layers, n),
+            }),
+            Network::Film(f) => Network::Film(film::Film {
+                layers: keep_last(f.layers, n),
+                film: f.film,
+            }),
+            Network::Moe(m) => Network::Moe(moe::Moe {
+                head: keep(m.head, n),
+                ..m
+            }),
+            Network::SoftModular(m) => Network::SoftModular(soft_modular::SoftModular {
+                head: keep(m.head, n),
+                ..m
+            }),
+            Network::Care(c) => Network::Care(care::Care {
+                trunk: keep_last(c.trunk, n),
+                ..c
+            }),
+            Network::Paco(mut p) => {
+                if let Some(last) = p.layers.pop() {
+                    p.layers.push(paco::CompositionalLinear {
+                        weight: Param::from_tensor(last.weight.val().narrow(2, 0, n)),
+                        bias: Param::from_tensor(last.bias.val().narrow(1, 0, n)),
+                    });
+                }
+                Network::Paco(p)
+            }
+            Network::Moore(m) => Network::Moore(moore::Moore {
+                head: keep(m.head, n),
+                ..m
+            }),
+        }
     }
 
     /// The plain MLP, if this is one (the fused fast path converts only these).
