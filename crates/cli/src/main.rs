@@ -205,6 +205,26 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Run a comparison (methods × seeds on one task set and budget, `docs/comparisons/*.json`)
+    /// on both cores and write OUT/report.json and OUT/report.md: per-task success, mean and
+    /// IQM with 95% stratified-bootstrap intervals, curves, wall time, gradient conflict. Each
+    /// finished run is saved in OUT/runs/, so `--resume` continues an interrupted comparison.
+    Compare {
+        /// The comparison spec (JSON).
+        spec: PathBuf,
+        /// Output directory (default: the spec's path without `.json`).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Continue a comparison whose OUT already holds runs (same spec).
+        #[arg(long)]
+        resume: bool,
+        /// Runs trained at once (each on one thread).
+        #[arg(long, default_value_t = 2)]
+        workers: usize,
+        /// Directory of task files.
+        #[arg(long, default_value = "web/tasks")]
+        tasks_dir: PathBuf,
+    },
     /// Print the task format's JSON Schema (generated from the Rust types).
     Schema,
     /// Draw a task's first frame to a PNG with the native renderer (Vulkan; lavapipe works headless).
@@ -440,6 +460,13 @@ fn main() -> ExitCode {
             let task = task.map(|task| TaskArgs { task, tasks_dir });
             import(&weights, &architecture, task.as_ref(), &out)
         }
+        Command::Compare {
+            spec,
+            out,
+            resume,
+            workers,
+            tasks_dir,
+        } => compare(&spec, out, resume, workers, &tasks_dir),
         Command::Schema => serde_json::to_string_pretty(&Task::json_schema())
             .map(|s| println!("{s}"))
             .map_err(|e| e.to_string()),
@@ -458,6 +485,73 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `polyskill compare`: loads the spec and its tasks (names, sets, or files relative to the
+/// spec), runs what is not yet done, and prints the report's table.
+fn compare(
+    spec_path: &Path,
+    out: Option<PathBuf>,
+    resume: bool,
+    workers: usize,
+    tasks_dir: &Path,
+) -> Result<(), String> {
+    use polyskill_learn::compare::{CompareSpec, run_matrix};
+    let text =
+        std::fs::read_to_string(spec_path).map_err(|e| format!("{}: {e}", spec_path.display()))?;
+    let spec =
+        CompareSpec::from_json(&text).map_err(|e| format!("{}: {e}", spec_path.display()))?;
+    let base = spec_path.parent().unwrap_or(Path::new("."));
+    let mut tasks = Vec::new();
+    for name in &spec.tasks {
+        let beside = base.join(name);
+        let task = if beside.is_file() {
+            beside.to_string_lossy().into_owned()
+        } else {
+            name.clone()
+        };
+        tasks.extend(load_tasks(&TaskArgs {
+            task,
+            tasks_dir: tasks_dir.to_path_buf(),
+        })?);
+    }
+    let out = out.unwrap_or_else(|| spec_path.with_extension(""));
+    let started = out
+        .join("runs")
+        .read_dir()
+        .map(|mut d| d.next().is_some())
+        .unwrap_or(false);
+    if started && !resume {
+        return Err(format!(
+            "{} already holds runs: pass --resume to continue them, or choose another --out",
+            out.display()
+        ));
+    }
+    let total = spec.methods.len() * spec.seeds.len();
+    eprintln!(
+        "compare {}: {} methods × {} seeds on {} task(s), {workers} at a time -> {}",
+        spec.name,
+        spec.methods.len(),
+        spec.seeds.len(),
+        tasks.len(),
+        out.display()
+    );
+    let report = run_matrix(&spec, &tasks, &out, workers, |run, done, _| {
+        let mean = run.success.iter().sum::<f32>() / run.success.len().max(1) as f32;
+        eprintln!(
+            "  [{done}/{total}] {} seed {}: success {:.1}% in {:.0} s{}",
+            run.method,
+            run.seed,
+            100.0 * mean,
+            run.seconds,
+            run.error
+                .as_ref()
+                .map(|e| format!(" (stopped early: {e})"))
+                .unwrap_or_default()
+        );
+    })?;
+    println!("{}", polyskill_learn::compare::markdown(&report));
+    Ok(())
 }
 
 fn load_task(args: &TaskArgs) -> Result<Task, String> {

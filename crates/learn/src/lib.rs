@@ -15,7 +15,7 @@
 
 pub mod algos;
 pub mod bench;
-
+pub mod compare;
 pub mod eval;
 pub mod multitask;
 pub mod nets;

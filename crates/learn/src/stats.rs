@@ -5,7 +5,7 @@
 
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The mean of the middle 50% of `values` (the IQM): sorted, the lowest and highest quarter
 /// dropped, fractional ends weighted (so it is defined for any count, as scipy's
@@ -39,7 +39,7 @@ pub fn mean(values: &[f64]) -> f64 {
 }
 
 /// A point estimate with its 95% confidence interval.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
     /// The statistic on the data.
     pub value: f64,

@@ -183,7 +183,8 @@ pub fn record_demonstrations(
 }
 
 /// Behaviour-cloning settings.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct BcConfig {
     /// Hidden layer widths.
     pub hidden: Vec<usize>,

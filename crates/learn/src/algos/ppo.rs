@@ -32,7 +32,8 @@ use serde::Serialize;
 /// PPO hyperparameters. Defaults are CleanRL's `ppo.py` for CartPole except the learning
 /// rate: 2.5e-3 instead of 2.5e-4 reaches cart-pole's 475 in 2–5× fewer steps here (seeds
 /// 1–6: 16k–74k steps instead of 96k–148k).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct PpoConfig {
     /// Hidden widths of the actor and of the critic.
     pub hidden: Vec<usize>,

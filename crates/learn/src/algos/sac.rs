@@ -47,7 +47,8 @@ const HALF_LOG_TAU: f32 = 0.918_938_5;
 /// SAC hyperparameters. Defaults are CleanRL's `sac_continuous_action.py` (256×256 ReLU
 /// networks, batch 256, γ 0.99, τ 0.005, learning rates 3e-4 actor / 1e-3 critics and α,
 /// actor updated every 2nd step, 5000 random steps first) with a smaller replay buffer.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct SacConfig {
     /// Hidden widths of the actor and of each critic.
     pub hidden: Vec<usize>,

@@ -3,7 +3,7 @@
 //! task gradients (Yu et al. 2020, "Gradient Surgery for Multi-Task Learning", §3: two tasks
 //! conflict when the cosine of their gradients is negative).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The dot products `G[i][j] = gᵢ · gⱼ` of T task gradients (in f64).
 #[derive(Debug, Clone, PartialEq)]
@@ -86,7 +86,7 @@ fn dot_masked(a: &[f32], b: &[f32], mask: &[bool]) -> f64 {
 
 /// How the tasks' gradients of the shared parameters agreed, averaged over the updates of
 /// one iteration.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Conflict {
     /// T × T mean pairwise cosine similarity (1 on the diagonal; 0 for pairs never measured).
     pub cosine: Vec<Vec<f32>>,
