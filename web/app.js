@@ -415,7 +415,7 @@ function routeView() {
   const params = new URLSearchParams(location.search);
   const view = params.get('view');
   if (view === null || view === 'player' || view === 'gallery') return null;
-  const page = { train: 'web/train.html', compare: 'web/train.html', editor: 'web/editor.html' }[view];
+  const page = { train: 'web/train.html', compare: 'web/compare.html', editor: 'web/editor.html' }[view];
   if (!page) return `URL parameter view="${view}" must be gallery, player, train, compare or editor.`;
   params.delete('view');
   const query = params.toString().replace(/%2C/g, ',').replace(/%3A/g, ':');

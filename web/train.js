@@ -11,8 +11,10 @@
 // 64x64, a task set as reach+push), and "Link to this comparison" writes such a URL for the
 // runs on the page, so a comparison is shared by its address.
 
+import init, { methods } from '../pkg/polyskill_web.js';
 import { drawCurves } from './curves.js';
 import { sharedWorkBuffer } from './shared-buffer.js';
+import { drawTaskPanel } from './task-panel.js';
 
 const $ = (id) => document.getElementById(id);
 const DISCRETE = ['cart-pole', 'acrobot'];
@@ -36,6 +38,20 @@ function showMessage(text) {
 
 const ALGOS = ['ppo', 'sac', 'grpo', 'rloo', 'bc'];
 const isBc = () => $('algo').value === 'bc';
+/** Whether `task` names several tasks (MT10 or a picked set) for one network. */
+const isMultiTask = (task) => task === 'mt10' || (task ?? '').includes(',');
+
+// The multi-task menus come from the learner's registries (the wasm API), not from lists here.
+await init();
+const registry = methods();
+$('architecture').replaceChildren(...registry.architectures.map((name) => new Option(name === 'mlp' ? 'mlp (one-hot / heads)' : name, name)));
+$('combiner').replaceChildren(new Option('none (pooled rows)', ''), ...registry.combiners.map((name) => new Option(name, name)));
+
+/** Shows the architecture and combiner menus for a multi-task BC or SAC run. */
+function showMultiTaskOptions() {
+  const shown = ['bc', 'sac'].includes($('algo').value) && isMultiTask($('task').value);
+  for (const element of document.querySelectorAll('.mt-only')) element.hidden = !shown;
+}
 
 /** The tasks `algo` can train: control tasks for PPO (discrete or continuous), discrete ones
  * for GRPO / RLOO, the MT10 tasks (and all of MT10 at once) for SAC and behaviour cloning, and
@@ -71,6 +87,7 @@ function fillTasks(wanted) {
   for (const element of document.querySelectorAll('.bc-only')) element.hidden = !isBc();
   $('progress-label').textContent = isBc() ? 'Gradient steps' : 'Env steps';
   $('metric-label').textContent = isBc() ? 'Loss' : 'Mean return';
+  showMultiTaskOptions();
 }
 
 /** The curves of every run of the latest run's kind (see curves.js), redrawn at most once a frame. */
@@ -97,14 +114,15 @@ function offer(id, blob, name) {
 }
 
 /** The form's settings besides algorithm, task and seed, by field id, as typed. */
-const SETTING_FIELDS = ['steps', 'target', 'demos', 'grad-steps', 'dagger', 'noise', 'lr', 'hidden'];
+const SETTING_FIELDS = ['steps', 'target', 'demos', 'grad-steps', 'dagger', 'noise', 'lr', 'hidden', 'architecture', 'combiner'];
 function formFields() {
   return Object.fromEntries(SETTING_FIELDS.map((id) => [id, $(id).value.trim()]));
 }
 
 /** The settings that matter to `algo`, in the order a shared link writes them. */
 function settingsOf(algo) {
-  return [...(algo === 'bc' ? ['demos', 'grad-steps', 'dagger', 'noise'] : ['steps', 'target']), 'lr', 'hidden'];
+  const multiTask = ['bc', 'sac'].includes(algo) ? ['architecture', 'combiner'] : [];
+  return [...(algo === 'bc' ? ['demos', 'grad-steps', 'dagger', 'noise'] : ['steps', 'target']), 'lr', 'hidden', ...multiTask];
 }
 
 /** Reads the whole-number setting `id` of `fields` in [min, max]; returns null and shows a
@@ -140,6 +158,9 @@ function trainOptions(fields) {
     if (!widths.every((w) => Number.isInteger(w) && w > 0)) { showMessage(`Hidden widths "${hidden}" must be whole numbers separated by commas, e.g. 64,64.`); return null; }
     options.hidden = widths;
   }
+  // Blank or the plain MLP: the algorithm's default network; no combiner: pooled rows.
+  if (fields.architecture && fields.architecture !== 'mlp') options.architecture = fields.architecture;
+  if (fields.combiner) options.combiner = fields.combiner;
   return options;
 }
 
@@ -147,6 +168,9 @@ function trainOptions(fields) {
  * settings in `fields` (see formFields); null (and a message shown) when a setting is out of
  * range. */
 async function runSettings(algo, task, seed, fields) {
+  if (!isMultiTask(task)) {
+    fields = { ...fields, architecture: '', combiner: '' };
+  }
   const options = trainOptions(fields);
   if (options === null) return null;
   const tasks = () => Promise.all((task === 'mt10' ? MT10 : task.split(',')).map(fetchTask));
@@ -203,6 +227,7 @@ function showRow(run) {
 function show(run) {
   showRow(run);
   if (run === current) showReadout(run);
+  drawTaskPanel($('tasks-panel'), run);
   drawCurve();
 }
 
@@ -210,7 +235,7 @@ function show(run) {
  * algorithm as NAME=VALUE (a task set joined by "+", hidden widths by "x", so that "," only
  * separates items). */
 function compareItem(algo, task, seed, fields) {
-  const settings = settingsOf(algo).filter((id) => fields[id] !== '' || id === 'target')
+  const settings = settingsOf(algo).filter((id) => (fields[id] !== '' || id === 'target') && !(id === 'architecture' && fields[id] === 'mlp'))
     .map((id) => `${id}=${id === 'hidden' ? fields[id].replace(/\s*,\s*/g, 'x') : fields[id]}`);
   return [algo, task.split(',').join('+'), seed, ...settings].join(':');
 }
@@ -248,7 +273,10 @@ function updateShareLink() {
  * the machine has two cores, and the run trains alone (runs side by side already share the
  * cores); one otherwise. */
 function bcWorkers(settings, alone) {
-  return settings.algo === 'bc' && alone && self.crossOriginIsolated && navigator.hardwareConcurrency >= 2 ? 2 : 1;
+  // A combiner weighs each task's whole gradient, which one worker's share of the rows cannot
+  // give: such runs train in one worker.
+  const combined = Boolean(settings.options?.combiner);
+  return settings.algo === 'bc' && alone && !combined && self.crossOriginIsolated && navigator.hardwareConcurrency >= 2 ? 2 : 1;
 }
 
 /** Starts helper workers 1..workers-1 of a split BC run (worker 0 is the run's own). They
@@ -425,7 +453,7 @@ function rememberChoice() {
 }
 
 $('algo').addEventListener('change', () => { fillTasks(); drawCurve(); rememberChoice(); });
-$('task').addEventListener('change', rememberChoice);
+$('task').addEventListener('change', () => { showMultiTaskOptions(); rememberChoice(); });
 $('seed').addEventListener('change', rememberChoice);
 window.addEventListener('popstate', () => {
   const back = new URLSearchParams(location.search);

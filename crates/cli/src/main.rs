@@ -551,6 +551,10 @@ fn compare(
         );
     })?;
     println!("{}", polyskill_learn::compare::markdown(&report));
+    // The compare page lists the reports beside this one.
+    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        polyskill_learn::compare::write_report_index(parent)?;
+    }
     Ok(())
 }
 

@@ -497,7 +497,7 @@ pub fn run_one(
         success,
         returns,
         best_success: (has_best && !best_success.is_empty()).then_some(best_success),
-        curve: thin(curve, 200),
+        curve: thin(curve, CURVE_POINTS),
         mean_cosine: mean_of(|c| c.mean_cosine),
         conflicting: mean_of(|c| c.conflicting),
         cosine,
@@ -505,6 +505,9 @@ pub fn run_one(
         error: (!errors.is_empty()).then(|| errors.join("; ")),
     })
 }
+
+/// Points kept of each learning curve.
+pub const CURVE_POINTS: usize = 60;
 
 /// At most `n` points of `curve`, evenly spaced, the last kept.
 fn thin(curve: Vec<CurvePoint>, n: usize) -> Vec<CurvePoint> {
@@ -603,8 +606,7 @@ pub fn run_matrix(
                         return;
                     }
                     let outcome = run_one(spec, m, tasks, seed).and_then(|result| {
-                        let text =
-                            serde_json::to_string_pretty(&result).map_err(|e| e.to_string())?;
+                        let text = serde_json::to_string(&result).map_err(|e| e.to_string())?;
                         write_whole(&run_file(out, &result.method, seed), &text)?;
                         Ok(result)
                     });
@@ -635,7 +637,7 @@ pub fn run_matrix(
     let report = summarise(spec, tasks, runs);
     write_whole(
         &out.join("report.json"),
-        &serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?,
+        &serde_json::to_string(&report).map_err(|e| e.to_string())?,
     )?;
     write_whole(&out.join("report.md"), &markdown(&report))?;
     Ok(report)
@@ -661,6 +663,9 @@ pub fn summarise(spec: &CompareSpec, tasks: &[Task], mut runs: Vec<RunResult>) -
         )
     };
     runs.sort_by_key(order);
+    for run in &mut runs {
+        run.curve = thin(std::mem::take(&mut run.curve), CURVE_POINTS);
+    }
     let methods = spec
         .methods
         .iter()
@@ -748,6 +753,11 @@ pub fn summarise(spec: &CompareSpec, tasks: &[Task], mut runs: Vec<RunResult>) -
         },
         BOOTSTRAP_RESAMPLES,
     );
+    // The report keeps each run's figures; the curves are in the methods' mean curves (and in
+    // each run's own file).
+    for run in &mut runs {
+        run.curve.clear();
+    }
     Report {
         spec: spec.clone(),
         tasks: tasks.iter().map(|t| t.id.clone()).collect(),
@@ -852,4 +862,37 @@ pub fn markdown(report: &Report) -> String {
 /// Where the spec's runs of `method` and `seed` are stored under `out` (for tools and tests).
 pub fn run_path(out: &Path, method: &str, seed: u64) -> PathBuf {
     run_file(out, method, seed)
+}
+
+/// The list of reports under `dir` (each subdirectory holding a `report.json`) as the compare
+/// page reads it: `{"reports": [{dir, name, algorithm, tasks, methods, seeds}]}`, by directory.
+pub fn report_index(dir: &Path) -> Result<String, String> {
+    let mut reports = Vec::new();
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut dirs: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join("report.json").is_file())
+        .collect();
+    dirs.sort();
+    for path in dirs {
+        let text = std::fs::read_to_string(path.join("report.json"))
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let report: Report = serde_json::from_str(&text)
+            .map_err(|e| format!("{}: {e}", path.join("report.json").display()))?;
+        reports.push(serde_json::json!({
+            "dir": path.file_name().and_then(|n| n.to_str()).unwrap_or_default(),
+            "name": report.spec.name,
+            "algorithm": report.spec.algorithm,
+            "tasks": report.tasks,
+            "methods": report.methods.len(),
+            "seeds": report.spec.seeds.len(),
+        }));
+    }
+    serde_json::to_string_pretty(&serde_json::json!({ "reports": reports }))
+        .map_err(|e| e.to_string())
+}
+
+/// Writes [`report_index`] of `dir` to `dir/index.json`.
+pub fn write_report_index(dir: &Path) -> Result<(), String> {
+    write_whole(&dir.join("index.json"), &(report_index(dir)? + "\n"))
 }

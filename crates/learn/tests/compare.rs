@@ -108,3 +108,15 @@ fn spec_mistakes_name_their_path() {
     );
     let _ = std::fs::remove_dir_all(&out);
 }
+
+/// The compare page's list of shipped reports is the reports that are there.
+#[test]
+fn the_shipped_report_index_is_current() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/comparisons");
+    let committed = std::fs::read_to_string(dir.join("index.json")).unwrap_or_default();
+    let current = polyskill_learn::compare::report_index(&dir).unwrap() + "\n";
+    assert_eq!(
+        committed, current,
+        "docs/comparisons/index.json is stale: run polyskill compare (it rewrites it) or write report_index's output there"
+    );
+}

@@ -9,6 +9,8 @@
 
 #![cfg(target_arch = "wasm32")]
 
+use polyskill_learn::multitask::{CombinerConfig, CombinerKind};
+use polyskill_learn::nets::ArchitectureKind;
 use polyskill_learn::{Device, Policy, weights};
 use polyskill_render::{Camera, Renderer, wgpu};
 use polyskill_sim::task::{Task, TaskError};
@@ -234,6 +236,34 @@ struct TrainOptions {
     learning_rate: Option<f64>,
     hidden: Option<Vec<usize>>,
     demo_noise: Option<f32>,
+    /// Multi-task runs (BC, SAC): the network's architecture, by its registered name.
+    architecture: Option<ArchitectureKind>,
+    /// Multi-task runs: the gradient combiner, by its registered name.
+    combiner: Option<CombinerKind>,
+    /// Experts, encoders, parameter sets or modules per layer.
+    experts: Option<usize>,
+    /// MoE: experts per row.
+    top_k: Option<usize>,
+}
+
+impl TrainOptions {
+    /// The combiner's settings (its defaults, seeded with the run's seed).
+    fn combiner(&self, seed: u64) -> Option<CombinerConfig> {
+        self.combiner.map(|kind| CombinerConfig {
+            seed,
+            ..CombinerConfig::of(kind)
+        })
+    }
+}
+
+/// What the multi-task methods are called, from the registries the learner uses:
+/// `{architectures: [names…], combiners: [names…]}` (the page builds its menus from this).
+#[wasm_bindgen]
+pub fn methods() -> Result<JsValue, JsValue> {
+    to_js(&serde_json::json!({
+        "architectures": ArchitectureKind::ALL.iter().map(|k| k.name()).collect::<Vec<_>>(),
+        "combiners": CombinerKind::ALL.iter().map(|k| k.name()).collect::<Vec<_>>(),
+    }))
 }
 
 impl TrainOptions {
@@ -249,12 +279,28 @@ impl TrainOptions {
         Ok(options)
     }
 
+    /// Refuses the multi-task options in a run of one task (`algorithm` says which trains one).
+    fn single_task(&self, algorithm: &str) -> Result<(), JsValue> {
+        if self.architecture.is_some()
+            || self.combiner.is_some()
+            || self.experts.is_some()
+            || self.top_k.is_some()
+        {
+            return Err(js_error(format!(
+                "training options: architecture, combiner, experts and top_k are for multi-task runs (bc, sac); {algorithm} here trains one task"
+            )));
+        }
+        Ok(())
+    }
+
     /// Parses the options object of a behaviour-cloning run.
     fn parse_bc(json: &str) -> Result<TrainOptions, JsValue> {
         if json.trim().is_empty() {
             return Ok(TrainOptions::default());
         }
-        serde_json::from_str(json).map_err(|e| js_error(format!("training options: {e}")))
+        let de = &mut serde_json::Deserializer::from_str(json);
+        serde_path_to_error::deserialize(de)
+            .map_err(|e| js_error(format!("training options: {}: {}", e.path(), e.inner())))
     }
 }
 
@@ -293,12 +339,13 @@ impl Trainer {
     ) -> Result<Trainer, JsValue> {
         let task = Task::from_json(task_json).map_err(|e| task_error(&e))?;
         let options = TrainOptions::parse(options_json)?;
+        options.single_task("PPO")?;
         let defaults = polyskill_learn::algos::ppo::PpoConfig::for_task(&task);
         let config = polyskill_learn::algos::ppo::PpoConfig {
             total_steps: total_steps as u64,
             seed,
             learning_rate: options.learning_rate.unwrap_or(defaults.learning_rate),
-            hidden: options.hidden.unwrap_or(defaults.hidden.clone()),
+            hidden: options.hidden.clone().unwrap_or(defaults.hidden.clone()),
             ..defaults
         };
         let run = polyskill_learn::algos::ppo::PpoRun::new(&task, &config).map_err(js_error)?;
@@ -318,6 +365,7 @@ impl Trainer {
         use polyskill_learn::algos::grpo::{Baseline, GrpoConfig, GrpoRun};
         let task = Task::from_json(task_json).map_err(|e| task_error(&e))?;
         let options = TrainOptions::parse(options_json)?;
+        options.single_task("GRPO and RLOO")?;
         let baseline = match baseline {
             "grpo" => Baseline::Grpo,
             "rloo" => Baseline::Rloo,
@@ -333,7 +381,7 @@ impl Trainer {
             seed,
             total_steps: total_steps as u64,
             learning_rate: options.learning_rate.unwrap_or(defaults.learning_rate),
-            hidden: options.hidden.unwrap_or(defaults.hidden.clone()),
+            hidden: options.hidden.clone().unwrap_or(defaults.hidden.clone()),
             ..defaults
         };
         Ok(Trainer {
@@ -360,10 +408,19 @@ impl Trainer {
             demos,
             steps,
             dagger_rounds,
-            conditioning: polyskill_learn::Conditioning::MultiHead,
+            // One head per task cloned MT10 best with the MLP; the task-aware architectures
+            // read a one-hot input.
+            conditioning: match options.architecture {
+                Some(kind) if kind.task_aware() => polyskill_learn::Conditioning::OneHot,
+                _ => polyskill_learn::Conditioning::MultiHead,
+            },
             learning_rate: options.learning_rate.unwrap_or(defaults.learning_rate),
-            hidden: options.hidden.unwrap_or(defaults.hidden.clone()),
+            hidden: options.hidden.clone().unwrap_or(defaults.hidden.clone()),
             demo_noise: options.demo_noise.unwrap_or(defaults.demo_noise),
+            architecture: options.architecture.unwrap_or(defaults.architecture),
+            experts: options.experts,
+            top_k: options.top_k,
+            combiner: options.combiner(seed),
             ..defaults
         };
         Ok(Trainer {
@@ -387,11 +444,15 @@ impl Trainer {
         let options = TrainOptions::parse(options_json)?;
         let defaults = SacConfig::default();
         let config = SacConfig {
-            hidden: options.hidden.unwrap_or(vec![128, 128]),
+            hidden: options.hidden.clone().unwrap_or(vec![128, 128]),
             policy_lr: options.learning_rate.unwrap_or(defaults.policy_lr),
             total_steps: total_steps as u64,
             steps_per_iteration: 200,
             seed,
+            architecture: options.architecture.unwrap_or(defaults.architecture),
+            experts: options.experts,
+            top_k: options.top_k,
+            combiner: options.combiner(seed),
             ..defaults
         };
         Ok(Trainer {
