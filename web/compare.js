@@ -120,7 +120,7 @@ function drawCurves(report) {
     spanGaps: true,
     series: [{ label: bc ? 'step' : 'env steps' }, ...report.methods.map((m, i) => ({ label: m.method, stroke: COLORS[i % COLORS.length], width: 2, points: { show: false } }))],
     axes: [{}, { label: bc ? 'loss' : 'success' }],
-    scales: bc ? { y: { distr: 3 } } : { y: { range: [0, 1] } },
+    scales: { x: { time: false }, y: bc ? { distr: 3 } : { range: [0, 1] } },
   }, [xs, ...series], $('curves'));
 }
 

@@ -27,8 +27,9 @@ export function taskFigures(run) {
   return { bars, conflict, ids };
 }
 
-/** Draws (or updates) `run`'s card in `container`; a run with one task has none. */
-export function drawTaskPanel(container, run) {
+/** Draws (or updates) `run`'s card in `container`, cards in the order of `place` (the run's
+ * index on the page); a run with one task has none. */
+export function drawTaskPanel(container, run, place) {
   const { bars, conflict, ids } = taskFigures(run);
   if (ids.length < 2) return;
   let card = run.taskCard;
@@ -38,7 +39,9 @@ export function drawTaskPanel(container, run) {
     card.innerHTML = '<figcaption></figcaption><div class="task-bars"></div><div class="heatmap-box"><canvas class="heatmap" width="160" height="160" role="img"></canvas><p class="heatmap-note"></p></div>';
     card.querySelector('figcaption').textContent = run.label;
     card.querySelector('figcaption').style.color = run.color;
-    container.append(card);
+    card.dataset.place = String(place);
+    const after = [...container.children].find((c) => Number(c.dataset.place) > place);
+    container.insertBefore(card, after ?? null);
     container.hidden = false;
     run.taskCard = card;
   }
@@ -83,5 +86,5 @@ export function drawTaskPanel(container, run) {
     }
   }
   canvas.setAttribute('aria-label', `Task × task gradient cosine (${ids.join(', ')}): mean ${conflict.mean_cosine.toFixed(2)}, ${(conflict.conflicting * 100).toFixed(0)}% of pairs conflicting`);
-  note.textContent = `cosine of task gradients: mean ${conflict.mean_cosine.toFixed(2)}, ${(conflict.conflicting * 100).toFixed(0)}% of pairs conflicting over ${conflict.updates} updates (rows and columns: ${ids.join(', ')})`;
+  note.textContent = `Cosine of the tasks' gradients (red: they conflict, white: unrelated, blue: they agree): mean ${conflict.mean_cosine.toFixed(2)}, ${(conflict.conflicting * 100).toFixed(0)}% of pairs conflicting over ${conflict.updates} updates; rows and columns: ${ids.join(', ')}.`;
 }

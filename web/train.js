@@ -227,8 +227,16 @@ function showRow(run) {
 function show(run) {
   showRow(run);
   if (run === current) showReadout(run);
-  drawTaskPanel($('tasks-panel'), run);
+  drawTaskPanel($('tasks-panel'), run, runs.indexOf(run));
   drawCurve();
+}
+
+/** A run's name: TASK-ALGO[-ARCHITECTURE][-COMBINER]-sSEED (the multi-task method only when one
+ * is chosen for several tasks). */
+function runLabel(algo, task, seed, fields) {
+  const multiTask = ['bc', 'sac'].includes(algo) && isMultiTask(task);
+  const method = multiTask ? [fields.architecture !== 'mlp' ? fields.architecture : '', fields.combiner].filter(Boolean) : [];
+  return [task, algo, ...method, `s${seed}`].join('-');
 }
 
 /** A run as one item of a ?compare= URL: ALGO:TASK:SEED and the settings that matter to its
@@ -426,7 +434,7 @@ async function start() {
   try {
     const settings = await runSettings(algo, task, seed, fields);
     const alone = !runs.some((r) => r.worker);
-    if (settings) startRun(settings, `${task}-${algo}-s${seed}`, compareItem(algo, task, seed, fields), alone);
+    if (settings) startRun(settings, runLabel(algo, task, seed, fields), compareItem(algo, task, seed, fields), alone);
   } catch (e) {
     showMessage(e.message);
   }
@@ -499,7 +507,7 @@ document.body.dataset.ready = 'true';
   for (const { algo: runAlgo, task: runTask, seed: runSeed, fields } of planned) {
     try {
       const settings = await runSettings(runAlgo, runTask, runSeed, fields);
-      if (settings) startRun(settings, `${runTask}-${runAlgo}-s${runSeed}`, compareItem(runAlgo, runTask, runSeed, fields));
+      if (settings) startRun(settings, runLabel(runAlgo, runTask, runSeed, fields), compareItem(runAlgo, runTask, runSeed, fields));
     } catch (e) {
       showMessage(e.message);
     }
