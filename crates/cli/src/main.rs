@@ -247,8 +247,9 @@ enum Command {
     /// Measure simulator steps/s and policy inference samples/s (one thread).
     Bench {
         /// `sim`: steps/s of every task in TASKS_DIR/../tasks.json and VecEnv throughput;
-        /// `learn`: behaviour-cloning training samples/s (39→256→256→4, batch 256) and PPO's
-        /// time to solve cart-pole (seeds 1–3);
+        /// `learn`: behaviour-cloning training samples/s (39→256→256→4, batch 256), PPO's
+        /// time to solve cart-pole (seeds 1–3), and multi-task BC on 10 tasks for every
+        /// architecture and combiner;
         /// omitted: one task's steps/s and policy inference.
         what: Option<String>,
         /// Task for the default benchmark (name or path).
@@ -1135,8 +1136,10 @@ fn bench_learn(tasks_dir: &Path, json: bool) -> Result<(), String> {
     let origin = Instant::now();
     let now_ms = || origin.elapsed().as_secs_f64() * 1000.0;
     let report = polyskill_learn::bench::learning(&cart_pole, 2000, &now_ms)?;
+    let multitask = polyskill_learn::bench::multitask_throughput(10, 300, &now_ms)?;
     let mut value = serde_json::to_value(&report).map_err(|e| e.to_string())?;
     value["target"] = json!(format!("{} native", std::env::consts::ARCH));
+    value["multitask_bc_10_tasks"] = serde_json::to_value(&multitask).map_err(|e| e.to_string())?;
     if json {
         println!("{value}");
     } else {
@@ -1144,6 +1147,19 @@ fn bench_learn(tasks_dir: &Path, json: bool) -> Result<(), String> {
             "BC training (39→256→256→4, batch 256, Adam): {:.0} samples/s",
             report.bc.samples_per_s
         );
+        let equal = multitask.iter().find(|m| m.combiner.as_deref() == Some("mean")).map_or(f64::NAN, |m| m.ms_per_step);
+        println!("Multi-task BC, 10 tasks (39+10→256→256→4, batch 256):");
+        for m in &multitask {
+            println!(
+                "  {:<13} {:<12} {:>6} {:>9.0} samples/s {:>7.2} ms/step{}",
+                m.architecture,
+                m.combiner.as_deref().unwrap_or("pooled"),
+                m.engine,
+                m.samples_per_s,
+                m.ms_per_step,
+                if m.combiner.is_some() { format!("  ({:.2}× mean's step)", m.ms_per_step / equal) } else { String::new() }
+            );
+        }
         for p in &report.ppo_cart_pole {
             println!(
                 "PPO cart-pole seed {}: {} env steps, {:.2} s{}",

@@ -340,3 +340,60 @@ pub fn suite(tasks: &[Task], steps: u32, now_ms: &dyn Fn() -> f64) -> Result<Sui
         vec_env_steps_per_s,
     })
 }
+
+/// Training throughput of one multi-task configuration (architecture × combiner).
+#[derive(Debug, Clone, Serialize)]
+pub struct MultiTaskThroughput {
+    /// The architecture.
+    pub architecture: String,
+    /// The combiner (`None`: rows pooled into one loss).
+    pub combiner: Option<String>,
+    /// The engine (`fused` or `burn`).
+    pub engine: String,
+    /// Training samples per second (forward, backward, combination, Adam).
+    pub samples_per_s: f64,
+    /// Milliseconds per gradient step.
+    pub ms_per_step: f64,
+}
+
+/// Times behaviour-cloning steps on `tasks` synthetic tasks (39 observations, 4 actions, one
+/// network `39+T → 256 → 256 → 4`, batch 256) for every architecture (pooled rows; the plain
+/// MLP on both engines) and for every combiner on the fused MLP: what T per-task backward
+/// passes and each method's weighting cost against one pooled pass.
+pub fn multitask_throughput(tasks: usize, steps: u32, now_ms: &dyn Fn() -> f64) -> Result<Vec<MultiTaskThroughput>, String> {
+    use crate::algos::bc::{BcConfig, Demonstrations, Engine};
+    use crate::multitask::{CombinerConfig, CombinerKind};
+    use crate::nets::ArchitectureKind;
+    let (n, obs, act, batch) = (4_000 * tasks.max(1), 39, 4, 256);
+    let demos = Demonstrations {
+        observations: (0..n * obs).map(|i| ((i * 7919 % 1000) as f32 / 500.0) - 1.0).collect(),
+        actions: (0..n * act).map(|i| ((i * 104_729 % 1000) as f32 / 500.0) - 1.0).collect(),
+        task_indices: (0..n).map(|i| (i % tasks.max(1)) as u32).collect(),
+        obs_dim: obs,
+        act_dim: act,
+    };
+    let ids: Vec<String> = (0..tasks).map(|t| format!("task-{t}")).collect();
+    let time = |config: BcConfig| -> Result<f64, String> {
+        let start = now_ms();
+        crate::algos::bc::train(&demos, ids.clone(), &config, steps, |_| {})?;
+        Ok(((now_ms() - start) / 1000.0).max(1e-9))
+    };
+    let base = BcConfig { steps, batch, conditioning: crate::Conditioning::OneHot, ..BcConfig::default() };
+    let mut cases: Vec<(ArchitectureKind, Option<CombinerKind>, Engine)> = vec![(ArchitectureKind::Mlp, None, Engine::Fused), (ArchitectureKind::Mlp, None, Engine::Burn)];
+    cases.extend(ArchitectureKind::ALL.iter().skip(1).map(|&k| (k, None, Engine::Burn)));
+    cases.extend(CombinerKind::ALL.iter().map(|&c| (ArchitectureKind::Mlp, Some(c), Engine::Fused)));
+    let mut out = Vec::new();
+    for (architecture, combiner, engine) in cases {
+        let hidden = if architecture == ArchitectureKind::SoftModular { vec![256, 256, 256] } else { vec![256, 256] };
+        let config = BcConfig { architecture, engine, hidden, combiner: combiner.map(CombinerConfig::of), ..base.clone() };
+        let seconds = time(config)?;
+        out.push(MultiTaskThroughput {
+            architecture: architecture.name().into(),
+            combiner: combiner.map(|c| c.name().into()),
+            engine: if engine == Engine::Fused && architecture == ArchitectureKind::Mlp { "fused" } else { "burn" }.into(),
+            samples_per_s: (batch * steps as usize) as f64 / seconds,
+            ms_per_step: 1000.0 * seconds / steps as f64,
+        });
+    }
+    Ok(out)
+}

@@ -67,10 +67,17 @@ async fn cpu_and_webgpu_inference_agree() {
 async fn every_architecture_acts_the_same_on_cpu_and_webgpu() {
     use polyskill_learn::nets::{ArchitectureKind, Network};
     use polyskill_learn::{Architecture, Conditioning, Policy, PolicyInfo};
-    assert!(init_gpu().await, "WebGPU compute must be available in the test browser");
+    assert!(
+        init_gpu().await,
+        "WebGPU compute must be available in the test browser"
+    );
     let (obs, tasks) = (6, 2);
     for kind in ArchitectureKind::ALL {
-        let hidden = if kind == ArchitectureKind::SoftModular { vec![8, 8, 8] } else { vec![8, 8] };
+        let hidden = if kind == ArchitectureKind::SoftModular {
+            vec![8, 8, 8]
+        } else {
+            vec![8, 8]
+        };
         let architecture = Architecture::of(kind, &[vec![obs + tasks], hidden, vec![3]].concat());
         let device = Device::flex();
         let policy = Policy {
@@ -90,14 +97,27 @@ async fn every_architecture_acts_the_same_on_cpu_and_webgpu() {
         let bytes = weights::save(&policy).unwrap();
         let cpu = weights::load(&bytes, &Device::flex()).unwrap();
         let gpu = GpuPolicy::new(&bytes).unwrap();
-        let batch: Vec<f32> = (0..5 * obs).map(|i| ((i * 29 % 53) as f32 / 53.0 - 0.5) * 2.0).collect();
+        let batch: Vec<f32> = (0..5 * obs)
+            .map(|i| ((i * 29 % 53) as f32 / 53.0 - 0.5) * 2.0)
+            .collect();
         for task in ["a", "b"] {
             let expected = cpu.act_in(&batch, Some(task)).unwrap();
-            let actions = wasm_bindgen_futures::JsFuture::from(gpu.act(batch.clone(), Some(task.to_string()))).await.unwrap();
+            let actions = wasm_bindgen_futures::JsFuture::from(
+                gpu.act(batch.clone(), Some(task.to_string())),
+            )
+            .await
+            .unwrap();
             let actions = js_sys::Float32Array::new(&actions).to_vec();
             assert_eq!(expected.len(), actions.len(), "{kind}");
-            let worst = expected.iter().zip(&actions).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
-            assert!(worst <= 1e-4, "{kind}, task {task}: CPU and WebGPU differ by {worst}");
+            let worst = expected
+                .iter()
+                .zip(&actions)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0f32, f32::max);
+            assert!(
+                worst <= 1e-4,
+                "{kind}, task {task}: CPU and WebGPU differ by {worst}"
+            );
         }
     }
 }

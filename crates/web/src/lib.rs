@@ -299,8 +299,10 @@ impl TrainOptions {
             return Ok(TrainOptions::default());
         }
         let de = &mut serde_json::Deserializer::from_str(json);
-        serde_path_to_error::deserialize(de)
-            .map_err(|e| js_error(format!("training options: {}: {}", e.path(), e.inner())))
+        serde_path_to_error::deserialize(de).map_err(|e| match e.path().to_string().as_str() {
+            "." => js_error(format!("training options: {}", e.inner())),
+            path => js_error(format!("training options: {} (at {path})", e.inner())),
+        })
     }
 }
 

@@ -1,6 +1,7 @@
 //! The wasm API in real headless Chromium (WebGPU through SwiftShader): bit-identical
 //! trajectories with the native build, the shipped policy succeeding, a rendered frame, PPO
-//! training in wasm (the page's Trainer), and bad input coming back as JS errors. (CPU and
+//! training in wasm (the page's Trainer), multi-task methods by their registered names, and
+//! bad input coming back as JS errors. (CPU and
 //! WebGPU inference agreeing is crates/web-gpu's test.)
 
 #![cfg(target_arch = "wasm32")]
@@ -285,6 +286,75 @@ fn trainer_solves_cart_pole_in_the_browser_and_refuses_what_it_cannot_train() {
         panic!("PPO took demo_noise")
     };
     assert!(error_message(e).contains("demo_noise: only behaviour cloning records demonstrations"));
+}
+
+/// The page's menus of multi-task methods come from the learner's registries; a multi-task
+/// run takes an architecture and a combiner by name (unknown names list the valid ones), its
+/// records carry the per-task figures and the conflict, and single-task trainers refuse them.
+#[wasm_bindgen_test]
+fn multi_task_runs_take_registered_architectures_and_combiners() {
+    let registry = methods().unwrap();
+    let names = |key: &str| -> Vec<String> {
+        js_sys::Array::from(&js_sys::Reflect::get(&registry, &key.into()).unwrap())
+            .iter()
+            .map(|v| v.as_string().unwrap())
+            .collect()
+    };
+    assert_eq!(
+        names("architectures"),
+        [
+            "mlp",
+            "film",
+            "moe",
+            "soft-modular",
+            "care",
+            "paco",
+            "moore"
+        ]
+    );
+    assert!(names("combiners").contains(&"nash-mtl".to_string()));
+    let tasks = vec![REACH.to_string(), PUSH.to_string()];
+    let options = r#"{"architecture": "care", "combiner": "famo", "hidden": [16, 16]}"#;
+    let mut trainer = Trainer::bc(tasks.clone(), 1, 1, 60, 0, options).unwrap();
+    let mut last = wasm_bindgen::JsValue::NULL;
+    loop {
+        let record = trainer.advance().unwrap();
+        if record.is_null() {
+            break;
+        }
+        last = record;
+    }
+    let text = js_sys::JSON::stringify(&last).unwrap().as_string().unwrap();
+    assert!(
+        text.contains("\"tasks\":[") && text.contains("\"conflict\":"),
+        "{text}"
+    );
+    let policy = WasmPolicy::new(&trainer.weights().unwrap()).unwrap();
+    let info = js_sys::JSON::stringify(&policy.info().unwrap())
+        .unwrap()
+        .as_string()
+        .unwrap();
+    assert!(info.contains("\"kind\":\"care\""), "{info}");
+    let Err(e) = Trainer::bc(tasks.clone(), 1, 1, 10, 0, r#"{"combiner": "pc-grad"}"#) else {
+        panic!("an unknown combiner was accepted")
+    };
+    let message = error_message(e);
+    assert!(
+        message.contains("combiner") && message.contains("pcgrad"),
+        "{message}"
+    );
+    let Err(e) = Trainer::sac(tasks, 1, 1000, r#"{"architecture": "transformer"}"#) else {
+        panic!("an unknown architecture was accepted")
+    };
+    let message = error_message(e);
+    assert!(
+        message.contains("architecture") && message.contains("soft-modular"),
+        "{message}"
+    );
+    let Err(e) = Trainer::ppo(CART_POLE, 1, 1000, r#"{"combiner": "pcgrad"}"#) else {
+        panic!("single-task PPO took a combiner")
+    };
+    assert!(error_message(e).contains("are for multi-task runs"));
 }
 
 /// A behaviour-cloning run can be split between workers through a SharedArrayBuffer: wrong workers,
