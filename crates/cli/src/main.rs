@@ -218,6 +218,10 @@ enum Command {
         /// Continue a comparison whose OUT already holds runs (same spec).
         #[arg(long)]
         resume: bool,
+        /// Train nothing: write the report of the runs finished so far (a partial report says
+        /// how many remain).
+        #[arg(long)]
+        report_only: bool,
         /// Runs trained at once (each on one thread).
         #[arg(long, default_value_t = 2)]
         workers: usize,
@@ -465,9 +469,10 @@ fn main() -> ExitCode {
             spec,
             out,
             resume,
+            report_only,
             workers,
             tasks_dir,
-        } => compare(&spec, out, resume, workers, &tasks_dir),
+        } => compare(&spec, out, resume, report_only, workers, &tasks_dir),
         Command::Schema => serde_json::to_string_pretty(&Task::json_schema())
             .map(|s| println!("{s}"))
             .map_err(|e| e.to_string()),
@@ -494,10 +499,11 @@ fn compare(
     spec_path: &Path,
     out: Option<PathBuf>,
     resume: bool,
+    report_only: bool,
     workers: usize,
     tasks_dir: &Path,
 ) -> Result<(), String> {
-    use polyskill_learn::compare::{CompareSpec, run_matrix};
+    use polyskill_learn::compare::{CompareSpec, report_so_far, run_matrix, write_report_index};
     let text =
         std::fs::read_to_string(spec_path).map_err(|e| format!("{}: {e}", spec_path.display()))?;
     let spec =
@@ -522,6 +528,16 @@ fn compare(
         .read_dir()
         .map(|mut d| d.next().is_some())
         .unwrap_or(false);
+    // The compare page lists the reports beside this one.
+    let index = |out: &Path| match out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(parent) => write_report_index(parent),
+        None => Ok(()),
+    };
+    if report_only {
+        let report = report_so_far(&spec, &tasks, &out)?;
+        println!("{}", polyskill_learn::compare::markdown(&report));
+        return index(&out);
+    }
     if started && !resume {
         return Err(format!(
             "{} already holds runs: pass --resume to continue them, or choose another --out",
@@ -552,11 +568,7 @@ fn compare(
         );
     })?;
     println!("{}", polyskill_learn::compare::markdown(&report));
-    // The compare page lists the reports beside this one.
-    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
-        polyskill_learn::compare::write_report_index(parent)?;
-    }
-    Ok(())
+    index(&out)
 }
 
 fn load_task(args: &TaskArgs) -> Result<Task, String> {
@@ -1147,7 +1159,10 @@ fn bench_learn(tasks_dir: &Path, json: bool) -> Result<(), String> {
             "BC training (39→256→256→4, batch 256, Adam): {:.0} samples/s",
             report.bc.samples_per_s
         );
-        let equal = multitask.iter().find(|m| m.combiner.as_deref() == Some("mean")).map_or(f64::NAN, |m| m.ms_per_step);
+        let equal = multitask
+            .iter()
+            .find(|m| m.combiner.as_deref() == Some("mean"))
+            .map_or(f64::NAN, |m| m.ms_per_step);
         println!("Multi-task BC, 10 tasks (39+10→256→256→4, batch 256):");
         for m in &multitask {
             println!(
@@ -1157,7 +1172,11 @@ fn bench_learn(tasks_dir: &Path, json: bool) -> Result<(), String> {
                 m.engine,
                 m.samples_per_s,
                 m.ms_per_step,
-                if m.combiner.is_some() { format!("  ({:.2}× mean's step)", m.ms_per_step / equal) } else { String::new() }
+                if m.combiner.is_some() {
+                    format!("  ({:.2}× mean's step)", m.ms_per_step / equal)
+                } else {
+                    String::new()
+                }
             );
         }
         for p in &report.ppo_cart_pole {

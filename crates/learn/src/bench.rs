@@ -360,14 +360,22 @@ pub struct MultiTaskThroughput {
 /// network `39+T → 256 → 256 → 4`, batch 256) for every architecture (pooled rows; the plain
 /// MLP on both engines) and for every combiner on the fused MLP: what T per-task backward
 /// passes and each method's weighting cost against one pooled pass.
-pub fn multitask_throughput(tasks: usize, steps: u32, now_ms: &dyn Fn() -> f64) -> Result<Vec<MultiTaskThroughput>, String> {
+pub fn multitask_throughput(
+    tasks: usize,
+    steps: u32,
+    now_ms: &dyn Fn() -> f64,
+) -> Result<Vec<MultiTaskThroughput>, String> {
     use crate::algos::bc::{BcConfig, Demonstrations, Engine};
     use crate::multitask::{CombinerConfig, CombinerKind};
     use crate::nets::ArchitectureKind;
     let (n, obs, act, batch) = (4_000 * tasks.max(1), 39, 4, 256);
     let demos = Demonstrations {
-        observations: (0..n * obs).map(|i| ((i * 7919 % 1000) as f32 / 500.0) - 1.0).collect(),
-        actions: (0..n * act).map(|i| ((i * 104_729 % 1000) as f32 / 500.0) - 1.0).collect(),
+        observations: (0..n * obs)
+            .map(|i| ((i * 7919 % 1000) as f32 / 500.0) - 1.0)
+            .collect(),
+        actions: (0..n * act)
+            .map(|i| ((i * 104_729 % 1000) as f32 / 500.0) - 1.0)
+            .collect(),
         task_indices: (0..n).map(|i| (i % tasks.max(1)) as u32).collect(),
         obs_dim: obs,
         act_dim: act,
@@ -378,19 +386,51 @@ pub fn multitask_throughput(tasks: usize, steps: u32, now_ms: &dyn Fn() -> f64) 
         crate::algos::bc::train(&demos, ids.clone(), &config, steps, |_| {})?;
         Ok(((now_ms() - start) / 1000.0).max(1e-9))
     };
-    let base = BcConfig { steps, batch, conditioning: crate::Conditioning::OneHot, ..BcConfig::default() };
-    let mut cases: Vec<(ArchitectureKind, Option<CombinerKind>, Engine)> = vec![(ArchitectureKind::Mlp, None, Engine::Fused), (ArchitectureKind::Mlp, None, Engine::Burn)];
-    cases.extend(ArchitectureKind::ALL.iter().skip(1).map(|&k| (k, None, Engine::Burn)));
-    cases.extend(CombinerKind::ALL.iter().map(|&c| (ArchitectureKind::Mlp, Some(c), Engine::Fused)));
+    let base = BcConfig {
+        steps,
+        batch,
+        conditioning: crate::Conditioning::OneHot,
+        ..BcConfig::default()
+    };
+    let mut cases: Vec<(ArchitectureKind, Option<CombinerKind>, Engine)> = vec![
+        (ArchitectureKind::Mlp, None, Engine::Fused),
+        (ArchitectureKind::Mlp, None, Engine::Burn),
+    ];
+    cases.extend(
+        ArchitectureKind::ALL
+            .iter()
+            .skip(1)
+            .map(|&k| (k, None, Engine::Burn)),
+    );
+    cases.extend(
+        CombinerKind::ALL
+            .iter()
+            .map(|&c| (ArchitectureKind::Mlp, Some(c), Engine::Fused)),
+    );
     let mut out = Vec::new();
     for (architecture, combiner, engine) in cases {
-        let hidden = if architecture == ArchitectureKind::SoftModular { vec![256, 256, 256] } else { vec![256, 256] };
-        let config = BcConfig { architecture, engine, hidden, combiner: combiner.map(CombinerConfig::of), ..base.clone() };
+        let hidden = if architecture == ArchitectureKind::SoftModular {
+            vec![256, 256, 256]
+        } else {
+            vec![256, 256]
+        };
+        let config = BcConfig {
+            architecture,
+            engine,
+            hidden,
+            combiner: combiner.map(CombinerConfig::of),
+            ..base.clone()
+        };
         let seconds = time(config)?;
         out.push(MultiTaskThroughput {
             architecture: architecture.name().into(),
             combiner: combiner.map(|c| c.name().into()),
-            engine: if engine == Engine::Fused && architecture == ArchitectureKind::Mlp { "fused" } else { "burn" }.into(),
+            engine: if engine == Engine::Fused && architecture == ArchitectureKind::Mlp {
+                "fused"
+            } else {
+                "burn"
+            }
+            .into(),
             samples_per_s: (batch * steps as usize) as f64 / seconds,
             ms_per_step: 1000.0 * seconds / steps as f64,
         });

@@ -262,8 +262,11 @@ pub struct Report {
     pub protocol: String,
     /// One summary per method, spec order.
     pub methods: Vec<MethodSummary>,
-    /// Every run.
+    /// Every run finished.
     pub runs: Vec<RunResult>,
+    /// Runs the spec plans (methods × seeds): more than `runs` in a partial report.
+    #[serde(default)]
+    pub planned_runs: usize,
 }
 
 /// The configuration a method's runs use: the algorithm's defaults for the tasks, the spec's
@@ -579,18 +582,16 @@ pub fn run_matrix(
     let all: Vec<(usize, u64)> = (0..spec.methods.len())
         .flat_map(|m| spec.seeds.iter().map(move |&s| (m, s)))
         .collect();
-    let mut done: Vec<RunResult> = Vec::new();
-    let mut todo = Vec::new();
-    for &(m, seed) in &all {
-        let path = run_file(out, &spec.methods[m].name, seed);
-        match std::fs::read_to_string(&path)
-            .ok()
-            .and_then(|t| serde_json::from_str::<RunResult>(&t).ok())
-        {
-            Some(result) => done.push(result),
-            None => todo.push((m, seed)),
-        }
-    }
+    let done = finished_runs(spec, out);
+    let todo: Vec<(usize, u64)> = all
+        .iter()
+        .copied()
+        .filter(|&(m, seed)| {
+            !done
+                .iter()
+                .any(|r| r.method == spec.methods[m].name && r.seed == seed)
+        })
+        .collect();
     let total = all.len();
     let queue = Mutex::new(todo.into_iter());
     let finished = Mutex::new(done);
@@ -634,6 +635,46 @@ pub fn run_matrix(
         return Err(e);
     }
     let runs = finished.into_inner().map_err(|_| "a worker panicked")?;
+    write_report(spec, tasks, out, runs)
+}
+
+/// The runs of `spec` finished in `out` so far (read back from `OUT/runs/`).
+fn finished_runs(spec: &CompareSpec, out: &Path) -> Vec<RunResult> {
+    spec.methods
+        .iter()
+        .flat_map(|m| {
+            spec.seeds
+                .iter()
+                .map(move |&seed| run_file(out, &m.name, seed))
+        })
+        .filter_map(|path| {
+            std::fs::read_to_string(path)
+                .ok()
+                .and_then(|t| serde_json::from_str::<RunResult>(&t).ok())
+        })
+        .collect()
+}
+
+/// Writes the report of the runs finished in `out` so far (all of them, or a partial report
+/// that says how many remain) without training anything, and returns it.
+pub fn report_so_far(spec: &CompareSpec, tasks: &[Task], out: &Path) -> Result<Report, String> {
+    spec.check()?;
+    let runs = finished_runs(spec, out);
+    if runs.is_empty() {
+        return Err(format!(
+            "{} holds no finished runs of this spec",
+            out.display()
+        ));
+    }
+    write_report(spec, tasks, out, runs)
+}
+
+fn write_report(
+    spec: &CompareSpec,
+    tasks: &[Task],
+    out: &Path,
+    runs: Vec<RunResult>,
+) -> Result<Report, String> {
     let report = summarise(spec, tasks, runs);
     write_whole(
         &out.join("report.json"),
@@ -764,6 +805,7 @@ pub fn summarise(spec: &CompareSpec, tasks: &[Task], mut runs: Vec<RunResult>) -
         protocol,
         methods,
         runs,
+        planned_runs: spec.methods.len() * spec.seeds.len(),
     }
 }
 
@@ -795,6 +837,13 @@ pub fn markdown(report: &Report) -> String {
         md += &format!("{}\n\n", report.spec.question);
     }
     md += &format!("**Protocol.** {}\n\n", report.protocol);
+    if report.runs.len() < report.planned_runs {
+        md += &format!(
+            "**Partial.** {} of the {} planned runs have finished; `polyskill compare SPEC --resume` runs the rest. Methods with fewer runs have wider intervals.\n\n",
+            report.runs.len(),
+            report.planned_runs
+        );
+    }
     if !report.spec.budget_note.is_empty() {
         md += &format!("**Budget.** {}\n\n", report.spec.budget_note);
     }
@@ -809,6 +858,14 @@ pub fn markdown(report: &Report) -> String {
     }
     md += "---|---|---|\n";
     for m in &report.methods {
+        if m.runs == 0 {
+            md += &format!(
+                "| {} | 0 | not run yet | |{} | | | |\n",
+                m.method,
+                if has_best { " |" } else { "" }
+            );
+            continue;
+        }
         md += &format!(
             "| {} | {} | {} | {} |",
             m.method,
@@ -838,7 +895,7 @@ pub fn markdown(report: &Report) -> String {
     md += "\n|---|";
     md += &"---|".repeat(report.tasks.len());
     md += "\n";
-    for m in &report.methods {
+    for m in report.methods.iter().filter(|m| m.runs > 0) {
         md += &format!("| {} |", m.method);
         for s in &m.per_task {
             md += &format!(" {:.0} |", 100.0 * s);
@@ -877,15 +934,18 @@ pub fn report_index(dir: &Path) -> Result<String, String> {
     for path in dirs {
         let text = std::fs::read_to_string(path.join("report.json"))
             .map_err(|e| format!("{}: {e}", path.display()))?;
-        let report: Report = serde_json::from_str(&text)
+        // Read as JSON values: a partial report's unrun methods hold nulls where figures go.
+        let report: serde_json::Value = serde_json::from_str(&text)
             .map_err(|e| format!("{}: {e}", path.join("report.json").display()))?;
         reports.push(serde_json::json!({
             "dir": path.file_name().and_then(|n| n.to_str()).unwrap_or_default(),
-            "name": report.spec.name,
-            "algorithm": report.spec.algorithm,
-            "tasks": report.tasks,
-            "methods": report.methods.len(),
-            "seeds": report.spec.seeds.len(),
+            "name": report["spec"]["name"],
+            "algorithm": report["spec"]["algorithm"],
+            "tasks": report["tasks"],
+            "methods": report["methods"].as_array().map_or(0, Vec::len),
+            "seeds": report["spec"]["seeds"].as_array().map_or(0, Vec::len),
+            "runs": report["runs"].as_array().map_or(0, Vec::len),
+            "planned_runs": report["planned_runs"],
         }));
     }
     serde_json::to_string_pretty(&serde_json::json!({ "reports": reports }))
