@@ -403,6 +403,22 @@ impl Policy {
         ))
     }
 
+    /// The network's outputs for a batch of observations from `task` (still on the device),
+    /// and the task's index.
+    fn outputs(
+        &self,
+        observations: &[f32],
+        task: Option<&str>,
+    ) -> Result<(Tensor<2>, usize), String> {
+        let task_index = self.info.task_index(task)?;
+        let x = self.input(observations, task_index)?;
+        Ok((
+            self.net
+                .forward(x, &self.info.architecture, self.info.task_inputs()),
+            task_index,
+        ))
+    }
+
     /// Actions for a row-major batch of observations of a single-task policy (see
     /// [`Policy::act_in`]).
     pub fn act_batch(&self, observations: &[f32]) -> Result<Vec<f32>, String> {
@@ -413,12 +429,7 @@ impl Policy {
     /// multi-task policy, ignored by a single-task one). Synchronous read: CPU devices only;
     /// on WebGPU in a browser use [`Policy::act_batch_async`].
     pub fn act_in(&self, observations: &[f32], task: Option<&str>) -> Result<Vec<f32>, String> {
-        let task_index = self.info.task_index(task)?;
-        let y = self.net.forward(
-            self.input(observations, task_index)?,
-            &self.info.architecture,
-            self.info.task_inputs(),
-        );
+        let (y, task_index) = self.outputs(observations, task)?;
         let data = y
             .try_into_data()
             .map_err(|e| format!("reading actions: {e:?}"))?;
@@ -434,12 +445,7 @@ impl Policy {
         observations: &[f32],
         task: Option<&str>,
     ) -> Result<Vec<f32>, String> {
-        let task_index = self.info.task_index(task)?;
-        let y = self.net.forward(
-            self.input(observations, task_index)?,
-            &self.info.architecture,
-            self.info.task_inputs(),
-        );
+        let (y, task_index) = self.outputs(observations, task)?;
         let data = y
             .into_data_async()
             .await

@@ -9,7 +9,7 @@
 //! MLP from 2H through the remaining hidden widths. Tensors: `encoders.{k}`, `context`,
 //! `attention` (H → K), `trunk.{i}`.
 
-use super::{Parts, hidden};
+use super::{Parts, hidden, weighted_sum};
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::activation::softmax;
@@ -55,16 +55,11 @@ impl Care {
         } = parts;
         let z = self.context.forward(task);
         let alpha = softmax(self.attention.forward(z.clone()), 1);
-        let mut mixed: Option<Tensor<2>> = None;
-        for (k, encoder) in self.encoders.iter().enumerate() {
-            let term =
-                hidden(encoder.forward(obs.clone()), tanh_hidden) * alpha.clone().narrow(1, k, 1);
-            mixed = Some(match mixed {
-                Some(m) => m + term,
-                None => term,
-            });
-        }
-        let mut x = Tensor::cat(vec![mixed.expect("at least one encoder"), z], 1);
+        let encoded = self
+            .encoders
+            .iter()
+            .map(|encoder| hidden(encoder.forward(obs.clone()), tanh_hidden));
+        let mut x = Tensor::cat(vec![weighted_sum(encoded, &alpha), z], 1);
         let last = self.trunk.len() - 1;
         for (i, layer) in self.trunk.iter().enumerate() {
             x = layer.forward(x);

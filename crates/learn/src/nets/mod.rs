@@ -128,6 +128,16 @@ pub fn hidden(x: Tensor<2>, tanh_hidden: bool) -> Tensor<2> {
     if tanh_hidden { tanh(x) } else { relu(x) }
 }
 
+/// `Σₖ weights[:, k] ⊙ termsₖ`: each row's terms mixed by that row's weights (`[batch, K]`,
+/// one column per term, in order); the mixtures of experts, encoders and parameter sets.
+pub fn weighted_sum(terms: impl Iterator<Item = Tensor<2>>, weights: &Tensor<2>) -> Tensor<2> {
+    terms
+        .enumerate()
+        .map(|(k, term)| term * weights.clone().narrow(1, k, 1))
+        .reduce(|sum, term| sum + term)
+        .expect("a mixture has at least one term")
+}
+
 /// A policy network of any registered architecture.
 #[derive(Module, Debug)]
 pub enum Network {

@@ -9,7 +9,7 @@
 //! Tensors: `experts.{e}.layers.{i}.weight|bias`, `router.weight|bias` (tasks → E),
 //! `head.weight|bias`.
 
-use super::{Parts, hidden};
+use super::{Parts, hidden, weighted_sum};
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::activation::softmax;
@@ -108,15 +108,12 @@ impl Moe {
         } = parts;
         let (gates, probabilities) = self.gates(task);
         let experts = self.experts.len();
-        let mut mixed: Option<Tensor<2>> = None;
-        for (e, expert) in self.experts.iter().enumerate() {
-            let term = expert.forward(obs.clone(), tanh_hidden) * gates.clone().narrow(1, e, 1);
-            mixed = Some(match mixed {
-                Some(m) => m + term,
-                None => term,
-            });
-        }
-        let mixed = mixed.expect("a mixture has at least one expert");
+        let mixed = weighted_sum(
+            self.experts
+                .iter()
+                .map(|expert| expert.forward(obs.clone(), tanh_hidden)),
+            &gates,
+        );
         // Switch's balance loss: the share routed (no gradient; gates > 0) times the mean
         // probability, summed over experts, times E.
         let routed =

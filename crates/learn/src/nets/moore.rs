@@ -6,8 +6,8 @@
 //! Widths: `[obs, hidden…, out]`: each expert is an MLP through the hidden widths. Tensors:
 //! `experts.{k}.layers.{i}`, `task_weights` (tasks → K, no bias), `head`.
 
-use super::Parts;
 use super::moe::Expert;
+use super::{Parts, weighted_sum};
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Device, Tensor};
@@ -59,14 +59,9 @@ impl Moore {
             tanh_hidden,
         } = parts;
         let w = self.task_weights.forward(task);
-        let mut h: Option<Tensor<2>> = None;
-        for (k, u) in self.orthonormal(obs, tanh_hidden).into_iter().enumerate() {
-            let term = u * w.clone().narrow(1, k, 1);
-            h = Some(match h {
-                Some(acc) => acc + term,
-                None => term,
-            });
-        }
-        self.head.forward(h.expect("at least one expert"))
+        self.head.forward(weighted_sum(
+            self.orthonormal(obs, tanh_hidden).into_iter(),
+            &w,
+        ))
     }
 }

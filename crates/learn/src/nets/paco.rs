@@ -7,7 +7,7 @@
 //! saved (burn holds `[K, in, out]`), `layers.{i}.bias` `[K, out]`, `compose` `[tasks, K]`
 //! (row t is wₜ).
 
-use super::{Parts, hidden};
+use super::{Parts, hidden, weighted_sum};
 use burn::module::{Module, Param};
 use burn::nn::Initializer;
 use burn::tensor::{Device, Tensor};
@@ -67,17 +67,11 @@ impl Paco {
         let last = self.layers.len() - 1;
         for (i, layer) in self.layers.iter().enumerate() {
             let [sets, input, output] = layer.weight.dims();
-            let mut y: Option<Tensor<2>> = None;
-            for k in 0..sets {
+            let per_set = (0..sets).map(|k| {
                 let wk = layer.weight.val().narrow(0, k, 1).reshape([input, output]);
-                let bk = layer.bias.val().narrow(0, k, 1);
-                let term = (x.clone().matmul(wk) + bk) * w.clone().narrow(1, k, 1);
-                y = Some(match y {
-                    Some(acc) => acc + term,
-                    None => term,
-                });
-            }
-            x = y.expect("at least one parameter set");
+                x.clone().matmul(wk) + layer.bias.val().narrow(0, k, 1)
+            });
+            x = weighted_sum(per_set, &w);
             if i < last {
                 x = hidden(x, tanh_hidden);
             }
