@@ -382,22 +382,32 @@ fn train(
             let mut config: BcConfig = configure(BcConfig::default(), spec, method, index, seed)?;
             config.steps = part(config.steps as u64) as u32;
             let (mut curve, mut conflicts) = (Vec::new(), Vec::new());
-            let policy = bc::train_tasks(tasks, &config, |p| {
-                if p.phase == bc::BcPhase::Fitting {
-                    curve.push(CurvePoint {
-                        at: p.step as u64,
-                        success: None,
-                        loss: Some(p.loss).filter(|l| l.is_finite()),
-                    });
-                    conflicts.extend(p.conflict);
+            // A fit that diverges stops before a bad step: its last good policy is evaluated
+            // and the report says why it stopped.
+            let mut run = bc::BcRun::new(tasks, &config)?;
+            let error = loop {
+                match run.advance() {
+                    Ok(Some(p)) => {
+                        if p.phase == bc::BcPhase::Fitting {
+                            curve.push(CurvePoint {
+                                at: p.step as u64,
+                                success: None,
+                                loss: Some(p.loss).filter(|l| l.is_finite()),
+                            });
+                            conflicts.extend(p.conflict);
+                        }
+                    }
+                    Ok(None) => break None,
+                    Err(e) => break Some(e),
                 }
-            })?;
+            };
+            let policy = run.policy()?;
             Ok(Trained {
                 policy,
                 best: None,
                 curve,
                 conflicts,
-                error: None,
+                error,
             })
         }
         CompareAlgorithm::Ppo => {
