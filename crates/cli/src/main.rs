@@ -137,6 +137,10 @@ enum Command {
         /// With --architecture moe: experts each row is routed to (default 2).
         #[arg(long)]
         top_k: Option<usize>,
+        /// BC with a combiner: seek task-based flat regions, each task's gradient taken at the
+        /// weights moved this radius along it (sharpness-aware per task).
+        #[arg(long, value_name = "RHO")]
+        task_sam: Option<f32>,
         /// Hidden layer widths, comma-separated (default: 256,256 for bc and sac; 64,64 for
         /// ppo, grpo and rloo).
         #[arg(long, value_delimiter = ',')]
@@ -300,6 +304,7 @@ fn main() -> ExitCode {
             architecture,
             experts,
             top_k,
+            task_sam,
             hidden,
             steps,
             batch,
@@ -341,6 +346,10 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
             let shape = (architecture, experts, top_k);
+            if task_sam.is_some() && algo != "bc" {
+                eprintln!("error: --task-sam is for bc (got --algo {algo})");
+                return ExitCode::FAILURE;
+            }
             let trainer = match algo.as_str() {
                 "bc" => {
                     let conditioning = match serde_json::from_value(json!(conditioning)) {
@@ -368,6 +377,7 @@ fn main() -> ExitCode {
                         architecture,
                         experts,
                         top_k,
+                        task_sam,
                         ..BcConfig::default()
                     })
                 }

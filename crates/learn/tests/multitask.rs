@@ -286,3 +286,55 @@ fn mt_sac_combines_critic_and_actor_updates_and_takes_any_architecture() {
         );
     }
 }
+
+/// Task-based flat regions: each task's gradient taken ρ along itself. A vanishing ρ trains as
+/// plain gradients do; a real one trains differently and still fits; without a combiner (no
+/// per-task gradients) it is refused by name.
+#[test]
+fn task_sam_moves_each_task_gradient_and_needs_a_combiner() {
+    let demos = paired_demonstrations(-1.0);
+    let fit = |task_sam: Option<f32>| {
+        let config = BcConfig {
+            hidden: vec![16, 16],
+            steps: 200,
+            batch: 64,
+            learning_rate: 3e-3,
+            conditioning: Conditioning::OneHot,
+            combiner: Some(CombinerConfig::of(CombinerKind::Pcgrad)),
+            task_sam,
+            ..BcConfig::default()
+        };
+        let mut losses = Vec::new();
+        let policy = bc::train(&demos, vec!["a".into(), "b".into()], &config, 50, |p| {
+            losses.push(p.loss)
+        })
+        .unwrap();
+        (
+            policy.act_in(&demos.observations[..30], Some("b")).unwrap(),
+            losses,
+        )
+    };
+    let (plain, _) = fit(None);
+    let (tiny, _) = fit(Some(1e-7));
+    let (flat, losses) = fit(Some(0.05));
+    let gap = |a: &[f32], b: &[f32]| {
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0f32, f32::max)
+    };
+    assert!(
+        gap(&plain, &tiny) < 1e-3,
+        "ρ → 0 is plain training: {}",
+        gap(&plain, &tiny)
+    );
+    assert!(gap(&plain, &flat) > 1e-3, "ρ = 0.05 changes the updates");
+    assert!(losses.last().unwrap() < &(losses[0] * 0.5), "{losses:?}");
+    let bad = BcConfig {
+        task_sam: Some(0.05),
+        combiner: None,
+        ..BcConfig::default()
+    };
+    let error = bad.check().unwrap_err();
+    assert!(error.contains("task_sam: needs a combiner"), "{error}");
+}

@@ -225,6 +225,10 @@ pub struct BcConfig {
     pub top_k: Option<usize>,
     /// Which engine trains a plain MLP (task-aware architectures always train through burn).
     pub engine: Engine,
+    /// With a combiner: seek task-based flat regions (Phan et al. 2022): each task's gradient
+    /// is taken at the weights moved by this radius ρ along it (sharpness-aware, per task)
+    /// before the combiner weighs them. `None`: plain gradients.
+    pub task_sam: Option<f32>,
 }
 
 /// The engine that computes a network's gradients.
@@ -257,6 +261,7 @@ impl Default for BcConfig {
             experts: None,
             top_k: None,
             engine: Engine::Fused,
+            task_sam: None,
         }
     }
 }
@@ -314,6 +319,18 @@ impl BcConfig {
                 self.architecture
             ),
         );
+        if let Some(rho) = self.task_sam {
+            check.need(
+                rho.is_finite() && rho > 0.0 && rho <= 1.0,
+                "task_sam",
+                &format!("must be in (0, 1], got {rho}"),
+            );
+            check.need(
+                self.combiner.is_some(),
+                "task_sam",
+                "needs a combiner: it moves each task's gradient before they are combined",
+            );
+        }
         if let Some(combiner) = &self.combiner
             && let Err(e) = combiner.check()
         {
@@ -580,7 +597,34 @@ impl Learner {
                         );
                         total += sum;
                         self.task_losses[t] = sum / (mine.len() * a) as f32;
-                        per_task.push(Some(self.net.backward(trace, &grad)?));
+                        let mut g = self.net.backward(trace, &grad)?;
+                        if let Some(rho) = config.task_sam {
+                            // Task-based flat regions (Phan et al. 2022, after SAM, Foret et
+                            // al. 2021): the task's gradient taken at the worst point of a
+                            // ρ-ball around the weights, θ + ρ gₜ/‖gₜ‖, on the same rows.
+                            let norm = g.iter().flatten().map(|v| v * v).sum::<f32>().sqrt();
+                            if norm > 0.0 {
+                                let shift: Vec<Vec<f32>> = g
+                                    .iter()
+                                    .map(|l| l.iter().map(|v| rho * v / norm).collect())
+                                    .collect();
+                                let scale = 2.0 / (mine.len() * a) as f32;
+                                g = self.net.at_shifted(&shift, |net| {
+                                    let trace = net.trace(&xt)?;
+                                    let (_, grad) = squared_error(
+                                        trace.output(),
+                                        &mine,
+                                        &rows,
+                                        demos,
+                                        width,
+                                        multi_head,
+                                        scale,
+                                    );
+                                    net.backward(trace, &grad)
+                                })?;
+                            }
+                        }
+                        per_task.push(Some(g));
                     }
                     (
                         total / (config.batch * a) as f32,

@@ -253,6 +253,28 @@ impl TrainNet {
         }
     }
 
+    /// Runs `f` on this network with `shift` added to its parameters (a list per parameter
+    /// list), then puts the parameters back exactly as they were.
+    pub fn at_shifted<R>(
+        &mut self,
+        shift: &[Vec<f32>],
+        f: impl FnOnce(&TrainNet) -> Result<R, String>,
+    ) -> Result<R, String> {
+        let saved = self.params().to_vec();
+        self.update(|params| {
+            for (p, s) in params.iter_mut().zip(shift) {
+                p.iter_mut().zip(s).for_each(|(v, d)| *v += d);
+            }
+        })?;
+        let result = f(self);
+        self.update(|params| {
+            for (p, s) in params.iter_mut().zip(saved) {
+                **p = s;
+            }
+        })?;
+        result
+    }
+
     /// The network as it stands, for inference on `device`.
     pub fn network(&self, device: &Device) -> Network {
         match self {
