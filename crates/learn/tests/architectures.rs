@@ -246,3 +246,34 @@ fn expert_of(moe: &Moe, task: usize) -> usize {
     let g = gates.into_data().try_to_vec::<f32>().unwrap();
     (0..g.len()).fold(0, |best, e| if g[e] > g[best] { e } else { best })
 }
+
+/// With a combiner, the fused MLP's one pass (the Gram matrix from per-row deltas, one
+/// weighted gradient) trains as burn's per-task backward passes do, one-hot and multi-head.
+#[test]
+fn the_fused_one_pass_combination_equals_per_task_backward_passes() {
+    use polyskill_learn::multitask::{CombinerConfig, CombinerKind};
+    for (combiner, conditioning) in [
+        (CombinerKind::Pcgrad, Conditioning::OneHot),
+        (CombinerKind::Cagrad, Conditioning::MultiHead),
+        (CombinerKind::NashMtl, Conditioning::OneHot),
+        (CombinerKind::Famo, Conditioning::MultiHead),
+    ] {
+        let config = |engine| BcConfig {
+            hidden: vec![16, 16],
+            steps: 40,
+            batch: 32,
+            conditioning,
+            combiner: Some(CombinerConfig::of(combiner)),
+            engine,
+            ..BcConfig::default()
+        };
+        let fused = bc::train(&demos(), task_ids(), &config(Engine::Fused), 100, |_| {}).unwrap();
+        let burn = bc::train(&demos(), task_ids(), &config(Engine::Burn), 100, |_| {}).unwrap();
+        let obs = &demos().observations[..OBS * 20];
+        for t in task_ids() {
+            let (a, b) = (fused.act_in(obs, Some(&t)).unwrap(), burn.act_in(obs, Some(&t)).unwrap());
+            let worst = a.iter().zip(&b).map(|(p, q)| (p - q).abs()).fold(0.0f32, f32::max);
+            assert!(worst < 1e-4, "{combiner}, {conditioning:?}, task {t}: one pass and per-task passes differ by {worst}");
+        }
+    }
+}

@@ -567,7 +567,53 @@ impl Learner {
                 }
             }
             let tasks = self.task_losses.len();
+            let one_pass = matches!(self.net, TrainNet::Fused { .. }) && config.task_sam.is_none();
             let (mut loss, mut grads) = match self.multitask.as_mut() {
+                // The fused MLP's one pass: the tasks' Gram matrix from the per-row deltas (no
+                // per-task gradient formed), then one weighted gradient; equal to the per-task
+                // path below (a test checks it against burn's per-task backward passes).
+                Some(step) if one_pass => {
+                    let TrainNet::Fused {
+                        net,
+                        tanh_hidden,
+                        tanh_output,
+                    } = &self.net
+                    else {
+                        unreachable!("one_pass is the fused MLP")
+                    };
+                    let task_of: Vec<usize> = rows
+                        .iter()
+                        .map(|&i| demos.task_indices[i] as usize)
+                        .collect();
+                    let mut counts = vec![0usize; tasks];
+                    task_of.iter().for_each(|&t| counts[t] += 1);
+                    let present: Vec<usize> = (0..tasks).filter(|&t| counts[t] > 0).collect();
+                    let mut place = vec![0usize; tasks];
+                    present.iter().enumerate().for_each(|(p, &t)| place[t] = p);
+                    let trace = net.trace(&x, *tanh_hidden, *tanh_output);
+                    let all: Vec<usize> = (0..rows.len()).collect();
+                    // Each row's gradient as part of its task's mean loss.
+                    let (sum, mut grad) =
+                        squared_error(trace.output(), &all, &rows, demos, width, multi_head, 2.0);
+                    for (b, g) in grad.chunks_exact_mut(width).enumerate() {
+                        let n = (counts[task_of[b]] * a) as f32;
+                        g.iter_mut().for_each(|v| *v /= n);
+                    }
+                    self.task_losses =
+                        task_means(trace.output(), &rows, demos, width, multi_head, tasks);
+                    let deltas = net.deltas(&trace, &grad, *tanh_hidden, *tanh_output);
+                    let lists = step.shared_lists(net.params.len());
+                    let shared: Vec<bool> =
+                        (0..net.sizes.len() - 1).map(|k| lists[2 * k]).collect();
+                    let row_place: Vec<usize> = task_of.iter().map(|&t| place[t]).collect();
+                    let gram = net.task_gram(&trace, &deltas, &row_place, present.len(), &shared);
+                    let weights = step.weigh(&gram, &present, &self.task_losses)?;
+                    let row_weight: Vec<f32> = row_place.iter().map(|&p| weights[p]).collect();
+                    (
+                        sum / (config.batch * a) as f32,
+                        net.weighted_gradients(&trace, &deltas, &row_weight, &shared),
+                    )
+                }
                 // Each task's mean loss over its own rows, backpropagated alone on those rows
                 // (the same arithmetic as one pass over the minibatch, in T smaller products),
                 // then combined.

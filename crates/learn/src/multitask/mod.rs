@@ -284,28 +284,7 @@ impl MultiTaskStep {
             return Err("the tasks' gradients have different shapes".into());
         }
         let gram = Gram::of(&grads, self.shared.as_deref());
-        self.meter.add(&gram, &present);
-        let present_losses: Vec<f32> = present
-            .iter()
-            .map(|&t| losses.get(t).copied().unwrap_or(0.0))
-            .collect();
-        let weights = if present.len() == task_grads.len() {
-            self.combiner.weights(&gram, &present_losses)
-        } else {
-            // A partial update (some tasks had no rows): the stateful methods' bookkeeping is
-            // per task, so they are not consulted; the tasks present are averaged.
-            vec![1.0 / present.len() as f32; present.len()]
-        };
-        if weights.iter().any(|w| !w.is_finite()) {
-            return Err(format!(
-                "the {} combiner gave non-finite task weights {weights:?}",
-                self.kind
-            ));
-        }
-        self.last_weights = vec![0.0; task_grads.len()];
-        for (&t, &w) in present.iter().zip(&weights) {
-            self.last_weights[t] = w;
-        }
+        let weights = self.weigh(&gram, &present, losses)?;
         let mut out: Vec<Vec<f32>> = shapes.iter().map(|&n| vec![0.0; n]).collect();
         for (g, &w) in grads.iter().zip(&weights) {
             for (k, (o, list)) in out.iter_mut().zip(g.iter()).enumerate() {
@@ -320,6 +299,61 @@ impl MultiTaskStep {
             }
         }
         Ok(out)
+    }
+
+    /// The weights of the tasks `present` (indices into all tasks) from their Gram matrix over
+    /// the shared parameters and every task's loss, with the conflict measured; for callers that
+    /// form the Gram matrix without per-task gradients (the fused MLP's one-pass path) and then
+    /// apply `Σₜ wₜ gₜ` themselves.
+    pub fn weigh(
+        &mut self,
+        gram: &Gram,
+        present: &[usize],
+        losses: &[f32],
+    ) -> Result<Vec<f32>, String> {
+        if present.is_empty() || gram.tasks != present.len() {
+            return Err(
+                "a multi-task update needs at least one task with rows, and one Gram row each"
+                    .into(),
+            );
+        }
+        self.meter.add(gram, present);
+        let present_losses: Vec<f32> = present
+            .iter()
+            .map(|&t| losses.get(t).copied().unwrap_or(0.0))
+            .collect();
+        let all = self.last_weights.len();
+        let weights = if present.len() == all {
+            self.combiner.weights(gram, &present_losses)
+        } else {
+            // A partial update (some tasks had no rows): the stateful methods' bookkeeping is
+            // per task, so they are not consulted; the tasks present are averaged.
+            vec![1.0 / present.len() as f32; present.len()]
+        };
+        if weights.iter().any(|w| !w.is_finite()) {
+            return Err(format!(
+                "the {} combiner gave non-finite task weights {weights:?}",
+                self.kind
+            ));
+        }
+        self.last_weights = vec![0.0; all];
+        for (&t, &w) in present.iter().zip(&weights) {
+            self.last_weights[t] = w;
+        }
+        Ok(weights)
+    }
+
+    /// Which parameter lists are shared, per list (`None`: all): a list is task-specific when
+    /// none of its elements is shared.
+    pub fn shared_lists(&self, lists: usize) -> Vec<bool> {
+        (0..lists)
+            .map(|k| {
+                self.shared
+                    .as_ref()
+                    .and_then(|s| s.get(k))
+                    .is_none_or(|m| m.iter().any(|&x| x))
+            })
+            .collect()
     }
 
     /// The weight each task had in the last update (0 for a task without rows).

@@ -238,6 +238,137 @@ impl FastMlp {
     }
 }
 
+impl FastMlp {
+    /// The backpropagated deltas of one pass: for each layer (input first), the loss's
+    /// gradient with respect to that layer's pre-activation outputs, `rows × out`.
+    pub fn deltas(
+        &self,
+        trace: &Trace,
+        grad_output: &[f32],
+        tanh_hidden: bool,
+        tanh_output: bool,
+    ) -> Vec<Vec<f32>> {
+        let mut deltas = vec![Vec::new(); self.layers()];
+        let mut delta = grad_output.to_vec();
+        for k in (0..self.layers()).rev() {
+            let (inp, out) = (self.sizes[k], self.sizes[k + 1]);
+            let y = &trace.activations[k + 1];
+            match Activation::of_layer(k + 1 < self.layers(), tanh_hidden, tanh_output) {
+                Activation::Tanh => delta
+                    .iter_mut()
+                    .zip(y)
+                    .for_each(|(d, &yv)| *d *= 1.0 - yv * yv),
+                Activation::Relu => delta
+                    .iter_mut()
+                    .zip(y)
+                    .for_each(|(d, &yv)| *d *= (yv > 0.0) as u8 as f32),
+                Activation::Identity => {}
+            }
+            let rows = delta.len() / out;
+            if k > 0 && rows > 0 {
+                let mut delta_in = vec![0.0f32; rows * inp];
+                matmul(
+                    &mut delta_in,
+                    false,
+                    (&delta, out, 1),
+                    (&self.params[2 * k], 1, out),
+                    rows,
+                    out,
+                    inp,
+                );
+                deltas[k] = std::mem::replace(&mut delta, delta_in);
+            } else {
+                deltas[k] = std::mem::take(&mut delta);
+            }
+        }
+        deltas
+    }
+
+    /// The Gram matrix of the tasks' gradients over the layers marked `shared`, from one pass's
+    /// deltas, without forming any task's gradient: a linear layer's weight gradient is `Xᵀ Δ`,
+    /// so `gᵢ · gⱼ = Σ_{r ∈ i, s ∈ j} (x_r · x_s + 1)(δ_r · δ_s)` (the `+ 1` is the bias), the
+    /// per-example-gradient kernel trick. `row_task[r]` is row r's task among `tasks`.
+    pub fn task_gram(
+        &self,
+        trace: &Trace,
+        deltas: &[Vec<f32>],
+        row_task: &[usize],
+        tasks: usize,
+        shared: &[bool],
+    ) -> crate::multitask::Gram {
+        let rows = row_task.len();
+        let mut g = vec![0.0f64; tasks * tasks];
+        let mut kx = vec![0.0f32; rows * rows];
+        let mut kd = vec![0.0f32; rows * rows];
+        for k in (0..self.layers()).filter(|&k| shared.get(k).copied().unwrap_or(true)) {
+            let (inp, out) = (self.sizes[k], self.sizes[k + 1]);
+            if rows == 0 {
+                break;
+            }
+            let x = &trace.activations[k];
+            matmul(&mut kx, false, (x, inp, 1), (x, 1, inp), rows, inp, rows);
+            matmul(
+                &mut kd,
+                false,
+                (&deltas[k], out, 1),
+                (&deltas[k], 1, out),
+                rows,
+                out,
+                rows,
+            );
+            for r in 0..rows {
+                let row = row_task[r] * tasks;
+                for s in 0..rows {
+                    g[row + row_task[s]] += ((kx[r * rows + s] + 1.0) * kd[r * rows + s]) as f64;
+                }
+            }
+        }
+        crate::multitask::Gram { g, tasks }
+    }
+
+    /// The gradients of every parameter of `Σ_rows weight(row) · loss(row)` from one pass's
+    /// deltas: in the layers marked `shared` each row counts with `row_weight`, elsewhere with 1
+    /// (task-specific layers keep their own task's gradient).
+    pub fn weighted_gradients(
+        &self,
+        trace: &Trace,
+        deltas: &[Vec<f32>],
+        row_weight: &[f32],
+        shared: &[bool],
+    ) -> Vec<Vec<f32>> {
+        let mut grads: Vec<Vec<f32>> = self.params.iter().map(|p| vec![0.0; p.len()]).collect();
+        let rows = row_weight.len();
+        for k in 0..self.layers() {
+            let (inp, out) = (self.sizes[k], self.sizes[k + 1]);
+            if rows == 0 {
+                break;
+            }
+            let mut delta = deltas[k].clone();
+            if shared.get(k).copied().unwrap_or(true) {
+                for (dr, &w) in delta.chunks_exact_mut(out).zip(row_weight) {
+                    dr.iter_mut().for_each(|d| *d *= w);
+                }
+            }
+            for dr in delta.chunks_exact(out) {
+                grads[2 * k + 1]
+                    .iter_mut()
+                    .zip(dr)
+                    .for_each(|(gb, d)| *gb += d);
+            }
+            matmul(
+                &mut grads[2 * k],
+                false,
+                (&trace.activations[k], 1, inp),
+                (&delta, out, 1),
+                inp,
+                rows,
+                out,
+            );
+        }
+        grads
+    }
+}
+
 /// tanh through one `exp` (libm's `tanhf` goes through the slower `expm1f`, and was a third
 /// of PPO's instructions); within 2e-7 of `f32::tanh`, checked in a test.
 fn fast_tanh(x: f32) -> f32 {
