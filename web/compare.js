@@ -112,7 +112,7 @@ function drawCurves(report) {
   chart?.destroy();
   $('curves').replaceChildren();
   if (xs.length === 0) return;
-  const width = Math.min(900, $('view').clientWidth || 900);
+  const width = Math.max(280, Math.min(900, $('view').clientWidth || 900));
   chart = new uPlot({
     title: bc ? 'Behaviour-cloning loss (mean over seeds) by gradient step' : 'Success of recent training episodes (mean over seeds) by environment step',
     width,

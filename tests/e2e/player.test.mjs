@@ -215,7 +215,7 @@ test('the player steps one at a time, changes speed, orbits the camera and plots
 });
 
 test('every view fits a narrow (390 px) screen without sideways scrolling', async () => {
-  for (const path of ['?task=push', 'web/train.html', 'web/editor.html?task=reach', 'docs/embed.html']) {
+  for (const path of ['?task=push', 'web/train.html', 'web/editor.html?task=reach', 'docs/embed.html', 'web/compare.html']) {
     const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
     await page.goto(new URL(path, BASE).href);
     await page.waitForSelector('body[data-ready], polyskill-player[data-ready]', { timeout: 60_000 });
