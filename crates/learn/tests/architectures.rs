@@ -271,9 +271,19 @@ fn the_fused_one_pass_combination_equals_per_task_backward_passes() {
         let burn = bc::train(&demos(), task_ids(), &config(Engine::Burn), 100, |_| {}).unwrap();
         let obs = &demos().observations[..OBS * 20];
         for t in task_ids() {
-            let (a, b) = (fused.act_in(obs, Some(&t)).unwrap(), burn.act_in(obs, Some(&t)).unwrap());
-            let worst = a.iter().zip(&b).map(|(p, q)| (p - q).abs()).fold(0.0f32, f32::max);
-            assert!(worst < 1e-4, "{combiner}, {conditioning:?}, task {t}: one pass and per-task passes differ by {worst}");
+            let (a, b) = (
+                fused.act_in(obs, Some(&t)).unwrap(),
+                burn.act_in(obs, Some(&t)).unwrap(),
+            );
+            let worst = a
+                .iter()
+                .zip(&b)
+                .map(|(p, q)| (p - q).abs())
+                .fold(0.0f32, f32::max);
+            assert!(
+                worst < 1e-4,
+                "{combiner}, {conditioning:?}, task {t}: one pass and per-task passes differ by {worst}"
+            );
         }
     }
 }

@@ -751,6 +751,23 @@ pub fn benchmark_learn(cart_pole_json: &str) -> Result<JsValue, JsValue> {
     to_js(&polyskill_learn::bench::learning(&task, 500, &now_ms).map_err(js_error)?)
 }
 
+/// The multi-task BC benchmark (`tasks` synthetic tasks, every architecture and every
+/// combiner, `steps` steps each) inside this tab; its JSON list. `tasks` is 2..=16 and `steps`
+/// 1..=10000.
+#[wasm_bindgen(js_name = benchmarkMultiTask)]
+pub fn benchmark_multi_task(tasks: u32, steps: u32) -> Result<JsValue, JsValue> {
+    if !(2..=16).contains(&tasks) || !(1..=10_000).contains(&steps) {
+        return Err(js_error(format!(
+            "benchmarkMultiTask: tasks must be in 2..=16 and steps in 1..=10000; got {tasks}, {steps}"
+        )));
+    }
+    let now_ms = || js_sys::Date::now();
+    to_js(
+        &polyskill_learn::bench::multitask_throughput(tasks as usize, steps, &now_ms)
+            .map_err(js_error)?,
+    )
+}
+
 /// The BC throughput benchmark (39→256→256→4, batch 256, `steps` steps) as worker `index`
 /// of `workers` sharing every minibatch through `buffer` (see [`Trainer::split_between_workers`]);
 /// every worker times the same steps. Returns the JSON report.
