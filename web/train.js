@@ -19,8 +19,8 @@ import { drawTaskPanel } from './task-panel.js';
 const $ = (id) => document.getElementById(id);
 const DISCRETE = ['cart-pole', 'acrobot'];
 const CONTINUOUS_CONTROL = ['pendulum', 'reacher'];
-const MT10 = ['reach', 'push', 'pick-place', 'door-open', 'drawer-open', 'drawer-close', 'button-press-topdown',
-  'peg-insert-side', 'window-open', 'window-close'];
+// The MT10 set as web/tasks.json lists it (the file every tool reads task sets from).
+const MT10 = (await (await fetch('tasks.json')).json()).sets.mt10;
 const EVAL_EPISODES = 20;
 const COLORS = ['#3b5bdb', '#e8590c', '#2b8a3e', '#ae3ec9'];
 const MAX_RUNNING = 4;
