@@ -4,7 +4,8 @@
 //   {type: 'start', algo: 'sac', tasks: [<task JSON text>…], seed, totalSteps, targetReturn}
 //     (several tasks: MT-SAC)
 //   {type: 'start', algo: 'bc', tasks: [<task JSON text>…], seed, demos, steps, daggerRounds}
-//   every 'start' may carry options: {learning_rate, hidden: [widths…]} (defaults otherwise)
+//   every 'start' may carry options: {learning_rate, hidden: [widths…]} (defaults otherwise);
+//     a multi-task 'bc' or 'sac' start also {architecture, combiner} (names from methods())
 //   a 'bc' start may carry share: {buffer: SharedArrayBuffer, index, workers}: this worker is
 //     one of `workers` that split the recorded episodes, every minibatch and the final
 //     evaluation, exchanging through `buffer` (every worker gets the same start message

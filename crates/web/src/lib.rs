@@ -227,9 +227,10 @@ impl WasmPolicy {
 }
 
 /// The settings a page may change beyond the budget and seed: `{"learning_rate": 0.001,
-/// "hidden": [64, 64]}`, and for behaviour cloning `"demo_noise": 0`, each optional (the
-/// algorithm's default otherwise; SAC's is the actor's rate). Values out of range are named
-/// by the algorithm's own settings check.
+/// "hidden": [64, 64]}`, for behaviour cloning `"demo_noise": 0`, and for multi-task BC and
+/// SAC `"architecture"`, `"combiner"` (registered names, see [`methods`]), `"experts"` and
+/// `"top_k"`; each optional (the algorithm's default otherwise; SAC's rate is the actor's).
+/// Values out of range are named by the algorithm's own settings check.
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TrainOptions {
