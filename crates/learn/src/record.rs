@@ -58,10 +58,13 @@ pub struct TaskRecord {
     pub task: String,
     /// Episodes of this task finished so far.
     pub episodes: u32,
-    /// Mean return of the task's last [`RECENT_EPISODES`] episodes.
-    pub mean_return: f32,
-    /// Success rate of the task's last [`RECENT_EPISODES`] episodes.
-    pub success_rate: f32,
+    /// Mean return of the task's last [`RECENT_EPISODES`] episodes (algorithms that play
+    /// episodes while they train; not behaviour cloning's fit).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mean_return: Option<f32>,
+    /// Success rate of the task's last [`RECENT_EPISODES`] episodes (as `mean_return`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub success_rate: Option<f32>,
     /// The task's own loss (mean over its rows of the last update), where the algorithm
     /// forms per-task losses.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -133,8 +136,8 @@ impl EpisodeWindow {
                 TaskRecord {
                     task: id.clone(),
                     episodes,
-                    mean_return,
-                    success_rate,
+                    mean_return: Some(mean_return),
+                    success_rate: Some(success_rate),
                     loss: None,
                     weight: None,
                     alpha: None,
@@ -171,9 +174,9 @@ mod tests {
         // Task a (even i): the last 8 even numbers 0..14, of which 10, 12, 14 succeeded.
         assert_eq!(
             tasks[0].mean_return,
-            (0..15).step_by(2).sum::<i32>() as f32 / 8.0
+            Some((0..15).step_by(2).sum::<i32>() as f32 / 8.0)
         );
-        assert_eq!(tasks[0].success_rate, 3.0 / 8.0);
+        assert_eq!(tasks[0].success_rate, Some(3.0 / 8.0));
         assert!(EpisodeWindow::new(1).tasks(&["a".into()]).is_empty());
     }
 }

@@ -498,8 +498,8 @@ impl Learner {
             .map(|(t, id)| TaskRecord {
                 task: id.clone(),
                 episodes: 0,
-                mean_return: 0.0,
-                success_rate: 0.0,
+                mean_return: None,
+                success_rate: None,
                 loss: Some(self.task_losses[t]).filter(|l| l.is_finite()),
                 weight: weights.map(|w| w[t]),
                 alpha: None,

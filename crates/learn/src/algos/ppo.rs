@@ -15,7 +15,7 @@
 use crate::Conditioning;
 use crate::algos::categorical::{self, orthogonal_mlp};
 use crate::algos::gaussian::{self, RewardScaler, RunningStats};
-use crate::multitask::{CombinerConfig, MultiTaskStep, gather_rows};
+use crate::multitask::{CombinerConfig, MultiTaskStep, gather_rows, positive_losses};
 use crate::nets::fused::{Adam, FastMlp, clip_global_norm};
 use crate::nets::mlp::seeded_init;
 use crate::nets::{ArchitectureKind, BurnNet, TrainNet};
@@ -611,7 +611,9 @@ impl IterativeRun for PpoRun {
                             }
                             per_task.push(Some(g));
                         }
-                        step.combine(&per_task, &task_loss)?
+                        // The surrogate can be negative: made positive for the methods that
+                        // take logs and ratios of losses.
+                        step.combine(&per_task, &positive_losses(&task_loss))?
                     }
                     None => {
                         let mut g = actor.backward(actor_trace, &g_out)?;

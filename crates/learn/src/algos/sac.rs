@@ -23,7 +23,7 @@
 //! `steps_per_iteration` environment steps.
 
 use crate::algos::gaussian::standard_normal;
-use crate::multitask::{CombinerConfig, MultiTaskStep, gather_rows};
+use crate::multitask::{CombinerConfig, MultiTaskStep, gather_rows, positive_losses};
 use crate::nets::fused::{Adam, FastMlp, Trace};
 use crate::nets::mlp::seeded_init;
 use crate::nets::{ArchitectureKind, BurnNet, TrainNet};
@@ -625,14 +625,9 @@ impl SacRun {
                 for (t, l) in group_losses.iter().enumerate() {
                     self.task_losses[t].1 = *l;
                 }
-                // FAMO and uncertainty weighting take logs and ratios of losses: the actor's
-                // loss is shifted to be positive per task (the reference implementations'
-                // `min_losses` offset), leaving the gradients as they are.
-                let shifted: Vec<f32> = group_losses
-                    .iter()
-                    .map(|l| l - group_losses.iter().cloned().fold(f32::INFINITY, f32::min) + 1.0)
-                    .collect();
-                step.combine(&per_group, &shifted)?
+                // The actor's loss can be negative: made positive for the methods that take
+                // logs and ratios of losses.
+                step.combine(&per_group, &positive_losses(&group_losses))?
             }
             None => per_group.pop().flatten().ok_or("an update with no rows")?,
         };

@@ -367,6 +367,22 @@ impl MultiTaskStep {
     }
 }
 
+/// Task losses made positive for the methods that take their logs and ratios (FAMO, DWA,
+/// uncertainty weighting), as the reference implementations do with a `min_losses` offset:
+/// unchanged if every finite loss is positive, else shifted so the smallest is 1. For losses
+/// that can be negative (policy-gradient surrogates, SAC's actor loss); NaN (no rows) stays.
+pub fn positive_losses(losses: &[f32]) -> Vec<f32> {
+    let low = losses
+        .iter()
+        .copied()
+        .filter(|l| l.is_finite())
+        .fold(f32::INFINITY, f32::min);
+    if low > 0.0 || !low.is_finite() {
+        return losses.to_vec();
+    }
+    losses.iter().map(|l| l - low + 1.0).collect()
+}
+
 /// The rows `rows` of a row-major matrix `width` wide, in that order (a task's share of a
 /// minibatch).
 pub fn gather_rows(x: &[f32], width: usize, rows: &[usize]) -> Vec<f32> {
@@ -428,6 +444,14 @@ mod tests {
             "only the shared element counts"
         );
         assert!(step.take_conflict().is_none());
+    }
+
+    #[test]
+    fn negative_losses_are_shifted_positive_and_positive_ones_kept() {
+        assert_eq!(positive_losses(&[0.5, 2.0]), vec![0.5, 2.0]);
+        let shifted = positive_losses(&[-3.0, 1.0, f32::NAN]);
+        assert_eq!(&shifted[..2], &[1.0, 5.0]);
+        assert!(shifted[2].is_nan());
     }
 
     #[test]
