@@ -180,18 +180,11 @@ impl FastMlp {
             let (inp, out) = (self.sizes[k], self.sizes[k + 1]);
             let hidden = k + 1 < self.layers();
             // Through the activation: tanh' = 1 − y², ReLU' = [y > 0].
-            let y = &trace.activations[k + 1];
-            match Activation::of_layer(hidden, tanh_hidden, tanh_output) {
-                Activation::Tanh => delta
-                    .iter_mut()
-                    .zip(y)
-                    .for_each(|(d, &yv)| *d *= 1.0 - yv * yv),
-                Activation::Relu => delta
-                    .iter_mut()
-                    .zip(y)
-                    .for_each(|(d, &yv)| *d *= (yv > 0.0) as u8 as f32),
-                Activation::Identity => {}
-            }
+            through_activation(
+                &mut delta,
+                &trace.activations[k + 1],
+                Activation::of_layer(hidden, tanh_hidden, tanh_output),
+            );
             let x = &trace.activations[k];
             let w = &self.params[2 * k];
             let rows = x.len() / inp;
@@ -252,18 +245,11 @@ impl FastMlp {
         let mut delta = grad_output.to_vec();
         for k in (0..self.layers()).rev() {
             let (inp, out) = (self.sizes[k], self.sizes[k + 1]);
-            let y = &trace.activations[k + 1];
-            match Activation::of_layer(k + 1 < self.layers(), tanh_hidden, tanh_output) {
-                Activation::Tanh => delta
-                    .iter_mut()
-                    .zip(y)
-                    .for_each(|(d, &yv)| *d *= 1.0 - yv * yv),
-                Activation::Relu => delta
-                    .iter_mut()
-                    .zip(y)
-                    .for_each(|(d, &yv)| *d *= (yv > 0.0) as u8 as f32),
-                Activation::Identity => {}
-            }
+            through_activation(
+                &mut delta,
+                &trace.activations[k + 1],
+                Activation::of_layer(k + 1 < self.layers(), tanh_hidden, tanh_output),
+            );
             let rows = delta.len() / out;
             if k > 0 && rows > 0 {
                 let mut delta_in = vec![0.0f32; rows * inp];
@@ -366,6 +352,22 @@ impl FastMlp {
             );
         }
         grads
+    }
+}
+
+/// Multiplies a layer's output gradient `delta` by its activation's derivative, read off the
+/// activation's outputs `y`: tanh' = 1 − y², ReLU' = [y > 0].
+fn through_activation(delta: &mut [f32], y: &[f32], activation: Activation) {
+    match activation {
+        Activation::Tanh => delta
+            .iter_mut()
+            .zip(y)
+            .for_each(|(d, &yv)| *d *= 1.0 - yv * yv),
+        Activation::Relu => delta
+            .iter_mut()
+            .zip(y)
+            .for_each(|(d, &yv)| *d *= (yv > 0.0) as u8 as f32),
+        Activation::Identity => {}
     }
 }
 
