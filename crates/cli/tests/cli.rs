@@ -25,7 +25,7 @@ fn polyskill(args: &[&str]) -> (bool, String, String) {
 #[test]
 fn every_command_has_help() {
     for cmd in [
-        "validate", "expert", "train", "eval", "import", "bench", "schema", "render",
+        "validate", "expert", "train", "eval", "import", "bench", "schema", "render", "compare",
     ] {
         let (ok, stdout, _) = polyskill(&[cmd, "--help"]);
         assert!(
