@@ -5,6 +5,7 @@
 // (uPlot). Everything in a report reaches the page as text.
 
 import uPlot from './vendor/uplot/uPlot.esm.js';
+import { cosineColor } from './task-panel.js';
 
 const $ = (id) => document.getElementById(id);
 const COLORS = ['#3b5bdb', '#e8590c', '#2b8a3e', '#ae3ec9', '#c92a2a', '#1098ad', '#5c940d', '#d6336c', '#495057', '#f08c00', '#7048e8', '#0b7285', '#a61e4d', '#364fc7', '#2f9e44', '#e67700', '#862e9c'];
@@ -97,7 +98,40 @@ export function showReport(report) {
   const failed = report.methods.flatMap((m) => (m.failed ?? []).map((f) => `${m.method}: ${f}`));
   $('failed').replaceChildren(...failed.map((f) => { const li = document.createElement('li'); li.textContent = `stopped early (its last good policy was evaluated): ${f}`; return li; }));
   drawCurves(report);
+  drawConflicts(report);
   document.body.dataset.report = spec.name ?? '';
+}
+
+/** Each method's task × task gradient cosine, averaged over its runs (methods with a
+ * combiner measure it), as a heatmap: red where tasks pull the shared network apart. */
+function drawConflicts(report) {
+  const cards = report.methods.map((m) => {
+    const matrices = (report.runs ?? []).filter((r) => r.method === m.method && Array.isArray(r.cosine)).map((r) => r.cosine);
+    if (matrices.length === 0) return null;
+    const t = matrices[0].length;
+    const mean = (i, j) => matrices.reduce((s, c) => s + c[i][j], 0) / matrices.length;
+    const card = document.createElement('figure');
+    card.className = 'task-card';
+    const caption = document.createElement('figcaption');
+    caption.textContent = `${m.method}: mean cosine ${m.mean_cosine?.toFixed(3) ?? '–'}`;
+    const canvas = document.createElement('canvas');
+    canvas.className = 'heatmap';
+    canvas.width = canvas.height = 160;
+    canvas.setAttribute('role', 'img');
+    canvas.setAttribute('aria-label', `${m.method}: task × task gradient cosine over ${matrices.length} run(s); rows and columns ${report.tasks.join(', ')}`);
+    const ctx = canvas.getContext('2d');
+    const cell = canvas.width / t;
+    for (let i = 0; i < t; i++) {
+      for (let j = 0; j < t; j++) {
+        ctx.fillStyle = cosineColor(mean(i, j));
+        ctx.fillRect(j * cell, i * cell, cell, cell);
+      }
+    }
+    card.append(caption, canvas);
+    return card;
+  }).filter(Boolean);
+  $('conflicts').replaceChildren(...cards);
+  $('conflicts').hidden = cards.length === 0;
 }
 
 /** Each method's mean curve: success for PPO/SAC, loss for behaviour cloning. */

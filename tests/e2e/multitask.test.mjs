@@ -68,13 +68,17 @@ test('the compare view shows a shipped report with intervals and refuses what is
   const bars = await page.$$eval('.ci-span', (s) => s.length);
   assert.equal(bars, rows.length, 'one interval bar per method');
   assert.ok(await page.$('#curves canvas'), 'the mean curves are drawn');
+  // One conflict heatmap per method with a combiner (pcgrad, cagrad, … measure it).
+  const heatmaps = await page.$$eval('#conflicts canvas', (c) => c.map((x) => x.getAttribute('aria-label')));
+  assert.ok(heatmaps.some((h) => h.startsWith('pcgrad: task × task gradient cosine over 5 run(s)')), String(heatmaps));
   await page.screenshot({ path: `${ARTIFACTS}/compare-report.png`, fullPage: true });
   // Every shipped report loads.
-  const reports = await page.$$eval('#report option', (o) => o.map((x) => x.value));
-  assert.ok(reports.length >= 4, String(reports));
-  for (const name of reports) {
-    await page.selectOption('#report', name);
-    await page.waitForFunction((n) => document.querySelector('#report').value === n && document.querySelectorAll('#methods tbody tr').length > 0, name);
+  const reports = await page.$$eval('#report option', (o) => o.map((x) => ({ dir: x.value, name: x.textContent })));
+  assert.ok(reports.length >= 4, JSON.stringify(reports));
+  for (const { dir, name } of reports) {
+    await page.selectOption('#report', dir);
+    // Drawn: the page says which report it shows once it has drawn it.
+    await page.waitForFunction((n) => document.body.dataset.report === n && document.querySelectorAll('#methods tbody tr').length > 0, name);
   }
   // A file that is not a report, and an unknown report name, get messages.
   const bad = `${ARTIFACTS}/not-a-report.json`;
