@@ -146,6 +146,27 @@ pub struct BcThroughput {
     pub samples_per_s: f64,
 }
 
+/// `rows` synthetic (observation, action) pairs in [−1, 1], row r of task `r mod tasks`: the
+/// benchmarks' training data.
+fn synthetic_demonstrations(
+    rows: usize,
+    obs: usize,
+    act: usize,
+    tasks: usize,
+) -> crate::algos::bc::Demonstrations {
+    crate::algos::bc::Demonstrations {
+        observations: (0..rows * obs)
+            .map(|i| ((i * 7919 % 1000) as f32 / 500.0) - 1.0)
+            .collect(),
+        actions: (0..rows * act)
+            .map(|i| ((i * 104_729 % 1000) as f32 / 500.0) - 1.0)
+            .collect(),
+        task_indices: (0..rows).map(|r| (r % tasks) as u32).collect(),
+        obs_dim: obs,
+        act_dim: act,
+    }
+}
+
 /// Times `steps` behaviour-cloning Adam steps of an `obs→256→256→act` MLP at minibatch
 /// `batch` on synthetic data (10 000 pairs), the way [`crate::algos::bc::train`] runs them; as one
 /// worker of a data-parallel fit when given an `exchange` (every worker times the same steps).
@@ -158,17 +179,7 @@ pub fn bc_throughput(
     now_ms: &dyn Fn() -> f64,
 ) -> Result<BcThroughput, String> {
     let n = 10_000;
-    let demos = crate::algos::bc::Demonstrations {
-        observations: (0..n * obs)
-            .map(|i| ((i * 7919 % 1000) as f32 / 500.0) - 1.0)
-            .collect(),
-        actions: (0..n * act)
-            .map(|i| ((i * 104_729 % 1000) as f32 / 500.0) - 1.0)
-            .collect(),
-        task_indices: vec![0; n],
-        obs_dim: obs,
-        act_dim: act,
-    };
+    let demos = synthetic_demonstrations(n, obs, act, 1);
     let config = crate::algos::bc::BcConfig {
         steps,
         batch,
@@ -365,21 +376,11 @@ pub fn multitask_throughput(
     steps: u32,
     now_ms: &dyn Fn() -> f64,
 ) -> Result<Vec<MultiTaskThroughput>, String> {
-    use crate::algos::bc::{BcConfig, Demonstrations, Engine};
+    use crate::algos::bc::{BcConfig, Engine};
     use crate::multitask::{CombinerConfig, CombinerKind};
     use crate::nets::ArchitectureKind;
     let (n, obs, act, batch) = (4_000 * tasks.max(1), 39, 4, 256);
-    let demos = Demonstrations {
-        observations: (0..n * obs)
-            .map(|i| ((i * 7919 % 1000) as f32 / 500.0) - 1.0)
-            .collect(),
-        actions: (0..n * act)
-            .map(|i| ((i * 104_729 % 1000) as f32 / 500.0) - 1.0)
-            .collect(),
-        task_indices: (0..n).map(|i| (i % tasks.max(1)) as u32).collect(),
-        obs_dim: obs,
-        act_dim: act,
-    };
+    let demos = synthetic_demonstrations(n, obs, act, tasks.max(1));
     let ids: Vec<String> = (0..tasks).map(|t| format!("task-{t}")).collect();
     let time = |config: BcConfig| -> Result<f64, String> {
         let start = now_ms();

@@ -116,6 +116,29 @@ fn task_ids() -> Vec<String> {
     (0..TASKS).map(|t| format!("t{t}")).collect()
 }
 
+/// BC trained with `config(engine)` on the fused path and on burn: each task's largest
+/// difference between the two policies' actions on 20 observations.
+fn engine_gaps(config: impl Fn(Engine) -> BcConfig) -> Vec<(String, f32)> {
+    let fused = bc::train(&demos(), task_ids(), &config(Engine::Fused), 100, |_| {}).unwrap();
+    let burn = bc::train(&demos(), task_ids(), &config(Engine::Burn), 100, |_| {}).unwrap();
+    let obs = &demos().observations[..OBS * 20];
+    task_ids()
+        .into_iter()
+        .map(|t| {
+            let (a, b) = (
+                fused.act_in(obs, Some(&t)).unwrap(),
+                burn.act_in(obs, Some(&t)).unwrap(),
+            );
+            let worst = a
+                .iter()
+                .zip(&b)
+                .map(|(p, q)| (p - q).abs())
+                .fold(0.0f32, f32::max);
+            (t, worst)
+        })
+        .collect()
+}
+
 /// The burn MLP, trained by the same algorithm, ends with the fused path's weights.
 #[test]
 fn the_burn_mlp_trains_as_the_fused_fast_path() {
@@ -127,19 +150,7 @@ fn the_burn_mlp_trains_as_the_fused_fast_path() {
         engine,
         ..BcConfig::default()
     };
-    let fused = bc::train(&demos(), task_ids(), &config(Engine::Fused), 100, |_| {}).unwrap();
-    let burn = bc::train(&demos(), task_ids(), &config(Engine::Burn), 100, |_| {}).unwrap();
-    let obs = &demos().observations[..OBS * 20];
-    for t in task_ids() {
-        let (a, b) = (
-            fused.act_in(obs, Some(&t)).unwrap(),
-            burn.act_in(obs, Some(&t)).unwrap(),
-        );
-        let worst = a
-            .iter()
-            .zip(&b)
-            .map(|(p, q)| (p - q).abs())
-            .fold(0.0f32, f32::max);
+    for (t, worst) in engine_gaps(config) {
         assert!(worst < 1e-4, "task {t}: fused and burn differ by {worst}");
     }
 }
@@ -267,19 +278,7 @@ fn the_fused_one_pass_combination_equals_per_task_backward_passes() {
             engine,
             ..BcConfig::default()
         };
-        let fused = bc::train(&demos(), task_ids(), &config(Engine::Fused), 100, |_| {}).unwrap();
-        let burn = bc::train(&demos(), task_ids(), &config(Engine::Burn), 100, |_| {}).unwrap();
-        let obs = &demos().observations[..OBS * 20];
-        for t in task_ids() {
-            let (a, b) = (
-                fused.act_in(obs, Some(&t)).unwrap(),
-                burn.act_in(obs, Some(&t)).unwrap(),
-            );
-            let worst = a
-                .iter()
-                .zip(&b)
-                .map(|(p, q)| (p - q).abs())
-                .fold(0.0f32, f32::max);
+        for (t, worst) in engine_gaps(config) {
             assert!(
                 worst < 1e-4,
                 "{combiner}, {conditioning:?}, task {t}: one pass and per-task passes differ by {worst}"
