@@ -12,7 +12,7 @@ use polyskill_learn::algos::sac::{self, SacConfig};
 use polyskill_learn::eval::{BestCheckpoint, evaluate};
 use polyskill_learn::multitask::{CombinerConfig, CombinerKind};
 use polyskill_learn::nets::ArchitectureKind;
-use polyskill_learn::{Device, IterativeRun, weights};
+use polyskill_learn::{Conditioning, Device, IterativeRun, weights};
 use polyskill_sim::task::Task;
 use polyskill_sim::{Env, ExpertPolicy, run_episode};
 use serde_json::json;
@@ -116,10 +116,13 @@ enum Command {
         /// BC: learner episodes per task in each DAgger round.
         #[arg(long, default_value_t = 20)]
         dagger_episodes: u32,
-        /// BC with several tasks: how the network is told the task (`one-hot`, `multi-head`
-        /// or `none`).
+        /// BC, SAC with several tasks: how the network is told the task (`one-hot`,
+        /// `multi-head` or `none`).
         #[arg(long, default_value = "one-hot")]
         conditioning: String,
+        /// SAC: gradient updates per joint environment step (default 1).
+        #[arg(long)]
+        updates_per_step: Option<u32>,
         /// BC, PPO, SAC with several tasks: how the tasks' gradients become one update: mean, sum,
         /// uncertainty, dwa, pcgrad, cagrad, famo or nash-mtl, with their default settings
         /// (default: the minibatch's rows pooled into one loss, no per-task gradients).
@@ -141,6 +144,10 @@ enum Command {
         /// weights moved this radius along it (sharpness-aware per task).
         #[arg(long, value_name = "RHO")]
         task_sam: Option<f32>,
+        /// BC with several tasks, no combiner: Rep-MTL's saliency regulation with this weight
+        /// λ (the entropy of the tasks' saliencies on the last hidden layer).
+        #[arg(long, value_name = "LAMBDA")]
+        rep_mtl: Option<f32>,
         /// Hidden layer widths, comma-separated (default: 256,256 for bc and sac; 64,64 for
         /// ppo, grpo and rloo).
         #[arg(long, value_delimiter = ',')]
@@ -292,6 +299,7 @@ fn main() -> ExitCode {
             envs,
             gamma,
             n_step,
+            updates_per_step,
             target_entropy,
             target_return,
             demos,
@@ -305,6 +313,7 @@ fn main() -> ExitCode {
             experts,
             top_k,
             task_sam,
+            rep_mtl,
             hidden,
             steps,
             batch,
@@ -346,41 +355,52 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
             let shape = (architecture, experts, top_k);
+            if rep_mtl.is_some() && algo != "bc" {
+                eprintln!("error: --rep-mtl is for bc (got --algo {algo})");
+                return ExitCode::FAILURE;
+            }
             if task_sam.is_some() && algo != "bc" {
                 eprintln!("error: --task-sam is for bc (got --algo {algo})");
                 return ExitCode::FAILURE;
             }
-            let trainer = match algo.as_str() {
-                "bc" => {
-                    let conditioning = match serde_json::from_value(json!(conditioning)) {
-                        Ok(c) => c,
-                        Err(_) => {
-                            eprintln!(
-                                "error: --conditioning {conditioning:?}: expected one-hot, multi-head or none"
-                            );
-                            return ExitCode::FAILURE;
-                        }
-                    };
-                    Trainer::Bc(BcConfig {
-                        hidden: hidden.unwrap_or(BcConfig::default().hidden),
-                        steps,
-                        batch,
-                        learning_rate: lr.unwrap_or(BcConfig::default().learning_rate),
-                        anneal_lr: !constant_lr,
-                        seed,
-                        demos,
-                        demo_noise,
-                        dagger_rounds,
-                        dagger_episodes,
-                        conditioning,
-                        combiner,
-                        architecture,
-                        experts,
-                        top_k,
-                        task_sam,
-                        ..BcConfig::default()
-                    })
+            let conditioning: Conditioning = match serde_json::from_value(json!(conditioning)) {
+                Ok(c) => c,
+                Err(_) => {
+                    eprintln!(
+                        "error: --conditioning {conditioning:?}: expected one-hot, multi-head or none"
+                    );
+                    return ExitCode::FAILURE;
                 }
+            };
+            if conditioning != Conditioning::OneHot && algo != "bc" && algo != "sac" {
+                eprintln!("error: --conditioning is for bc and sac (got --algo {algo})");
+                return ExitCode::FAILURE;
+            }
+            if updates_per_step.is_some() && algo != "sac" {
+                eprintln!("error: --updates-per-step is for sac (got --algo {algo})");
+                return ExitCode::FAILURE;
+            }
+            let trainer = match algo.as_str() {
+                "bc" => Trainer::Bc(BcConfig {
+                    hidden: hidden.unwrap_or(BcConfig::default().hidden),
+                    steps,
+                    batch,
+                    learning_rate: lr.unwrap_or(BcConfig::default().learning_rate),
+                    anneal_lr: !constant_lr,
+                    seed,
+                    demos,
+                    demo_noise,
+                    dagger_rounds,
+                    dagger_episodes,
+                    conditioning,
+                    combiner,
+                    architecture,
+                    experts,
+                    top_k,
+                    task_sam,
+                    rep_mtl,
+                    ..BcConfig::default()
+                }),
                 "grpo" | "rloo" => Trainer::Grpo {
                     config: GrpoConfig {
                         baseline: if algo == "grpo" {
@@ -417,6 +437,8 @@ fn main() -> ExitCode {
                             policy_lr: lr.unwrap_or(defaults.policy_lr),
                             gamma: gamma.unwrap_or(defaults.gamma),
                             n_step: n_step.unwrap_or(defaults.n_step),
+                            updates_per_step: updates_per_step.unwrap_or(defaults.updates_per_step),
+                            conditioning,
                             target_entropy,
                             architecture,
                             experts,

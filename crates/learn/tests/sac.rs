@@ -1,10 +1,13 @@
 //! SAC and MT-SAC: learning reach from its reward alone lifts the return well above random
 //! actions; a multi-task run gives a one-hot policy with one entropy coefficient per task;
-//! discrete tasks, tasks with other action bounds and bad settings are refused by name.
+//! a multi-head run gives one head per task; discrete tasks, tasks with other action bounds and
+//! bad settings are refused by name.
 
 use polyskill_learn::algos::sac::{self, SacConfig};
 use polyskill_learn::eval::evaluate;
-use polyskill_learn::{Conditioning, Policy};
+use polyskill_learn::multitask::{CombinerConfig, CombinerKind};
+use polyskill_learn::nets::ArchitectureKind;
+use polyskill_learn::{Conditioning, Device, Policy, weights};
 use polyskill_sim::task::Task;
 use polyskill_sim::{Env, RandomPolicy};
 
@@ -101,6 +104,65 @@ fn mt_sac_gives_a_one_hot_policy_with_an_entropy_coefficient_per_task() {
     let obs = Env::new(tasks[1].clone()).reset(0).to_vec();
     assert_eq!(policy.act_in(&obs, Some("push")).unwrap().len(), 4);
     assert!(policy.act_in(&obs, None).unwrap_err().contains("say which"));
+}
+
+/// MT-MH-SAC: a shared trunk with one head per task in the actor and the critics. The policy
+/// is multi-head (no one-hot input; the last layer holds every task's means), its tasks' heads
+/// act differently on one observation, and it saves and loads to the same actions. More
+/// updates per step make that many more gradient updates, and task-aware architectures refuse
+/// multi-head conditioning by name.
+#[test]
+fn multi_head_sac_gives_one_head_per_task_and_updates_per_step_multiplies_updates() {
+    let tasks = [task("reach"), task("push")];
+    let config = SacConfig {
+        hidden: vec![16],
+        batch: 32,
+        learning_starts: 200,
+        total_steps: 600,
+        steps_per_iteration: 200,
+        conditioning: Conditioning::MultiHead,
+        combiner: Some(CombinerConfig::of(CombinerKind::Pcgrad)),
+        ..SacConfig::default()
+    };
+    let policy: Policy = sac::train(&tasks, &config, |_| true).unwrap();
+    assert_eq!(policy.info.conditioning, Conditioning::MultiHead);
+    assert_eq!(policy.info.architecture.sizes, [39, 16, 2 * 4]);
+    assert_eq!(policy.info.training["algorithm"], "mt-mh-sac");
+    let obs = Env::new(tasks[1].clone()).reset(0).to_vec();
+    let (reach, push) = (
+        policy.act_in(&obs, Some("reach")).unwrap(),
+        policy.act_in(&obs, Some("push")).unwrap(),
+    );
+    assert_eq!((reach.len(), push.len()), (4, 4));
+    assert_ne!(reach, push, "the two heads act alike");
+    let loaded = weights::load(&weights::save(&policy).unwrap(), &Device::flex()).unwrap();
+    assert_eq!(loaded.act_in(&obs, Some("push")).unwrap(), push);
+
+    let updates = |updates_per_step: u32| {
+        let config = SacConfig {
+            updates_per_step,
+            conditioning: Conditioning::OneHot,
+            combiner: None,
+            ..config.clone()
+        };
+        sac::train(&tasks, &config, |_| true).unwrap().info.training["updates"]
+            .as_u64()
+            .unwrap()
+    };
+    // 201 joint steps of two environments from step 200 to 600, each with its updates.
+    assert_eq!((updates(1), updates(3)), (201, 603));
+
+    let e = sac::train(
+        &tasks,
+        &SacConfig {
+            architecture: ArchitectureKind::Moe,
+            ..config
+        },
+        |_| true,
+    )
+    .err()
+    .unwrap();
+    assert!(e.contains("conditioning") && e.contains("one-hot"), "{e}");
 }
 
 #[test]

@@ -14,18 +14,20 @@
 //! gradients, so every worker takes the same Adam step and holds the same weights; the final
 //! evaluation's seeds are shared out too ([`BcRun::evaluate`]).
 
+use crate::algos::Algorithm;
 use crate::algos::gaussian::standard_normal;
 use crate::eval::{Evaluation, evaluate_shared};
-use crate::multitask::{CombinerConfig, Conflict, MultiTaskStep, gather_rows};
+use crate::multitask::rep_mtl::saliency_penalty;
+use crate::multitask::{CombinerConfig, Conflict, MultiTaskStep, gather_rows, shared_except};
 use crate::nets::fused::{Adam, FastMlp};
 use crate::nets::mlp::{Mlp, seeded_init};
-use crate::nets::{ArchitectureKind, BurnNet, TrainNet};
+use crate::nets::{ArchitectureKind, BurnNet, NetTrace, TrainNet};
 use crate::parallel::{AllReduce, gather, shard_rows};
 use crate::policy::{Architecture, Conditioning, PolicyInfo};
 use crate::record::TaskRecord;
 use crate::{Policy, SettingsCheck, normalise};
 use burn::tensor::Device;
-use polyskill_sim::task::{ActionSpace, Task};
+use polyskill_sim::task::Task;
 use polyskill_sim::{Env, ExpertPolicy};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -229,6 +231,10 @@ pub struct BcConfig {
     /// is taken at the weights moved by this radius ρ along it (sharpness-aware, per task)
     /// before the combiner weighs them. `None`: plain gradients.
     pub task_sam: Option<f32>,
+    /// Rep-MTL's saliency regulation (Wang et al. 2025; [`crate::multitask::rep_mtl`]): the
+    /// weight λ of the entropy of the tasks' saliencies on the last hidden layer, added to the
+    /// equally weighted loss. Several tasks, the fused MLP and no combiner. `None`: off.
+    pub rep_mtl: Option<f32>,
 }
 
 /// The engine that computes a network's gradients.
@@ -262,6 +268,7 @@ impl Default for BcConfig {
             top_k: None,
             engine: Engine::Fused,
             task_sam: None,
+            rep_mtl: None,
         }
     }
 }
@@ -329,6 +336,20 @@ impl BcConfig {
                 self.combiner.is_some(),
                 "task_sam",
                 "needs a combiner: it moves each task's gradient before they are combined",
+            );
+        }
+        if let Some(lambda) = self.rep_mtl {
+            check.need(
+                lambda.is_finite() && lambda > 0.0 && lambda <= 100.0,
+                "rep_mtl",
+                &format!("must be in (0, 100], got {lambda}"),
+            );
+            check.need(
+                self.combiner.is_none()
+                    && self.architecture == ArchitectureKind::Mlp
+                    && self.engine == Engine::Fused,
+                "rep_mtl",
+                "regularises the equally weighted loss of the fused mlp: no combiner, architecture mlp, engine fused",
             );
         }
         if let Some(combiner) = &self.combiner
@@ -680,16 +701,58 @@ impl Learner {
                 None => {
                     let trace = self.net.trace(&x)?;
                     let all: Vec<usize> = (0..rows.len()).collect();
-                    let (sum, grad) =
+                    let (sum, mut grad) =
                         squared_error(trace.output(), &all, &rows, demos, width, multi_head, scale);
                     if tasks > 1 {
                         self.task_losses =
                             task_means(trace.output(), &rows, demos, width, multi_head, tasks);
                     }
-                    (
-                        sum / (config.batch * a) as f32,
-                        self.net.backward(trace, &grad)?,
-                    )
+                    let rep_mtl = match (config.rep_mtl, &self.net, &trace) {
+                        (
+                            Some(lambda),
+                            TrainNet::Fused {
+                                net, tanh_output, ..
+                            },
+                            NetTrace::Fused(fused),
+                        ) if tasks > 1 => {
+                            let task_of: Vec<usize> = rows
+                                .iter()
+                                .map(|&i| demos.task_indices[i] as usize)
+                                .collect();
+                            let (gradient, curvature) = task_mean_gradients(
+                                trace.output(),
+                                &rows,
+                                demos,
+                                width,
+                                multi_head,
+                                &task_of,
+                                tasks,
+                            );
+                            let penalty = saliency_penalty(
+                                net,
+                                fused,
+                                &gradient,
+                                &curvature,
+                                &task_of,
+                                tasks,
+                                *tanh_output,
+                            );
+                            grad.iter_mut()
+                                .zip(&penalty.output_gradient)
+                                .for_each(|(g, p)| *g += lambda * p);
+                            Some((lambda, penalty.weight_gradient))
+                        }
+                        _ => None,
+                    };
+                    let mut grads = self.net.backward(trace, &grad)?;
+                    if let Some((lambda, weight)) = rep_mtl {
+                        let last = grads.len() - 2;
+                        grads[last]
+                            .iter_mut()
+                            .zip(&weight)
+                            .for_each(|(g, w)| *g += lambda * w);
+                    }
+                    (sum / (config.batch * a) as f32, grads)
                 }
             };
             if let Some(exchange) = exchange.as_deref_mut() {
@@ -802,6 +865,42 @@ fn task_means(
         .collect()
 }
 
+/// Each row's gradient of its own task's mean squared error with respect to the outputs, and
+/// that loss's diagonal second derivative (`2/(nₜ·A)` on the outputs the row is scored on, 0
+/// on other heads): what Rep-MTL's saliency needs ([`saliency_penalty`]).
+fn task_mean_gradients(
+    out: &[f32],
+    rows: &[usize],
+    demos: &Demonstrations,
+    width: usize,
+    multi_head: bool,
+    task_of: &[usize],
+    tasks: usize,
+) -> (Vec<f32>, Vec<f32>) {
+    let a = demos.act_dim;
+    let all: Vec<usize> = (0..rows.len()).collect();
+    let (_, mut gradient) = squared_error(out, &all, rows, demos, width, multi_head, 2.0);
+    let mut counts = vec![0usize; tasks];
+    task_of.iter().for_each(|&t| counts[t] += 1);
+    let mut curvature = vec![0.0f32; gradient.len()];
+    for (k, (g, h)) in gradient
+        .chunks_exact_mut(width)
+        .zip(curvature.chunks_exact_mut(width))
+        .enumerate()
+    {
+        let t = task_of[k];
+        let scale = 1.0 / (counts[t] * a) as f32;
+        g.iter_mut().for_each(|v| *v *= scale);
+        let head = if multi_head {
+            t * a..(t + 1) * a
+        } else {
+            0..width
+        };
+        h[head].iter_mut().for_each(|v| *v = 2.0 * scale);
+    }
+    (gradient, curvature)
+}
+
 /// Which weights of a multi-head network are shared by the tasks: all but the last layer's
 /// columns (and bias entries) of each task's head, which are that task's own. `None` (all
 /// shared) for other conditionings.
@@ -809,20 +908,11 @@ fn task_specific_outputs(net: &TrainNet, info: &PolicyInfo) -> Option<Vec<Vec<bo
     if info.conditioning != Conditioning::MultiHead {
         return None;
     }
-    let last = net.params().len() - 2;
-    Some(
-        net.params()
-            .iter()
-            .enumerate()
-            .map(|(k, p)| {
-                if k >= last {
-                    vec![false; p.len()]
-                } else {
-                    vec![true; p.len()]
-                }
-            })
-            .collect(),
-    )
+    let n = net.params().len();
+    Some(shared_except(
+        net.params().iter().map(Vec::len),
+        &[n - 2, n - 1],
+    ))
 }
 
 /// Fits a policy to `demos` (rows labelled with indices into `tasks`); `progress` gets a
@@ -939,14 +1029,8 @@ impl BcRun {
                     task.action_size()
                 ));
             }
-            if task.expert.is_none() {
-                return Err(format!("task {} has no expert to clone", task.id));
-            }
-            if let ActionSpace::Discrete { .. } = task.action_space() {
-                return Err(format!(
-                    "task {} picks discrete choices; behaviour cloning here regresses continuous actions (train it with ppo, grpo or rloo)",
-                    task.id
-                ));
+            if let Some(refusal) = Algorithm::Bc.refuses(task) {
+                return Err(refusal);
             }
         }
         Ok(BcRun {

@@ -12,6 +12,7 @@
 //! starts from scratch here, not from a pretrained model. Same actor network, sampling and
 //! records ([`crate::Record`], value loss 0) as [`crate::algos::ppo`], so the two compare directly.
 
+use crate::algos::Algorithm;
 use crate::algos::categorical::{self, orthogonal_mlp};
 use crate::nets::fused::{Adam, FastMlp, clip_global_norm};
 use crate::nets::mlp::seeded_init;
@@ -164,10 +165,7 @@ impl GrpoRun {
     pub fn new(task: &Task, config: &GrpoConfig) -> Result<GrpoRun, String> {
         config.check()?;
         let ActionSpace::Discrete { choices } = task.action_space() else {
-            return Err(format!(
-                "task {} has continuous actions; GRPO/RLOO here need a discrete task (\"choices\")",
-                task.id
-            ));
+            return Err(Algorithm::Grpo.refuses(task).unwrap_or_default());
         };
         let sizes = [
             vec![task.observation.size],

@@ -1,7 +1,9 @@
 //! Soft Actor-Critic (Haarnoja et al., 2018) with automatic entropy tuning, in one file the way
 //! CleanRL's `sac_continuous_action.py` lays it out, and its multi-task form, MT-SAC (Meta-World's
 //! baseline; Yu et al., 2019): one network for every task with the task's one-hot code appended
-//! to the observation, and one entropy coefficient per task.
+//! to the observation, and one entropy coefficient per task. Its multi-head form (MT-MH-SAC,
+//! [`SacConfig::conditioning`]): a shared trunk with one output head per task in the actor
+//! and in each critic ([`crate::nets::heads`]).
 //!
 //! - Actor: ReLU MLP giving a mean and a log standard deviation per action (the latter squashed
 //!   into [−5, 2]); actions are `tanh(mean + σ·ε)`, so they stay in [−1, 1].
@@ -22,9 +24,13 @@
 //! those papers); α stays per task. One [`IterativeRun::iterate`] call runs
 //! `steps_per_iteration` environment steps.
 
+use crate::algos::Algorithm;
 use crate::algos::gaussian::standard_normal;
-use crate::multitask::{CombinerConfig, MultiTaskStep, gather_rows, positive_losses};
+use crate::multitask::{
+    CombinerConfig, MultiTaskStep, gather_rows, positive_losses, shared_except,
+};
 use crate::nets::fused::{Adam, FastMlp, Trace};
+use crate::nets::heads::TaskHeads;
 use crate::nets::mlp::seeded_init;
 use crate::nets::{ArchitectureKind, BurnNet, TrainNet};
 use crate::policy::append_one_hot;
@@ -32,7 +38,7 @@ use crate::record::{EpisodeWindow, Record};
 use crate::{Architecture, Conditioning, IterativeRun, Mlp, Policy, PolicyInfo, SettingsCheck};
 use burn::tensor::Device;
 use polyskill_sim::VecEnv;
-use polyskill_sim::task::{ActionSpace, Task};
+use polyskill_sim::task::Task;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
@@ -94,6 +100,14 @@ pub struct SacConfig {
     /// With several tasks: how the tasks' gradients become one critic and one actor update.
     /// `None`: the minibatch's rows pooled into one loss (MT-SAC).
     pub combiner: Option<CombinerConfig>,
+    /// With several tasks: how the networks are told the task. One-hot (MT-SAC) appends the
+    /// task's code to the observation; multi-head (MT-MH-SAC) gives the actor and each critic
+    /// one output head per task on a shared trunk (an MLP only); none leaves them blind.
+    pub conditioning: Conditioning,
+    /// Gradient updates per joint environment step (the update-to-data ratio). A multi-task
+    /// learner with one environment per task and `updates_per_step` = tasks makes as many
+    /// updates per task-step as a single-task learner does.
+    pub updates_per_step: u32,
 }
 
 impl Default for SacConfig {
@@ -120,6 +134,8 @@ impl Default for SacConfig {
             experts: None,
             top_k: None,
             combiner: None,
+            conditioning: Conditioning::OneHot,
+            updates_per_step: 1,
         }
     }
 }
@@ -191,6 +207,16 @@ impl SacConfig {
             "steps_per_iteration",
             "must be > 0",
         );
+        need(
+            (1..=64).contains(&self.updates_per_step),
+            "updates_per_step",
+            "must be in 1..=64",
+        );
+        need(
+            !(self.architecture.task_aware() && self.conditioning != Conditioning::OneHot),
+            "conditioning",
+            "a task-aware architecture reads the task as a one-hot input: use one-hot",
+        );
         if let Some(Err(e)) = self.combiner.as_ref().map(CombinerConfig::check) {
             check.need(false, "combiner", &e);
         }
@@ -206,8 +232,16 @@ pub struct SacRun {
     obs_dim: usize,
     act_dim: usize,
     actor: TrainNet,
-    /// The actor's shape (its outputs: means, then raw log standard deviations).
+    /// The actor's shape (its outputs: means, then raw log standard deviations, each block
+    /// with one slice per task head).
     actor_architecture: Architecture,
+    /// The actor's heads (two blocks: means and raw log σ) and the critics' (one value).
+    actor_heads: TaskHeads,
+    q_heads: TaskHeads,
+    /// Task one-hot inputs appended to the observation (0 unless one-hot conditioned).
+    task_inputs: usize,
+    /// How the networks are told the task (the policy's conditioning).
+    conditioning: Conditioning,
     q: [FastMlp; 2],
     q_target: [FastMlp; 2],
     actor_adam: Adam,
@@ -255,35 +289,42 @@ impl SacRun {
     pub fn new(tasks: &[Task], config: &SacConfig) -> Result<SacRun, String> {
         config.check()?;
         let first = tasks.first().ok_or("SAC needs at least one task")?;
-        for task in tasks {
-            match task.action_space() {
-                ActionSpace::Discrete { .. } => {
-                    return Err(format!(
-                        "SAC acts in continuous action spaces; task {} has discrete choices (use ppo, grpo or rloo)",
-                        task.id
-                    ));
-                }
-                ActionSpace::Continuous { low, high } => {
-                    if low.iter().any(|l| *l != -1.0) || high.iter().any(|h| *h != 1.0) {
-                        return Err(format!(
-                            "SAC here squashes actions into [-1, 1]; task {} bounds them by {low:?}..{high:?} (use ppo)",
-                            task.id
-                        ));
-                    }
-                }
-            }
+        if let Some(refusal) = tasks.iter().find_map(|t| Algorithm::Sac.refuses(t)) {
+            return Err(refusal);
         }
         let counts = vec![config.envs_per_task; tasks.len()];
         let envs = VecEnv::new(tasks, &counts, config.seed * 1_000_003)?;
         let (obs_dim, act_dim) = (first.observation.size, first.action_size());
-        let inputs = obs_dim + if tasks.len() > 1 { tasks.len() } else { 0 };
+        let conditioning = match tasks.len() {
+            1 => Conditioning::None,
+            _ => config.conditioning,
+        };
+        let task_inputs = match conditioning {
+            Conditioning::OneHot => tasks.len(),
+            _ => 0,
+        };
+        let count = match conditioning {
+            Conditioning::MultiHead => tasks.len(),
+            _ => 1,
+        };
+        let actor_heads = TaskHeads {
+            count,
+            blocks: 2,
+            per: act_dim,
+        };
+        let q_heads = TaskHeads {
+            count,
+            blocks: 1,
+            per: 1,
+        };
+        let inputs = obs_dim + task_inputs;
         let sizes = |inp: usize, out: usize| [vec![inp], config.hidden.clone(), vec![out]].concat();
         let (actor, q1, q2) = seeded_init(config.seed, |device| {
             let fast = |s: &[usize]| FastMlp::from_mlp(&Mlp::init(s, device));
             (
-                fast(&sizes(inputs, 2 * act_dim)),
-                fast(&sizes(inputs + act_dim, 1)),
-                fast(&sizes(inputs + act_dim, 1)),
+                fast(&sizes(inputs, actor_heads.width())),
+                fast(&sizes(inputs + act_dim, q_heads.width())),
+                fast(&sizes(inputs + act_dim, q_heads.width())),
             )
         });
         let q = [q1?, q2?];
@@ -291,9 +332,8 @@ impl SacRun {
             output: "linear".into(),
             experts: config.experts,
             top_k: config.top_k,
-            ..Architecture::of(config.architecture, &sizes(inputs, 2 * act_dim))
+            ..Architecture::of(config.architecture, &sizes(inputs, actor_heads.width()))
         };
-        let task_inputs = inputs - obs_dim;
         let actor = match config.architecture {
             ArchitectureKind::Mlp => TrainNet::Fused {
                 net: actor?,
@@ -313,15 +353,27 @@ impl SacRun {
         };
         let q_params = [q[0].params.clone(), q[1].params.clone()].concat();
         let log_alpha = vec![config.initial_alpha.ln(); tasks.len()];
-        let step = |config: &SacConfig| -> Result<Option<MultiTaskStep>, String> {
+        // With heads, the output layers (the last two lists of each network) are the tasks' own.
+        let multi_head = conditioning == Conditioning::MultiHead;
+        let lengths = |lists: &[Vec<f32>]| lists.iter().map(Vec::len).collect::<Vec<_>>();
+        let step = |lengths: Vec<usize>, nets: usize| -> Result<Option<MultiTaskStep>, String> {
+            let per = lengths.len() / nets;
+            let own: Vec<usize> = (1..=nets)
+                .flat_map(|n| [n * per - 2, n * per - 1])
+                .collect();
+            let shared = multi_head.then(|| shared_except(lengths, &own));
             match &config.combiner {
-                Some(c) if tasks.len() > 1 => Ok(Some(MultiTaskStep::new(c, tasks.len(), None)?)),
+                Some(c) if tasks.len() > 1 => Ok(Some(MultiTaskStep::new(c, tasks.len(), shared)?)),
                 _ => Ok(None),
             }
         };
         Ok(SacRun {
-            critic_step: step(config)?,
-            actor_step: step(config)?,
+            actor_heads,
+            q_heads,
+            task_inputs,
+            conditioning,
+            critic_step: step(lengths(&q_params), 2)?,
+            actor_step: step(lengths(actor.params()), 1)?,
             task_losses: vec![(f32::NAN, f32::NAN); tasks.len()],
             actor_architecture,
             actor_adam: Adam::new(actor.params(), 1e-8),
@@ -348,10 +400,15 @@ impl SacRun {
         })
     }
 
-    /// Network input rows: observations with the task one-hot appended (several tasks only).
+    /// Network input rows: observations with the task one-hot appended (one-hot conditioning
+    /// only).
     fn inputs(&self, obs: &[f32], tasks: impl Iterator<Item = usize>) -> Vec<f32> {
-        let n = self.task_ids.len();
-        append_one_hot(obs.to_vec(), self.obs_dim, if n > 1 { n } else { 0 }, tasks)
+        append_one_hot(obs.to_vec(), self.obs_dim, self.task_inputs, tasks)
+    }
+
+    /// The actor's output for rows of tasks `tasks`: each row's head, `[mean | raw log σ]`.
+    fn actor_heads_of(&self, x: &[f32], tasks: &[usize]) -> Result<Vec<f32>, String> {
+        Ok(self.actor_heads.select(&self.actor.forward(x)?, tasks))
     }
 
     /// One joint step of every environment, stored in the replay buffer.
@@ -362,8 +419,9 @@ impl SacRun {
                 .map(|_| self.rng.random_range(-1.0f32..=1.0))
                 .collect()
         } else {
-            let x = self.inputs(&self.obs, self.envs.task_indices().to_vec().into_iter());
-            let out = self.actor.forward(&x)?;
+            let tasks = self.envs.task_indices().to_vec();
+            let x = self.inputs(&self.obs, tasks.iter().copied());
+            let out = self.actor_heads_of(&x, &tasks)?;
             squashed_sample(&out, self.act_dim, &mut self.rng).actions
         };
         let step = self.envs.step(&actions).map_err(|e| e.to_string())?;
@@ -451,11 +509,13 @@ impl SacRun {
 
         // Critics: y = r + γ (1 − terminated) (min Q'(s', a') − α log π(a'|s')); with n-step
         // transitions r is the discounted sum and γ(1 − terminated) the stored `γ^k` or 0.
-        let next = squashed_sample(&self.actor.forward(&x_next)?, a, &mut self.rng);
+        let next = squashed_sample(&self.actor_heads_of(&x_next, &tasks)?, a, &mut self.rng);
         let xa_next = join(&x_next, &next.actions, a);
         let (t1, t2) = (
-            self.q_target[0].forward(&xa_next, false, false),
-            self.q_target[1].forward(&xa_next, false, false),
+            self.q_heads
+                .select(&self.q_target[0].forward(&xa_next, false, false), &tasks),
+            self.q_heads
+                .select(&self.q_target[1].forward(&xa_next, false, false), &tasks),
         );
         let targets: Vec<f32> = (0..b)
             .map(|k| {
@@ -482,21 +542,22 @@ impl SacRun {
             let n = rows.len() as f32;
             let xa_g = gather_rows(&xa, width, &rows);
             let y: Vec<f32> = rows.iter().map(|&k| targets[k]).collect();
+            let group_tasks: Vec<usize> = rows.iter().map(|&k| tasks[k]).collect();
             let (mut grads, mut sum) = (Vec::new(), 0.0f32);
             for q in &self.q {
                 let trace = q.trace(&xa_g, false, false);
-                let g: Vec<f32> = trace
-                    .output()
+                let values = self.q_heads.select(trace.output(), &group_tasks);
+                let g: Vec<f32> = values
                     .iter()
                     .zip(&y)
                     .map(|(v, y)| 2.0 * (v - y) / n)
                     .collect();
-                sum += trace
-                    .output()
+                sum += values
                     .iter()
                     .zip(&y)
                     .map(|(v, y)| (v - y) * (v - y))
                     .sum::<f32>();
+                let g = self.q_heads.scatter(&g, &group_tasks);
                 grads.extend(q.backward(&trace, &g, false, false));
             }
             critic_loss += sum / b as f32;
@@ -559,27 +620,37 @@ impl SacRun {
         }
     }
 
-    /// For each row `[x | ã]`, `∂ min(Q₁, Q₂) / ∂ã` through whichever critic is lower, and that
-    /// minimum.
-    fn min_q_action_gradient(&self, x: &[f32], actions: &[f32]) -> (Vec<f32>, Vec<f32>) {
+    /// For each row `[x | ã]` of task `tasks[k]`, `∂ min(Q₁, Q₂) / ∂ã` through whichever
+    /// critic is lower, and that minimum.
+    fn min_q_action_gradient(
+        &self,
+        x: &[f32],
+        actions: &[f32],
+        tasks: &[usize],
+    ) -> (Vec<f32>, Vec<f32>) {
         let a = self.act_dim;
         let b = actions.len() / a;
         let xa = join(x, actions, a);
         let traces: Vec<Trace> = self.q.iter().map(|q| q.trace(&xa, false, false)).collect();
+        let values: Vec<Vec<f32>> = traces
+            .iter()
+            .map(|t| self.q_heads.select(t.output(), tasks))
+            .collect();
         let width = xa.len() / b;
         let mut dq_da = vec![0.0f32; b * a];
         let mut min_q = vec![0.0f32; b];
         for (i, (q, t)) in self.q.iter().zip(&traces).enumerate() {
             let lower: Vec<bool> = (0..b)
                 .map(|k| {
-                    let (v, other) = (t.output()[k], traces[1 - i].output()[k]);
+                    let (v, other) = (values[i][k], values[1 - i][k]);
                     if i == 0 { v <= other } else { v < other }
                 })
                 .collect();
             let g: Vec<f32> = lower.iter().map(|&l| l as u8 as f32).collect();
+            let g = self.q_heads.scatter(&g, tasks);
             let input_grad = q.input_gradient(t, &g, false, false);
             for k in (0..b).filter(|&k| lower[k]) {
-                min_q[k] = t.output()[k];
+                min_q[k] = values[i][k];
                 dq_da[k * a..(k + 1) * a]
                     .copy_from_slice(&input_grad[k * width + width - a..(k + 1) * width]);
             }
@@ -605,9 +676,11 @@ impl SacRun {
             let n = rows.len();
             let x_g = gather_rows(x, in_width, &rows);
             let alpha_g: Vec<f32> = rows.iter().map(|&k| alpha[k]).collect();
+            let group_tasks: Vec<usize> = rows.iter().map(|&k| tasks[k]).collect();
             let trace = self.actor.trace(&x_g)?;
-            let sample = squashed_sample(trace.output(), a, &mut self.rng);
-            let (dq_da, min_q) = self.min_q_action_gradient(&x_g, &sample.actions);
+            let out = self.actor_heads.select(trace.output(), &group_tasks);
+            let sample = squashed_sample(&out, a, &mut self.rng);
+            let (dq_da, min_q) = self.min_q_action_gradient(&x_g, &sample.actions, &group_tasks);
             let sum = (0..n)
                 .map(|k| alpha_g[k] * sample.log_probs[k] - min_q[k])
                 .sum::<f32>();
@@ -616,8 +689,8 @@ impl SacRun {
             for (k, &row) in rows.iter().enumerate() {
                 log_probs[row] = sample.log_probs[k];
             }
-            let g_out =
-                actor_output_gradient(trace.output(), &sample, &dq_da, &alpha_g, 1.0 / n as f32);
+            let g_out = actor_output_gradient(&out, &sample, &dq_da, &alpha_g, 1.0 / n as f32);
+            let g_out = self.actor_heads.scatter(&g_out, &group_tasks);
             per_group.push(Some(self.actor.backward(trace, &g_out)?));
         }
         let grads = match self.actor_step.as_mut() {
@@ -670,7 +743,9 @@ impl IterativeRun for SacRun {
         while self.env_steps < end {
             self.act_and_store()?;
             if self.env_steps >= self.config.learning_starts && self.replay.len > 0 {
-                self.update()?;
+                for _ in 0..self.config.updates_per_step {
+                    self.update()?;
+                }
             }
         }
         self.iteration += 1;
@@ -712,29 +787,30 @@ impl IterativeRun for SacRun {
     }
 
     /// The deterministic policy `tanh(mean)`: the actor without its log-standard-deviation
-    /// outputs, one-hot conditioned when trained on several tasks.
+    /// outputs (the first block of every head), conditioned as it was trained.
     fn policy(&self) -> Policy {
-        let a = self.act_dim;
+        let means = self.act_dim * self.actor_heads.count;
         let device = Device::flex();
-        let net = self.actor.network(&device).keep_first_outputs(a);
+        let net = self.actor.network(&device).keep_first_outputs(means);
         let mut architecture = self.actor_architecture.clone();
-        *architecture.sizes.last_mut().expect("an actor has layers") = a;
+        *architecture.sizes.last_mut().expect("an actor has layers") = means;
         architecture.output = "tanh".into();
         let device = Device::flex();
         let info = PolicyInfo {
             architecture,
             tasks: self.task_ids.clone(),
-            conditioning: if self.task_ids.len() > 1 {
-                Conditioning::OneHot
-            } else {
-                Conditioning::None
-            },
+            conditioning: self.conditioning,
             obs_mean: vec![0.0; self.obs_dim],
             obs_std: vec![1.0; self.obs_dim],
             training: serde_json::json!({
-                "algorithm": if self.task_ids.len() > 1 { "mt-sac" } else { "sac" },
+                "algorithm": match (self.task_ids.len(), self.conditioning) {
+                    (1, _) => "sac",
+                    (_, Conditioning::MultiHead) => "mt-mh-sac",
+                    _ => "mt-sac",
+                },
                 "config": self.config,
                 "env_steps": self.env_steps,
+                "updates": self.updates,
                 "alpha": self.log_alpha.iter().map(|l| l.exp()).collect::<Vec<f32>>(),
             }),
             eval_success: None,

@@ -24,6 +24,7 @@ pub mod equal;
 pub mod famo;
 pub mod nash_mtl;
 pub mod pcgrad;
+pub mod rep_mtl;
 pub mod uncertainty;
 
 pub use conflict::{Conflict, ConflictMeter, Gram};
@@ -381,6 +382,17 @@ pub fn positive_losses(losses: &[f32]) -> Vec<f32> {
         return losses.to_vec();
     }
     losses.iter().map(|l| l - low + 1.0).collect()
+}
+
+/// The `shared` mask of [`MultiTaskStep::new`] for parameter lists of lengths `lengths` of
+/// which the lists `own` (a multi-head network's output layers) are task-specific: each task's
+/// gradient is non-zero only on its own head there, so the heads keep their own gradients.
+pub fn shared_except(lengths: impl IntoIterator<Item = usize>, own: &[usize]) -> Vec<Vec<bool>> {
+    lengths
+        .into_iter()
+        .enumerate()
+        .map(|(k, n)| vec![!own.contains(&k); n])
+        .collect()
 }
 
 /// The rows `rows` of a row-major matrix `width` wide, in that order (a task's share of a

@@ -15,6 +15,7 @@ pub mod autodiff;
 pub mod care;
 pub mod film;
 pub mod fused;
+pub mod heads;
 pub mod mlp;
 pub mod moe;
 pub mod moore;
