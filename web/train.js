@@ -11,16 +11,16 @@
 // 64x64, a task set as reach+push), and "Link to this comparison" writes such a URL for the
 // runs on the page, so a comparison is shared by its address.
 
-import init, { methods } from '../pkg/polyskill_web.js';
+import init, { algorithmsFor, methods } from '../pkg/polyskill_web.js';
 import { drawCurves } from './curves.js';
 import { sharedWorkBuffer } from './shared-buffer.js';
 import { drawTaskPanel } from './task-panel.js';
 
 const $ = (id) => document.getElementById(id);
-const DISCRETE = ['cart-pole', 'acrobot'];
-const CONTINUOUS_CONTROL = ['pendulum', 'reacher'];
-// The MT10 set as web/tasks.json lists it (the file every tool reads task sets from).
-const MT10 = (await (await fetch('tasks.json')).json()).sets.mt10;
+// The tasks and the MT10 set as web/tasks.json lists them (the file every tool reads task
+// sets from).
+const CATALOGUE = await (await fetch('tasks.json')).json();
+const MT10 = CATALOGUE.sets.mt10;
 const EVAL_EPISODES = 20;
 const COLORS = ['#3b5bdb', '#e8590c', '#2b8a3e', '#ae3ec9'];
 const MAX_RUNNING = 4;
@@ -36,36 +36,40 @@ function showMessage(text) {
 }
 
 
-const ALGOS = ['ppo', 'sac', 'grpo', 'rloo', 'bc'];
 const isBc = () => $('algo').value === 'bc';
 /** Whether `task` names several tasks (MT10 or a picked set) for one network. */
 const isMultiTask = (task) => task === 'mt10' || (task ?? '').includes(',');
 
-// The multi-task menus come from the learner's registries (the wasm API), not from lists here.
+// The algorithms, which of them train several tasks at once, which tasks each can train and
+// the multi-task menus come from the learner (the wasm API), not from lists here.
 await init();
 const registry = methods();
+const ALGOS = registry.algorithms;
+/** Whether `algo` trains one network on several tasks in the page. */
+const trainsSets = (algo) => registry.multi_task.includes(algo);
+/** Each shipped task's algorithms, as the learner's rules give them from its file. */
+const TRAINABLE = Object.fromEntries(await Promise.all(CATALOGUE.tasks.map(async (name) => [name, algorithmsFor(await fetchTask(name))])));
 $('architecture').replaceChildren(...registry.architectures.map((name) => new Option(name === 'mlp' ? 'mlp (one-hot / heads)' : name, name)));
 $('combiner').replaceChildren(new Option('none (pooled rows)', ''), ...registry.combiners.map((name) => new Option(name, name)));
 
 /** Shows the architecture and combiner menus for a multi-task BC or SAC run. */
 function showMultiTaskOptions() {
-  const shown = ['bc', 'sac'].includes($('algo').value) && isMultiTask($('task').value);
+  const shown = trainsSets($('algo').value) && isMultiTask($('task').value);
   for (const element of document.querySelectorAll('.mt-only')) element.hidden = !shown;
 }
 
-/** The tasks `algo` can train: control tasks for PPO (discrete or continuous), discrete ones
- * for GRPO / RLOO, the MT10 tasks (and all of MT10 at once) for SAC and behaviour cloning, and
- * for SAC also reacher (its torques are bounded by ±1, as SAC's squashed actions are). */
+/** The tasks `algo` can train (as the wasm API says: GRPO / RLOO discrete ones, SAC those
+ * whose actions are bounded by ±1, behaviour cloning those with an expert), with all of MT10
+ * at once first for an algorithm that trains sets. */
 function tasksFor(algo) {
-  if (algo === 'bc') return ['mt10', ...MT10];
-  if (algo === 'sac') return ['mt10', ...MT10, 'reacher'];
-  return algo === 'ppo' ? [...DISCRETE, ...CONTINUOUS_CONTROL] : DISCRETE;
+  const tasks = CATALOGUE.tasks.filter((name) => TRAINABLE[name].includes(algo));
+  return isTaskSet(algo, MT10.join(',')) ? ['mt10', ...tasks] : tasks;
 }
 
-/** Whether `wanted` is a comma-separated set of tasks `algo` can train together. */
+/** Whether `wanted` is a comma-separated set of distinct tasks `algo` can train together. */
 function isTaskSet(algo, wanted) {
   const parts = wanted?.split(',') ?? [];
-  return parts.length > 1 && ['bc', 'sac'].includes(algo) && parts.every((p) => MT10.includes(p)) && new Set(parts).size === parts.length;
+  return parts.length > 1 && trainsSets(algo) && parts.every((p) => TRAINABLE[p]?.includes(algo)) && new Set(parts).size === parts.length;
 }
 
 function fillTasks(wanted) {
@@ -121,7 +125,7 @@ function formFields() {
 
 /** The settings that matter to `algo`, in the order a shared link writes them. */
 function settingsOf(algo) {
-  const multiTask = ['bc', 'sac'].includes(algo) ? ['architecture', 'combiner'] : [];
+  const multiTask = trainsSets(algo) ? ['architecture', 'combiner'] : [];
   return [...(algo === 'bc' ? ['demos', 'grad-steps', 'dagger', 'noise'] : ['steps', 'target']), 'lr', 'hidden', ...multiTask];
 }
 
@@ -234,7 +238,7 @@ function show(run) {
 /** A run's name: TASK-ALGO[-ARCHITECTURE][-COMBINER]-sSEED (the multi-task method only when one
  * is chosen for several tasks). */
 function runLabel(algo, task, seed, fields) {
-  const multiTask = ['bc', 'sac'].includes(algo) && isMultiTask(task);
+  const multiTask = trainsSets(algo) && isMultiTask(task);
   const method = multiTask ? [fields.architecture !== 'mlp' ? fields.architecture : '', fields.combiner].filter(Boolean) : [];
   return [task, algo, ...method, `s${seed}`].join('-');
 }

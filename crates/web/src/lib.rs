@@ -9,6 +9,7 @@
 
 #![cfg(target_arch = "wasm32")]
 
+use polyskill_learn::algos::Algorithm;
 use polyskill_learn::multitask::{CombinerConfig, CombinerKind};
 use polyskill_learn::nets::ArchitectureKind;
 use polyskill_learn::{Device, Policy, weights};
@@ -257,14 +258,32 @@ impl TrainOptions {
     }
 }
 
-/// What the multi-task methods are called, from the registries the learner uses:
-/// `{architectures: [names…], combiners: [names…]}` (the page builds its menus from this).
+/// The algorithms whose [`Trainer`] constructor takes several tasks for one network.
+const MULTI_TASK_TRAINERS: [Algorithm; 2] = [Algorithm::Bc, Algorithm::Sac];
+
+/// What the methods are called, from the registries the learner uses: `{algorithms: [names…],
+/// multi_task: [algorithms that train several tasks here…], architectures: [names…],
+/// combiners: [names…]}` (the page builds its menus from this).
 #[wasm_bindgen]
 pub fn methods() -> Result<JsValue, JsValue> {
     to_js(&serde_json::json!({
+        "algorithms": Algorithm::ALL.iter().map(|a| a.name()).collect::<Vec<_>>(),
+        "multi_task": MULTI_TASK_TRAINERS.iter().map(|a| a.name()).collect::<Vec<_>>(),
         "architectures": ArchitectureKind::ALL.iter().map(|k| k.name()).collect::<Vec<_>>(),
         "combiners": CombinerKind::ALL.iter().map(|k| k.name()).collect::<Vec<_>>(),
     }))
+}
+
+/// The algorithms that can train the task `task_json` (from its action space and whether it
+/// has an expert: the rules each run's constructor applies), as names; throws for a broken
+/// task.
+#[wasm_bindgen(js_name = algorithmsFor)]
+pub fn algorithms_for(task_json: &str) -> Result<Vec<String>, JsValue> {
+    let task = Task::from_json(task_json).map_err(|e| task_error(&e))?;
+    Ok(Algorithm::for_task(&task)
+        .into_iter()
+        .map(|a| a.name().to_string())
+        .collect())
 }
 
 impl TrainOptions {
