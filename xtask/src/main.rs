@@ -289,6 +289,37 @@ fn bench_web_cmd() -> Result<(), String> {
         .env("POLYSKILL_URL", &url))
 }
 
+/// Fuzzes the loaders (task files, weights files, training settings) with the structure-aware
+/// fuzzer in `crates/fuzz`: `--iterations N` cases per target (default 1 000 000), a release
+/// build (it shares the CLI's), reports as JSON lines.
+fn fuzz_cmd(args: &[String]) -> Result<(), String> {
+    let value = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let iterations = value("--iterations").unwrap_or_else(|| "1000000".into());
+    let mut cmd = cargo();
+    cmd.args([
+        "run",
+        "-q",
+        "--release",
+        "-p",
+        "polyskill-fuzz",
+        "--",
+        "--iterations",
+        &iterations,
+    ])
+    .current_dir(root());
+    for flag in ["--target", "--seed"] {
+        if let Some(v) = value(flag) {
+            cmd.args([flag, v.as_str()]);
+        }
+    }
+    run(&mut cmd)
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
@@ -297,9 +328,10 @@ fn main() -> ExitCode {
         Some("pretrain") => pretrain_cmd(&args[1..]),
         Some("bench-web") => bench_web_cmd(),
         Some("thumbnails") => thumbnails_cmd(),
+        Some("fuzz") => fuzz_cmd(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <serve [--port N] | test | pretrain | bench-web | thumbnails>"
+                "usage: cargo xtask <serve [--port N] | test | pretrain | bench-web | thumbnails | fuzz [--iterations N] [--target T] [--seed S]>"
             );
             return ExitCode::from(2);
         }
