@@ -41,12 +41,17 @@ const STYLE = `
   .error { margin-top: 0.3rem; padding: 0.4rem 0.6rem; border-radius: 4px; background: #fde8e8; color: #8a1c1c; white-space: pre-wrap; }
 `;
 
+/** The player's shadow-DOM styles, one sheet shared by every player on the page. */
+const SHEET = new CSSStyleSheet();
+SHEET.replaceSync(STYLE);
+
 class PolyskillPlayer extends HTMLElement {
   connectedCallback() {
     if (this.shadowRoot) return;
     const root = this.attachShadow({ mode: 'open' });
-    root.innerHTML = `<style>${STYLE}</style>
-      <canvas class="gpu" aria-label="3D view of the task"></canvas>
+    // A constructed stylesheet, not a <style> element: the page's CSP allows no inline style.
+    root.adoptedStyleSheets = [SHEET];
+    root.innerHTML = `<canvas class="gpu" aria-label="3D view of the task"></canvas>
       <canvas class="flat" hidden aria-label="2D view of the task"></canvas>
       <div class="bar">
         <span class="controls" hidden><button class="play" type="button">Play</button>

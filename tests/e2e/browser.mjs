@@ -17,12 +17,29 @@ export async function launch() {
   });
 }
 
-/** Opens `path` and collects console errors and page errors. */
-export async function open(browser, path) {
+/** Opens `path` and collects console errors, page errors and Content-Security-Policy
+ * violations (every violation is also a console error, so a test that expects no errors
+ * expects no violations either); `response` is the document's HTTP response. `files` maps
+ * URL paths (`/elsewhere/task.json`) to JSON bodies the page gets instead of asking the server (test fixtures,
+ * which the server does not serve). */
+export async function open(browser, path, files = {}) {
   const page = await browser.newPage({ viewport: { width: 1100, height: 720 } });
+  for (const [path, body] of Object.entries(files)) {
+    await page.route((url) => url.pathname === path, (route) => route.fulfill({ contentType: 'application/json', body }));
+  }
   const errors = [];
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  const violations = [];
+  await page.addInitScript(() => {
+    addEventListener('securitypolicyviolation', (e) => {
+      console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'an inline resource'} (${e.sourceFile}:${e.lineNumber})`);
+    });
+  });
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    errors.push(m.text());
+    if (m.text().startsWith('CSP violation')) violations.push(m.text());
+  });
   page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(new URL(path, BASE).href);
-  return { page, errors };
+  const response = await page.goto(new URL(path, BASE).href);
+  return { page, errors, violations, response };
 }
