@@ -464,7 +464,8 @@ function rememberChoice() {
   if (location.search !== query) history.pushState(null, '', query);
 }
 
-$('algo').addEventListener('change', () => { fillTasks(); drawCurve(); rememberChoice(); });
+// Switching algorithm keeps the task picked when the new algorithm can train it.
+$('algo').addEventListener('change', () => { fillTasks($('task').value); drawCurve(); rememberChoice(); });
 $('task').addEventListener('change', () => { showMultiTaskOptions(); rememberChoice(); });
 $('seed').addEventListener('change', rememberChoice);
 window.addEventListener('popstate', () => {

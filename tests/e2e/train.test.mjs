@@ -73,9 +73,10 @@ test('a training run can be watched mid-run, stopped, and still delivers its wei
 });
 
 test('a bad URL parameter and a bad setting show messages', async () => {
-  const { page } = await open(browser, 'web/train.html?task=reach');
+  const { page } = await open(browser, 'web/train.html?algo=grpo&task=reach');
   await page.waitForSelector('body[data-ready=true]');
-  assert.match(await page.textContent('#message'), /task="reach" is not a task this algorithm can train here \(cart-pole, acrobot, pendulum, reacher\)/);
+  // GRPO samples discrete actions, so the learner refuses reach's continuous ones.
+  assert.match(await page.textContent('#message'), /task="reach" is not a task this algorithm can train here \((acrobot, cart-pole|cart-pole, acrobot)\)/);
   await page.fill('#steps', '12');
   await page.click('#start');
   assert.match(await page.textContent('#message'), /Env steps "12" must be a whole number in 512\.\.10000000/);
@@ -89,13 +90,16 @@ test('a bad URL parameter and a bad setting show messages', async () => {
   await page.fill('#lr', '5');
   await page.click('#start');
   await page.waitForSelector('#status[data-state=error]', { timeout: 30_000 });
-  assert.match(await page.textContent('#message'), /PPO settings: learning_rate: must be in \(0, 1\)/);
+  assert.match(await page.textContent('#message'), /GRPO settings: learning_rate: must be in \(0, 1\]/);
   const other = await open(browser, 'web/train.html?algo=dqn&task=cart-pole');
   await other.page.waitForSelector('body[data-ready=true]');
   assert.match(await other.page.textContent('#message'), /algo="dqn" is not one of ppo, sac, grpo, rloo, bc/);
   const third = await open(browser, 'web/train.html?algo=sac&task=cart-pole');
   await third.page.waitForSelector('body[data-ready=true]');
-  assert.match(await third.page.textContent('#message'), /task="cart-pole" is not a task this algorithm can train here \(mt10, reach,/);
+  // SAC lists MT10 first, then the tasks with actions bounded by ±1 (reach among them).
+  const sacMessage = await third.page.textContent('#message');
+  assert.match(sacMessage, /task="cart-pole" is not a task this algorithm can train here \(mt10, [^)]*\breach\b[^)]*\)/);
+  assert.doesNotMatch(sacMessage.split('here (')[1], /cart-pole|acrobot/);
 });
 
 // The served page is cross-origin isolated, so a run training alone splits each minibatch
@@ -187,10 +191,10 @@ test('three runs train side by side in three workers and are compared, two seeds
   assert.deepEqual(await page.$$eval('#charts .chart', (els) => els.map((e) => e.dataset.metric)), ['mean_return', 'success_rate', 'entropy']);
   await page.screenshot({ path: `${ARTIFACTS}/train-compare.png` });
   assert.deepEqual(errors, []);
-  const bad = await open(browser, 'web/train.html?compare=ppo:reach:1,sac:cart-pole:1');
+  const bad = await open(browser, 'web/train.html?compare=grpo:reach:1,sac:cart-pole:1');
   await bad.page.waitForSelector('body[data-ready=true]');
   const message = await bad.page.textContent('#message');
-  assert.match(message, /compare: "ppo:reach:1" is not ALGO:TASK:SEED/);
+  assert.match(message, /compare: "grpo:reach:1" is not ALGO:TASK:SEED/);
   assert.match(message, /compare: "sac:cart-pole:1" is not ALGO:TASK:SEED/);
 });
 
