@@ -10,7 +10,6 @@
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::thread::JoinHandle;
 use tower_http::compression::CompressionLayer;
@@ -65,11 +64,6 @@ impl Server {
         self.port
     }
 
-    /// The address served.
-    pub fn address(&self) -> SocketAddr {
-        SocketAddr::from(([127, 0, 0, 1], self.port))
-    }
-
     /// Blocks until the server thread ends (never, in practice).
     pub fn wait(self) {
         let _ = self.thread.join();
@@ -122,7 +116,7 @@ mod tests {
     /// One HTTP/1.1 GET with extra request headers; returns the status, the headers (names
     /// lower-cased) and the body as sent (chunked bodies joined).
     fn get(server: &Server, target: &str, extra: &str) -> (u16, Vec<(String, String)>, Vec<u8>) {
-        let mut stream = std::net::TcpStream::connect(server.address()).unwrap();
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", server.port())).unwrap();
         write!(
             stream,
             "GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{extra}\r\n"

@@ -23,6 +23,9 @@ pub fn shard_rows(batch: usize, index: usize, workers: usize) -> std::ops::Range
     batch * index / workers..batch * (index + 1) / workers
 }
 
+/// The most values one [`gather`] may collect from all workers (256 MB of `f32`).
+pub const MAX_GATHERED: usize = 1 << 26;
+
 /// Every worker passes the pieces it made, each with its place in `0..count` (every place
 /// made by exactly one worker), and gets all `count` pieces in place order, the same bits on
 /// every worker: the lengths are summed first, then one table where each worker fills only
@@ -47,7 +50,24 @@ pub fn gather(
         *slot = piece.len() as f32;
     }
     exchange.sum(&mut lengths)?;
+    // The sums come from the other workers: refuse what no honest worker could have sent
+    // (a fraction, a negative or non-finite length, more than the gather may hold).
+    if let Some((place, bad)) = lengths
+        .iter()
+        .enumerate()
+        .find(|(_, l)| !(l.is_finite() && **l >= 0.0 && l.fract() == 0.0 && **l < (1 << 24) as f32))
+    {
+        return Err(format!(
+            "piece {place}'s length came back as {bad} from the other workers: the shared buffer is corrupt"
+        ));
+    }
     let lengths: Vec<usize> = lengths.iter().map(|&l| l as usize).collect();
+    if lengths.iter().sum::<usize>() > MAX_GATHERED {
+        return Err(format!(
+            "the workers' pieces hold {} values in all, more than the {MAX_GATHERED} a gather may hold",
+            lengths.iter().sum::<usize>()
+        ));
+    }
     let starts: Vec<usize> = lengths
         .iter()
         .scan(0, |at, &l| Some(std::mem::replace(at, *at + l)))
@@ -98,6 +118,36 @@ mod tests {
                 .unwrap_err()
                 .contains("piece 3 of 3")
         );
+    }
+
+    /// An exchange whose sums come back corrupted by `add` (a peer writing garbage).
+    struct Corrupt(f32);
+
+    impl AllReduce for Corrupt {
+        fn index(&self) -> usize {
+            0
+        }
+        fn workers(&self) -> usize {
+            2
+        }
+        fn sum(&mut self, values: &mut [f32]) -> Result<(), String> {
+            values.iter_mut().for_each(|v| *v += self.0);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn gather_refuses_lengths_no_worker_could_have_sent() {
+        for garbage in [f32::NAN, f32::INFINITY, -3.0, 0.5, 1e9] {
+            let e = gather(&mut Corrupt(garbage), &[(0, vec![1.0])], 2).unwrap_err();
+            assert!(
+                e.contains("length came back as") || e.contains("more than"),
+                "{garbage}: {e}"
+            );
+        }
+        // Lengths that are whole but together too many to hold.
+        let e = gather(&mut Corrupt(16_000_000.0), &[(0, vec![1.0])], 8).unwrap_err();
+        assert!(e.contains("a gather may hold"), "{e}");
     }
 
     #[test]

@@ -17,6 +17,9 @@ use polyskill_learn::parallel::AllReduce;
 
 /// Bytes reserved for the barrier at the start of the buffer.
 const HEADER_BYTES: u32 = 64;
+/// The most workers one run may be split between (a page has a handful of cores; the limit
+/// keeps every size computed from the count far from overflowing).
+pub const MAX_WORKERS: u32 = 256;
 /// The smallest chunk (f32 values per slot) a buffer may give.
 const MIN_CHUNK: u32 = 1024;
 /// Spins (each an atomic load) before a waiting worker sleeps in `Atomics.wait`: a barrier
@@ -38,8 +41,8 @@ pub struct SharedBufferExchange {
 }
 
 /// Bytes of a buffer that exchanges `chunk` values per round between `workers` workers.
-fn buffer_bytes(workers: u32, chunk: u32) -> u32 {
-    HEADER_BYTES + 2 * workers * chunk * 4
+fn buffer_bytes(workers: u32, chunk: u32) -> u64 {
+    HEADER_BYTES as u64 + 2 * workers as u64 * chunk as u64 * 4
 }
 
 impl SharedBufferExchange {
@@ -49,9 +52,9 @@ impl SharedBufferExchange {
         index: u32,
         workers: u32,
     ) -> Result<SharedBufferExchange, String> {
-        if workers == 0 || index >= workers {
+        if workers == 0 || workers > MAX_WORKERS || index >= workers {
             return Err(format!(
-                "split run: worker index {index} is not below the worker count {workers}"
+                "split run: {workers} workers with this one as index {index}: need 1..={MAX_WORKERS} workers and an index below their count"
             ));
         }
         let bytes = buffer.byte_length();
