@@ -225,6 +225,13 @@ fn bad_bc_settings_and_diverging_fits_stop_with_named_errors() {
     };
     let e = bc::train(&demos, vec!["reach".into()], &config, 1, |_| {}).unwrap_err();
     assert!(e.contains("diverged at gradient step 1"), "{e}");
+    // Recordings that could not fit in memory are refused before any is made.
+    let config = BcConfig {
+        demos: 100_000,
+        ..Default::default()
+    };
+    let e = bc::BcRun::new(&[reach(), reach()], &config).err().unwrap();
+    assert!(e.contains("demos:") && e.contains("more than"), "{e}");
 }
 
 #[test]

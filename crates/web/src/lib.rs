@@ -74,6 +74,7 @@ pub fn parse_task(json: &str) -> Result<JsValue, JsValue> {
 /// `polyskill_sim::reference_trajectory_hash`).
 #[wasm_bindgen(js_name = referenceTrajectoryHash)]
 pub fn reference_hash(task_json: &str, seed: u64, steps: u32) -> Result<String, JsValue> {
+    at_most("referenceTrajectoryHash: steps", steps, MAX_CALL_STEPS)?;
     let task = Task::from_json(task_json).map_err(|e| task_error(&e))?;
     reference_trajectory_hash(&mut Env::new(task), seed, steps).map_err(js_error)
 }
@@ -529,6 +530,7 @@ impl Trainer {
         first_seed: u64,
         episodes: u32,
     ) -> Result<JsValue, JsValue> {
+        at_most("evaluate: episodes", episodes, MAX_EPISODES)?;
         let task = Task::from_json(task_json).map_err(|e| task_error(&e))?;
         let evaluation = match &mut self.run {
             Run::Iterative(run) => {
@@ -558,6 +560,7 @@ pub fn evaluate_policy(
     first_seed: u64,
     episodes: u32,
 ) -> Result<JsValue, JsValue> {
+    at_most("evaluatePolicy: episodes", episodes, MAX_EPISODES)?;
     let task = Task::from_json(task_json).map_err(|e| task_error(&e))?;
     let policy = weights::load(policy_bytes, &Device::flex()).map_err(js_error)?;
     to_js(&polyskill_learn::eval::evaluate(&policy, &task, first_seed, episodes).map_err(js_error)?)
@@ -596,7 +599,35 @@ async fn open_gpu(
         })
         .await
         .map_err(|e| js_error(format!("WebGPU device: {e}")))?;
+    // wgpu's default for an error nobody captured is to panic, which would trap the one
+    // module every player on the page shares: say it in the console instead, and the
+    // device's loss too (the next draw then fails with an error the page shows).
+    device.on_uncaptured_error(std::sync::Arc::new(|e: wgpu::Error| {
+        web_sys::console::error_1(&format!("WebGPU error: {e}").into());
+    }));
+    device.set_device_lost_callback(|reason, message| {
+        web_sys::console::error_1(&format!("WebGPU device lost ({reason:?}): {message}").into());
+    });
     Ok((adapter, device, queue))
+}
+
+/// The most evaluation episodes one call may ask for.
+pub const MAX_EPISODES: u32 = 10_000;
+/// The most environment steps one benchmark or trajectory-hash call may ask for.
+pub const MAX_CALL_STEPS: u32 = 10_000_000;
+
+/// `value` if it is in `1..=max`, else an error naming `what` and the limit.
+fn at_most(what: &str, value: u32, max: u32) -> Result<u32, JsValue> {
+    if (1..=max).contains(&value) {
+        Ok(value)
+    } else {
+        Err(js_error(format!("{what} must be 1..={max}, got {value}")))
+    }
+}
+
+/// The largest width and height `device` can render to.
+fn max_texture_side(device: &wgpu::Device) -> u32 {
+    device.limits().max_texture_dimension_2d
 }
 
 fn browser_instance() -> wgpu::Instance {
@@ -679,7 +710,13 @@ impl SceneView {
 
     /// Draws the player's current scene into the canvas.
     pub fn draw(&mut self, player: &Player) -> Result<(), JsValue> {
-        let size = (self.canvas.width().max(1), self.canvas.height().max(1));
+        // A canvas larger than the device can render to is drawn at the largest size it can
+        // (the browser scales it up), not passed on to fail validation.
+        let side = max_texture_side(self.renderer.device());
+        let size = (
+            self.canvas.width().clamp(1, side),
+            self.canvas.height().clamp(1, side),
+        );
         if size != self.configured {
             self.surface.configure(
                 self.renderer.device(),
@@ -736,13 +773,18 @@ pub async fn render_offscreen(
     env.reset(seed);
     let visuals = env.visuals();
     let (_, device, queue) = open_gpu(&browser_instance(), None).await?;
+    let side = max_texture_side(&device);
+    let (width, height) = (
+        at_most("renderOffscreen: width", width, side)?,
+        at_most("renderOffscreen: height", height, side)?,
+    );
     let mut renderer = Renderer::new(device, queue, polyskill_render::OFFSCREEN_FORMAT);
-    let target = renderer.offscreen_target(width.max(1), height.max(1));
+    let target = renderer.offscreen_target(width, height);
     let view = target.create_view(&Default::default());
     renderer.render(
         &view,
-        width.max(1),
-        height.max(1),
+        width,
+        height,
         &visuals,
         &Camera::for_task(env.task()),
     );
@@ -755,6 +797,7 @@ pub async fn render_offscreen(
 /// inside this browser tab and returns its JSON report.
 #[wasm_bindgen]
 pub fn benchmark(task_json: &str, env_steps: u32) -> Result<JsValue, JsValue> {
+    at_most("benchmark: env_steps", env_steps, MAX_CALL_STEPS)?;
     let task = Task::from_json(task_json).map_err(|e| task_error(&e))?;
     let now_ms = || js_sys::Date::now();
     let report =
@@ -798,6 +841,7 @@ pub fn benchmark_bc_shared(
     workers: u32,
     steps: u32,
 ) -> Result<JsValue, JsValue> {
+    at_most("benchmarkBcShared: steps", steps, 100_000)?;
     let mut exchange =
         shared::SharedBufferExchange::new(buffer, index, workers).map_err(js_error)?;
     let now_ms = || js_sys::Date::now();
@@ -811,6 +855,7 @@ pub fn benchmark_bc_shared(
 /// `VecEnv`) inside this browser tab and returns its JSON report.
 #[wasm_bindgen(js_name = benchmarkSuite)]
 pub fn benchmark_suite(task_jsons: Vec<String>, env_steps: u32) -> Result<JsValue, JsValue> {
+    at_most("benchmarkSuite: env_steps", env_steps, MAX_CALL_STEPS)?;
     let tasks = task_jsons
         .iter()
         .map(|t| Task::from_json(t).map_err(|e| task_error(&e)))

@@ -1007,6 +1007,10 @@ pub struct BcRun {
     own_episodes: Vec<(usize, Recording)>,
 }
 
+/// The most observation and action values a run's recordings may hold at their longest
+/// (1 GB of `f32`).
+pub const MAX_RECORDED_VALUES: u64 = 1 << 28;
+
 impl BcRun {
     /// Gradient steps per [`BcRun::advance`] call while fitting.
     pub const FIT_CHUNK: u32 = 50;
@@ -1032,6 +1036,27 @@ impl BcRun {
             if let Some(refusal) = Algorithm::Bc.refuses(task) {
                 return Err(refusal);
             }
+        }
+        // The recordings at their longest (every episode running to the time limit) must fit
+        // in memory: a wasm page has at most 4 GB, and an allocation past it is a trap.
+        let rounds = 1 + config.dagger_rounds as u64;
+        let per_round = config.demos.max(config.dagger_episodes) as u64;
+        let values: u64 = tasks
+            .iter()
+            .map(|t| t.max_steps as u64 * (t.observation.size + t.action_size()) as u64)
+            .sum::<u64>()
+            * per_round
+            * rounds;
+        if values > MAX_RECORDED_VALUES {
+            return Err(format!(
+                "BC settings: demos: {} episodes per task{} could record up to {values} values, more than the {MAX_RECORDED_VALUES} a run may hold; record fewer",
+                config.demos,
+                if config.dagger_rounds > 0 {
+                    " and round"
+                } else {
+                    ""
+                }
+            ));
         }
         Ok(BcRun {
             tasks: tasks.to_vec(),
