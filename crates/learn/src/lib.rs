@@ -73,6 +73,11 @@ pub struct SettingsCheck {
     problems: Vec<String>,
 }
 
+/// The widest layer PPO and GRPO may initialise orthogonally: burn's orthogonal initialiser
+/// is slow for wide layers (a 64×3732 layer took 53 s in the test build; the settings fuzzer
+/// found it as a hang).
+pub const MAX_ORTHOGONAL_WIDTH: usize = 512;
+
 impl SettingsCheck {
     /// Records `field: rule` unless `ok`.
     pub fn need(&mut self, ok: bool, field: &str, rule: &str) {
@@ -90,6 +95,24 @@ impl SettingsCheck {
             "hidden",
             &format!("must list at least one width, each in 1..=4096; got {widths:?}"),
         );
+    }
+
+    /// Hidden widths of a network initialised orthogonally (PPO, GRPO): as
+    /// [`SettingsCheck::hidden_widths`], and each at most [`MAX_ORTHOGONAL_WIDTH`].
+    pub fn orthogonal_widths(&mut self, widths: &[usize]) {
+        self.hidden_widths(widths);
+        if let Some(w) = widths
+            .iter()
+            .find(|&&w| w > MAX_ORTHOGONAL_WIDTH && w <= 4096)
+        {
+            self.need(
+                false,
+                "hidden",
+                &format!(
+                    "{w} is wider than the {MAX_ORTHOGONAL_WIDTH} an orthogonally initialised layer may be (wider ones take minutes to initialise)"
+                ),
+            );
+        }
     }
 
     /// `Ok` if nothing was rejected, else every problem after `what` (e.g. "PPO settings").

@@ -86,7 +86,7 @@ impl GrpoConfig {
     /// Rejects settings out of range, naming each field.
     pub fn check(&self) -> Result<(), String> {
         let mut check = SettingsCheck::default();
-        check.hidden_widths(&self.hidden);
+        check.orthogonal_widths(&self.hidden);
         let mut need = |ok: bool, field: &str, rule: &str| check.need(ok, field, rule);
         need(
             (1..=1024).contains(&self.groups),

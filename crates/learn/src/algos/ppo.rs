@@ -134,7 +134,7 @@ impl PpoConfig {
     /// Rejects values out of range, naming the field.
     pub fn check(&self) -> Result<(), String> {
         let mut check = SettingsCheck::default();
-        check.hidden_widths(&self.hidden);
+        check.orthogonal_widths(&self.hidden);
         let mut need = |ok: bool, field: &str, rule: &str| check.need(ok, field, rule);
         need(
             (1..=4096).contains(&self.num_envs),
