@@ -291,3 +291,42 @@ fn a_discrete_task_takes_one_index_and_its_expert_gains_span_the_continuous_acti
 fn repo_root() -> String {
     std::env::var("CARGO_MANIFEST_DIR").expect("run through cargo test") + "/../.."
 }
+
+/// What cannot work is refused with its path: a dynamic task object as the goal marker (it
+/// would be teleported to the goal, making success trivial), a joint hanging from the marker,
+/// and a start position outside the joint's limits (it would be snapped back silently).
+#[test]
+fn markers_that_move_objects_and_starts_outside_limits_are_errors() {
+    let drawer: serde_json::Value =
+        serde_json::from_str(include_str!("../../../web/tasks/drawer-open.json")).unwrap();
+    let mut dynamic_marker = drawer.clone();
+    dynamic_marker["goal"]["marker"] = serde_json::json!("drawer");
+    let errors = errors_of(&dynamic_marker);
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.starts_with("goal.marker: body \"drawer\" is dynamic")),
+        "{errors:?}"
+    );
+    let mut hung_from_marker = drawer.clone();
+    hung_from_marker["goal"]["marker"] = serde_json::json!("cabinet");
+    let errors = errors_of(&hung_from_marker);
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.starts_with("joints[0].parent: body \"cabinet\" is the goal marker")),
+        "{errors:?}"
+    );
+    let mut outside = drawer.clone();
+    outside["joints"][0]["start_position"] = serde_json::json!([-0.1, 0.1]);
+    let errors = errors_of(&outside);
+    assert_eq!(
+        errors,
+        [
+            "joints[0].start_position: [-0.1, 0.1] reaches outside the joint's limits [0, 0.16] (the joint would snap the start back inside)"
+        ]
+    );
+    let mut inside = drawer;
+    inside["joints"][0]["start_position"] = serde_json::json!([0.0, 0.1]);
+    assert_eq!(errors_of(&inside), Vec::<String>::new());
+}

@@ -421,10 +421,20 @@ pub fn validate(task: &Task) -> Vec<Issue> {
                 "give exactly one of \"range\" (a random goal) or \"at\" (a goal on a body)",
             ),
         }
-        if let Some(marker) = &goal.marker {
-            c.body_ref("goal.marker", marker);
+        if let Some(marker) = &goal.marker
+            && let Some(body) = c.body_ref("goal.marker", marker)
+            && body.motion == Motion::Dynamic
+        {
+            let name = body.name.clone();
+            c.push(
+                "goal.marker",
+                format!(
+                    "body \"{name}\" is dynamic: the marker is moved to the goal at every reset, so a task object used as one would start at its goal; mark the goal with a fixed body that does not collide"
+                ),
+            );
         }
     }
+    let marker = task.goal.as_ref().and_then(|g| g.marker.as_deref());
 
     let mut joint_names = HashSet::new();
     for (i, joint) in task.joints.iter().enumerate() {
@@ -444,6 +454,14 @@ pub fn validate(task: &Task) -> Vec<Issue> {
                 c.push(
                     format!("{path}.child"),
                     "a joint cannot connect a body to itself",
+                );
+            }
+            if Some(parent.as_str()) == marker {
+                c.push(
+                    format!("{path}.parent"),
+                    format!(
+                        "body \"{parent}\" is the goal marker, which is moved to the goal at every reset: nothing can hang from it by a joint"
+                    ),
                 );
             }
         }
@@ -499,6 +517,18 @@ pub fn validate(task: &Task) -> Vec<Issue> {
         ] {
             if let Some(r) = r {
                 c.interval(&format!("{path}.{key}"), r);
+                if key == "start_position"
+                    && let Some(l) = joint.limits
+                    && (r[0] < l[0] || r[1] > l[1])
+                {
+                    c.push(
+                        format!("{path}.start_position"),
+                        format!(
+                            "[{}, {}] reaches outside the joint's limits [{}, {}] (the joint would snap the start back inside)",
+                            r[0], r[1], l[0], l[1]
+                        ),
+                    );
+                }
                 if joint.kind == JointKind::Fixed {
                     c.push(
                         format!("{path}.{key}"),
