@@ -369,7 +369,14 @@ fn splitting_between_workers_checks_its_buffer_and_changes_nothing_for_one_worke
     let Err(e) = bc().split_between_workers(&buffer, 2, 2) else {
         panic!("worker 2 of 2 accepted")
     };
-    assert!(error_message(e).contains("worker index 2 is not below the worker count 2"));
+    assert!(error_message(e).contains(
+        "2 workers with this one as index 2: need 1..=256 workers and an index below their count"
+    ));
+    // A count whose buffer sizes would overflow is refused by the same rule.
+    let Err(e) = bc().split_between_workers(&buffer, 0, u32::MAX) else {
+        panic!("4 billion workers accepted")
+    };
+    assert!(error_message(e).contains("need 1..=256 workers"));
     let Err(e) = bc().split_between_workers(&js_sys::SharedArrayBuffer::new(1000), 0, 2) else {
         panic!("a 1000-byte buffer accepted")
     };
