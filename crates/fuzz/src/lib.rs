@@ -215,7 +215,8 @@ impl Harness {
                 }
             })
         };
-        let quiet = std::panic::take_hook();
+        // Panics are caught and counted here: keep the default hook from printing each one.
+        let previous_hook = std::panic::take_hook();
         std::panic::set_hook(Box::new(|_| {}));
         for _ in 0..iterations {
             let input = (self.generate)(&mut rng);
@@ -234,7 +235,7 @@ impl Harness {
             began.store(0, Ordering::Relaxed);
             report.executions += 1;
         }
-        std::panic::set_hook(quiet);
+        std::panic::set_hook(previous_hook);
         done.store(1, Ordering::Relaxed);
         let _ = watchdog.join();
         report.seconds = started.elapsed().as_secs_f64();
