@@ -299,24 +299,22 @@ fn repo_root() -> String {
 fn markers_that_move_objects_and_starts_outside_limits_are_errors() {
     let drawer: serde_json::Value =
         serde_json::from_str(include_str!("../../../web/tasks/drawer-open.json")).unwrap();
-    let mut dynamic_marker = drawer.clone();
-    dynamic_marker["goal"]["marker"] = serde_json::json!("drawer");
-    let errors = errors_of(&dynamic_marker);
-    assert!(
-        errors
-            .iter()
-            .any(|e| e.starts_with("goal.marker: body \"drawer\" is dynamic")),
-        "{errors:?}"
-    );
-    let mut hung_from_marker = drawer.clone();
-    hung_from_marker["goal"]["marker"] = serde_json::json!("cabinet");
-    let errors = errors_of(&hung_from_marker);
-    assert!(
-        errors
-            .iter()
-            .any(|e| e.starts_with("joints[0].parent: body \"cabinet\" is the goal marker")),
-        "{errors:?}"
-    );
+    // A marker that moves an object, and one that a joint hangs from.
+    for (marker, error) in [
+        ("drawer", "goal.marker: body \"drawer\" is dynamic"),
+        (
+            "cabinet",
+            "joints[0].parent: body \"cabinet\" is the goal marker",
+        ),
+    ] {
+        let mut doc = drawer.clone();
+        doc["goal"]["marker"] = serde_json::json!(marker);
+        let errors = errors_of(&doc);
+        assert!(
+            errors.iter().any(|e| e.starts_with(error)),
+            "{error}: {errors:?}"
+        );
+    }
     let mut outside = drawer.clone();
     outside["joints"][0]["start_position"] = serde_json::json!([-0.1, 0.1]);
     let errors = errors_of(&outside);
