@@ -7,7 +7,7 @@
 
 import init, { Player, SceneView, parseTask } from '../pkg/polyskill_web.js';
 import { drawFallback } from './fallback2d.js';
-import { highlightLine, issueLine, pathLines } from './json-lines.js';
+import { highlightLine } from './json-highlight.js';
 
 const $ = (id) => document.getElementById(id);
 const NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -67,7 +67,7 @@ function showIssues(issues) {
     const item = document.createElement('li');
     const jump = document.createElement('button');
     jump.type = 'button';
-    jump.textContent = `line ${issue.line}`;
+    jump.textContent = `line ${issue.line}:${issue.column}`;
     jump.addEventListener('click', () => goToLine(issue.line));
     const path = document.createElement('code');
     path.textContent = issue.path || '(task)';
@@ -88,8 +88,9 @@ function check() {
   } catch (e) {
     issues = e.issues?.length ? e.issues : [{ path: '', message: e.message }];
   }
-  const lines = pathLines(text);
-  const located = issues.map((issue) => ({ path: issue.path, message: issue.message, line: issueLine(issue, lines) }));
+  // The validator places every issue (line and column of its value); a problem that is not at
+  // a place in the text (the file as a whole) is shown at line 1.
+  const located = issues.map((issue) => ({ path: issue.path, message: issue.message, line: issue.line ?? 1, column: issue.column ?? 1 }));
   render(text, new Set(located.map((i) => i.line)));
   showIssues(located);
   const status = $('status');

@@ -44,6 +44,20 @@ test('the editor shows path-qualified problems at their lines, then previews and
   await page.waitForSelector('#status[data-state=invalid]');
   assert.equal(Number(await page.getAttribute('#issues li', 'data-line')), lineOf(REACH, '"max_steps": 500'));
 
+  // Structural problems (a misspelt field, a vector of the wrong length) all show at once,
+  // each at the line and column the validator gives.
+  const structural = REACH.replace('"max_steps": 500', '"max_stepz": 500').replace('[0.035, 0.02, 0.04]', '[0.035, 0.02]');
+  await page.fill('#source', structural);
+  await page.waitForSelector('#status[data-state=invalid]');
+  const shown = await page.$$eval('#issues li', (items) => items.map((li) => ({ path: li.dataset.path, line: Number(li.dataset.line), text: li.textContent })));
+  console.log(`structural problems shown: ${JSON.stringify(shown)}`);
+  const misspelt = shown.find((i) => i.path === 'max_stepz');
+  assert.equal(misspelt?.line, lineOf(structural, '"max_stepz"'), JSON.stringify(shown));
+  assert.match(misspelt.text, /line \d+:3 .*unknown field `max_stepz`/);
+  const short = shown.find((i) => i.path === 'bodies[1].shape.box.half_extents');
+  assert.equal(short?.line, lineOf(structural, '[0.035, 0.02]'), JSON.stringify(shown));
+  assert.match(short.text, /expected 3 numbers, got 2/);
+
   // Fixed (and changed: a higher goal), the task previews and its expert succeeds.
   const edited = REACH.replace('"max": [0.1, 0.9, 0.3]', '"max": [0.1, 0.9, 0.4]');
   await page.fill('#source', edited);

@@ -282,7 +282,21 @@ enum Command {
     },
 }
 
+/// Mesa's Vulkan device-select layer connects to a Wayland display to choose the GPU; with no
+/// display it prints "error: XDG_RUNTIME_DIR is invalid or not set" twice and carries on, which
+/// reads as a failure. Headless there is no display to choose for, so switch the layer off
+/// (`NODEVICE_SELECT=1`, Mesa's own switch) unless the user has set it either way.
+fn quiet_headless_vulkan() {
+    let headless =
+        std::env::var_os("WAYLAND_DISPLAY").is_none() && std::env::var_os("DISPLAY").is_none();
+    if headless && std::env::var_os("NODEVICE_SELECT").is_none() {
+        // SAFETY: called first thing in `main`, before any other thread exists.
+        unsafe { std::env::set_var("NODEVICE_SELECT", "1") };
+    }
+}
+
 fn main() -> ExitCode {
+    quiet_headless_vulkan();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Validate { files, json } => return validate(&files, json),
@@ -685,10 +699,10 @@ fn validate(files: &[PathBuf], json: bool) -> ExitCode {
     let mut failed = false;
     for file in files {
         let issues = match std::fs::read_to_string(file) {
-            Err(e) => vec![polyskill_sim::task::Issue {
-                path: String::new(),
-                message: format!("cannot read: {e}"),
-            }],
+            Err(e) => vec![polyskill_sim::task::Issue::new(
+                "",
+                format!("cannot read: {e}"),
+            )],
             Ok(text) => match Task::from_json(&text) {
                 Ok(_) => vec![],
                 Err(e) => e.issues,
@@ -700,7 +714,13 @@ fn validate(files: &[PathBuf], json: bool) -> ExitCode {
                 println!("{}: ok", file.display());
             }
             for issue in &issues {
-                println!("{}: {issue}", file.display());
+                // `file:line:column: path: message`, the form editors and terminals link.
+                match (issue.line, issue.column) {
+                    (Some(line), Some(column)) => {
+                        println!("{}:{line}:{column}: {issue}", file.display())
+                    }
+                    _ => println!("{}: {issue}", file.display()),
+                }
             }
         }
         report.push(json!({"file": file, "ok": issues.is_empty(), "errors": issues}));

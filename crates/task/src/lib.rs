@@ -5,6 +5,8 @@
 //! reward terms, the success predicate, per-episode randomisation and a waypoint expert.
 //! [`Task::from_json`] is the one entry point: it never panics on any input.
 
+mod position;
+mod structure;
 mod types;
 mod validate;
 
@@ -15,16 +17,37 @@ use std::fmt;
 /// The task-file format version this crate reads.
 pub const FORMAT_VERSION: u32 = 1;
 
-/// One problem in a task file: where (a JSON path such as `bodies[2].size`) and what.
+/// One problem in a task file: where (a JSON path such as `bodies[2].size`, and the line and
+/// column where that value starts in the text) and what.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Issue {
     /// JSON path of the offending value; empty for the document itself.
     pub path: String,
     /// What is wrong, in words.
     pub message: String,
+    /// 1-based line of the value (of its key, for an object member; of the enclosing object
+    /// for a missing field); `None` when the problem is not at a place in the text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    /// 1-based column (in characters) on `line`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<u32>,
+}
+
+impl Issue {
+    /// An issue at `path` that has not been placed in a text yet.
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Issue {
+            path: path.into(),
+            message: message.into(),
+            line: None,
+            column: None,
+        }
+    }
 }
 
 impl fmt::Display for Issue {
+    /// `path: message` (the position is separate: see [`TaskError`]'s display).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.path.is_empty() {
             write!(f, "{}", self.message)
@@ -44,10 +67,7 @@ pub struct TaskError {
 impl TaskError {
     fn single(path: impl Into<String>, message: impl Into<String>) -> Self {
         TaskError {
-            issues: vec![Issue {
-                path: path.into(),
-                message: message.into(),
-            }],
+            issues: vec![Issue::new(path, message)],
         }
     }
 }
@@ -59,12 +79,46 @@ impl fmt::Display for TaskError {
                 writeln!(f)?;
             }
             write!(f, "{issue}")?;
+            if let (Some(line), Some(column)) = (issue.line, issue.column) {
+                write!(f, " (line {line}, column {column})")?;
+            }
         }
         Ok(())
     }
 }
 
 impl std::error::Error for TaskError {}
+
+/// Reads a [`Task`] from parsed JSON; on failure, every structural problem (unknown field,
+/// wrong type, wrong length, missing field, unknown variant), each with its path, found by
+/// checking the value against the task format's JSON Schema ([`structure`]). serde's own error
+/// is kept whenever the schema check does not explain it (e.g. a number that overflows f32).
+fn read_task(value: &serde_json::Value) -> Result<Task, Vec<Issue>> {
+    let first = match serde_path_to_error::deserialize::<_, Task>(value) {
+        Ok(task) => return Ok(task),
+        Err(e) => e,
+    };
+    let serde_path = first.path().to_string();
+    let serde_path = if serde_path == "." {
+        String::new()
+    } else {
+        serde_path
+    };
+    let mut issues = structure::check(schema(), value);
+    let explained = issues
+        .iter()
+        .any(|i| position::within(&i.path, &serde_path));
+    if !explained {
+        issues.push(Issue::new(serde_path, first.inner().to_string()));
+    }
+    Err(issues)
+}
+
+/// The task format's JSON Schema, generated once.
+fn schema() -> &'static serde_json::Value {
+    static SCHEMA: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    SCHEMA.get_or_init(Task::json_schema)
+}
 
 /// What a task's `step` accepts (Gymnasium's `Box` or `Discrete`).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -99,18 +153,29 @@ impl Task {
                 ),
             ));
         }
-        let mut de = serde_json::Deserializer::from_str(text);
-        let task: Task = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let path = e.path().to_string();
-            let path = if path == "." { String::new() } else { path };
-            TaskError::single(path, e.inner().to_string())
+        // Syntax first (serde_json also bounds the nesting depth), so that the positional
+        // parse below only ever sees well-formed, shallow JSON.
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+            let mut issue = Issue::new("", position::without_location(&e.to_string()));
+            issue.line = u32::try_from(e.line()).ok().filter(|&l| l > 0);
+            issue.column = u32::try_from(e.column())
+                .ok()
+                .filter(|_| issue.line.is_some());
+            TaskError {
+                issues: vec![issue],
+            }
         })?;
-        de.end().map_err(|e| TaskError::single("", e.to_string()))?;
+        let positions = position::Positions::parse(text);
+        let task = read_task(&value).map_err(|issues| TaskError {
+            issues: positions.place_all(issues),
+        })?;
         let issues = validate::validate(&task);
         if issues.is_empty() {
             Ok(task)
         } else {
-            Err(TaskError { issues })
+            Err(TaskError {
+                issues: positions.place_all(issues),
+            })
         }
     }
 

@@ -88,12 +88,13 @@ fn behind_points_are_checked_with_their_paths() {
     v["reward"][0]["near"]["b"] = serde_json::json!({"behind": {"body": "hand", "toward": {"body": "nope"}, "distance": -1.0}});
     let errors = errors_of(&v);
     assert_eq!(errors.len(), 2, "{errors:#?}");
+    // Issues come in document order; `Value` prints keys sorted (distance before toward).
     assert!(
-        errors[0].starts_with("reward[0].near.b.behind.toward.body: unknown body \"nope\""),
+        errors[0].starts_with("reward[0].near.b.behind.distance: must be between 0 and"),
         "{errors:#?}"
     );
     assert!(
-        errors[1].starts_with("reward[0].near.b.behind.distance: must be between 0 and"),
+        errors[1].starts_with("reward[0].near.b.behind.toward.body: unknown body \"nope\""),
         "{errors:#?}"
     );
     v["reward"][0]["near"]["b"] =
@@ -266,9 +267,10 @@ fn actuator_ranges_and_joint_friction_are_checked() {
     let errors = errors_of(&v);
     assert_eq!(
         errors,
+        // In document order: `Value` prints `actuators` before `joints`.
         vec![
-            "joints[0].friction: friction cannot be combined with damping or a spring (they share the joint's one motor)",
             "actuators[0].range: must be finite bounds [low, high] with low < high, got [1.0, -1.0]",
+            "joints[0].friction: friction cannot be combined with damping or a spring (they share the joint's one motor)",
         ]
     );
 }
@@ -327,4 +329,82 @@ fn markers_that_move_objects_and_starts_outside_limits_are_errors() {
     let mut inside = drawer;
     inside["joints"][0]["start_position"] = serde_json::json!([0.0, 0.1]);
     assert_eq!(errors_of(&inside), Vec::<String>::new());
+}
+
+/// Line and column (1-based) of the first occurrence of `needle` in `text` after `after`.
+fn line_column_of(text: &str, after: &str, needle: &str) -> (u32, u32) {
+    let from = text
+        .find(after)
+        .unwrap_or_else(|| panic!("{after} not in text"));
+    let at = from
+        + text[from..]
+            .find(needle)
+            .unwrap_or_else(|| panic!("{needle} not in text"));
+    let before = &text[..at];
+    let line = before.matches('\n').count() as u32 + 1;
+    let column = before.rsplit('\n').next().unwrap().chars().count() as u32 + 1;
+    (line, column)
+}
+
+#[test]
+fn every_structural_problem_is_reported_at_once_with_its_line_and_column() {
+    let mut v = reach_value();
+    v["bodies"][1]["colour"] = serde_json::json!([1, 0, 0]);
+    v["bodies"][2]["shape"] = serde_json::json!({"box": {"half_extents": [0.1, 0.1]}});
+    v["max_steps"] = serde_json::json!("five hundred");
+    v.as_object_mut().unwrap().remove("id");
+    let text = serde_json::to_string_pretty(&v).unwrap();
+    let err = Task::from_json(&text).unwrap_err();
+    let found: Vec<(String, Option<(u32, u32)>)> = err
+        .issues
+        .iter()
+        .map(|i| (i.to_string(), i.line.zip(i.column)))
+        .collect();
+    let expect = [
+        (
+            "bodies[1].colour: unknown field `colour`",
+            Some(line_column_of(&text, "", "\"colour\"")),
+        ),
+        (
+            "bodies[2].shape.box.half_extents: expected 3 numbers, got 2",
+            // Keys print sorted, so the third body's name precedes its shape.
+            Some(line_column_of(
+                &text,
+                &format!("\"name\": {}", v["bodies"][2]["name"]),
+                "\"half_extents\"",
+            )),
+        ),
+        (
+            "max_steps: invalid type: string \"five hundred\"",
+            Some(line_column_of(&text, "", "\"max_steps\"")),
+        ),
+        // A missing field is placed at the object that lacks it: the document.
+        ("missing field `id`", Some((1, 1))),
+    ];
+    assert_eq!(found.len(), expect.len(), "{found:#?}");
+    for (message, at) in expect {
+        assert!(
+            found
+                .iter()
+                .any(|(m, a)| m.starts_with(message) && *a == at),
+            "missing {message:?} at {at:?} in {found:#?}"
+        );
+    }
+    // No message repeats serde_json's own "at line … column …" (positions are fields).
+    assert!(
+        found.iter().all(|(m, _)| !m.contains(" at line ")),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn syntax_errors_carry_the_parsers_position() {
+    let err = Task::from_json("{\n  \"id\": \"x\",\n  oops\n}").unwrap_err();
+    assert_eq!(err.issues.len(), 1);
+    assert_eq!(
+        (err.issues[0].line, err.issues[0].column),
+        (Some(3), Some(3)),
+        "{err}"
+    );
+    assert!(err.to_string().ends_with("(line 3, column 3)"), "{err}");
 }

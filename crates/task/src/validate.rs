@@ -22,10 +22,7 @@ struct Checker<'t> {
 
 impl Checker<'_> {
     fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
-        self.issues.push(Issue {
-            path: path.into(),
-            message: message.into(),
-        });
+        self.issues.push(Issue::new(path, message));
     }
 
     fn positive(&mut self, path: &str, value: f32) {

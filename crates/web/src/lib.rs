@@ -26,7 +26,8 @@ fn js_error(message: impl std::fmt::Display) -> JsValue {
 }
 
 /// A JS `Error` for a rejected task: the message lists every issue, `error.issues` holds them
-/// as `[{path, message}]`.
+/// as `[{path, message, line, column}]` (line and column 1-based, absent when the problem is
+/// not at a place in the text).
 fn task_error(e: &TaskError) -> JsValue {
     let error = js_sys::Error::new(&format!("invalid task:\n{e}"));
     let issues = js_sys::Array::new();
@@ -34,6 +35,10 @@ fn task_error(e: &TaskError) -> JsValue {
         let o = js_sys::Object::new();
         let _ = js_sys::Reflect::set(&o, &"path".into(), &issue.path.as_str().into());
         let _ = js_sys::Reflect::set(&o, &"message".into(), &issue.message.as_str().into());
+        if let (Some(line), Some(column)) = (issue.line, issue.column) {
+            let _ = js_sys::Reflect::set(&o, &"line".into(), &line.into());
+            let _ = js_sys::Reflect::set(&o, &"column".into(), &column.into());
+        }
         issues.push(&o);
     }
     let _ = js_sys::Reflect::set(&error, &"issues".into(), &issues);

@@ -133,6 +133,19 @@ fn bad_task_json_is_a_js_error_with_paths() {
         .as_string()
         .unwrap();
     assert_eq!(path, "bodies[0].shape.box.half_extents");
+    // Each issue carries the line and column of its value (the file is ASCII).
+    let number = |key: &str| {
+        js_sys::Reflect::get(&issues.get(0), &key.into())
+            .unwrap()
+            .as_f64()
+    };
+    let at = broken.find("\"half_extents\": [0.7, 0.45]").unwrap();
+    let line = broken[..at].matches('\n').count() + 1;
+    let column = at - broken[..at].rfind('\n').map_or(0, |i| i + 1) + 1;
+    assert_eq!(
+        (number("line"), number("column")),
+        (Some(line as f64), Some(column as f64))
+    );
 
     let mut player = Player::new(REACH).unwrap();
     player.reset(0);
