@@ -457,6 +457,13 @@ impl Env {
                 ),
             };
             let mut generic = generic;
+            // Both joint frames from one world basis (x along the axis), each expressed in its
+            // own body: the pose the bodies have now is the joint's zero, so a child rotated
+            // relative to its parent keeps that rotation. (The builders put the same local
+            // rotation in both bodies, which snapped the child to its parent's orientation.)
+            let basis = Rotation::from_rotation_arc(Vector::X, axis_world.normalize());
+            generic.set_local_frame1(Pose::from_parts(anchor_parent, pr.inverse() * basis));
+            generic.set_local_frame2(Pose::from_parts(anchor_child, cr.inverse() * basis));
             generic.set_contacts_enabled(false);
             if joint.kind != JointKind::Fixed {
                 if let Some(l) = joint.limits {

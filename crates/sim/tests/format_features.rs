@@ -194,3 +194,65 @@ fn lift_and_upright_rewards_measure_height_and_tilt() {
     let r = env.step(&[0.0]).unwrap().reward;
     assert!((r + 2.0).abs() < 1e-3, "{r}");
 }
+
+/// Angle in radians between two unit quaternions (sign-insensitive).
+fn angle_between(a: &[f32], b: &[f32]) -> f32 {
+    let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+    2.0 * dot.abs().min(1.0).acos()
+}
+
+#[test]
+fn a_rotated_jointed_child_keeps_its_rotation_on_every_joint_kind() {
+    // The arm turned 45° about z, hanging from the world or from a post tilted 30° about x;
+    // each joint's free motion (a hinge about y through the arm's top, a slide along x) is one
+    // that gravity does not drive, so after 100 steps the arm must still be turned as the file
+    // says. (Jointed children used to snap to their parent's orientation at the first step.)
+    let turned = [
+        0.0,
+        0.0,
+        (std::f32::consts::PI / 8.0).sin(),
+        (std::f32::consts::PI / 8.0).cos(),
+    ];
+    for kind in ["fixed", "revolute", "prismatic"] {
+        for parent in [None, Some("post")] {
+            let mut env = task(|v| {
+                v["bodies"][2]["rotation"] = json!(turned);
+                v["joints"][0]["kind"] = json!(kind);
+                if kind == "prismatic" {
+                    v["joints"][0]["axis"] = json!([1, 0, 0]);
+                }
+                if kind == "fixed" {
+                    // A fixed joint takes no actuator: drive a hinge on the ball instead.
+                    v["joints"].as_array_mut().unwrap().push(json!({
+                        "name": "spin", "kind": "revolute", "child": "ball", "anchor": [0, 0, 0.03], "axis": [0, 0, 1]
+                    }));
+                    v["actuators"][0]["joint"] = json!("spin");
+                }
+                if let Some(name) = parent {
+                    let (s, c) = (
+                        (std::f32::consts::PI / 12.0).sin(),
+                        (std::f32::consts::PI / 12.0).cos(),
+                    );
+                    v["bodies"].as_array_mut().unwrap().push(json!({
+                        "name": name, "shape": { "box": { "half_extents": [0.02, 0.02, 0.02] } },
+                        "position": [0.5, 0, 0.62], "rotation": [s, 0, 0, c], "collides": false
+                    }));
+                    v["joints"][0]["parent"] = json!(name);
+                }
+            });
+            let action = vec![0.0; env.task().action_size()];
+            let start = env.reset(0)[3..7].to_vec();
+            assert!(
+                angle_between(&start, &turned) < 1e-5,
+                "{kind}/{parent:?} reset: {start:?}"
+            );
+            let end = run(&mut env, &action, 100);
+            let angle = angle_between(&end[3..7], &turned);
+            assert!(
+                angle < 1e-3,
+                "{kind} joint to {parent:?}: the arm turned {angle} rad away from its file rotation ({:?})",
+                &end[3..7]
+            );
+        }
+    }
+}
