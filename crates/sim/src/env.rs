@@ -12,6 +12,7 @@ use polyskill_task::{
 };
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use rapier3d::control::{CharacterLength, KinematicCharacterController};
 use rapier3d::prelude::*;
 use std::fmt;
 
@@ -33,6 +34,12 @@ struct JointState {
     /// Child rotation relative to the parent at joint position zero.
     zero_rel: Rotation,
 }
+
+/// Gap the hand keeps from fixed geometry it is stopped by (metres).
+const HAND_SKIN: f32 = 1.0e-3;
+
+/// Below this length (metres) rapier's character controller does not sweep a move.
+const CONTROLLER_MIN_MOVE: f32 = 1.0e-5;
 
 /// Damping factor of the motor that models joint friction: large, so that below the friction
 /// force the joint stops (stiction), while the force limit lets it slide above it.
@@ -407,6 +414,63 @@ impl Env {
         }
     }
 
+    /// Where the hand can get on its way to `wanted` this substep: its first shape is swept
+    /// against fixed, colliding bodies (walls, shelves, the table) by rapier's kinematic
+    /// character controller, which stops it at the first contact and slides the rest of the
+    /// motion along the surface. Dynamic bodies are not obstacles: the hand pushes them.
+    /// Meta-World's hand is welded to a mocap target and stopped by walls the same way.
+    fn hand_move(&self, hand: usize, wanted: Vector) -> Vector {
+        let body = &self.world.bodies[self.bodies[hand]];
+        let here = body.translation();
+        let Some(collider) = self.colliders[hand]
+            .first()
+            .and_then(|&c| self.world.colliders.get(c))
+        else {
+            return wanted; // a hand that does not collide passes through everything
+        };
+        let controller = KinematicCharacterController {
+            up: Vector::Z,
+            offset: CharacterLength::Absolute(HAND_SKIN),
+            slide: true,
+            autostep: None,
+            // A floating hand, not a walker: no slope is too steep, none slides it down.
+            max_slope_climb_angle: std::f32::consts::FRAC_PI_2,
+            min_slope_slide_angle: std::f32::consts::FRAC_PI_2,
+            snap_to_ground: None,
+            ..KinematicCharacterController::default()
+        };
+        let queries = self.world.broad_phase.as_query_pipeline(
+            self.world.narrow_phase.query_dispatcher(),
+            &self.world.bodies,
+            &self.world.colliders,
+            QueryFilter::only_fixed().exclude_sensors(),
+        );
+        let desired = wanted - here;
+        if desired.length() <= CONTROLLER_MIN_MOVE {
+            // The controller ignores moves this small; take them unless they end inside a
+            // fixed body (so creeping in tiny steps cannot enter a wall either).
+            let at = Pose::from_parts(wanted, collider.position().rotation);
+            let blocked = queries
+                .intersect_shape(at, collider.shape())
+                .next()
+                .is_some();
+            return if blocked { here } else { wanted };
+        }
+        let moved = controller.move_shape(
+            self.world.integration_parameters.dt,
+            &queries,
+            collider.shape(),
+            collider.position(),
+            desired,
+            |_| {},
+        );
+        if moved.translation == desired {
+            wanted // unobstructed: exactly where the action says, bit for bit
+        } else {
+            here + moved.translation
+        }
+    }
+
     /// Creates the task's joints in the fresh world; bodies are at their zero pose, `positions`
     /// (their reset centres) say how far each moved from the file, which moves its anchor too.
     fn build_joints(&mut self, positions: &[[f32; 3]]) {
@@ -666,8 +730,11 @@ impl Env {
         for i in 1..=substeps {
             if let Some(h) = self.hand {
                 let t = i as f32 / substeps as f32;
-                self.world.bodies[self.bodies[h]]
-                    .set_next_kinematic_translation(start + (target - start) * t);
+                let next = self.hand_move(h, start + (target - start) * t);
+                self.world.bodies[self.bodies[h]].set_next_kinematic_translation(next);
+                // The target follows the hand: pushing into a wall does not wind up a
+                // displacement that would jump out when the push stops.
+                self.hand_target = next;
             }
             self.world.step();
             if self.world_diverged() {
