@@ -259,9 +259,12 @@ function draw() {
       if (camera) state.view.setCamera(camera.eye, camera.target);
       state.view.draw(state.player);
     } catch (e) {
-      addMessage(`Drawing failed: ${e.message}`);
+      // A lost device (driver reset, GPU reclaimed) or a failed draw: go on in 2D.
+      const lost = state.view.lost;
+      addMessage(lost ? `${lost}; drawing in 2D from now on.` : `Drawing failed: ${e.message}`);
       state.view = null;
-      useFallback('WebGPU drawing failed');
+      useFallback(lost ? 'the WebGPU device was lost' : 'WebGPU drawing failed');
+      drawFallback($('scene2d'), state.player.visuals(), camera ?? state.player.camera());
     }
   } else {
     drawFallback($('scene2d'), state.player.visuals(), camera ?? state.player.camera());

@@ -140,7 +140,14 @@ function readout() {
 function draw() {
   if (!state.player) return;
   if (state.view) {
-    try { state.view.draw(state.player); return; } catch (e) { state.view = null; useFallback(`WebGPU drawing failed: ${e.message}`); }
+    try {
+      state.view.draw(state.player);
+      return;
+    } catch (e) {
+      const lost = state.view.lost;
+      state.view = null;
+      useFallback(lost ? 'the WebGPU device was lost' : `WebGPU drawing failed: ${e.message}`);
+    }
   }
   drawFallback($('scene2d'), state.player.visuals(), state.player.camera());
 }

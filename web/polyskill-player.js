@@ -8,7 +8,8 @@
 // so a static copy of web/ and pkg/ is all a host needs. Every element on a page shares one
 // wasm module; each draws with WebGPU when it can and with a 2D canvas otherwise, sizes
 // itself to its container (4:3), and shows any error inside itself. It sets data-ready when
-// loaded and data-success="true" once the episode succeeds. `element.watch(bytes, label)` plays
+// loaded, data-success="true" once the episode succeeds and data-render="webgpu" or "2d" as
+// it draws (a lost GPU device switches it to 2D and says why on the console). `element.watch(bytes, label)` plays
 // a policy given as safetensors bytes instead (the train page shows a run's current weights).
 
 import init, { Player, Policy, SceneView } from '../pkg/polyskill_web.js';
@@ -194,13 +195,17 @@ class PolyskillPlayer extends HTMLElement {
     if (this.view) {
       try {
         this.view.draw(this.player);
+        if (this.dataset.render !== 'webgpu') this.dataset.render = 'webgpu';
         return;
-      } catch {
+      } catch (e) {
+        // A lost device or a failed draw: say why once, and go on in 2D.
+        console.warn(`<polyskill-player>: drawing in 2D from now on: ${this.view.lost ?? e.message}`);
         this.view = null;
         this.parts.gpu.hidden = true;
         this.parts.flat.hidden = false;
       }
     }
+    if (this.dataset.render !== '2d') this.dataset.render = '2d';
     drawFallback(this.parts.flat, this.player.visuals(), this.player.camera());
   }
 

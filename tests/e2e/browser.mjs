@@ -21,8 +21,8 @@ export async function launch() {
  * violations (every violation is also a console error, so a test that expects no errors
  * expects no violations either); `response` is the document's HTTP response. `files` maps
  * URL paths (`/elsewhere/task.json`) to JSON bodies the page gets instead of asking the server (test fixtures,
- * which the server does not serve). */
-export async function open(browser, path, files = {}) {
+ * which the server does not serve). `before` runs in the page before its own scripts. */
+export async function open(browser, path, files = {}, before = null) {
   const page = await browser.newPage({ viewport: { width: 1100, height: 720 } });
   for (const [path, body] of Object.entries(files)) {
     await page.route((url) => url.pathname === path, (route) => route.fulfill({ contentType: 'application/json', body }));
@@ -40,6 +40,7 @@ export async function open(browser, path, files = {}) {
     if (m.text().startsWith('CSP violation')) violations.push(m.text());
   });
   page.on('pageerror', (e) => errors.push(String(e)));
+  if (before) await page.addInitScript(before);
   const response = await page.goto(new URL(path, BASE).href);
   return { page, errors, violations, response };
 }

@@ -48,7 +48,7 @@ test('the editor shows path-qualified problems at their lines, then previews and
   // each at the line and column the validator gives.
   const structural = REACH.replace('"max_steps": 500', '"max_stepz": 500').replace('[0.035, 0.02, 0.04]', '[0.035, 0.02]');
   await page.fill('#source', structural);
-  await page.waitForSelector('#status[data-state=invalid]');
+  await page.waitForSelector('#issues li[data-path="max_stepz"]');
   const shown = await page.$$eval('#issues li', (items) => items.map((li) => ({ path: li.dataset.path, line: Number(li.dataset.line), text: li.textContent })));
   console.log(`structural problems shown: ${JSON.stringify(shown)}`);
   const misspelt = shown.find((i) => i.path === 'max_stepz');

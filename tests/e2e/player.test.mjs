@@ -243,3 +243,39 @@ test('a second actor plays the same task and seed side by side', async () => {
   await bad.page.waitForSelector('body[data-ready=true]', { timeout: 60_000 });
   assert.match(await bad.page.textContent('#message'), /URL parameter vs="cart-pole-ppo" is not expert, random or a policy for this task \(push-bc, /);
 });
+
+/** Runs in the page first: keeps every GPUDevice the page opens, so the test can lose them
+ * the way a driver reset would (`destroy()` resolves `device.lost`). */
+function keepDevices() {
+  window.__devices = [];
+  const request = GPUAdapter.prototype.requestDevice;
+  GPUAdapter.prototype.requestDevice = async function keep(...args) {
+    const device = await request.apply(this, args);
+    window.__devices.push(device);
+    return device;
+  };
+}
+
+test('a lost WebGPU device switches the gallery and <polyskill-player> to 2D, and they play on', async () => {
+  const { page, errors } = await open(browser, '?task=reach&policy=reach-bc&seed=3', {}, keepDevices);
+  await page.waitForSelector('body[data-ready=true]', { timeout: 60_000 });
+  assert.match(await page.textContent('#render-backend'), /^WebGPU \(/);
+  await page.evaluate(() => window.__devices.forEach((d) => d.destroy()));
+  await page.waitForFunction(() => document.getElementById('render-backend').textContent.startsWith('2D canvas fallback'), null, { timeout: 30_000 });
+  assert.equal(await page.textContent('#render-backend'), '2D canvas fallback (the WebGPU device was lost)');
+  assert.match(await page.textContent('#message'), /WebGPU device lost \(Destroyed\).*drawing in 2D from now on/);
+  assert.equal(await page.$eval('#scene2d', (c) => c.hidden), false);
+  // The episode goes on, drawn in 2D, to success.
+  await page.waitForSelector('#success[data-success=true]', { timeout: 90_000 });
+  await page.screenshot({ path: `${ARTIFACTS}/player-device-lost.png` });
+  // The device's loss is reported on the console (an error) and nothing else went wrong.
+  assert.ok(errors.length > 0 && errors.every((e) => /WebGPU device lost|WebGPU error/.test(e)), errors.join('\n'));
+
+  const embed = await open(browser, 'docs/embed.html', {}, keepDevices);
+  await embed.page.waitForSelector('#single[data-render=webgpu]', { timeout: 60_000 });
+  await embed.page.evaluate(() => window.__devices.forEach((d) => d.destroy()));
+  await embed.page.waitForSelector('#single[data-render="2d"]', { timeout: 30_000 });
+  await embed.page.waitForSelector('#multi[data-render="2d"]', { timeout: 30_000 });
+  await embed.page.waitForSelector('#single[data-success=true]', { timeout: 90_000 });
+  assert.ok(embed.errors.every((e) => /WebGPU device lost|WebGPU error/.test(e)), embed.errors.join('\n'));
+});

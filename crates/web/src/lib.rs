@@ -582,13 +582,33 @@ pub struct SceneView {
     adapter: String,
     /// A camera set by the page (e.g. an orbit control), else the task's own view.
     camera: Option<Camera>,
+    /// Set when the device is lost: drawing then fails so the page switches to its 2D view.
+    lost: DeviceLost,
 }
 
-/// Opens a WebGPU adapter and device (for a canvas surface when one is given).
+/// Why the GPU device was lost, once it has been (a driver reset, the browser reclaiming the
+/// GPU, `GPUDevice.destroy()`); shared with the device's lost callback.
+#[derive(Clone, Default)]
+struct DeviceLost(std::sync::Arc<std::sync::Mutex<Option<String>>>);
+
+impl DeviceLost {
+    fn set(&self, why: String) {
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = Some(why);
+        }
+    }
+
+    fn get(&self) -> Option<String> {
+        self.0.lock().ok().and_then(|slot| slot.clone())
+    }
+}
+
+/// Opens a WebGPU adapter and device (for a canvas surface when one is given), with handlers
+/// for uncaptured errors and for the device's loss.
 async fn open_gpu(
     instance: &wgpu::Instance,
     surface: Option<&wgpu::Surface<'_>>,
-) -> Result<(wgpu::Adapter, wgpu::Device, wgpu::Queue), JsValue> {
+) -> Result<(wgpu::Adapter, wgpu::Device, wgpu::Queue, DeviceLost), JsValue> {
     let adapter = instance
         .request_adapter(&wgpu::RequestAdapterOptions {
             compatible_surface: surface,
@@ -610,10 +630,14 @@ async fn open_gpu(
     device.on_uncaptured_error(std::sync::Arc::new(|e: wgpu::Error| {
         web_sys::console::error_1(&format!("WebGPU error: {e}").into());
     }));
-    device.set_device_lost_callback(|reason, message| {
-        web_sys::console::error_1(&format!("WebGPU device lost ({reason:?}): {message}").into());
+    let lost = DeviceLost::default();
+    let record = lost.clone();
+    device.set_device_lost_callback(move |reason, message| {
+        let why = format!("WebGPU device lost ({reason:?}): {message}");
+        web_sys::console::error_1(&why.as_str().into());
+        record.set(why);
     });
-    Ok((adapter, device, queue))
+    Ok((adapter, device, queue, lost))
 }
 
 /// The most evaluation episodes one call may ask for.
@@ -650,7 +674,7 @@ impl SceneView {
         let surface = instance
             .create_surface(wgpu::SurfaceTarget::Canvas(canvas.clone()))
             .map_err(|e| js_error(format!("WebGPU canvas: {e}")))?;
-        let (adapter, device, queue) = open_gpu(&instance, Some(&surface)).await?;
+        let (adapter, device, queue, lost) = open_gpu(&instance, Some(&surface)).await?;
         let caps = surface.get_capabilities(&adapter);
         let format = caps
             .formats
@@ -673,6 +697,7 @@ impl SceneView {
             configured: (0, 0),
             adapter: adapter_name,
             camera: None,
+            lost,
         })
     }
 
@@ -713,8 +738,18 @@ impl SceneView {
         self.adapter.clone()
     }
 
-    /// Draws the player's current scene into the canvas.
+    /// Why the view's GPU device was lost, or `undefined` while it works.
+    #[wasm_bindgen(getter)]
+    pub fn lost(&self) -> Option<String> {
+        self.lost.get()
+    }
+
+    /// Draws the player's current scene into the canvas; throws once the device is lost (the
+    /// page then draws with its 2D fallback).
     pub fn draw(&mut self, player: &Player) -> Result<(), JsValue> {
+        if let Some(why) = self.lost.get() {
+            return Err(js_error(why));
+        }
         // A canvas larger than the device can render to is drawn at the largest size it can
         // (the browser scales it up), not passed on to fail validation.
         let side = max_texture_side(self.renderer.device());
@@ -777,7 +812,7 @@ pub async fn render_offscreen(
     let mut env = Env::new(task);
     env.reset(seed);
     let visuals = env.visuals();
-    let (_, device, queue) = open_gpu(&browser_instance(), None).await?;
+    let (_, device, queue, _) = open_gpu(&browser_instance(), None).await?;
     let side = max_texture_side(&device);
     let (width, height) = (
         at_most("renderOffscreen: width", width, side)?,
