@@ -140,8 +140,8 @@ enum Command {
         /// With --architecture moe: experts each row is routed to (default 2).
         #[arg(long)]
         top_k: Option<usize>,
-        /// BC with a combiner: seek task-based flat regions, each task's gradient taken at the
-        /// weights moved this radius along it (sharpness-aware per task).
+        /// BC, PPO or SAC with a combiner: seek task-based flat regions, each task's gradient
+        /// taken at the weights moved this radius along it (sharpness-aware per task).
         #[arg(long, value_name = "RHO")]
         task_sam: Option<f32>,
         /// BC with several tasks, no combiner: Rep-MTL's saliency regulation with this weight
@@ -373,8 +373,8 @@ fn main() -> ExitCode {
                 eprintln!("error: --rep-mtl is for bc (got --algo {algo})");
                 return ExitCode::FAILURE;
             }
-            if task_sam.is_some() && algo != "bc" {
-                eprintln!("error: --task-sam is for bc (got --algo {algo})");
+            if task_sam.is_some() && !matches!(algo.as_str(), "bc" | "ppo" | "sac") {
+                eprintln!("error: --task-sam is for bc, ppo and sac (got --algo {algo})");
                 return ExitCode::FAILURE;
             }
             let conditioning: Conditioning = match serde_json::from_value(json!(conditioning)) {
@@ -432,6 +432,7 @@ fn main() -> ExitCode {
                 },
                 "ppo" => Trainer::Ppo {
                     combiner,
+                    task_sam,
                     shape,
                     env_steps,
                     envs,
@@ -458,6 +459,7 @@ fn main() -> ExitCode {
                             experts,
                             top_k,
                             combiner,
+                            task_sam,
                             batch,
                             seed,
                             ..defaults
@@ -777,6 +779,8 @@ enum Trainer {
     /// optionally stopping at a return target.
     Ppo {
         combiner: Option<CombinerConfig>,
+        /// Task-based flat regions' radius ρ (with a combiner).
+        task_sam: Option<f32>,
         /// The actor's architecture, experts and top-k.
         shape: (ArchitectureKind, Option<usize>, Option<usize>),
         env_steps: Option<u64>,
@@ -967,6 +971,7 @@ fn train(
         Trainer::Bc(config) => train_bc(&args.task.replace(',', "+"), &tasks, config, json)?,
         Trainer::Ppo {
             combiner,
+            task_sam,
             shape,
             env_steps,
             envs,
@@ -986,6 +991,7 @@ fn train(
                 num_envs: envs.unwrap_or(defaults.num_envs),
                 seed: *seed,
                 combiner: combiner.clone(),
+                task_sam: *task_sam,
                 architecture: shape.0,
                 experts: shape.1,
                 top_k: shape.2,

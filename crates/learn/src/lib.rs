@@ -116,6 +116,22 @@ impl SettingsCheck {
     }
 
     /// `Ok` if nothing was rejected, else every problem after `what` (e.g. "PPO settings").
+    /// `task_sam` (task-based flat regions' radius ρ) is in (0, 1] and has a combiner to feed.
+    pub fn task_sam(&mut self, task_sam: Option<f32>, has_combiner: bool) {
+        if let Some(rho) = task_sam {
+            self.need(
+                rho.is_finite() && rho > 0.0 && rho <= 1.0,
+                "task_sam",
+                &format!("must be in (0, 1], got {rho}"),
+            );
+            self.need(
+                has_combiner,
+                "task_sam",
+                "needs a combiner: it moves each task's gradient before they are combined",
+            );
+        }
+    }
+
     pub fn finish(self, what: &str) -> Result<(), String> {
         if self.problems.is_empty() {
             Ok(())

@@ -231,3 +231,56 @@ fn the_target_entropy_sets_how_random_the_policy_stays() {
         "entropy {high} aiming at 2, {low} aiming at -12"
     );
 }
+
+/// Task-based flat regions under SAC, through the same seam as BC and PPO: a vanishing ρ
+/// trains as plain gradients do, a real one differently (critics and actor both moved); a ρ
+/// without a combiner is refused by name.
+#[test]
+fn task_sam_moves_the_critic_and_actor_gradients() {
+    let tasks = [task("reach"), task("push")];
+    let fit = |task_sam: Option<f32>| {
+        let config = SacConfig {
+            hidden: vec![16],
+            batch: 32,
+            learning_starts: 200,
+            total_steps: 240,
+            steps_per_iteration: 40,
+            combiner: Some(CombinerConfig::of(CombinerKind::Pcgrad)),
+            task_sam,
+            ..SacConfig::default()
+        };
+        let policy = sac::train(&tasks, &config, |_| true).unwrap();
+        let observation = vec![0.1f32; 39];
+        [
+            policy.act_in(&observation, Some("reach")).unwrap(),
+            policy.act_in(&observation, Some("push")).unwrap(),
+        ]
+        .concat()
+    };
+    let plain = fit(None);
+    let tiny = fit(Some(1e-7));
+    let flat = fit(Some(0.05));
+    let gap = |a: &[f32], b: &[f32]| {
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0f32, f32::max)
+    };
+    assert!(
+        gap(&plain, &tiny) < 1e-4,
+        "ρ → 0 is plain SAC: {}",
+        gap(&plain, &tiny)
+    );
+    assert!(
+        gap(&plain, &flat) > 1e-4,
+        "ρ = 0.05 changes the updates: {}",
+        gap(&plain, &flat)
+    );
+    let error = SacConfig {
+        task_sam: Some(0.05),
+        ..SacConfig::default()
+    }
+    .check()
+    .unwrap_err();
+    assert!(error.contains("task_sam: needs a combiner"), "{error}");
+}

@@ -18,7 +18,9 @@ use crate::algos::Algorithm;
 use crate::algos::gaussian::standard_normal;
 use crate::eval::{Evaluation, evaluate_shared};
 use crate::multitask::rep_mtl::saliency_penalty;
-use crate::multitask::{CombinerConfig, Conflict, MultiTaskStep, gather_rows, shared_except};
+use crate::multitask::{
+    CombinerConfig, Conflict, MultiTaskStep, gather_rows, shared_except, task_sam,
+};
 use crate::nets::fused::{Adam, FastMlp};
 use crate::nets::mlp::{Mlp, seeded_init};
 use crate::nets::{ArchitectureKind, BurnNet, NetTrace, TrainNet};
@@ -326,18 +328,7 @@ impl BcConfig {
                 self.architecture
             ),
         );
-        if let Some(rho) = self.task_sam {
-            check.need(
-                rho.is_finite() && rho > 0.0 && rho <= 1.0,
-                "task_sam",
-                &format!("must be in (0, 1], got {rho}"),
-            );
-            check.need(
-                self.combiner.is_some(),
-                "task_sam",
-                "needs a combiner: it moves each task's gradient before they are combined",
-            );
-        }
+        check.task_sam(self.task_sam, self.combiner.is_some());
         if let Some(lambda) = self.rep_mtl {
             check.need(
                 lambda.is_finite() && lambda > 0.0 && lambda <= 100.0,
@@ -665,16 +656,10 @@ impl Learner {
                         total += sum;
                         self.task_losses[t] = sum / (mine.len() * a) as f32;
                         let mut g = self.net.backward(trace, &grad)?;
+                        // Task-based flat regions (multitask::task_sam): the task's gradient
+                        // taken at θ + ρ gₜ/‖gₜ‖, on the same rows.
                         if let Some(rho) = config.task_sam {
-                            // Task-based flat regions (Phan et al. 2022, after SAM, Foret et
-                            // al. 2021): the task's gradient taken at the worst point of a
-                            // ρ-ball around the weights, θ + ρ gₜ/‖gₜ‖, on the same rows.
-                            let norm = g.iter().flatten().map(|v| v * v).sum::<f32>().sqrt();
-                            if norm > 0.0 {
-                                let shift: Vec<Vec<f32>> = g
-                                    .iter()
-                                    .map(|l| l.iter().map(|v| rho * v / norm).collect())
-                                    .collect();
+                            if let Some(shift) = task_sam::ascent(&g, rho) {
                                 let scale = 2.0 / (mine.len() * a) as f32;
                                 g = self.net.at_shifted(&shift, |net| {
                                     let trace = net.trace(&xt)?;

@@ -15,7 +15,7 @@
 use crate::Conditioning;
 use crate::algos::categorical::{self, orthogonal_mlp};
 use crate::algos::gaussian::{self, RewardScaler, RunningStats};
-use crate::multitask::{CombinerConfig, MultiTaskStep, gather_rows, positive_losses};
+use crate::multitask::{CombinerConfig, MultiTaskStep, gather_rows, positive_losses, task_sam};
 use crate::nets::fused::{Adam, FastMlp, clip_global_norm};
 use crate::nets::mlp::seeded_init;
 use crate::nets::{ArchitectureKind, BurnNet, TrainNet};
@@ -75,6 +75,10 @@ pub struct PpoConfig {
     /// With several tasks: how the tasks' gradients become one update (each task's loss is the
     /// mean over its rows of the minibatch). `None`: the rows pooled into one loss.
     pub combiner: Option<CombinerConfig>,
+    /// With a combiner: task-based flat regions' radius ρ ([`crate::multitask::task_sam`]):
+    /// each task's gradient is taken at the weights moved by ρ along it before the combiner
+    /// weighs them (one more forward and backward pass per task). `None`: plain gradients.
+    pub task_sam: Option<f32>,
 }
 
 impl Default for PpoConfig {
@@ -99,6 +103,7 @@ impl Default for PpoConfig {
             experts: None,
             top_k: None,
             combiner: None,
+            task_sam: None,
         }
     }
 }
@@ -135,6 +140,7 @@ impl PpoConfig {
     pub fn check(&self) -> Result<(), String> {
         let mut check = SettingsCheck::default();
         check.orthogonal_widths(&self.hidden);
+        check.task_sam(self.task_sam, self.combiner.is_some());
         let mut need = |ok: bool, field: &str, rule: &str| check.need(ok, field, rule);
         need(
             (1..=4096).contains(&self.num_envs),
@@ -528,9 +534,22 @@ impl IterativeRun for PpoRun {
                 let mut g_log_std = vec![vec![0.0f32; action_dim]; tasks];
                 let mut task_loss = vec![0.0f32; tasks];
                 let (mut pl, mut vl, mut ent, mut kl) = (0.0f32, 0.0f32, 0.0f32, 0.0f32);
-                for (k, &i) in chunk.iter().enumerate() {
-                    let row = &head_out[k * outputs..(k + 1) * outputs];
-                    let g_row = &mut g_out[k * outputs..(k + 1) * outputs];
+                let no_log_std: Vec<f32> = Vec::new();
+                let log_std_now = match &*head {
+                    Head::Gaussian { log_std } => log_std,
+                    Head::Categorical { .. } => &no_log_std,
+                };
+                // One row's loss given the network's outputs for it (`row`, the value, the
+                // log-stds): writes the gradient of the outputs into `g_row`, adds the log-stds'
+                // to `g_ls`, returns the surrogate's terms, the clipped value loss and its
+                // gradient. (The plain pass and task-SAM's shifted pass share it.)
+                let row_loss = |k: usize,
+                                row: &[f32],
+                                value: f32,
+                                log_std: &[f32],
+                                g_row: &mut [f32],
+                                g_ls: &mut [f32]| {
+                    let i = chunk[k];
                     let s = categorical::Surrogate {
                         old_logp: b_logp[i],
                         advantage: adv[k],
@@ -542,31 +561,41 @@ impl IterativeRun for PpoRun {
                         Head::Categorical { .. } => {
                             categorical::clipped_surrogate(row, b_actions[i] as usize, &s, g_row)
                         }
-                        Head::Gaussian { log_std } => {
+                        Head::Gaussian { .. } => {
                             let action = &b_actions[i * action_dim..(i + 1) * action_dim];
-                            gaussian::clipped_surrogate(
-                                row,
-                                log_std,
-                                action,
-                                &s,
-                                g_row,
-                                &mut g_log_std[task_of(i)],
-                            )
+                            gaussian::clipped_surrogate(row, log_std, action, &s, g_row, g_ls)
                         }
                     };
-                    pl += terms.loss;
-                    ent += terms.entropy;
-                    kl += terms.approx_kl;
-                    let (v, old_v, ret) = (values[k], b_values[i], returns[i]);
-                    let v_clipped = old_v + (v - old_v).clamp(-config.clip, config.clip);
-                    let (lu, lc) = ((v - ret) * (v - ret), (v_clipped - ret) * (v_clipped - ret));
-                    vl += 0.5 * lu.max(lc);
-                    task_loss[task_of(i)] += terms.loss + config.value_coef * 0.5 * lu.max(lc);
-                    g_values[k] = if lu >= lc {
-                        config.value_coef * (v - ret) / m as f32
+                    let (old_v, ret) = (b_values[i], returns[i]);
+                    let v_clipped = old_v + (value - old_v).clamp(-config.clip, config.clip);
+                    let (lu, lc) = (
+                        (value - ret) * (value - ret),
+                        (v_clipped - ret) * (v_clipped - ret),
+                    );
+                    let g_value = if lu >= lc {
+                        config.value_coef * (value - ret) / m as f32
                     } else {
                         0.0
                     };
+                    (terms, 0.5 * lu.max(lc), g_value)
+                };
+                for (k, &i) in chunk.iter().enumerate() {
+                    let row = &head_out[k * outputs..(k + 1) * outputs];
+                    let g_row = &mut g_out[k * outputs..(k + 1) * outputs];
+                    let (terms, value_loss_k, g_value) = row_loss(
+                        k,
+                        row,
+                        values[k],
+                        log_std_now,
+                        g_row,
+                        &mut g_log_std[task_of(i)],
+                    );
+                    pl += terms.loss;
+                    ent += terms.entropy;
+                    kl += terms.approx_kl;
+                    vl += value_loss_k;
+                    task_loss[task_of(i)] += terms.loss + config.value_coef * value_loss_k;
+                    g_values[k] = g_value;
                 }
                 let mf = m as f32;
                 (policy_loss, value_loss, entropy, approx_kl) =
@@ -608,6 +637,61 @@ impl IterativeRun for PpoRun {
                             ));
                             if let Head::Gaussian { .. } = head {
                                 g.push(g_log_std[t].iter().map(|v| v * rescale).collect());
+                            }
+                            // Task-based flat regions (multitask::task_sam): the task's
+                            // gradient again, at θ + ρ gₜ/‖gₜ‖ (actor, critic and log-stds
+                            // moved together), on the same rows and rollout data.
+                            if let Some(shift) =
+                                config.task_sam.and_then(|rho| task_sam::ascent(&g, rho))
+                            {
+                                let gaussian = matches!(head, Head::Gaussian { .. });
+                                let actor_lists =
+                                    g.len() - critic.params.len() - usize::from(gaussian);
+                                let (actor_shift, rest) = shift.split_at(actor_lists);
+                                let mut moved_critic = critic.clone();
+                                for (p, d) in moved_critic.params.iter_mut().zip(rest) {
+                                    p.iter_mut().zip(d).for_each(|(v, d)| *v += d);
+                                }
+                                let moved_log_std: Vec<f32> = match rest.get(critic.params.len()) {
+                                    Some(d) if gaussian => {
+                                        log_std_now.iter().zip(d).map(|(v, d)| v + d).collect()
+                                    }
+                                    _ => Vec::new(),
+                                };
+                                g = actor.at_shifted(actor_shift, |actor| {
+                                    let out = actor.trace(&xt)?;
+                                    let value_trace = moved_critic.trace(&xt, true, false);
+                                    let (head_rows, vals) = (out.output(), value_trace.output());
+                                    let mut g_out_t = vec![0.0f32; rows.len() * outputs];
+                                    let mut g_values_t = vec![0.0f32; rows.len()];
+                                    let mut g_ls_t = vec![0.0f32; action_dim];
+                                    for (j, &k) in rows.iter().enumerate() {
+                                        let span = j * outputs..(j + 1) * outputs;
+                                        g_values_t[j] = row_loss(
+                                            k,
+                                            &head_rows[span.clone()],
+                                            vals[j],
+                                            &moved_log_std,
+                                            &mut g_out_t[span],
+                                            &mut g_ls_t,
+                                        )
+                                        .2;
+                                    }
+                                    let times = |v: Vec<f32>| -> Vec<f32> {
+                                        v.into_iter().map(|x| x * rescale).collect()
+                                    };
+                                    let mut g = actor.backward(out, &times(g_out_t))?;
+                                    g.extend(moved_critic.backward(
+                                        &value_trace,
+                                        &times(g_values_t),
+                                        true,
+                                        false,
+                                    ));
+                                    if gaussian {
+                                        g.push(times(g_ls_t));
+                                    }
+                                    Ok(g)
+                                })?;
                             }
                             per_task.push(Some(g));
                         }

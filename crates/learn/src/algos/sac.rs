@@ -27,7 +27,7 @@
 use crate::algos::Algorithm;
 use crate::algos::gaussian::standard_normal;
 use crate::multitask::{
-    CombinerConfig, MultiTaskStep, gather_rows, positive_losses, shared_except,
+    CombinerConfig, MultiTaskStep, gather_rows, positive_losses, shared_except, task_sam,
 };
 use crate::nets::fused::{Adam, FastMlp, Trace};
 use crate::nets::heads::TaskHeads;
@@ -100,6 +100,10 @@ pub struct SacConfig {
     /// With several tasks: how the tasks' gradients become one critic and one actor update.
     /// `None`: the minibatch's rows pooled into one loss (MT-SAC).
     pub combiner: Option<CombinerConfig>,
+    /// With a combiner: task-based flat regions' radius ρ ([`crate::multitask::task_sam`]):
+    /// each task's critic and actor gradients are taken at the weights moved by ρ along them
+    /// before the combiner weighs them. `None`: plain gradients.
+    pub task_sam: Option<f32>,
     /// With several tasks: how the networks are told the task. One-hot (MT-SAC) appends the
     /// task's code to the observation; multi-head (MT-MH-SAC) gives the actor and each critic
     /// one output head per task on a shared trunk (an MLP only); none leaves them blind.
@@ -134,6 +138,7 @@ impl Default for SacConfig {
             experts: None,
             top_k: None,
             combiner: None,
+            task_sam: None,
             conditioning: Conditioning::OneHot,
             updates_per_step: 1,
         }
@@ -145,6 +150,7 @@ impl SacConfig {
     pub fn check(&self) -> Result<(), String> {
         let mut check = SettingsCheck::default();
         check.hidden_widths(&self.hidden);
+        check.task_sam(self.task_sam, self.combiner.is_some());
         let mut need = |ok: bool, field: &str, rule: &str| check.need(ok, field, rule);
         need(
             (1..=256).contains(&self.envs_per_task),
@@ -543,22 +549,21 @@ impl SacRun {
             let xa_g = gather_rows(&xa, width, &rows);
             let y: Vec<f32> = rows.iter().map(|&k| targets[k]).collect();
             let group_tasks: Vec<usize> = rows.iter().map(|&k| tasks[k]).collect();
-            let (mut grads, mut sum) = (Vec::new(), 0.0f32);
-            for q in &self.q {
-                let trace = q.trace(&xa_g, false, false);
-                let values = self.q_heads.select(trace.output(), &group_tasks);
-                let g: Vec<f32> = values
-                    .iter()
-                    .zip(&y)
-                    .map(|(v, y)| 2.0 * (v - y) / n)
-                    .collect();
-                sum += values
-                    .iter()
-                    .zip(&y)
-                    .map(|(v, y)| (v - y) * (v - y))
-                    .sum::<f32>();
-                let g = self.q_heads.scatter(&g, &group_tasks);
-                grads.extend(q.backward(&trace, &g, false, false));
+            let (mut grads, sum) = critic_gradient(&self.q, &self.q_heads, &xa_g, &y, &group_tasks);
+            // Task-based flat regions (multitask::task_sam): both critics' gradient again at
+            // θ + ρ gₜ/‖gₜ‖, on the same rows and targets.
+            if let Some(shift) = self
+                .config
+                .task_sam
+                .filter(|_| self.critic_step.is_some())
+                .and_then(|rho| task_sam::ascent(&grads, rho))
+            {
+                let mut moved = self.q.clone();
+                let lists = moved.iter_mut().flat_map(|q| q.params.iter_mut());
+                for (p, d) in lists.zip(&shift) {
+                    p.iter_mut().zip(d).for_each(|(v, d)| *v += d);
+                }
+                grads = critic_gradient(&moved, &self.q_heads, &xa_g, &y, &group_tasks).0;
             }
             critic_loss += sum / b as f32;
             group_losses.push(sum / n);
@@ -620,44 +625,6 @@ impl SacRun {
         }
     }
 
-    /// For each row `[x | ã]` of task `tasks[k]`, `∂ min(Q₁, Q₂) / ∂ã` through whichever
-    /// critic is lower, and that minimum.
-    fn min_q_action_gradient(
-        &self,
-        x: &[f32],
-        actions: &[f32],
-        tasks: &[usize],
-    ) -> (Vec<f32>, Vec<f32>) {
-        let a = self.act_dim;
-        let b = actions.len() / a;
-        let xa = join(x, actions, a);
-        let traces: Vec<Trace> = self.q.iter().map(|q| q.trace(&xa, false, false)).collect();
-        let values: Vec<Vec<f32>> = traces
-            .iter()
-            .map(|t| self.q_heads.select(t.output(), tasks))
-            .collect();
-        let width = xa.len() / b;
-        let mut dq_da = vec![0.0f32; b * a];
-        let mut min_q = vec![0.0f32; b];
-        for (i, (q, t)) in self.q.iter().zip(&traces).enumerate() {
-            let lower: Vec<bool> = (0..b)
-                .map(|k| {
-                    let (v, other) = (values[i][k], values[1 - i][k]);
-                    if i == 0 { v <= other } else { v < other }
-                })
-                .collect();
-            let g: Vec<f32> = lower.iter().map(|&l| l as u8 as f32).collect();
-            let g = self.q_heads.scatter(&g, tasks);
-            let input_grad = q.input_gradient(t, &g, false, false);
-            for k in (0..b).filter(|&k| lower[k]) {
-                min_q[k] = values[i][k];
-                dq_da[k * a..(k + 1) * a]
-                    .copy_from_slice(&input_grad[k * width + width - a..(k + 1) * width]);
-            }
-        }
-        (dq_da, min_q)
-    }
-
     /// The actor's step on `min Q(s, ã) − α log π(ã|s)` with ã drawn afresh, then α's step.
     fn update_actor(&mut self, x: &[f32], tasks: &[usize]) -> Result<(), String> {
         let (b, a) = (tasks.len(), self.act_dim);
@@ -680,7 +647,14 @@ impl SacRun {
             let trace = self.actor.trace(&x_g)?;
             let out = self.actor_heads.select(trace.output(), &group_tasks);
             let sample = squashed_sample(&out, a, &mut self.rng);
-            let (dq_da, min_q) = self.min_q_action_gradient(&x_g, &sample.actions, &group_tasks);
+            let (dq_da, min_q) = min_q_action_gradient(
+                &self.q,
+                &self.q_heads,
+                a,
+                &x_g,
+                &sample.actions,
+                &group_tasks,
+            );
             let sum = (0..n)
                 .map(|k| alpha_g[k] * sample.log_probs[k] - min_q[k])
                 .sum::<f32>();
@@ -691,7 +665,28 @@ impl SacRun {
             }
             let g_out = actor_output_gradient(&out, &sample, &dq_da, &alpha_g, 1.0 / n as f32);
             let g_out = self.actor_heads.scatter(&g_out, &group_tasks);
-            per_group.push(Some(self.actor.backward(trace, &g_out)?));
+            let mut g = self.actor.backward(trace, &g_out)?;
+            // Task-based flat regions (multitask::task_sam): the actor's gradient again at
+            // θ + ρ gₜ/‖gₜ‖, with the same draws ε, against the same critics.
+            if let Some(shift) = self
+                .config
+                .task_sam
+                .filter(|_| self.actor_step.is_some())
+                .and_then(|rho| task_sam::ascent(&g, rho))
+            {
+                let (q, q_heads, heads) = (&self.q, &self.q_heads, &self.actor_heads);
+                g = self.actor.at_shifted(&shift, |actor| {
+                    let trace = actor.trace(&x_g)?;
+                    let out = heads.select(trace.output(), &group_tasks);
+                    let moved = squash(&out, a, sample.noise.clone());
+                    let (dq_da, _) =
+                        min_q_action_gradient(q, q_heads, a, &x_g, &moved.actions, &group_tasks);
+                    let g_out =
+                        actor_output_gradient(&out, &moved, &dq_da, &alpha_g, 1.0 / n as f32);
+                    actor.backward(trace, &heads.scatter(&g_out, &group_tasks))
+                })?;
+            }
+            per_group.push(Some(g));
         }
         let grads = match self.actor_step.as_mut() {
             Some(step) => {
@@ -838,6 +833,75 @@ fn join(x: &[f32], actions: &[f32], act_dim: usize) -> Vec<f32> {
         .zip(actions.chunks_exact(act_dim))
         .flat_map(|(r, a)| r.iter().chain(a).copied())
         .collect()
+}
+
+/// Both critics' gradients (one list after the other) of the mean squared error to the
+/// targets `y` on rows `xa` = `[x | a]` of tasks `tasks`, and the summed squared error.
+fn critic_gradient(
+    q: &[FastMlp; 2],
+    heads: &TaskHeads,
+    xa: &[f32],
+    y: &[f32],
+    tasks: &[usize],
+) -> (Vec<Vec<f32>>, f32) {
+    let n = y.len() as f32;
+    let (mut grads, mut sum) = (Vec::new(), 0.0f32);
+    for q in q {
+        let trace = q.trace(xa, false, false);
+        let values = heads.select(trace.output(), tasks);
+        let g: Vec<f32> = values
+            .iter()
+            .zip(y)
+            .map(|(v, y)| 2.0 * (v - y) / n)
+            .collect();
+        sum += values
+            .iter()
+            .zip(y)
+            .map(|(v, y)| (v - y) * (v - y))
+            .sum::<f32>();
+        let g = heads.scatter(&g, tasks);
+        grads.extend(q.backward(&trace, &g, false, false));
+    }
+    (grads, sum)
+}
+
+/// For each row `[x | ã]` of task `tasks[k]`, `∂ min(Q₁, Q₂) / ∂ã` through whichever
+/// critic is lower, and that minimum (for the critics `q` with output heads `heads`).
+fn min_q_action_gradient(
+    q: &[FastMlp; 2],
+    heads: &TaskHeads,
+    a: usize,
+    x: &[f32],
+    actions: &[f32],
+    tasks: &[usize],
+) -> (Vec<f32>, Vec<f32>) {
+    let b = actions.len() / a;
+    let xa = join(x, actions, a);
+    let traces: Vec<Trace> = q.iter().map(|q| q.trace(&xa, false, false)).collect();
+    let values: Vec<Vec<f32>> = traces
+        .iter()
+        .map(|t| heads.select(t.output(), tasks))
+        .collect();
+    let width = xa.len() / b;
+    let mut dq_da = vec![0.0f32; b * a];
+    let mut min_q = vec![0.0f32; b];
+    for (i, (q, t)) in q.iter().zip(&traces).enumerate() {
+        let lower: Vec<bool> = (0..b)
+            .map(|k| {
+                let (v, other) = (values[i][k], values[1 - i][k]);
+                if i == 0 { v <= other } else { v < other }
+            })
+            .collect();
+        let g: Vec<f32> = lower.iter().map(|&l| l as u8 as f32).collect();
+        let g = heads.scatter(&g, tasks);
+        let input_grad = q.input_gradient(t, &g, false, false);
+        for k in (0..b).filter(|&k| lower[k]) {
+            min_q[k] = values[i][k];
+            dq_da[k * a..(k + 1) * a]
+                .copy_from_slice(&input_grad[k * width + width - a..(k + 1) * width]);
+        }
+    }
+    (dq_da, min_q)
 }
 
 /// Actions drawn from the squashed Gaussian, with what the actor's gradient needs.

@@ -25,6 +25,7 @@ pub mod famo;
 pub mod nash_mtl;
 pub mod pcgrad;
 pub mod rep_mtl;
+pub mod task_sam;
 pub mod uncertainty;
 
 pub use conflict::{Conflict, ConflictMeter, Gram};
