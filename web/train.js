@@ -446,9 +446,28 @@ async function start() {
 
 function updateButtons() {
   $('stop').disabled = !runs.some((r) => r.worker);
+  $('clear-runs').disabled = !runs.some((r) => !r.worker);
+}
+
+/** Removes the finished runs from the page (rows, curves, task cards) and releases their
+ * files' blob URLs; runs still training stay. A long session keeps only what it shows. */
+function clearFinished() {
+  for (const run of runs.filter((r) => !r.worker)) {
+    for (const link of run.row.querySelectorAll('.files a')) URL.revokeObjectURL(link.href);
+    run.row.remove();
+    run.taskCard?.remove();
+    runs.splice(runs.indexOf(run), 1);
+    if (run === current) current = null;
+  }
+  $('runs-table').hidden = runs.length === 0;
+  $('tasks-panel').hidden = !$('tasks-panel').children.length;
+  updateShareLink();
+  updateButtons();
+  drawCurve();
 }
 
 $('start').addEventListener('click', start);
+$('clear-runs').addEventListener('click', clearFinished);
 $('stop').addEventListener('click', () => {
   for (const run of runs.filter((r) => r.worker)) {
     run.worker.postMessage({ type: 'stop' });

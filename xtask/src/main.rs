@@ -117,6 +117,14 @@ fn build_pkg() -> Result<(), String> {
     Ok(())
 }
 
+/// The argument after `flag` in `args`, if the flag is there.
+fn flag_value(args: &[String], flag: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == flag)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+}
+
 fn port_arg(args: &[String], default: u16) -> Result<u16, String> {
     match args.iter().position(|a| a == "--port") {
         Some(i) => args
@@ -289,16 +297,36 @@ fn bench_web_cmd() -> Result<(), String> {
         .env("POLYSKILL_URL", &url))
 }
 
+/// Plays and trains in headless Chromium for `--minutes M` (default 30) and reports the pages'
+/// JS heap and wasm memory over time (`tests/e2e/soak.mjs`); `--out FILE` keeps the samples.
+fn soak_cmd(args: &[String]) -> Result<(), String> {
+    let value = |flag: &str| flag_value(args, flag);
+    let minutes = value("--minutes").unwrap_or_else(|| "30".into());
+    if !minutes.parse::<f64>().is_ok_and(|m| m > 0.0) {
+        return Err(format!(
+            "--minutes needs a positive number, got {minutes:?}"
+        ));
+    }
+    setup::browser()?;
+    setup::npm_packages()?;
+    build_pkg()?;
+    let server = serve::Server::start(root(), 0)?;
+    let url = format!("http://127.0.0.1:{}/", server.port());
+    let mut cmd = Command::new("node");
+    cmd.args(["tests/e2e/soak.mjs", &minutes])
+        .env("POLYSKILL_URL", &url)
+        .current_dir(root());
+    if let Some(out) = value("--out") {
+        cmd.arg(out);
+    }
+    run(&mut cmd)
+}
+
 /// Fuzzes the loaders (task files, weights files, training settings) with the structure-aware
 /// fuzzer in `crates/fuzz`: `--iterations N` cases per target (default 1 000 000), a release
 /// build (it shares the CLI's), reports as JSON lines.
 fn fuzz_cmd(args: &[String]) -> Result<(), String> {
-    let value = |flag: &str| {
-        args.iter()
-            .position(|a| a == flag)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
+    let value = |flag: &str| flag_value(args, flag);
     let iterations = value("--iterations").unwrap_or_else(|| "1000000".into());
     let mut cmd = cargo();
     cmd.args([
@@ -329,9 +357,10 @@ fn main() -> ExitCode {
         Some("bench-web") => bench_web_cmd(),
         Some("thumbnails") => thumbnails_cmd(),
         Some("fuzz") => fuzz_cmd(&args[1..]),
+        Some("soak") => soak_cmd(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <serve [--port N] | test | pretrain | bench-web | thumbnails | fuzz [--iterations N] [--target T] [--seed S]>"
+                "usage: cargo xtask <serve [--port N] | test | pretrain | bench-web | thumbnails | fuzz [--iterations N] [--target T] [--seed S] | soak [--minutes M] [--out FILE]>"
             );
             return ExitCode::from(2);
         }

@@ -8,6 +8,8 @@ use polyskill_learn::multitask::{CombinerConfig, CombinerKind};
 use polyskill_learn::{Conditioning, IterativeRun};
 use polyskill_sim::task::Task;
 
+mod common;
+
 /// Two tasks on the same observations: task 1's actions are task 0's (`sign` 1) or their
 /// opposite (`sign` −1).
 fn paired_demonstrations(sign: f32) -> Demonstrations {
@@ -314,21 +316,8 @@ fn task_sam_moves_each_task_gradient_and_needs_a_combiner() {
             losses,
         )
     };
-    let (plain, _) = fit(None);
-    let (tiny, _) = fit(Some(1e-7));
-    let (flat, losses) = fit(Some(0.05));
-    let gap = |a: &[f32], b: &[f32]| {
-        a.iter()
-            .zip(b)
-            .map(|(x, y)| (x - y).abs())
-            .fold(0.0f32, f32::max)
-    };
-    assert!(
-        gap(&plain, &tiny) < 1e-3,
-        "ρ → 0 is plain training: {}",
-        gap(&plain, &tiny)
-    );
-    assert!(gap(&plain, &flat) > 1e-3, "ρ = 0.05 changes the updates");
+    common::assert_task_sam_acts("BC", 1e-3, |rho| fit(rho).0);
+    let (_, losses) = fit(Some(0.05));
     assert!(losses.last().unwrap() < &(losses[0] * 0.5), "{losses:?}");
     let bad = BcConfig {
         task_sam: Some(0.05),
@@ -454,25 +443,7 @@ fn task_sam_under_multi_task_ppo() {
         ]
         .concat()
     };
-    let plain = after_one_update(None);
-    let tiny = after_one_update(Some(1e-7));
-    let flat = after_one_update(Some(0.05));
-    let gap = |a: &[f32], b: &[f32]| {
-        a.iter()
-            .zip(b)
-            .map(|(x, y)| (x - y).abs())
-            .fold(0.0f32, f32::max)
-    };
-    assert!(
-        gap(&plain, &tiny) < 1e-4,
-        "ρ → 0 is plain PPO: {}",
-        gap(&plain, &tiny)
-    );
-    assert!(
-        gap(&plain, &flat) > 1e-4,
-        "ρ = 0.05 changes the update: {}",
-        gap(&plain, &flat)
-    );
+    common::assert_task_sam_acts("PPO", 1e-4, after_one_update);
 
     let categorical = PpoConfig {
         total_steps: 4 * 2 * 128 * 2,

@@ -11,6 +11,8 @@ use polyskill_learn::{Conditioning, Device, Policy, weights};
 use polyskill_sim::task::Task;
 use polyskill_sim::{Env, RandomPolicy};
 
+mod common;
+
 fn task(name: &str) -> Task {
     let path = format!(
         "{}/../../web/tasks/{name}.json",
@@ -257,25 +259,7 @@ fn task_sam_moves_the_critic_and_actor_gradients() {
         ]
         .concat()
     };
-    let plain = fit(None);
-    let tiny = fit(Some(1e-7));
-    let flat = fit(Some(0.05));
-    let gap = |a: &[f32], b: &[f32]| {
-        a.iter()
-            .zip(b)
-            .map(|(x, y)| (x - y).abs())
-            .fold(0.0f32, f32::max)
-    };
-    assert!(
-        gap(&plain, &tiny) < 1e-4,
-        "ρ → 0 is plain SAC: {}",
-        gap(&plain, &tiny)
-    );
-    assert!(
-        gap(&plain, &flat) > 1e-4,
-        "ρ = 0.05 changes the updates: {}",
-        gap(&plain, &flat)
-    );
+    common::assert_task_sam_acts("SAC", 1e-4, fit);
     let error = SacConfig {
         task_sam: Some(0.05),
         ..SacConfig::default()

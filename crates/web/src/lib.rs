@@ -16,6 +16,7 @@ use polyskill_learn::{Device, Policy, weights};
 use polyskill_render::{Camera, Renderer, wgpu};
 use polyskill_sim::task::{Task, TaskError};
 use polyskill_sim::{Env, ExpertPolicy, RandomPolicy, reference_trajectory_hash};
+use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 mod shared;
@@ -57,6 +58,20 @@ pub fn start() {
     std::panic::set_hook(Box::new(|info| {
         web_sys::console::error_1(&format!("polyskill panicked: {info}").into());
     }));
+}
+
+/// Bytes of linear memory this wasm instance holds (it grows, never shrinks: the soak test
+/// watches it for leaks).
+#[wasm_bindgen(js_name = memoryBytes)]
+pub fn memory_bytes() -> f64 {
+    wasm_bindgen::memory()
+        .dyn_into::<js_sys::WebAssembly::Memory>()
+        .map(|m| {
+            m.buffer()
+                .unchecked_into::<js_sys::ArrayBuffer>()
+                .byte_length() as f64
+        })
+        .unwrap_or(f64::NAN)
 }
 
 /// Parses and validates a task; returns a summary `{id, instruction, observation_size,

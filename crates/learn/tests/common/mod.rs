@@ -1,0 +1,28 @@
+//! Helpers shared by the learner's test binaries.
+
+/// The largest absolute difference between two equally long lists.
+pub fn max_gap(a: &[f32], b: &[f32]) -> f32 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0f32, f32::max)
+}
+
+/// Task-based flat regions (`task_sam`) checked the same way under every algorithm: `fit`
+/// trains with a radius ρ (or without, `None`) and returns the trained policy's outputs on
+/// fixed inputs. A vanishing ρ must train as plain gradients do (within `tolerance`), a real
+/// one (0.05) differently.
+pub fn assert_task_sam_acts(what: &str, tolerance: f32, fit: impl Fn(Option<f32>) -> Vec<f32>) {
+    let plain = fit(None);
+    let tiny = fit(Some(1e-7));
+    let flat = fit(Some(0.05));
+    let (near, far) = (max_gap(&plain, &tiny), max_gap(&plain, &flat));
+    assert!(
+        near < tolerance,
+        "{what}: ρ → 0 must train as plain gradients do; gap {near}"
+    );
+    assert!(
+        far > tolerance,
+        "{what}: ρ = 0.05 must change the updates; gap {far}"
+    );
+}
