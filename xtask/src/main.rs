@@ -155,6 +155,23 @@ fn test_cmd() -> Result<(), String> {
     let artifacts = root().join("tests/e2e/artifacts");
     std::fs::create_dir_all(&artifacts).map_err(|e| e.to_string())?;
 
+    say("0/3 style: cargo fmt --check, cargo clippy -D warnings (native, then the wasm crates)");
+    run(cargo().args(["fmt", "--all", "--check"]))?;
+    run(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    let mut wasm_clippy = cargo();
+    wasm_clippy.args(["clippy", "--release", "--target", "wasm32-unknown-unknown"]);
+    for (package, _, _) in WASM_MODULES {
+        wasm_clippy.args(["-p", package]);
+    }
+    run(wasm_clippy.args(["--all-targets", "--", "-D", "warnings"]))?;
+
     say("1/3 native suite: cargo test --workspace");
     run(cargo()
         .args(["test", "--workspace"])

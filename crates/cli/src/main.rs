@@ -42,9 +42,12 @@ struct TaskArgs {
     tasks_dir: PathBuf,
 }
 
+// Parsed once per process: the variants' sizes do not matter.
 #[derive(Subcommand)]
+#[allow(clippy::large_enum_variant)]
 enum Command {
-    /// Check task files; prints one line per problem (with its JSON path) and exits non-zero if any.
+    /// Check task files; prints one line per problem (with its place and JSON path) and exits
+    /// non-zero if any.
     Validate {
         /// Task files to check.
         #[arg(required = true)]

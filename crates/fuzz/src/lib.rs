@@ -121,20 +121,22 @@ fn keep(root: &Path, target: Target, input: &[u8]) -> Option<PathBuf> {
     Some(path)
 }
 
+/// Makes one input from the random stream.
+type Generator = Box<dyn FnMut(&mut ChaCha8Rng) -> Vec<u8>>;
+/// Runs one input through the loader and says how it went.
+type Executor = Box<dyn Fn(&[u8]) -> Verdict>;
+
 /// One target's generator and executor, with their seed inputs loaded.
 pub struct Harness {
     target: Target,
-    generate: Box<dyn FnMut(&mut ChaCha8Rng) -> Vec<u8>>,
-    execute: Box<dyn Fn(&[u8]) -> Verdict>,
+    generate: Generator,
+    execute: Executor,
 }
 
 impl Harness {
     /// The harness for `target`, its seeds read from the repository at `root`.
     pub fn new(target: Target, root: &Path) -> Result<Harness, String> {
-        let (generate, execute): (
-            Box<dyn FnMut(&mut ChaCha8Rng) -> Vec<u8>>,
-            Box<dyn Fn(&[u8]) -> Verdict>,
-        ) = match target {
+        let (generate, execute): (Generator, Executor) = match target {
             Target::Task => {
                 let corpus = targets::task_corpus(root)?;
                 (

@@ -389,7 +389,7 @@ impl Policy {
 
     fn input(&self, observations: &[f32], task_index: usize) -> Result<Tensor<2>, String> {
         let dim = self.observation_size();
-        if dim == 0 || observations.is_empty() || observations.len() % dim != 0 {
+        if dim == 0 || observations.is_empty() || !observations.len().is_multiple_of(dim) {
             return Err(format!(
                 "observations hold {} values; expected a non-empty multiple of the policy's {dim} inputs",
                 observations.len()

@@ -289,11 +289,11 @@ pub fn import_sequential(
     })
 }
 
+/// A linear layer's `(weight [out, in], bias [out])`, row-major.
+type LayerValues = (Vec<f32>, Vec<f32>);
+
 /// Reads and checks each linear layer's `(weight [out, in], bias [out])` for widths `sizes`.
-fn read_layers(
-    file: &SafeTensors,
-    sizes: &[usize],
-) -> Result<Vec<(Vec<f32>, Vec<f32>)>, WeightsError> {
+fn read_layers(file: &SafeTensors, sizes: &[usize]) -> Result<Vec<LayerValues>, WeightsError> {
     let mut layers = Vec::new();
     for (i, io) in sizes.windows(2).enumerate() {
         let (inp, out) = (io[0], io[1]);
@@ -312,7 +312,7 @@ fn tensor_values(
     {
         {
             let t = file
-                .tensor(&name)
+                .tensor(name)
                 .map_err(|_| err(format!("tensor \"{name}\" is missing")))?;
             if t.shape() != shape {
                 return Err(err(format!(

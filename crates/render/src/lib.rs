@@ -226,10 +226,11 @@ impl Renderer {
     }
 
     fn depth_view(&mut self, width: u32, height: u32) -> wgpu::TextureView {
-        if let Some((view, w, h)) = &self.depth {
-            if *w == width && *h == height {
-                return view.clone();
-            }
+        if let Some((view, w, h)) = &self.depth
+            && *w == width
+            && *h == height
+        {
+            return view.clone();
         }
         let texture = self.device.create_texture(&wgpu::TextureDescriptor {
             label: Some("depth"),

@@ -311,10 +311,10 @@ impl Env {
             };
             positions.push(position);
         }
-        if let Some(at) = self.task.goal.as_ref().and_then(|g| g.at.as_ref()) {
-            if let Some(i) = self.task.bodies.iter().position(|b| b.name == at.body) {
-                self.goal = std::array::from_fn(|k| positions[i][k] + at.offset.0[k]);
-            }
+        if let Some(at) = self.task.goal.as_ref().and_then(|g| g.at.as_ref())
+            && let Some(i) = self.task.bodies.iter().position(|b| b.name == at.body)
+        {
+            self.goal = std::array::from_fn(|k| positions[i][k] + at.offset.0[k]);
         }
         let marker = self.task.goal.as_ref().and_then(|g| g.marker.clone());
 

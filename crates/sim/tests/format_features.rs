@@ -188,7 +188,7 @@ fn lift_and_upright_rewards_measure_height_and_tilt() {
     assert!((r - 2.0).abs() < 1e-3, "{r}");
     let mut env = task(|v| {
         v["reward"] = json!([{ "upright": { "body": "arm", "weight": 2.0 } }]);
-        v["joints"][0]["start_position"] = json!([3.14159, 3.14159]);
+        v["joints"][0]["start_position"] = json!([std::f64::consts::PI, std::f64::consts::PI]);
     });
     env.reset(0);
     let r = env.step(&[0.0]).unwrap().reward;

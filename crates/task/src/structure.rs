@@ -69,14 +69,14 @@ impl<'s> Walker<'s> {
             }
             return;
         }
-        if let Some(types) = schema.get("type") {
-            if !types_match(types, schema, value) {
-                let expected = expectation(types, schema);
-                return self.push(
-                    path,
-                    format!("invalid type: {}, expected {expected}", describe(value)),
-                );
-            }
+        if let Some(types) = schema.get("type")
+            && !types_match(types, schema, value)
+        {
+            let expected = expectation(types, schema);
+            return self.push(
+                path,
+                format!("invalid type: {}, expected {expected}", describe(value)),
+            );
         }
         match value {
             Value::Object(object) => self.object(schema, object, path),

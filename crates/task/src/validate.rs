@@ -376,29 +376,28 @@ pub fn validate(task: &Task) -> Vec<Issue> {
     }
 
     if let Some(hand) = &task.hand {
-        if let Some(body) = c.body_ref("hand.body", &hand.body) {
-            if body.motion != Motion::Kinematic {
-                let name = body.name.clone();
-                c.push(
-                    "hand.body",
-                    format!("body \"{name}\" must have \"motion\": \"kinematic\" to be the hand"),
-                );
-            }
+        if let Some(body) = c.body_ref("hand.body", &hand.body)
+            && body.motion != Motion::Kinematic
+        {
+            let name = body.name.clone();
+            c.push(
+                "hand.body",
+                format!("body \"{name}\" must have \"motion\": \"kinematic\" to be the hand"),
+            );
         }
         c.positive("hand.max_step", hand.max_step);
         c.finite("hand.gripper_rate", hand.gripper_rate);
         c.range("hand.bounds", &hand.bounds);
         if let Some(f) = &hand.fingers {
             for (k, name) in f.joints.iter().enumerate() {
-                if let Some(j) = c.joint_ref(&format!("hand.fingers.joints[{k}]"), name) {
-                    if j.kind != JointKind::Prismatic
-                        || j.parent.as_deref() != Some(hand.body.as_str())
-                    {
-                        c.push(
-                            format!("hand.fingers.joints[{k}]"),
-                            format!("joint \"{name}\" must be prismatic with the hand as parent"),
-                        );
-                    }
+                if let Some(j) = c.joint_ref(&format!("hand.fingers.joints[{k}]"), name)
+                    && (j.kind != JointKind::Prismatic
+                        || j.parent.as_deref() != Some(hand.body.as_str()))
+                {
+                    c.push(
+                        format!("hand.fingers.joints[{k}]"),
+                        format!("joint \"{name}\" must be prismatic with the hand as parent"),
+                    );
                 }
             }
             c.size("hand.fingers.travel", f.travel);
@@ -462,14 +461,14 @@ pub fn validate(task: &Task) -> Vec<Issue> {
                 );
             }
         }
-        if let Some(child) = c.body_ref(&format!("{path}.child"), &joint.child) {
-            if child.motion != Motion::Dynamic {
-                let name = child.name.clone();
-                c.push(
-                    format!("{path}.child"),
-                    format!("body \"{name}\" must be \"dynamic\" to move on a joint"),
-                );
-            }
+        if let Some(child) = c.body_ref(&format!("{path}.child"), &joint.child)
+            && child.motion != Motion::Dynamic
+        {
+            let name = child.name.clone();
+            c.push(
+                format!("{path}.child"),
+                format!("body \"{name}\" must be \"dynamic\" to move on a joint"),
+            );
         }
         let a = joint.axis.0;
         let len2 = a[0] * a[0] + a[1] * a[1] + a[2] * a[2];
@@ -537,10 +536,10 @@ pub fn validate(task: &Task) -> Vec<Issue> {
     }
     for (i, actuator) in task.actuators.iter().enumerate() {
         let path = format!("actuators[{i}]");
-        if let Some(joint) = c.joint_ref(&format!("{path}.joint"), &actuator.joint) {
-            if joint.kind == JointKind::Fixed {
-                c.push(format!("{path}.joint"), "a fixed joint cannot be actuated");
-            }
+        if let Some(joint) = c.joint_ref(&format!("{path}.joint"), &actuator.joint)
+            && joint.kind == JointKind::Fixed
+        {
+            c.push(format!("{path}.joint"), "a fixed joint cannot be actuated");
         }
         c.positive(&format!("{path}.gear"), actuator.gear);
         let r = actuator.range;
@@ -608,13 +607,13 @@ pub fn validate(task: &Task) -> Vec<Issue> {
                 } else {
                     "joint_sin"
                 };
-                if let Some(j) = c.joint_ref(&format!("{path}.{key}"), name) {
-                    if j.kind != JointKind::Revolute {
-                        c.push(
-                            format!("{path}.{key}"),
-                            format!("joint \"{name}\" is not revolute"),
-                        );
-                    }
+                if let Some(j) = c.joint_ref(&format!("{path}.{key}"), name)
+                    && j.kind != JointKind::Revolute
+                {
+                    c.push(
+                        format!("{path}.{key}"),
+                        format!("joint \"{name}\" is not revolute"),
+                    );
                 }
             }
             Feature::GripperOpening if task.hand.is_none() => {

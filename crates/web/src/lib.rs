@@ -356,6 +356,8 @@ fn parse_tasks(task_jsons: &[String]) -> Result<Vec<Task>, JsValue> {
 }
 
 /// The run a [`Trainer`] drives.
+// One run per trainer: the variants' sizes do not matter.
+#[allow(clippy::large_enum_variant)]
 enum Run {
     /// PPO, SAC, GRPO or RLOO.
     Iterative(Box<dyn polyskill_learn::IterativeRun>),

@@ -658,23 +658,23 @@ impl Learner {
                         let mut g = self.net.backward(trace, &grad)?;
                         // Task-based flat regions (multitask::task_sam): the task's gradient
                         // taken at θ + ρ gₜ/‖gₜ‖, on the same rows.
-                        if let Some(rho) = config.task_sam {
-                            if let Some(shift) = task_sam::ascent(&g, rho) {
-                                let scale = 2.0 / (mine.len() * a) as f32;
-                                g = self.net.at_shifted(&shift, |net| {
-                                    let trace = net.trace(&xt)?;
-                                    let (_, grad) = squared_error(
-                                        trace.output(),
-                                        &mine,
-                                        &rows,
-                                        demos,
-                                        width,
-                                        multi_head,
-                                        scale,
-                                    );
-                                    net.backward(trace, &grad)
-                                })?;
-                            }
+                        if let Some(rho) = config.task_sam
+                            && let Some(shift) = task_sam::ascent(&g, rho)
+                        {
+                            let scale = 2.0 / (mine.len() * a) as f32;
+                            g = self.net.at_shifted(&shift, |net| {
+                                let trace = net.trace(&xt)?;
+                                let (_, grad) = squared_error(
+                                    trace.output(),
+                                    &mine,
+                                    &rows,
+                                    demos,
+                                    width,
+                                    multi_head,
+                                    scale,
+                                );
+                                net.backward(trace, &grad)
+                            })?;
                         }
                         per_task.push(Some(g));
                     }

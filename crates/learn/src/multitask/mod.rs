@@ -218,7 +218,7 @@ impl CombinerConfig {
             CombinerKind::Pcgrad => Box::new(pcgrad::PcGrad::new(self.seed)),
             CombinerKind::Cagrad => Box::new(cagrad::CaGrad { c: self.cagrad_c }),
             CombinerKind::Famo => Box::new(famo::Famo::new(tasks, self.famo_lr, self.famo_decay)),
-            CombinerKind::NashMtl => Box::new(nash_mtl::NashMtl::default()),
+            CombinerKind::NashMtl => Box::new(nash_mtl::NashMtl),
         }
     }
 }

@@ -94,6 +94,8 @@ impl BurnNet {
 }
 
 /// One forward pass kept for its backward pass.
+// One trace lives per pass: the variants' sizes do not matter, boxing would only add a hop.
+#[allow(clippy::large_enum_variant)]
 pub enum NetTrace {
     /// The fused MLP's activations.
     Fused(Trace),
@@ -120,7 +122,9 @@ impl NetTrace {
 
 /// A network an algorithm trains: the fused MLP (with its activations) or any architecture
 /// through burn.
+// One network per run: the variants' sizes do not matter, boxing would only add a hop.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
 pub enum TrainNet {
     /// The hand-fused MLP, its hidden activation (tanh, else ReLU) and tanh output.
     Fused {
