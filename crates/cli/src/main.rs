@@ -179,6 +179,9 @@ enum Command {
         /// Output file; defaults to web/weights/TASK-ALGO.safetensors.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Where the run's metrics go: RUNS_DIR/NAME/metrics.jsonl.
+        #[arg(long, default_value = "runs")]
+        runs_dir: PathBuf,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -339,6 +342,7 @@ fn main() -> ExitCode {
             eval_episodes,
             keep_best,
             out,
+            runs_dir,
             json,
         } => {
             let combiner = match combiner.as_deref().map(CombinerKind::parse).transpose() {
@@ -483,7 +487,16 @@ fn main() -> ExitCode {
                 );
                 return ExitCode::FAILURE;
             }
-            train(&task, &algo, &trainer, eval_episodes, keep_best, out, json)
+            train(
+                &task,
+                &algo,
+                &trainer,
+                eval_episodes,
+                keep_best,
+                out,
+                runs_dir,
+                json,
+            )
         }
         Command::Eval {
             task,
@@ -806,8 +819,29 @@ enum Trainer {
     },
 }
 
+/// A run's name from `--task`: the tasks joined by `+`, each a task name or, for a path to a
+/// task file, its file stem (so a run never names a directory outside the runs directory).
+fn run_name(task_arg: &str) -> String {
+    task_arg
+        .split(',')
+        .map(|t| {
+            std::path::Path::new(t)
+                .file_stem()
+                .map_or_else(|| t.to_string(), |s| s.to_string_lossy().into_owned())
+        })
+        .collect::<Vec<_>>()
+        .join("+")
+}
+
+/// Where a run's metrics go: `RUNS_DIR/NAME/metrics.jsonl` (`--runs-dir`, default `runs`), and
+/// echoed on stdout with `--json`.
+struct LogTo {
+    runs_dir: PathBuf,
+    echo: bool,
+}
+
 /// A run's metrics: one JSON line per record (with the wall time so far) into
-/// `runs/NAME/metrics.jsonl`, echoed on stdout with `--json`.
+/// `RUNS_DIR/NAME/metrics.jsonl`, echoed on stdout with `--json`.
 struct MetricsLog {
     path: PathBuf,
     file: std::fs::File,
@@ -817,8 +851,8 @@ struct MetricsLog {
 }
 
 impl MetricsLog {
-    fn create(name: &str, echo: bool) -> Result<MetricsLog, String> {
-        let dir = PathBuf::from(format!("runs/{name}"));
+    fn create(to: &LogTo, name: &str) -> Result<MetricsLog, String> {
+        let (dir, echo) = (to.runs_dir.join(name), to.echo);
         std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
         let path = dir.join("metrics.jsonl");
         let file = std::fs::File::create(&path)
@@ -860,9 +894,9 @@ fn train_bc(
     name: &str,
     tasks: &[Task],
     config: &BcConfig,
-    json: bool,
+    to: &LogTo,
 ) -> Result<(polyskill_learn::Policy, serde_json::Value), String> {
-    let mut log = MetricsLog::create(&format!("{name}-bc-s{}", config.seed), json)?;
+    let mut log = MetricsLog::create(to, &format!("{name}-bc-s{}", config.seed))?;
     let fit_steps = config.steps as u64 * (config.dagger_rounds as u64 + 1);
     let bar = progress(fit_steps, "bc");
     let mut last_loss = f32::NAN;
@@ -901,10 +935,10 @@ fn train_pg<R: IterativeRun>(
     total_steps: u64,
     target_return: Option<f32>,
     keep_best: Option<(&[Task], u64)>,
-    json: bool,
+    to: &LogTo,
     run: R,
 ) -> Result<(polyskill_learn::Policy, serde_json::Value), String> {
-    let mut log = MetricsLog::create(&format!("{name}-{algo}-s{seed}"), json)?;
+    let mut log = MetricsLog::create(to, &format!("{name}-{algo}-s{seed}"))?;
     let bar = progress(total_steps, algo);
     let mut last = None;
     let mut best = keep_best
@@ -964,14 +998,19 @@ fn train(
     eval_episodes: u32,
     keep_best: Option<u64>,
     out: Option<PathBuf>,
+    runs_dir: PathBuf,
     json: bool,
 ) -> Result<(), String> {
     let tasks = load_tasks(args)?;
+    let log_to = LogTo {
+        runs_dir,
+        echo: json,
+    };
     let started = Instant::now();
     // Iterative runs validate on every task they train (--keep-best).
     let keep = keep_best.map(|every| (tasks.as_slice(), every));
     let (mut policy, summary) = match trainer {
-        Trainer::Bc(config) => train_bc(&args.task.replace(',', "+"), &tasks, config, json)?,
+        Trainer::Bc(config) => train_bc(&run_name(&args.task), &tasks, config, &log_to)?,
         Trainer::Ppo {
             combiner,
             task_sam,
@@ -1000,7 +1039,7 @@ fn train(
                 top_k: shape.2,
                 ..defaults
             };
-            let name = args.task.replace(',', "+");
+            let name = run_name(&args.task);
             train_pg(
                 &name,
                 algo,
@@ -1008,7 +1047,7 @@ fn train(
                 config.total_steps,
                 *target_return,
                 keep,
-                json,
+                &log_to,
                 ppo::PpoRun::multi_task(&tasks, &config)?,
             )?
         }
@@ -1023,7 +1062,7 @@ fn train(
                 config.total_steps,
                 *target_return,
                 keep,
-                json,
+                &log_to,
                 grpo::GrpoRun::new(task, config)?,
             )?,
             _ => {
@@ -1037,7 +1076,7 @@ fn train(
             config,
             target_return,
         } => {
-            let name = args.task.replace(',', "+");
+            let name = run_name(&args.task);
             train_pg(
                 &name,
                 algo,
@@ -1045,7 +1084,7 @@ fn train(
                 config.total_steps,
                 *target_return,
                 keep,
-                json,
+                &log_to,
                 sac::SacRun::new(&tasks, config)?,
             )?
         }
@@ -1082,7 +1121,7 @@ fn train(
         let conditioning = serde_json::to_value(policy.info.conditioning).unwrap_or_default();
         format!(
             "{}-{algo}-{}",
-            args.task.replace(',', "+"),
+            run_name(&args.task),
             conditioning.as_str().unwrap_or("none")
         )
     };

@@ -10,7 +10,18 @@ fn root() -> String {
 }
 
 fn polyskill(args: &[&str]) -> (bool, String, String) {
-    run(Command::new(env!("CARGO_BIN_EXE_polyskill")).args(args))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_polyskill"));
+    command.args(args);
+    // Training runs log into a scratch directory, never into the repository's runs/.
+    if args.first() == Some(&"train") {
+        command.arg("--runs-dir").arg(scratch_runs());
+    }
+    run(&mut command)
+}
+
+/// The runs directory the tests' training commands write to (a temporary one).
+fn scratch_runs() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("polyskill-cli-runs-{}", std::process::id()))
 }
 
 fn run(command: &mut Command) -> (bool, String, String) {
@@ -169,6 +180,7 @@ fn import_converts_a_pytorch_file_and_checks_it_against_a_task() {
 
 #[test]
 fn ppo_training_writes_metrics_lines_and_weights() {
+    let started = std::time::SystemTime::now();
     let dir = std::env::temp_dir().join(format!("polyskill-ppo-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let out = dir.join("cart-pole-ppo.safetensors");
@@ -207,8 +219,14 @@ fn ppo_training_writes_metrics_lines_and_weights() {
     );
     assert_eq!(lines[4]["evaluation"][0]["episodes"], 2);
     let metrics =
-        std::fs::read_to_string(format!("{}/runs/cart-pole-ppo-s77/metrics.jsonl", root()))
-            .unwrap();
+        std::fs::read_to_string(scratch_runs().join("cart-pole-ppo-s77/metrics.jsonl")).unwrap();
+    let in_repository = std::fs::metadata(format!("{}/runs/cart-pole-ppo-s77", root()));
+    assert!(
+        in_repository
+            .and_then(|m| m.modified())
+            .map_or(true, |written| written < started),
+        "the test's run must not be written into the repository's runs/"
+    );
     assert_eq!(metrics.lines().count(), 4);
     assert!(
         polyskill_learn::weights::read_info(&std::fs::read(&out).unwrap())
@@ -369,7 +387,7 @@ fn bc_trains_one_network_on_a_task_list_and_reports_each_task() {
         "one 4-action head per task"
     );
     assert!(info.training["eval_success_per_task"]["drawer-close"].is_number());
-    // Progress records as JSON lines, on stdout and in runs/.
+    // Progress records as JSON lines, on stdout and in the runs directory.
     let records: Vec<serde_json::Value> = stdout
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -379,11 +397,9 @@ fn bc_trains_one_network_on_a_task_list_and_reports_each_task() {
             && records.iter().any(|r| r["phase"] == "fitting"),
         "{stdout}"
     );
-    let metrics = std::fs::read_to_string(format!(
-        "{}/runs/reach+drawer-close-bc-s0/metrics.jsonl",
-        root()
-    ))
-    .unwrap();
+    let metrics =
+        std::fs::read_to_string(scratch_runs().join("reach+drawer-close-bc-s0/metrics.jsonl"))
+            .unwrap();
     assert_eq!(
         metrics.lines().count(),
         records.len() - 1,
