@@ -643,38 +643,32 @@ impl Learner {
                             continue;
                         }
                         let xt = gather_rows(&x, input, &mine);
-                        let trace = self.net.trace(&xt)?;
-                        let (sum, grad) = squared_error(
-                            trace.output(),
-                            &mine,
-                            &rows,
-                            demos,
-                            width,
-                            multi_head,
-                            2.0 / (mine.len() * a) as f32,
-                        );
-                        total += sum;
-                        self.task_losses[t] = sum / (mine.len() * a) as f32;
-                        let mut g = self.net.backward(trace, &grad)?;
-                        // Task-based flat regions (multitask::task_sam): the task's gradient
-                        // taken at θ + ρ gₜ/‖gₜ‖, on the same rows.
-                        if let Some(rho) = config.task_sam
-                            && let Some(shift) = task_sam::ascent(&g, rho)
-                        {
-                            let scale = 2.0 / (mine.len() * a) as f32;
-                            g = self.net.at_shifted(&shift, |net| {
+                        // The task's summed squared error and its gradient at `net`'s weights.
+                        let task_gradient =
+                            |net: &TrainNet| -> Result<(f32, Vec<Vec<f32>>), String> {
                                 let trace = net.trace(&xt)?;
-                                let (_, grad) = squared_error(
+                                let (sum, grad) = squared_error(
                                     trace.output(),
                                     &mine,
                                     &rows,
                                     demos,
                                     width,
                                     multi_head,
-                                    scale,
+                                    2.0 / (mine.len() * a) as f32,
                                 );
-                                net.backward(trace, &grad)
-                            })?;
+                                Ok((sum, net.backward(trace, &grad)?))
+                            };
+                        let (sum, mut g) = task_gradient(&self.net)?;
+                        total += sum;
+                        self.task_losses[t] = sum / (mine.len() * a) as f32;
+                        // Task-based flat regions (multitask::task_sam): the task's gradient
+                        // taken at θ + ρ gₜ/‖gₜ‖, on the same rows.
+                        if let Some(rho) = config.task_sam
+                            && let Some(shift) = task_sam::ascent(&g, rho)
+                        {
+                            g = self
+                                .net
+                                .at_shifted(&shift, |net| task_gradient(net).map(|(_, g)| g))?;
                         }
                         per_task.push(Some(g));
                     }
