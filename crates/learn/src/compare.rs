@@ -278,30 +278,18 @@ fn configure<T: Serialize + serde::de::DeserializeOwned>(
     index: usize,
     seed: u64,
 ) -> Result<T, String> {
-    let mut value = serde_json::to_value(defaults).map_err(|e| e.to_string())?;
-    let object = value
-        .as_object_mut()
-        .ok_or("a configuration is an object")?;
-    for (k, v) in spec.settings.iter().chain(&method.settings) {
-        if !object.contains_key(k) {
-            let known: Vec<&String> = object.keys().collect();
-            return Err(format!(
-                "settings.{k}: not a {:?} setting; the settings are {known:?}",
-                spec.algorithm
-            ));
-        }
-        object.insert(k.clone(), v.clone());
-    }
-    object.insert("seed".into(), seed.into());
-    object.insert(
+    let mut settings = spec.settings.clone();
+    settings.extend(method.settings.clone());
+    settings.insert("seed".into(), seed.into());
+    settings.insert(
         "architecture".into(),
         serde_json::to_value(method.architecture).map_err(|e| e.to_string())?,
     );
-    object.insert(
+    settings.insert(
         "experts".into(),
         serde_json::to_value(method.experts).map_err(|e| e.to_string())?,
     );
-    object.insert(
+    settings.insert(
         "top_k".into(),
         serde_json::to_value(method.top_k).map_err(|e| e.to_string())?,
     );
@@ -309,12 +297,11 @@ fn configure<T: Serialize + serde::de::DeserializeOwned>(
         seed,
         ..CombinerConfig::of(kind)
     });
-    object.insert(
+    settings.insert(
         "combiner".into(),
-        serde_json::to_value(combiner).map_err(|e| e.to_string())?,
+        serde_json::to_value(&combiner).map_err(|e| e.to_string())?,
     );
-    serde_path_to_error::deserialize(value)
-        .map_err(|e| format!("methods[{index}] settings.{}: {}", e.path(), e.inner()))
+    crate::settings::overlay(defaults, &settings, &format!("methods[{index}] settings"))
 }
 
 /// A trained policy, its curve and conflict, and an error if training stopped early.

@@ -4,6 +4,7 @@
 //! - [`nets`]: the networks (the burn MLP, and the hand-fused CPU MLP that is its fast path);
 //! - [`multitask`]: how several tasks share one update: gradient and loss combiners (PCGrad,
 //!   CAGrad, FAMO, Nash-MTL, …), the gradient-conflict statistic and the task sampler;
+//! - [`settings`]: every algorithm's configuration from named settings (CLI, page, specs);
 //! - [`record`]: the metrics every algorithm reports per iteration, per task too;
 //! - [`policy`]: a trained policy and its description (the weights file's metadata);
 //! - [`weights`]: safetensors I/O; [`eval`]: batched evaluation and best checkpoints;
@@ -22,6 +23,7 @@ pub mod nets;
 pub mod parallel;
 pub mod policy;
 pub mod record;
+pub mod settings;
 pub mod stats;
 pub mod weights;
 
@@ -30,6 +32,7 @@ pub use nets::fused::FastMlp;
 pub use nets::mlp::Mlp;
 pub use policy::{Architecture, Conditioning, Policy, PolicyInfo, normalise};
 pub use record::Record;
+pub use settings::{TrainConfig, TrainRun};
 
 /// A policy-gradient run (PPO, GRPO, RLOO) that advances one iteration per call.
 pub trait IterativeRun {
@@ -37,6 +40,16 @@ pub trait IterativeRun {
     fn iterate(&mut self) -> Result<Option<Record>, String>;
     /// The policy as it stands, acting greedily.
     fn policy(&self) -> Policy;
+}
+
+/// A boxed run (as [`TrainRun::Iterative`] holds it) is a run.
+impl<R: IterativeRun + ?Sized> IterativeRun for Box<R> {
+    fn iterate(&mut self) -> Result<Option<Record>, String> {
+        (**self).iterate()
+    }
+    fn policy(&self) -> Policy {
+        (**self).policy()
+    }
 }
 
 /// Drives `run` until its budget is spent or `on_iteration` returns false; the policy then.

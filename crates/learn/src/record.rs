@@ -51,6 +51,15 @@ pub struct Record {
     pub critic_conflict: Option<Conflict>,
 }
 
+impl Record {
+    /// Whether the run has met a return target: at least [`RECENT_EPISODES`] episodes
+    /// finished and their mean return at `target` or above (the one stop rule of the CLI's
+    /// `--target-return` and the page's target).
+    pub fn reaches(&self, target: f32) -> bool {
+        self.episodes as usize >= RECENT_EPISODES && self.mean_return >= target
+    }
+}
+
 /// One task's figures in a multi-task [`Record`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TaskRecord {

@@ -25,7 +25,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 /// How an episode's return becomes its advantage.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Baseline {
     /// Group mean, divided by the group's standard deviation.
@@ -35,7 +35,8 @@ pub enum Baseline {
 }
 
 /// Settings of a group-relative run.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct GrpoConfig {
     /// GRPO or RLOO advantages.
     pub baseline: Baseline,
