@@ -36,7 +36,16 @@ fn run(command: &mut Command) -> (bool, String, String) {
 #[test]
 fn every_command_has_help() {
     for cmd in [
-        "validate", "expert", "train", "eval", "import", "bench", "schema", "render", "compare",
+        "validate",
+        "expert",
+        "train",
+        "eval",
+        "reevaluate",
+        "import",
+        "bench",
+        "schema",
+        "render",
+        "compare",
     ] {
         let (ok, stdout, _) = polyskill(&[cmd, "--help"]);
         assert!(
@@ -186,10 +195,9 @@ fn ppo_training_writes_metrics_lines_and_weights() {
     let out = dir.join("cart-pole-ppo.safetensors");
     let args = [
         "train",
+        "ppo",
         "--task",
         "cart-pole",
-        "--algo",
-        "ppo",
         "--env-steps",
         "2048",
         "--seed",
@@ -235,9 +243,23 @@ fn ppo_training_writes_metrics_lines_and_weights() {
             .output
             == "categorical"
     );
-    let (ok, _, stderr) = polyskill(&["train", "--task", "cart-pole", "--algo", "dqn"]);
+    // An unknown algorithm lists the known ones; the old `--algo` flag says what replaced it;
+    // a flag of another algorithm names the algorithms that take it.
+    let (ok, _, stderr) = polyskill(&["train", "dqn", "--task", "cart-pole"]);
     assert!(
-        !ok && stderr.contains("unknown --algo \"dqn\"; available: bc, ppo, sac, grpo, rloo"),
+        !ok && stderr.contains("unrecognized subcommand 'dqn'")
+            && stderr.contains("available: bc, ppo, sac, grpo, rloo"),
+        "{stderr}"
+    );
+    let (ok, _, stderr) = polyskill(&["train", "bc", "--task", "cart-pole", "--algo", "ppo"]);
+    assert!(
+        !ok && stderr.contains("the algorithm is a subcommand now"),
+        "{stderr}"
+    );
+    let (ok, _, stderr) = polyskill(&["train", "ppo", "--task", "cart-pole", "--demos", "5"]);
+    assert!(
+        !ok && stderr.contains("unexpected argument '--demos'")
+            && stderr.contains("--demos is a setting of: polyskill train bc"),
         "{stderr}"
     );
 
@@ -245,10 +267,9 @@ fn ppo_training_writes_metrics_lines_and_weights() {
     let best = dir.join("cart-pole-best.safetensors");
     let args = [
         "train",
+        "ppo",
         "--task",
         "cart-pole",
-        "--algo",
-        "ppo",
         "--env-steps",
         "4096",
         "--seed",
@@ -283,17 +304,11 @@ fn ppo_training_writes_metrics_lines_and_weights() {
     );
     let info = polyskill_learn::weights::read_info(&std::fs::read(&best).unwrap()).unwrap();
     assert_eq!(info.training["kept"], training["kept"]);
-    let (ok, _, stderr) = polyskill(&[
-        "train",
-        "--task",
-        "reach",
-        "--algo",
-        "bc",
-        "--keep-best",
-        "100",
-    ]);
+    let (ok, _, stderr) = polyskill(&["train", "bc", "--task", "reach", "--keep-best", "100"]);
     assert!(
-        !ok && stderr.contains("--keep-best is for ppo, sac, grpo and rloo"),
+        !ok && stderr.contains(
+            "--keep-best is a setting of: polyskill train ppo, polyskill train sac, polyskill train grpo, polyskill train rloo"
+        ),
         "{stderr}"
     );
 }
@@ -318,10 +333,9 @@ fn a_diverging_run_says_why_and_keeps_its_last_good_weights() {
     let out = dir.join("diverged.safetensors");
     let args = [
         "train",
+        "ppo",
         "--task",
         task.to_str().unwrap(),
-        "--algo",
-        "ppo",
         "--env-steps",
         "2048",
         "--eval-episodes",
@@ -358,6 +372,7 @@ fn bc_trains_one_network_on_a_task_list_and_reports_each_task() {
     let out = dir.join("two.safetensors");
     let args = [
         "train",
+        "bc",
         "--task",
         "reach,drawer-close",
         "--conditioning",
@@ -405,12 +420,20 @@ fn bc_trains_one_network_on_a_task_list_and_reports_each_task() {
         records.len() - 1,
         "every record but the summary"
     );
-    let (ok, _, stderr) = polyskill(&["train", "--task", "reach", "--conditioning", "sideways"]);
+    let (ok, _, stderr) = polyskill(&[
+        "train",
+        "bc",
+        "--task",
+        "reach",
+        "--conditioning",
+        "sideways",
+    ]);
     assert!(
-        !ok && stderr.contains("--conditioning \"sideways\": expected one-hot, multi-head or none"),
+        !ok && stderr.contains("invalid value 'sideways' for '--conditioning <CONDITIONING>'")
+            && stderr.contains("[possible values: one-hot, multi-head, none]"),
         "{stderr}"
     );
-    let (ok, _, stderr) = polyskill(&["train", "--task", "reach,nope"]);
+    let (ok, _, stderr) = polyskill(&["train", "bc", "--task", "reach,nope"]);
     assert!(
         !ok && stderr.contains("cannot read task") && stderr.contains("nope"),
         "{stderr}"
@@ -427,6 +450,7 @@ fn train_takes_an_architecture_and_a_combiner_and_names_the_valid_ones() {
     let out = dir.join("care.safetensors");
     let (ok, stdout, stderr) = polyskill(&[
         "train",
+        "bc",
         "--task",
         "reach,push",
         "--architecture",
@@ -460,23 +484,24 @@ fn train_takes_an_architecture_and_a_combiner_and_names_the_valid_ones() {
         ("--combiner", "mean, sum, uncertainty, dwa, pcgrad"),
         ("--architecture", "mlp, film, moe, soft-modular"),
     ] {
-        let (ok, _, stderr) = polyskill(&["train", "--task", "reach,push", flag, "bogus"]);
+        let (ok, _, stderr) = polyskill(&["train", "bc", "--task", "reach,push", flag, "bogus"]);
         assert!(
-            !ok && stderr.contains("\"bogus\"") && stderr.contains(names),
+            !ok && stderr.contains("invalid value 'bogus'") && stderr.contains(names),
             "{flag}: {stderr}"
         );
     }
     let (ok, _, stderr) = polyskill(&[
         "train",
+        "grpo",
         "--task",
         "cart-pole",
-        "--algo",
-        "grpo",
         "--combiner",
         "pcgrad",
     ]);
     assert!(
-        !ok && stderr.contains("--combiner is for bc, ppo and sac"),
+        !ok && stderr.contains(
+            "--combiner is a setting of: polyskill train bc, polyskill train ppo, polyskill train sac"
+        ),
         "{stderr}"
     );
 }
