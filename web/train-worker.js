@@ -1,11 +1,11 @@
 // A Web Worker that trains one policy with its own wasm instance, so the page never freezes.
 // Messages in:
-//   {type: 'start', algo: 'ppo' | 'grpo' | 'rloo', task: <task JSON text>, seed, totalSteps, targetReturn}
-//   {type: 'start', algo: 'sac', tasks: [<task JSON text>…], seed, totalSteps, targetReturn}
-//     (several tasks: MT-SAC)
-//   {type: 'start', algo: 'bc', tasks: [<task JSON text>…], seed, demos, steps, daggerRounds}
-//   every 'start' may carry options: {learning_rate, hidden: [widths…]} (defaults otherwise);
-//     a multi-task 'bc' or 'sac' start also {architecture, combiner} (names from methods())
+//   {type: 'start', algo: 'bc' | 'ppo' | 'sac' | 'grpo' | 'rloo', tasks: [<task JSON text>…],
+//    settings: {name: value…}, targetReturn?, evaluate?}
+//     several tasks train one network where the algorithm trains sets (bc, ppo, sac). settings
+//     are the learner's own, by the configuration's field names (total_steps, hidden,
+//     learning_rate, demos, combiner, …; the wasm API's trainDefaults lists them), laid over the
+//     page's starting configuration; an unknown or out-of-range one is an 'error' naming it.
 //   a 'bc' start may carry share: {buffer: SharedArrayBuffer, index, workers}: this worker is
 //     one of `workers` that split the recorded episodes, every minibatch and the final
 //     evaluation, exchanging through `buffer` (every worker gets the same start message
@@ -34,24 +34,16 @@ channel.port1.onmessage = () => pauses.shift()?.();
 const yieldToEvents = () => new Promise((resume) => { pauses.push(resume); channel.port2.postMessage(0); });
 
 function makeTrainer(msg) {
-  const seed = BigInt(msg.seed ?? 0);
-  // {learning_rate, hidden}, each optional: the algorithm's defaults otherwise.
-  const options = JSON.stringify(msg.options ?? {});
-  switch (msg.algo) {
-    case 'ppo': return Trainer.ppo(msg.task, seed, msg.totalSteps ?? 500_000, options);
-    case 'grpo':
-    case 'rloo': return Trainer.grpo(msg.task, msg.algo, seed, msg.totalSteps ?? 500_000, options);
-    case 'sac': return Trainer.sac(msg.tasks, seed, msg.totalSteps ?? 100_000, options);
-    case 'bc': return Trainer.bc(msg.tasks, seed, msg.demos ?? 40, msg.steps ?? 3000, msg.daggerRounds ?? 0, options);
-    default: throw new Error(`unknown algorithm "${msg.algo}" (available: ppo, sac, grpo, rloo, bc)`);
-  }
+  const trainer = new Trainer(msg.algo, msg.tasks, JSON.stringify(msg.settings ?? {}));
+  if (msg.targetReturn != null) trainer.stopAtReturn(msg.targetReturn);
+  return trainer;
 }
 
 async function train(msg) {
   await init();
   const trainer = makeTrainer(msg);
   if (msg.share) trainer.splitBetweenWorkers(msg.share.buffer, msg.share.index, msg.share.workers);
-  const evaluationTasks = msg.evaluate ? (msg.tasks ?? [msg.task]) : [];
+  const evaluationTasks = msg.evaluate ? msg.tasks : [];
   if (msg.share?.index > 0) {
     // A helper: the same work as worker 0, nothing to report; ended by the page. It records
     // and evaluates its share of the episodes, which worker 0 gathers.
@@ -71,10 +63,11 @@ async function train(msg) {
       self.postMessage({ type: 'error', message: e?.message ?? String(e), weights }, [weights.buffer]);
       return;
     }
-    if (!record) break;
+    if (!record) {
+      if (trainer.reachedTarget) reason = 'target';
+      break;
+    }
     self.postMessage({ type: 'record', record });
-    const solved = msg.targetReturn != null && record.mean_return != null && record.episodes >= 10 && record.mean_return >= msg.targetReturn;
-    if (solved) { reason = 'target'; break; }
     await yieldToEvents();
     if (stopRequested) { reason = 'stopped'; break; }
     if (snapshotRequested) {

@@ -11,7 +11,7 @@
 // 64x64, a task set as reach+push), and "Link to this comparison" writes such a URL for the
 // runs on the page, so a comparison is shared by its address.
 
-import init, { algorithmsFor, methods } from '../pkg/polyskill_web.js';
+import init, { algorithmsFor, methods, trainDefaults } from '../pkg/polyskill_web.js';
 import { drawCurves } from './curves.js';
 import { sharedWorkBuffer } from './shared-buffer.js';
 import { drawTaskPanel } from './task-panel.js';
@@ -47,8 +47,22 @@ const registry = methods();
 const ALGOS = registry.algorithms;
 /** Whether `algo` trains one network on several tasks in the page. */
 const trainsSets = (algo) => registry.multi_task.includes(algo);
+/** Each shipped task's JSON text, fetched once. */
+const TASK_TEXT = Object.fromEntries(await Promise.all(CATALOGUE.tasks.map(async (name) => [name, await fetchTask(name)])));
 /** Each shipped task's algorithms, as the learner's rules give them from its file. */
-const TRAINABLE = Object.fromEntries(await Promise.all(CATALOGUE.tasks.map(async (name) => [name, algorithmsFor(await fetchTask(name))])));
+const TRAINABLE = Object.fromEntries(CATALOGUE.tasks.map((name) => [name, algorithmsFor(TASK_TEXT[name])]));
+/** The task texts `task` names: one task, "mt10" or a picked set joined by ",". */
+const taskTexts = (task) => (task === 'mt10' ? MT10 : task.split(',')).map((name) => TASK_TEXT[name]);
+/** The whole configuration a page run of `algo` on `task` starts from, every setting by name
+ * (the learner's defaults with the page's budget preset: the wasm API's trainDefaults). */
+const defaultsFor = (algo, task) => trainDefaults(algo, taskTexts(task));
+
+/** The setting each form field sets, by the learner's configuration field names (the
+ * learning-rate field sets SAC's actor rate, policy_lr). A field applies to an algorithm whose
+ * configuration has its setting; "target" (stop at a return) to those that step environments. */
+const FIELD_SETTINGS = { steps: 'total_steps', demos: 'demos', 'grad-steps': 'steps', dagger: 'dagger_rounds', noise: 'demo_noise', lr: ['learning_rate', 'policy_lr'], hidden: 'hidden', architecture: 'architecture', combiner: 'combiner' };
+/** The setting field `id` sets in a configuration with these `defaults` (undefined: none). */
+const settingName = (id, defaults) => [FIELD_SETTINGS[id]].flat().find((name) => name in defaults);
 $('architecture').replaceChildren(...registry.architectures.map((name) => new Option(name === 'mlp' ? 'mlp (one-hot / heads)' : name, name)));
 $('combiner').replaceChildren(new Option('none (pooled rows)', ''), ...registry.combiners.map((name) => new Option(name, name)));
 
@@ -81,17 +95,24 @@ function fillTasks(wanted) {
   $('task').replaceChildren(...options);
   if (isTaskSet(algo, wanted) || (wanted && names.includes(wanted))) $('task').value = wanted;
   else if (names.includes('reach')) $('task').value = 'reach';
-  // Cart-pole's "solved" return is the default stop; SAC's tasks have no such line, and SAC's
-  // updates cost ~15 ms each in wasm, so its default budget is smaller.
-  $('target').value = algo === 'sac' ? '' : '475';
-  const sacSteps = '20000';
-  if (algo === 'sac') $('steps').value = sacSteps;
-  else if ($('steps').value === sacSteps) $('steps').value = '200000';
+  fillDefaults();
   document.querySelector('.pg-only').hidden = isBc();
   for (const element of document.querySelectorAll('.bc-only')) element.hidden = !isBc();
   $('progress-label').textContent = isBc() ? 'Gradient steps' : 'Env steps';
   $('metric-label').textContent = isBc() ? 'Loss' : 'Mean return';
   showMultiTaskOptions();
+}
+
+/** Fills the form's settings from the configuration the chosen run starts from: budgets as
+ * values, the learning rate and hidden widths as placeholders ("default 0.0025"), blank. */
+function fillDefaults() {
+  const [algo, task] = [$('algo').value, $('task').value];
+  for (const [id, value] of Object.entries(startingFields(algo, task))) $(id).value = value;
+  const defaults = defaultsFor(algo, task);
+  for (const id of ['lr', 'hidden']) {
+    const name = settingName(id, defaults);
+    $(id).placeholder = name ? `default ${[defaults[name]].flat().join(',')}` : 'default';
+  }
 }
 
 /** The curves of every run of the latest run's kind (see curves.js), redrawn at most once a frame. */
@@ -123,10 +144,12 @@ function formFields() {
   return Object.fromEntries(SETTING_FIELDS.map((id) => [id, $(id).value.trim()]));
 }
 
-/** The settings that matter to `algo`, in the order a shared link writes them. */
+/** The form fields that matter to `algo` (those whose setting its configuration has; the
+ * multi-task ones where it trains sets), in the order a shared link writes them. */
 function settingsOf(algo) {
-  const multiTask = trainsSets(algo) ? ['architecture', 'combiner'] : [];
-  return [...(algo === 'bc' ? ['demos', 'grad-steps', 'dagger', 'noise'] : ['steps', 'target']), 'lr', 'hidden', ...multiTask];
+  const defaults = defaultsFor(algo, 'reach');
+  return SETTING_FIELDS.filter((id) => (id === 'target' ? 'total_steps' in defaults : settingName(id, defaults))
+    && (trainsSets(algo) || !['architecture', 'combiner'].includes(id)));
 }
 
 /** Reads the whole-number setting `id` of `fields` in [min, max]; returns null and shows a
@@ -146,59 +169,40 @@ async function fetchTask(name) {
   return response.text();
 }
 
-/** The optional learning rate and hidden widths of `fields`: {} when blank, null (with a
- * message) when malformed. Ranges are the algorithm's own check (its error names the field). */
-function trainOptions(fields) {
-  const options = {};
-  const lr = fields.lr;
-  if (lr !== '') {
-    const value = Number(lr);
-    if (!Number.isFinite(value) || value <= 0) { showMessage(`Learning rate "${lr}" must be a number > 0 (blank: the default).`); return null; }
-    options.learning_rate = value;
-  }
-  const hidden = fields.hidden;
-  if (hidden !== '') {
-    const widths = hidden.split(',').map((w) => Number(w.trim()));
-    if (!widths.every((w) => Number.isInteger(w) && w > 0)) { showMessage(`Hidden widths "${hidden}" must be whole numbers separated by commas, e.g. 64,64.`); return null; }
-    options.hidden = widths;
-  }
-  // Blank or the plain MLP: the algorithm's default network; no combiner: pooled rows.
-  if (fields.architecture && fields.architecture !== 'mlp') options.architecture = fields.architecture;
-  if (fields.combiner) options.combiner = fields.combiner;
-  return options;
-}
+/** The label of form field `id`, for messages. */
+const labelOf = (id) => $(id).closest('label')?.firstChild?.textContent.trim() ?? id;
 
-/** The worker's start message for a run of `algo` on `task` with `seed` and the other
- * settings in `fields` (see formFields); null (and a message shown) when a setting is out of
- * range. */
-async function runSettings(algo, task, seed, fields) {
-  if (!isMultiTask(task)) {
-    fields = { ...fields, architecture: '', combiner: '' };
-  }
-  const options = trainOptions(fields);
-  if (options === null) return null;
-  const tasks = () => Promise.all((task === 'mt10' ? MT10 : task.split(',')).map(fetchTask));
-  if (algo === 'bc') {
-    const demos = wholeNumber(fields, 'demos', 'Demos per task', 1, 1000);
-    const steps = wholeNumber(fields, 'grad-steps', 'Gradient steps', 1, 1_000_000);
-    const daggerRounds = wholeNumber(fields, 'dagger', 'DAgger rounds', 0, 20);
-    if (demos === null || steps === null || daggerRounds === null) return null;
-    if (fields.noise !== '') {
-      const noise = Number(fields.noise);
-      if (!Number.isFinite(noise)) { showMessage(`Demo noise "${fields.noise}" must be a number in [0, 1] (blank: 0.1).`); return null; }
-      options.demo_noise = noise;
+/** The worker's start message for a run of `algo` on `task` with `seed` and the form's
+ * settings in `fields` (see formFields): the given fields as the learner's settings by name,
+ * blank ones left to the run's starting configuration. Values out of range are the learner's
+ * to name (the worker reports its error); null (and a message shown) when a field is not a
+ * number at all. */
+function runSettings(algo, task, seed, fields) {
+  const defaults = defaultsFor(algo, task);
+  const multiTask = trainsSets(algo) && isMultiTask(task);
+  const settings = { seed };
+  let targetReturn = null;
+  for (const id of settingsOf(algo)) {
+    const text = fields[id];
+    if (text === '' || ((id === 'architecture' || id === 'combiner') && !multiTask)) continue;
+    if (id === 'target') {
+      targetReturn = Number(text);
+      if (!Number.isFinite(targetReturn)) { showMessage(`Stop at return "${text}" must be a number (blank: no target).`); return null; }
+    } else if (id === 'architecture') {
+      if (text !== 'mlp') settings.architecture = text;
+    } else if (id === 'combiner') {
+      settings.combiner = text;
+    } else if (id === 'hidden') {
+      const widths = text.split(',').map((w) => Number(w.trim()));
+      if (!widths.every((w) => Number.isInteger(w) && w > 0)) { showMessage(`Hidden widths "${text}" must be whole numbers separated by commas, e.g. 64,64.`); return null; }
+      settings.hidden = widths;
+    } else {
+      const value = Number(text);
+      if (!Number.isFinite(value)) { showMessage(`${labelOf(id)} "${text}" must be a number (blank: the default).`); return null; }
+      settings[settingName(id, defaults)] = value;
     }
-    return { algo, tasks: await tasks(), seed, demos, steps, daggerRounds, options, evaluate: EVAL_EPISODES };
   }
-  const totalSteps = wholeNumber(fields, 'steps', 'Env steps', 512, 10_000_000);
-  if (totalSteps === null) return null;
-  const targetReturn = fields.target === '' ? null : Number(fields.target);
-  if (!(targetReturn === null || Number.isFinite(targetReturn))) {
-    showMessage(`Stop at return "${fields.target}" must be a number (blank: no target).`);
-    return null;
-  }
-  if (algo === 'sac') return { algo, tasks: await tasks(), seed, totalSteps, targetReturn, options, evaluate: EVAL_EPISODES };
-  return { algo, task: await fetchTask(task), seed, totalSteps, targetReturn, options, evaluate: EVAL_EPISODES };
+  return { algo, tasks: taskTexts(task), settings, targetReturn, evaluate: EVAL_EPISODES };
 }
 
 /** Shows the latest run in the readout: status, progress, metric, wall time. */
@@ -262,7 +266,7 @@ function parseCompareItem(item) {
   if (!ALGOS.includes(runAlgo) || !(tasksFor(runAlgo).includes(task) || isTaskSet(runAlgo, task)) || runSeed === '' || !Number.isInteger(seed) || seed < 0) {
     return { problem: `URL parameter compare: "${item}" is not ALGO:TASK:SEED with a task that algorithm can train (e.g. ppo:cart-pole:1).` };
   }
-  const fields = formFields();
+  const fields = { ...formFields(), ...startingFields(runAlgo, task) };
   for (const pair of pairs) {
     const [name, value] = pair.split('=');
     if (!settingsOf(runAlgo).includes(name) || value === undefined) {
@@ -271,6 +275,19 @@ function parseCompareItem(item) {
     fields[name] = name === 'hidden' ? value.split('x').join(',') : value;
   }
   return { algo: runAlgo, task, seed, fields };
+}
+
+/** The form's fields as the configuration a run of `algo` on `task` starts from would fill them
+ * (see fillDefaults): budgets as values, the rest blank. */
+function startingFields(algo, task) {
+  const defaults = defaultsFor(algo, task);
+  // Cart-pole's "solved" return is the default stop; SAC's tasks have no such line.
+  const fields = { lr: '', hidden: '', architecture: 'mlp', combiner: '', target: algo === 'sac' ? '' : '475' };
+  for (const id of ['steps', 'demos', 'grad-steps', 'dagger', 'noise']) {
+    const name = settingName(id, defaults);
+    if (name) fields[id] = String(defaults[name]);
+  }
+  return fields;
 }
 
 /** Points "Link to this comparison" at a ?compare= URL of every run on the page. */
@@ -287,7 +304,7 @@ function updateShareLink() {
 function bcWorkers(settings, alone) {
   // A combiner weighs each task's whole gradient, which one worker's share of the rows cannot
   // give: such runs train in one worker.
-  const combined = Boolean(settings.options?.combiner);
+  const combined = Boolean(settings.settings.combiner);
   return settings.algo === 'bc' && alone && !combined && self.crossOriginIsolated && navigator.hardwareConcurrency >= 2 ? 2 : 1;
 }
 
@@ -313,7 +330,7 @@ function startRun(settings, label, item, alone = false) {
   const run = { label, group, algo: settings.algo, compareItem: item, records: [], state: 'running', color: COLORS[runs.length % COLORS.length], evaluations: [] };
   run.row = document.createElement('tr');
   run.row.innerHTML = '<td class="label"></td><td class="state"></td><td class="progress"></td><td class="metric"></td><td class="seconds"></td><td class="success">–</td><td class="files"></td><td><button type="button" class="watch">watch</button></td>';
-  run.watchTask = JSON.parse(settings.task ?? settings.tasks[0]).id;
+  run.watchTask = JSON.parse(settings.tasks[0]).id;
   run.row.querySelector('.watch').addEventListener('click', () => watch(run));
   run.row.querySelector('.label').textContent = label;
   run.row.querySelector('.label').style.color = run.color;
@@ -485,7 +502,7 @@ function rememberChoice() {
 
 // Switching algorithm keeps the task picked when the new algorithm can train it.
 $('algo').addEventListener('change', () => { fillTasks($('task').value); drawCurve(); rememberChoice(); });
-$('task').addEventListener('change', () => { showMultiTaskOptions(); rememberChoice(); });
+$('task').addEventListener('change', () => { fillDefaults(); showMultiTaskOptions(); rememberChoice(); });
 $('seed').addEventListener('change', rememberChoice);
 window.addEventListener('popstate', () => {
   const back = new URLSearchParams(location.search);

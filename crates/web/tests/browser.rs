@@ -197,7 +197,12 @@ fn a_discrete_task_reports_its_choices_and_takes_an_index() {
 #[wasm_bindgen_test]
 fn trainer_solves_cart_pole_in_the_browser_and_refuses_what_it_cannot_train() {
     let start = js_sys::Date::now();
-    let mut trainer = Trainer::ppo(CART_POLE, 1, 300_000, "").unwrap();
+    let mut trainer = Trainer::new(
+        "ppo",
+        vec![CART_POLE.to_string()],
+        r#"{"seed": 1, "total_steps": 300000}"#,
+    )
+    .unwrap();
     let mut last = wasm_bindgen::JsValue::NULL;
     let field = |record: &wasm_bindgen::JsValue, name: &str| {
         js_sys::Reflect::get(record, &name.into())
@@ -205,16 +210,15 @@ fn trainer_solves_cart_pole_in_the_browser_and_refuses_what_it_cannot_train() {
             .as_f64()
             .unwrap()
     };
+    trainer.stop_at_return(475.0).unwrap();
     loop {
         let record = trainer.advance().unwrap();
         if record.is_null() {
             break;
         }
         last = record;
-        if field(&last, "episodes") >= 10.0 && field(&last, "mean_return") >= 475.0 {
-            break;
-        }
     }
+    assert!(trainer.reached_target(), "stopped at its target");
     let seconds = (js_sys::Date::now() - start) / 1000.0;
     console_log!(
         "PPO cart-pole in wasm: {} env steps, {seconds:.1} s, last-10 mean return {}",
@@ -249,23 +253,24 @@ fn trainer_solves_cart_pole_in_the_browser_and_refuses_what_it_cannot_train() {
     }
 
     // What a trainer cannot learn is refused with a readable error.
-    let Err(e) = Trainer::grpo(REACH, "grpo", 1, 1000, "") else {
+    let Err(e) = Trainer::new("grpo", vec![REACH.to_string()], "") else {
         panic!("GRPO accepted a continuous task")
     };
     assert!(error_message(e).contains("continuous actions"));
-    let Err(e) = Trainer::bc(vec![CART_POLE.to_string()], 1, 1, 10, 0, "") else {
+    let Err(e) = Trainer::new("bc", vec![CART_POLE.to_string()], "") else {
         panic!("BC accepted a discrete task")
     };
     assert!(error_message(e).contains("picks discrete choices"));
-    let Err(e) = Trainer::grpo(CART_POLE, "ppo", 1, 1000, "") else {
-        panic!("an unknown baseline was accepted")
+    let Err(e) = Trainer::new("dqn", vec![CART_POLE.to_string()], "") else {
+        panic!("an unknown algorithm was accepted")
     };
-    assert!(error_message(e).contains("baseline \"ppo\" is not grpo or rloo"));
+    assert!(
+        error_message(e).contains("unknown algorithm \"dqn\"; available: ppo, sac, grpo, rloo, bc")
+    );
     // Options from the page: unknown ones and values out of range are named.
-    let Err(e) = Trainer::ppo(
-        CART_POLE,
-        1,
-        1000,
+    let Err(e) = Trainer::new(
+        "ppo",
+        vec![CART_POLE.to_string()],
         r#"{"learning_rate": 2.0, "hidden": [0]}"#,
     ) else {
         panic!("bad options accepted")
@@ -276,29 +281,45 @@ fn trainer_solves_cart_pole_in_the_browser_and_refuses_what_it_cannot_train() {
             && message.contains("hidden: must list"),
         "{message}"
     );
-    let Err(e) = Trainer::sac(vec![REACH.to_string()], 1, 1000, r#"{"lr": 0.1}"#) else {
-        panic!("an unknown option was accepted")
+    let Err(e) = Trainer::new("sac", vec![REACH.to_string()], r#"{"lr": 0.1}"#) else {
+        panic!("an unknown setting was accepted")
     };
-    assert!(error_message(e).contains("training options: unknown field `lr`"));
+    let message = error_message(e);
     assert!(
-        Trainer::sac(
+        message.contains("settings.lr: not a setting of this algorithm; its settings are")
+            && message.contains("policy_lr"),
+        "{message}"
+    );
+    let Err(e) = Trainer::new(
+        "sac",
+        vec![REACH.to_string()],
+        r#"{"hidden": [32, "wide"]}"#,
+    ) else {
+        panic!("a mistyped setting was accepted")
+    };
+    let message = error_message(e);
+    assert!(
+        message.contains("settings.hidden[1]: invalid type"),
+        "{message}"
+    );
+    assert!(
+        Trainer::new(
+            "sac",
             vec![REACH.to_string()],
-            1,
-            1000,
-            r#"{"learning_rate": 0.001, "hidden": [32]}"#
+            r#"{"policy_lr": 0.001, "hidden": [32], "total_steps": 1000}"#
         )
         .is_ok()
     );
     // Demonstration noise is behaviour cloning's alone, and checked there.
-    assert!(Trainer::bc(vec![REACH.to_string()], 1, 1, 10, 0, r#"{"demo_noise": 0}"#).is_ok());
-    let Err(e) = Trainer::bc(vec![REACH.to_string()], 1, 1, 10, 0, r#"{"demo_noise": 3}"#) else {
+    assert!(Trainer::new("bc", vec![REACH.to_string()], r#"{"demo_noise": 0}"#).is_ok());
+    let Err(e) = Trainer::new("bc", vec![REACH.to_string()], r#"{"demo_noise": 3}"#) else {
         panic!("noise 3 accepted")
     };
     assert!(error_message(e).contains("demo_noise: must be in [0, 1]"));
-    let Err(e) = Trainer::ppo(CART_POLE, 1, 1000, r#"{"demo_noise": 0}"#) else {
+    let Err(e) = Trainer::new("ppo", vec![CART_POLE.to_string()], r#"{"demo_noise": 0}"#) else {
         panic!("PPO took demo_noise")
     };
-    assert!(error_message(e).contains("demo_noise: only behaviour cloning records demonstrations"));
+    assert!(error_message(e).contains("settings.demo_noise: not a setting of this algorithm"));
 }
 
 /// The page's menus of multi-task methods come from the learner's registries; a multi-task
@@ -326,9 +347,26 @@ fn multi_task_runs_take_registered_architectures_and_combiners() {
         ]
     );
     assert!(names("combiners").contains(&"nash-mtl".to_string()));
+    // The page's form starts from the learner's configuration with the page's budget preset.
+    let defaults = |algorithm: &str, tasks: Vec<String>| {
+        js_sys::JSON::stringify(&train_defaults(algorithm, tasks).unwrap())
+            .unwrap()
+            .as_string()
+            .unwrap()
+    };
+    let sac = defaults("sac", vec![REACH.to_string()]);
+    assert!(
+        sac.contains("\"hidden\":[128,128]") && sac.contains("\"policy_lr\":0.0003"),
+        "{sac}"
+    );
+    let bc = defaults("bc", vec![REACH.to_string(), PUSH.to_string()]);
+    assert!(
+        bc.contains("\"demos\":30") && bc.contains("\"conditioning\":\"multi-head\""),
+        "{bc}"
+    );
     let tasks = vec![REACH.to_string(), PUSH.to_string()];
-    let options = r#"{"architecture": "care", "combiner": "famo", "hidden": [16, 16]}"#;
-    let mut trainer = Trainer::bc(tasks.clone(), 1, 1, 60, 0, options).unwrap();
+    let settings = r#"{"architecture": "care", "combiner": "famo", "hidden": [16, 16], "seed": 1, "demos": 1, "steps": 60}"#;
+    let mut trainer = Trainer::new("bc", tasks.clone(), settings).unwrap();
     let mut last = wasm_bindgen::JsValue::NULL;
     loop {
         let record = trainer.advance().unwrap();
@@ -348,7 +386,7 @@ fn multi_task_runs_take_registered_architectures_and_combiners() {
         .as_string()
         .unwrap();
     assert!(info.contains("\"kind\":\"care\""), "{info}");
-    let Err(e) = Trainer::bc(tasks.clone(), 1, 1, 10, 0, r#"{"combiner": "pc-grad"}"#) else {
+    let Err(e) = Trainer::new("bc", tasks.clone(), r#"{"combiner": "pc-grad"}"#) else {
         panic!("an unknown combiner was accepted")
     };
     let message = error_message(e);
@@ -356,7 +394,7 @@ fn multi_task_runs_take_registered_architectures_and_combiners() {
         message.contains("combiner") && message.contains("pcgrad"),
         "{message}"
     );
-    let Err(e) = Trainer::sac(tasks, 1, 1000, r#"{"architecture": "transformer"}"#) else {
+    let Err(e) = Trainer::new("sac", tasks, r#"{"architecture": "transformer"}"#) else {
         panic!("an unknown architecture was accepted")
     };
     let message = error_message(e);
@@ -364,7 +402,11 @@ fn multi_task_runs_take_registered_architectures_and_combiners() {
         message.contains("architecture") && message.contains("soft-modular"),
         "{message}"
     );
-    let Err(e) = Trainer::ppo(CART_POLE, 1, 1000, r#"{"combiner": "pcgrad"}"#) else {
+    let Err(e) = Trainer::new(
+        "ppo",
+        vec![CART_POLE.to_string()],
+        r#"{"combiner": "pcgrad"}"#,
+    ) else {
         panic!("single-task PPO took a combiner")
     };
     assert!(error_message(e).contains("are for multi-task runs"));
@@ -376,8 +418,8 @@ fn multi_task_runs_take_registered_architectures_and_combiners() {
 /// and the run's own evaluation equals `evaluatePolicy` on its weights.
 #[wasm_bindgen_test]
 fn splitting_between_workers_checks_its_buffer_and_changes_nothing_for_one_worker() {
-    let options = r#"{"hidden": [32, 32]}"#;
-    let bc = || Trainer::bc(vec![REACH.to_string()], 2, 1, 120, 0, options).unwrap();
+    let settings = r#"{"hidden": [32, 32], "seed": 2, "demos": 1, "steps": 120}"#;
+    let bc = || Trainer::new("bc", vec![REACH.to_string()], settings).unwrap();
     let buffer = js_sys::SharedArrayBuffer::new(64 + 2 * 1024 * 4);
     let Err(e) = bc().split_between_workers(&buffer, 2, 2) else {
         panic!("worker 2 of 2 accepted")
@@ -394,10 +436,13 @@ fn splitting_between_workers_checks_its_buffer_and_changes_nothing_for_one_worke
         panic!("a 1000-byte buffer accepted")
     };
     assert!(error_message(e).contains("a buffer of 1000 bytes is too small for 2 workers"));
-    let Err(e) = Trainer::ppo(CART_POLE, 1, 1000, "")
-        .unwrap()
-        .split_between_workers(&buffer, 0, 1)
-    else {
+    let Err(e) = Trainer::new(
+        "ppo",
+        vec![CART_POLE.to_string()],
+        r#"{"total_steps": 1000}"#,
+    )
+    .unwrap()
+    .split_between_workers(&buffer, 0, 1) else {
         panic!("PPO was split between workers")
     };
     assert!(error_message(e).contains("only behaviour cloning can be split between workers"));
