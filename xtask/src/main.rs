@@ -8,11 +8,14 @@
 //! - `cargo xtask pretrain [NAME…]` — regenerates the shipped weights in `web/weights/` (all,
 //!   or the named ones) with the training arguments recorded in `web/policies.json`.
 //! - `cargo xtask bench-web` — runs the in-browser benchmark page in headless Chromium.
+//! - `cargo xtask docs [--check]` — regenerates the tables of figures in `docs/` from the
+//!   shipped weights' metadata and the saved benchmark JSON (`--check`: fail if stale).
 //! - `cargo xtask thumbnails` — renders `web/thumbs/NAME.png` for every task (the page's task list).
 //!
 //! Nested cargo builds use `CARGO_TARGET_DIR`, defaulting to `~/.cache/polyskill/target`
 //! (outside the clone) so fresh clones and CI builds stay incremental.
 
+mod docs;
 mod serve;
 mod setup;
 
@@ -375,9 +378,10 @@ fn main() -> ExitCode {
         Some("thumbnails") => thumbnails_cmd(),
         Some("fuzz") => fuzz_cmd(&args[1..]),
         Some("soak") => soak_cmd(&args[1..]),
+        Some("docs") => docs::run(&root(), args.get(1).map(String::as_str) == Some("--check")),
         _ => {
             eprintln!(
-                "usage: cargo xtask <serve [--port N] | test | pretrain | bench-web | thumbnails | fuzz [--iterations N] [--target T] [--seed S] | soak [--minutes M] [--out FILE]>"
+                "usage: cargo xtask <serve [--port N] | test | pretrain | bench-web | docs [--check] | thumbnails | fuzz [--iterations N] [--target T] [--seed S] | soak [--minutes M] [--out FILE]>"
             );
             return ExitCode::from(2);
         }
