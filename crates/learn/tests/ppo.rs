@@ -141,10 +141,14 @@ fn gaussian_ppo_learns_the_pendulum_swing_up() {
     assert!(e.mean_return > -600.0, "greedy policy {e:?}");
 }
 
-/// Group-relative advantages without a critic: GRPO (seed 1) and RLOO (seed 3) reach a
-/// 10-episode mean of 475 within 200k steps, and their greedy policies balance for long.
+/// A regression test of two seeded runs, not a claim about every seed: GRPO seed 1 and RLOO
+/// seed 3 reach a 10-episode mean of 475 within 200k steps and their greedy policies balance
+/// for long. Across seeds 1–5 (measured 2026-12-06, `polyskill train grpo|rloo --task cart-pole
+/// --seed S --env-steps 200000 --target-return 475`) GRPO reached 475 in 3 of 5 runs (29.6k,
+/// 103k, 189k steps) and RLOO in 4 of 5 (164k, 97.3k, 61.9k, 57.6k); docs/results.md has the
+/// table. The run's figures are printed, so a change that moves them shows in the log.
 #[test]
-fn grpo_and_rloo_solve_cart_pole() {
+fn grpo_and_rloo_seeded_runs_still_solve_cart_pole() {
     for (baseline, seed) in [(Baseline::Grpo, 1), (Baseline::Rloo, 3)] {
         let config = GrpoConfig {
             baseline,
@@ -159,9 +163,13 @@ fn grpo_and_rloo_solve_cart_pole() {
         })
         .unwrap();
         let last = last.unwrap();
+        let e = evaluate(&policy, &cart_pole(), 700, 10).unwrap();
+        println!(
+            "{baseline:?} seed {seed}: last-10 mean return {:.1} after {} env steps; greedy {:.1} on seeds 700..710",
+            last.mean_return, last.env_steps, e.mean_return
+        );
         assert!(last.mean_return >= 475.0, "{baseline:?}: {last:?}");
         assert_eq!(last.value_loss, 0.0, "no critic");
-        let e = evaluate(&policy, &cart_pole(), 700, 10).unwrap();
         assert!(e.mean_return >= 350.0, "{baseline:?}: greedy policy {e:?}");
         assert_eq!(
             policy.info.training["algorithm"],
