@@ -72,6 +72,9 @@ pub enum SimError {
     },
     /// `step` was called before `reset`.
     NotReset,
+    /// The task was built in code and does not validate (e.g. a joint names a body the task
+    /// does not have): the environment refuses to step it rather than guess.
+    InvalidTask(String),
 }
 
 impl fmt::Display for SimError {
@@ -90,6 +93,7 @@ impl fmt::Display for SimError {
                 )
             }
             SimError::NotReset => write!(f, "step called before reset"),
+            SimError::InvalidTask(problems) => write!(f, "the task does not validate: {problems}"),
         }
     }
 }
@@ -149,11 +153,20 @@ pub struct Env {
     observation: Vec<f32>,
     episode_success: bool,
     reset_done: bool,
+    /// Why the task does not validate, if it does not (see [`SimError::InvalidTask`]).
+    invalid: Option<String>,
 }
 
 impl Env {
-    /// Creates an environment for a validated task. Call [`Env::reset`] before stepping.
+    /// Creates an environment for a task. Call [`Env::reset`] before stepping. A task that
+    /// does not validate ([`Task::check`]; only one built in code can, [`Task::from_json`]
+    /// validates) is never simulated: its observations are zeros and every step is a
+    /// [`SimError::InvalidTask`] naming the problems, so no name is silently taken for another.
     pub fn new(task: Task) -> Env {
+        let invalid = task
+            .check()
+            .err()
+            .map(|e| e.to_string().replace('\n', "; "));
         let hand = task
             .hand
             .as_ref()
@@ -186,6 +199,7 @@ impl Env {
             observation: Vec::new(),
             episode_success: false,
             reset_done: false,
+            invalid,
         };
         env.reset(0);
         env.reset_done = false;
@@ -285,6 +299,11 @@ impl Env {
     /// Starts a new episode: rebuilds the world, draws the goal, object positions and joint
     /// start states from `seed`, and returns the first observation.
     pub fn reset(&mut self, seed: u64) -> &[f32] {
+        if self.invalid.is_some() {
+            self.reset_done = true;
+            self.observation = vec![0.0; self.task.observation.size];
+            return &self.observation;
+        }
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         if let Some(range) = self.task.goal.as_ref().and_then(|g| g.range) {
             self.goal = uniform3(&mut rng, range.min.0, range.max.0);
@@ -678,6 +697,9 @@ impl Env {
     /// Advances one environment step (`frame_skip` physics steps) with `action`, whose
     /// components are clipped to [−1, 1]. NaN or infinite components are an error.
     pub fn step(&mut self, action: &[f32]) -> Result<Step, SimError> {
+        if let Some(problems) = &self.invalid {
+            return Err(SimError::InvalidTask(problems.clone()));
+        }
         if !self.reset_done {
             return Err(SimError::NotReset);
         }

@@ -185,3 +185,23 @@ fn trajectories_match_the_cross_platform_fixture() {
 fn repo_root() -> String {
     std::env::var("CARGO_MANIFEST_DIR").expect("run through cargo test") + "/../.."
 }
+
+/// A task built in code that does not validate (a joint's child names no body) is never
+/// simulated with a guessed body: every step is an error naming the problem.
+#[test]
+fn a_task_that_does_not_validate_is_refused_not_guessed() {
+    let mut task =
+        polyskill_sim::task::Task::from_json(include_str!("../../../web/tasks/cart-pole.json"))
+            .unwrap();
+    task.joints[0].child = "no-such-body".into();
+    let problems = task.check().unwrap_err().to_string();
+    assert!(problems.contains("joints[0].child"), "{problems}");
+    let mut env = polyskill_sim::Env::new(task);
+    let observation = env.reset(0).to_vec();
+    assert!(observation.iter().all(|v| *v == 0.0));
+    let e = env.step(&[1.0]).unwrap_err().to_string();
+    assert!(
+        e.starts_with("the task does not validate: ") && e.contains("joints[0].child"),
+        "{e}"
+    );
+}

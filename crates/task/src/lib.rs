@@ -142,6 +142,17 @@ pub enum ActionSpace {
 pub const MAX_TASK_BYTES: usize = 1 << 20;
 
 impl Task {
+    /// Validates a task built in code (one read by [`Task::from_json`] already is): every
+    /// problem, each naming its JSON path, e.g. a joint whose `child` names no body.
+    pub fn check(&self) -> Result<(), TaskError> {
+        let issues = validate::validate(self);
+        if issues.is_empty() {
+            Ok(())
+        } else {
+            Err(TaskError { issues })
+        }
+    }
+
     /// Parses and validates a task from JSON text. Errors name the JSON path of each problem.
     pub fn from_json(text: &str) -> Result<Task, TaskError> {
         if text.len() > MAX_TASK_BYTES {
