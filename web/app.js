@@ -5,23 +5,23 @@
 // ?view=train|compare|editor&… opens that view's page with the other parameters; &vs=expert|
 // random|POLICY plays a second actor beside the first on the same seed.
 
-import init, { Player, Policy, SceneView } from '../pkg/polyskill_web.js';
-import { drawFallback } from './fallback2d.js';
+import { Policy } from '../pkg/polyskill_web.js';
 import { Orbit } from './orbit.js';
+import { NAME, ScenePlayer, fetchChecked, loadWasm } from './scene-player.js';
 
 const $ = (id) => document.getElementById(id);
-const NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
-const STEPS_PER_SECOND = 80; // real time: 12.5 ms per environment step
 
 const state = {
-  player: null, policy: null, view: null, playing: false, busy: false,
-  episodeReturn: 0, lastReward: 0, accumulator: 0, lastTime: 0, gpuInference: false,
+  /** The task drawn and stepped in real time (scene-player.js), and its Player. */
+  scene: null, player: null, policy: null, playing: false, busy: false,
+  episodeReturn: 0, lastReward: 0, lastTime: 0, gpuInference: false,
   /** The shown policy on WebGPU, once asked for (see setInference). */
   gpuPolicy: null,
   orbit: null, rewards: [], speed: 1,
   taskText: null, policyNames: [],
-  /** The side-by-side view: another actor on the same task and seed, stepped in lockstep. */
-  second: null,
+  /** The side-by-side view: another actor on the same task and seed, stepped in lockstep, on
+   * its own scene (made once). */
+  second: null, secondScene: null,
 };
 
 function showMessage(text) {
@@ -62,12 +62,7 @@ function readParams() {
   return { task, policy, seed, actor, kind, picked, vs, problems };
 }
 
-async function fetchOk(url, what) {
-  let response;
-  try { response = await fetch(url); } catch (e) { throw new Error(`${what}: network error (${e.message})`); }
-  if (!response.ok) throw new Error(`${what}: ${response.status} ${response.statusText} for ${url}`);
-  return response;
-}
+const fetchOk = fetchChecked;
 
 /** The gallery: one card per task (thumbnail rendered by `cargo xtask thumbnails`, name, kind,
  *  instruction), a filter by kind, and check boxes to pick a multi-task set (MT10 in one
@@ -164,7 +159,7 @@ async function loadTask(name, params) {
     throw new Error(`Unknown task "${name}". Available tasks: ${index.tasks.join(', ')}.`);
   }
   const text = await (await fetchOk(`web/tasks/${name}.json`, `task ${name}`)).text();
-  const player = new Player(text); // validates; throws a path-qualified Error when invalid
+  const player = state.scene.load(text); // validates; throws a path-qualified Error when invalid
   state.taskText = text;
   return { player, instruction: JSON.parse(text).instruction };
 }
@@ -187,14 +182,14 @@ async function showSecond(actor) {
   state.second = null;
   $('second').hidden = !actor;
   if (!actor || !state.taskText) return;
-  const second = { actor, player: new Player(state.taskText), policy: null, episodeReturn: 0, view: null };
-  if (actor !== 'expert' && actor !== 'random') second.policy = await loadPolicy(actor);
-  if (!state.secondView && state.view) {
-    try { state.secondView = await SceneView.create($('scene-b')); } catch { state.secondView = null; }
+  if (!state.secondScene) {
+    state.secondScene = new ScenePlayer({ gpu: $('scene-b'), flat: $('scene2d-b') });
+    // Beside a 2D main view, the second is 2D too.
+    if (state.scene.view) await state.secondScene.attach();
+    else state.secondScene.fallBack('the main view draws in 2D', 'unavailable');
   }
-  second.view = state.secondView ?? null;
-  $('scene-b').hidden = !second.view;
-  $('scene2d-b').hidden = !!second.view;
+  const second = { actor, scene: state.secondScene, player: state.secondScene.load(state.taskText), policy: null, episodeReturn: 0 };
+  if (actor !== 'expert' && actor !== 'random') second.policy = await loadPolicy(actor);
   state.second = second;
   resetSecond();
   draw();
@@ -203,7 +198,7 @@ async function showSecond(actor) {
 function resetSecond() {
   const b = state.second;
   if (!b) return;
-  b.player.reset(BigInt(Number($('seed').value) || 0));
+  b.scene.reset(Number($('seed').value) || 0);
   b.episodeReturn = 0;
   b.done = false;
   showSecondReadout();
@@ -254,33 +249,8 @@ function updateReadout(step) {
 function draw() {
   if (!state.player) return;
   const camera = state.orbit?.moved ? state.orbit.camera() : null;
-  if (state.view) {
-    try {
-      if (camera) state.view.setCamera(camera.eye, camera.target);
-      state.view.draw(state.player);
-    } catch (e) {
-      // A lost device (driver reset, GPU reclaimed) or a failed draw: go on in 2D.
-      const lost = state.view.lost;
-      addMessage(lost ? `${lost}; drawing in 2D from now on.` : `Drawing failed: ${e.message}`);
-      state.view = null;
-      useFallback(lost ? 'the WebGPU device was lost' : 'WebGPU drawing failed');
-      drawFallback($('scene2d'), state.player.visuals(), camera ?? state.player.camera());
-    }
-  } else {
-    drawFallback($('scene2d'), state.player.visuals(), camera ?? state.player.camera());
-  }
-  const b = state.second;
-  if (b) {
-    try {
-      if (!b.view) throw new Error('no WebGPU view');
-      if (camera) b.view.setCamera(camera.eye, camera.target);
-      b.view.draw(b.player);
-    } catch {
-      $('scene-b').hidden = true;
-      $('scene2d-b').hidden = false;
-      drawFallback($('scene2d-b'), b.player.visuals(), camera ?? b.player.camera());
-    }
-  }
+  state.scene.draw(camera);
+  state.second?.scene.draw(camera);
   drawRewardPlot();
 }
 
@@ -332,10 +302,7 @@ async function frame(time) {
   if (state.playing && !state.busy && state.player) {
     state.busy = true;
     try {
-      const dt = Math.min(0.1, (time - (state.lastTime || time)) / 1000);
-      state.accumulator += dt * STEPS_PER_SECOND * state.speed;
-      let n = Math.floor(state.accumulator);
-      state.accumulator -= n;
+      let n = state.scene.due((time - (state.lastTime || time)) / 1000, state.speed);
       while (n-- > 0 && state.playing) await stepOnce();
     } catch (e) {
       addMessage(`Step failed: ${e.message}`);
@@ -358,7 +325,7 @@ function reset() {
   if (!state.player) return;
   const seed = Number($('seed').value);
   if (!Number.isInteger(seed) || seed < 0) { addMessage(`Seed "${$('seed').value}" must be a whole number ≥ 0.`); return; }
-  state.player.reset(BigInt(seed));
+  state.scene.reset(seed);
   state.episodeReturn = 0;
   state.lastReward = 0;
   state.rewards = [];
@@ -434,15 +401,19 @@ async function main() {
   showMessage(params.problems.join('\n'));
   $('seed').value = params.seed;
   $('actor').value = params.actor;
-  await init();
+  await loadWasm();
 
-  try {
-    state.view = await SceneView.create($('scene'));
-    $('render-backend').textContent = `WebGPU (${await adapterName(state.view.adapter)})`;
-  } catch (e) {
-    state.view = null;
-    useFallback(navigator.gpu ? `WebGPU unavailable: ${e.message}` : 'this browser has no WebGPU');
-  }
+  state.scene = await new ScenePlayer({
+    gpu: $('scene'),
+    flat: $('scene2d'),
+    onFallback: (reason, kind) => {
+      // A lost device (driver reset, GPU reclaimed) or a failed draw: say so, go on in 2D.
+      if (kind === 'lost') addMessage(`${reason}; drawing in 2D from now on.`);
+      if (kind === 'failed') addMessage(`Drawing failed: ${reason}`);
+      useFallback({ lost: 'the WebGPU device was lost', failed: 'WebGPU drawing failed' }[kind] ?? reason);
+    },
+  }).attach();
+  if (state.scene.view) $('render-backend').textContent = `WebGPU (${await adapterName(state.scene.adapter)})`;
 
   if (params.task) {
     try {
@@ -497,8 +468,8 @@ async function main() {
   $('view-reset').addEventListener('click', () => {
     if (!state.player) return;
     state.orbit = new Orbit($('viewport'), state.player.camera(), () => { if (!state.playing) draw(); });
-    state.view?.resetCamera();
-    state.second?.view?.resetCamera();
+    state.scene.view?.resetCamera();
+    state.secondScene?.view?.resetCamera();
     draw();
   });
   // The side-by-side choices: the expert, random actions, and this task's shipped policies.

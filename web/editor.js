@@ -5,18 +5,16 @@
 // URL: ?task=NAME starts from a shipped task, ?url=URL from any task file (one that ships
 // nowhere works without a rebuild); back/forward move between the tasks opened.
 
-import init, { Player, SceneView, parseTask } from '../pkg/polyskill_web.js';
-import { drawFallback } from './fallback2d.js';
+import { parseTask } from '../pkg/polyskill_web.js';
 import { highlightLine } from './json-highlight.js';
+import { NAME, ScenePlayer, fetchChecked, loadWasm } from './scene-player.js';
 
 const $ = (id) => document.getElementById(id);
-const NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
-const STEPS_PER_FRAME = 4; // ≈ 3× real time at 60 frames/s
 const DRAFT = (source) => `polyskill-editor:draft:${source}`;
 const OPENED_FILE = (source) => `polyskill-editor:file:${source}`;
 const LAST = 'polyskill-editor:last';
 
-const state = { problemLines: new Set(), source: null, original: '', player: null, summary: null, view: null, actor: null, episodeReturn: 0, timer: 0 };
+const state = { problemLines: new Set(), source: null, original: '', player: null, summary: null, scene: null, actor: null, episodeReturn: 0, timer: 0 };
 
 function showMessage(text) {
   $('message').textContent = text;
@@ -107,7 +105,7 @@ function check() {
 function preview(text, summary) {
   stop();
   try {
-    state.player = new Player(text);
+    state.player = state.scene.load(text);
   } catch (e) {
     showMessage(`The task is valid but could not be simulated: ${e.message}`);
     return;
@@ -122,10 +120,10 @@ function reset() {
   if (!state.player) return;
   const seed = Number($('seed').value);
   if (!Number.isInteger(seed) || seed < 0) { showMessage(`Seed "${$('seed').value}" must be a whole number ≥ 0.`); return; }
-  state.player.reset(BigInt(seed));
+  state.scene.reset(seed);
   state.episodeReturn = 0;
   readout();
-  draw();
+  state.scene.draw();
 }
 
 function readout() {
@@ -137,37 +135,21 @@ function readout() {
   $('success').dataset.success = String(ok);
 }
 
-function draw() {
-  if (!state.player) return;
-  if (state.view) {
-    try {
-      state.view.draw(state.player);
-      return;
-    } catch (e) {
-      const lost = state.view.lost;
-      state.view = null;
-      useFallback(lost ? 'the WebGPU device was lost' : `WebGPU drawing failed: ${e.message}`);
-    }
-  }
-  drawFallback($('scene2d'), state.player.visuals(), state.player.camera());
-}
-
 function useFallback(reason) {
-  $('scene').hidden = true;
-  $('scene2d').hidden = false;
   $('render-backend').textContent = `2D canvas fallback (${reason})`;
 }
 
-/** Plays one episode from the seed with the expert or random actions. */
+/** Plays one episode from the seed with the expert or random actions, in real time. */
 function run(actor) {
   if (!state.player) return;
   reset();
   state.actor = actor;
   $('status').dataset.running = actor;
-  const tick = () => {
+  let last = null;
+  const tick = (time) => {
     if (state.actor !== actor || !state.player) return;
     try {
-      for (let k = 0; k < STEPS_PER_FRAME; k += 1) {
+      for (let k = state.scene.due(((time - (last ?? time)) / 1000)); k > 0; k -= 1) {
         const action = actor === 'expert' ? state.player.expertAction() : state.player.randomAction();
         const step = state.player.step(action);
         state.episodeReturn += step.reward;
@@ -177,8 +159,9 @@ function run(actor) {
       showMessage(`The ${actor} run failed: ${e.message}`);
       stop();
     }
+    last = time;
     readout();
-    draw();
+    state.scene.draw();
     if (state.actor === actor) state.timer = requestAnimationFrame(tick);
   };
   state.timer = requestAnimationFrame(tick);
@@ -190,12 +173,7 @@ function stop() {
   delete $('status').dataset.running;
 }
 
-async function fetchText(url, what) {
-  let response;
-  try { response = await fetch(url); } catch (e) { throw new Error(`${what} could not be fetched: ${e.message}`); }
-  if (!response.ok) throw new Error(`${what} could not be fetched: ${response.status} ${response.statusText} (${url})`);
-  return response.text();
-}
+const fetchText = async (url, what) => (await fetchChecked(url, what)).text();
 
 /** Opens a source (`task:NAME`, `url:URL` or `file:NAME`): its draft if one is kept, else the
  * original text. */
@@ -258,13 +236,13 @@ function sourceFromUrl(taskNames) {
 }
 
 async function main() {
-  await init();
-  try {
-    state.view = await SceneView.create($('scene'));
-    $('render-backend').textContent = `WebGPU (${state.view.adapter})`;
-  } catch (e) {
-    useFallback(navigator.gpu ? `WebGPU unavailable: ${e.message}` : 'this browser has no WebGPU');
-  }
+  await loadWasm();
+  state.scene = await new ScenePlayer({
+    gpu: $('scene'),
+    flat: $('scene2d'),
+    onFallback: (reason, kind) => useFallback(kind === 'lost' ? 'the WebGPU device was lost' : reason),
+  }).attach();
+  if (state.scene.view) $('render-backend').textContent = `WebGPU (${state.scene.adapter})`;
   const index = JSON.parse(await fetchText('tasks.json', 'The task list'));
   $('start-from').replaceChildren(...index.tasks.map((n) => new Option(n, n)));
 

@@ -9,27 +9,15 @@
 // wasm module; each draws with WebGPU when it can and with a 2D canvas otherwise, sizes
 // itself to its container (4:3), and shows any error inside itself. It sets data-ready when
 // loaded, data-success="true" once the episode succeeds and data-render="webgpu" or "2d" as
-// it draws (a lost GPU device switches it to 2D and says why on the console). `element.watch(bytes, label)` plays
-// a policy given as safetensors bytes instead (the train page shows a run's current weights).
+// it draws (a lost GPU device switches it to 2D and says why on the console). It plays in real
+// time (the task's timestep × frame_skip per step). `element.watch(bytes, label)` plays a
+// policy given as safetensors bytes instead (the train page shows a run's current weights).
 
-import init, { Player, Policy, SceneView } from '../pkg/polyskill_web.js';
-import { drawFallback } from './fallback2d.js';
+import { Policy } from '../pkg/polyskill_web.js';
+import { NAME, ScenePlayer, fetchChecked, loadWasm } from './scene-player.js';
 
-const STEPS_PER_SECOND = 80;
-const NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
-let wasm = null;
-
-/** The shared wasm module, initialised once for every element on the page. */
-function ready() {
-  wasm ??= init();
-  return wasm;
-}
-
-async function fetchText(path, what) {
-  const response = await fetch(new URL(path, import.meta.url));
-  if (!response.ok) throw new Error(`${what} could not be loaded (HTTP ${response.status})`);
-  return response;
-}
+/** Fetches a file that lives next to this module (a host copies web/ and pkg/ as they are). */
+const fetchBeside = (path, what) => fetchChecked(path, what, import.meta.url);
 
 const STYLE = `
   :host { display: block; width: 100%; font: 13px system-ui, sans-serif; color: #1d2330; }
@@ -93,13 +81,18 @@ class PolyskillPlayer extends HTMLElement {
     const seedText = this.getAttribute('seed') ?? '0';
     this.seed = Number(seedText);
     if (!Number.isInteger(this.seed) || this.seed < 0) throw new Error(`seed="${seedText}" must be a whole number ≥ 0`);
-    await ready();
-    const text = await (await fetchText(`./tasks/${task}.json`, `task "${task}"`)).text();
-    this.player = new Player(text);
+    await loadWasm();
+    const text = await (await fetchBeside(`./tasks/${task}.json`, `task "${task}"`)).text();
+    this.scene = new ScenePlayer({
+      gpu: this.parts.gpu,
+      flat: this.parts.flat,
+      onFallback: (reason, kind) => { if (kind !== 'unavailable') console.warn(`<polyskill-player>: drawing in 2D from now on: ${reason}`); },
+    });
+    this.player = this.scene.load(text, this.seed);
     if (this.pending) {
       this.usePending();
     } else if (policyName) {
-      const bytes = new Uint8Array(await (await fetchText(`./weights/${policyName}.safetensors`, `policy "${policyName}"`)).arrayBuffer());
+      const bytes = new Uint8Array(await (await fetchBeside(`./weights/${policyName}.safetensors`, `policy "${policyName}"`)).arrayBuffer());
       this.policy = new Policy(bytes);
     } else if (!this.player.hasExpert) {
       throw new Error(`task "${task}" has no expert; give a policy attribute`);
@@ -108,13 +101,7 @@ class PolyskillPlayer extends HTMLElement {
     this.fitToContainer();
     this.resizer = new ResizeObserver(() => this.fitToContainer());
     this.resizer.observe(this);
-    try {
-      this.view = await SceneView.create(this.parts.gpu);
-    } catch {
-      this.view = null;
-      this.parts.gpu.hidden = true;
-      this.parts.flat.hidden = false;
-    }
+    await this.scene.attach();
     this.reset();
     if (this.hasAttribute('controls')) {
       this.parts.controls.hidden = false;
@@ -158,7 +145,7 @@ class PolyskillPlayer extends HTMLElement {
   }
 
   reset() {
-    this.player.reset(BigInt(this.seed));
+    this.scene.reset(this.seed);
     this.episodeReturn = 0;
     this.showStatus();
   }
@@ -192,30 +179,16 @@ class PolyskillPlayer extends HTMLElement {
   }
 
   draw() {
-    if (this.view) {
-      try {
-        this.view.draw(this.player);
-        if (this.dataset.render !== 'webgpu') this.dataset.render = 'webgpu';
-        return;
-      } catch (e) {
-        // A lost device or a failed draw: say why once, and go on in 2D.
-        console.warn(`<polyskill-player>: drawing in 2D from now on: ${this.view.lost ?? e.message}`);
-        this.view = null;
-        this.parts.gpu.hidden = true;
-        this.parts.flat.hidden = false;
-      }
-    }
-    if (this.dataset.render !== '2d') this.dataset.render = '2d';
-    drawFallback(this.parts.flat, this.player.visuals(), this.player.camera());
+    this.scene.draw();
+    const render = this.scene.view ? 'webgpu' : '2d';
+    if (this.dataset.render !== render) this.dataset.render = render;
   }
 
   frame(time) {
     if (!this.isConnected) return;
     try {
       if (this.playing) {
-        const dt = Math.min(0.1, (time - (this.lastTime ?? time)) / 1000);
-        this.accumulator = (this.accumulator ?? 0) + dt * STEPS_PER_SECOND;
-        for (; this.accumulator >= 1 && this.playing; this.accumulator -= 1) this.step();
+        for (let n = this.scene.due((time - (this.lastTime ?? time)) / 1000); n > 0 && this.playing; n--) this.step();
         this.showStatus();
       }
       this.lastTime = time;

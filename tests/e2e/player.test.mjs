@@ -121,6 +121,34 @@ test('one multi-task network plays an MT10 task it is told about', async () => {
   assert.deepEqual(errors, []);
 });
 
+// The pages share one player (web/scene-player.js): it plays a task in real time, one step per
+// timestep × frame_skip of simulated time, not at one rate for every task.
+test('the shared player steps each task in real time from its own timestep × frame_skip', async () => {
+  const { page, errors } = await open(browser, '?task=reach');
+  await page.waitForSelector('body[data-ready=true]', { timeout: 60_000 });
+  const owed = await page.evaluate(async () => {
+    const { ScenePlayer, loadWasm } = await import('./web/scene-player.js');
+    await loadWasm();
+    const out = {};
+    for (const name of ['cart-pole', 'acrobot', 'reach']) {
+      const text = await (await fetch(`web/tasks/${name}.json`)).text();
+      const scene = new ScenePlayer({ gpu: document.createElement('canvas'), flat: document.createElement('canvas') });
+      scene.load(text);
+      let steps = 0;
+      for (let frame = 0; frame < 120; frame++) steps += scene.due(1 / 60); // two seconds at 60 frames/s
+      steps += scene.due(5); // a tab back from the background counts at most 0.1 s
+      out[name] = { stepSeconds: scene.player.stepSeconds, steps };
+    }
+    return out;
+  });
+  console.log(`steps owed over 2.1 s: ${JSON.stringify(owed)}`);
+  for (const [name, seconds] of [['cart-pole', 0.02], ['acrobot', 0.2], ['reach', 0.0125]]) {
+    assert.ok(Math.abs(owed[name].stepSeconds - seconds) < 1e-6, `${name}: ${owed[name].stepSeconds} s per step`);
+    assert.ok(Math.abs(owed[name].steps - 2.1 / seconds) <= 1, `${name}: ${owed[name].steps} steps in 2.1 s`);
+  }
+  assert.deepEqual(errors, []);
+});
+
 // Every task in the suite that has an expert opens in the page and its expert reaches success there.
 const web = new URL('../../web/', import.meta.url);
 const suite = JSON.parse(readFileSync(new URL('tasks.json', web), 'utf8')).tasks
@@ -155,7 +183,7 @@ test('a <polyskill-player> with a bad attribute says so inside itself', async ()
   await page.evaluate(() => document.body.insertAdjacentHTML('beforeend', '<polyskill-player id="bad" task="no-such-task"></polyskill-player>'));
   await page.waitForSelector('#bad[data-ready=error]', { timeout: 60_000 });
   const message = await page.$eval('#bad', (el) => el.shadowRoot.querySelector('[role=alert]').textContent);
-  assert.match(message, /task "no-such-task" could not be loaded \(HTTP 404\)/);
+  assert.match(message, /task "no-such-task" could not be fetched: 404/);
 });
 
 test('the gallery filters by kind, picks MT10 in one click and hands the set to the train page', async () => {

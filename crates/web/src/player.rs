@@ -80,6 +80,14 @@ impl Player {
         self.env.task().max_steps
     }
 
+    /// Simulated seconds per environment step (the task's `timestep × frame_skip`): a player
+    /// showing the task in real time takes `1 / stepSeconds` steps per second.
+    #[wasm_bindgen(getter, js_name = stepSeconds)]
+    pub fn step_seconds(&self) -> f64 {
+        let task = self.env.task();
+        task.timestep as f64 * task.frame_skip as f64
+    }
+
     /// Steps taken in this episode.
     #[wasm_bindgen(getter)]
     pub fn steps(&self) -> u32 {

@@ -1,0 +1,99 @@
+// What every page that shows a task shares (the gallery's player, the editor's preview and
+// <polyskill-player>): the one place the wasm package is loaded, the fetch and name helpers,
+// and ScenePlayer — a task's Player drawn with WebGPU (wgpu's SceneView) or, without it or
+// after a lost device, with the 2D fallback, and stepped in real time from the task's own
+// timestep × frame_skip (cart-pole 50 steps/s, acrobot 5, the manipulation tasks 80).
+
+import init, { Player, SceneView } from '../pkg/polyskill_web.js';
+import { drawFallback } from './fallback2d.js';
+
+let loading = null;
+/** Initialises the wasm package once for the whole page; every caller awaits the same load. */
+export function loadWasm() {
+  loading ??= init();
+  return loading;
+}
+
+/** A shipped task's or policy's name: lower-case letters, digits, - and _ (at most 64). */
+export const NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+/** Fetches `url` (relative to `base` when given); throws "WHAT could not be fetched: …" naming
+ * the status and the address when it fails. */
+export async function fetchChecked(url, what, base) {
+  const address = base ? new URL(url, base) : url;
+  let response;
+  try { response = await fetch(address); } catch (e) { throw new Error(`${what} could not be fetched: ${e.message} (${url})`); }
+  if (!response.ok) throw new Error(`${what} could not be fetched: ${response.status} ${response.statusText} (${url})`);
+  return response;
+}
+
+/** A task on a pair of canvases (WebGPU and 2D), stepped in real time. */
+export class ScenePlayer {
+  /** `gpu` and `flat` are the two canvases (one is shown); `onFallback(reason, kind)` is told
+   * when drawing switches to 2D: kind 'unavailable' (no WebGPU here), 'lost' (the device was
+   * lost; reason says why) or 'failed' (a draw failed). */
+  constructor({ gpu, flat, onFallback = () => {} }) {
+    Object.assign(this, { gpu, flat, onFallback, view: null, player: null, accumulator: 0 });
+  }
+
+  /** Creates the WebGPU view; without WebGPU, shows the 2D canvas and says why. */
+  async attach() {
+    try {
+      this.view = await SceneView.create(this.gpu);
+    } catch (e) {
+      this.fallBack(navigator.gpu ? `WebGPU unavailable: ${e?.message ?? e}` : 'this browser has no WebGPU', 'unavailable');
+    }
+    return this;
+  }
+
+  /** The WebGPU adapter's description, or null when drawing in 2D. */
+  get adapter() { return this.view?.adapter ?? null; }
+
+  /** Loads a task (JSON text; a broken one throws with its issues) and resets to `seed`. */
+  load(taskText, seed = 0) {
+    const player = new Player(taskText);
+    this.player?.free();
+    this.player = player;
+    this.reset(seed);
+    return player;
+  }
+
+  /** Starts the episode of `seed` again. */
+  reset(seed) {
+    this.player.reset(BigInt(seed));
+    this.accumulator = 0;
+  }
+
+  /** Steps owed after `dt` seconds of wall time at `speed` × real time (at most 0.1 s of
+   * time is counted, so a tab left in the background does not race ahead). */
+  due(dt, speed = 1) {
+    this.accumulator += (Math.min(0.1, Math.max(0, dt)) * speed) / this.player.stepSeconds;
+    const n = Math.floor(this.accumulator);
+    this.accumulator -= n;
+    return n;
+  }
+
+  /** Draws the scene, from `camera` ({eye, target}) when given, else the task's own view. */
+  draw(camera) {
+    if (!this.player) return;
+    if (this.view) {
+      try {
+        if (camera) this.view.setCamera(camera.eye, camera.target);
+        this.view.draw(this.player);
+        return;
+      } catch (e) {
+        const lost = this.view.lost;
+        if (lost) this.fallBack(lost, 'lost');
+        else this.fallBack(`WebGPU drawing failed: ${e.message}`, 'failed');
+      }
+    }
+    drawFallback(this.flat, this.player.visuals(), camera ?? this.player.camera());
+  }
+
+  fallBack(reason, kind) {
+    this.view = null;
+    this.gpu.hidden = true;
+    this.flat.hidden = false;
+    this.onFallback(reason, kind);
+  }
+}
