@@ -1,40 +1,10 @@
-//! What the policy-gradient methods for discrete tasks share ([`crate::algos::ppo`], [`crate::algos::grpo`]):
-//! CleanRL's orthogonal initialisation, sampling from a categorical policy's logits, the
-//! clipped surrogate objective with an entropy bonus and its gradient with respect to the
-//! logits, and the greedy policy a trained actor becomes.
+//! The categorical (discrete-choice) policy of PPO, GRPO and RLOO on discrete tasks: sampling
+//! from a row of logits, and the clipped surrogate objective with an entropy bonus and its
+//! gradient with respect to the logits.
 
-use crate::Mlp;
-use crate::Policy;
-use crate::nets::Network;
-use crate::policy::{Architecture, Conditioning, PolicyInfo};
-use burn::module::Param;
-use burn::nn::{Initializer, Linear};
-use burn::tensor::{Device, Tensor};
+pub use crate::algos::policy_gradient::{Surrogate, SurrogateTerms};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
-
-/// An MLP with orthogonal weights (gain √2 in hidden layers, `output_gain` in the last) and
-/// zero biases, as CleanRL initialises its policy-gradient networks.
-pub fn orthogonal_mlp(sizes: &[usize], output_gain: f64, device: &Device) -> Mlp {
-    let last = sizes.len() - 2;
-    let layers = sizes
-        .windows(2)
-        .enumerate()
-        .map(|(i, w)| {
-            let gain = if i == last {
-                output_gain
-            } else {
-                std::f64::consts::SQRT_2
-            };
-            let weight = Initializer::Orthogonal { gain }.init([w[0], w[1]], device);
-            Linear {
-                weight,
-                bias: Some(Param::from_tensor(Tensor::zeros([w[1]], device))),
-            }
-        })
-        .collect();
-    Mlp { layers }
-}
 
 /// Log-probabilities of a row of logits (a numerically safe log-softmax).
 pub fn log_softmax(logits: &[f32]) -> Vec<f32> {
@@ -55,52 +25,6 @@ pub fn sample(logits: &[f32], rng: &mut ChaCha8Rng) -> (usize, f32) {
         }
     }
     (logp.len() - 1, logp[logp.len() - 1])
-}
-
-/// One sample's share of the clipped-surrogate loss.
-#[derive(Debug, Clone, Copy)]
-pub struct SurrogateTerms {
-    /// max(−A·r, −A·clip(r, 1 ± ε)).
-    pub loss: f32,
-    /// Entropy of the current distribution.
-    pub entropy: f32,
-    /// (r − 1) − log r, the low-variance estimate of KL(old ‖ new).
-    pub approx_kl: f32,
-}
-
-/// What one sample's clipped surrogate needs besides the policy's outputs and the action.
-#[derive(Debug, Clone, Copy)]
-pub struct Surrogate {
-    /// Log-probability of the action when it was taken.
-    pub old_logp: f32,
-    /// Its advantage.
-    pub advantage: f32,
-    /// Clipping range ε of the probability ratio.
-    pub clip: f32,
-    /// Entropy bonus coefficient.
-    pub entropy_coef: f32,
-    /// Weight of this sample's gradient (1/minibatch for a mean).
-    pub scale: f32,
-}
-
-impl Surrogate {
-    /// The loss max(−A·r, −A·clip(r, 1 ± ε)) of a probability ratio r = exp(`log_ratio`), and
-    /// its derivative with respect to the action's log-probability (0 where clipping wins).
-    pub fn loss_and_slope(&self, log_ratio: f32) -> (f32, f32) {
-        let ratio = log_ratio.exp();
-        let (unclipped, clipped) = (
-            -self.advantage * ratio,
-            -self.advantage * ratio.clamp(1.0 - self.clip, 1.0 + self.clip),
-        );
-        (
-            unclipped.max(clipped),
-            if unclipped >= clipped {
-                -self.advantage * ratio
-            } else {
-                0.0
-            },
-        )
-    }
 }
 
 /// The clipped surrogate for one sample (logits now, the action taken, `s`), minus
@@ -127,37 +51,4 @@ pub fn clipped_surrogate(
         entropy,
         approx_kl: (log_ratio.exp() - 1.0) - log_ratio,
     }
-}
-
-/// The architecture of a policy-gradient MLP actor of widths `sizes`: tanh hidden layers,
-/// categorical output (PPO's Gaussian actors say "linear").
-pub fn mlp_actor(sizes: &[usize]) -> Architecture {
-    Architecture {
-        activation: "tanh".into(),
-        output: "categorical".into(),
-        ..Architecture::mlp(sizes)
-    }
-}
-
-/// The trained actor `net` of `architecture` as a greedy (argmax) policy for `task_id`, with
-/// `training` provenance (single-task until the caller says otherwise).
-pub fn greedy_policy(
-    net: Network,
-    architecture: Architecture,
-    task_id: &str,
-    training: serde_json::Value,
-) -> Policy {
-    let device = Device::flex();
-    let obs_dim = architecture.sizes[0];
-    let info = PolicyInfo {
-        architecture,
-        tasks: vec![task_id.to_string()],
-        conditioning: Conditioning::None,
-        obs_mean: vec![0.0; obs_dim],
-        obs_std: vec![1.0; obs_dim],
-        training,
-        eval_success: None,
-        eval_episodes: None,
-    };
-    Policy { net, info, device }
 }

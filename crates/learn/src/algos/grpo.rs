@@ -13,7 +13,8 @@
 //! records ([`crate::Record`], value loss 0) as [`crate::algos::ppo`], so the two compare directly.
 
 use crate::algos::Algorithm;
-use crate::algos::categorical::{self, orthogonal_mlp};
+use crate::algos::categorical;
+use crate::algos::policy_gradient::{self, orthogonal_mlp};
 use crate::nets::fused::{Adam, FastMlp, clip_global_norm};
 use crate::nets::mlp::seeded_init;
 use crate::record::{EpisodeWindow, Record};
@@ -329,9 +330,9 @@ impl IterativeRun for GrpoRun {
         let training = serde_json::json!({ "algorithm": algorithm, "config": self.config, "env_steps": self.env_steps });
         let device = burn::tensor::Device::flex();
         let net = crate::nets::Network::Mlp(self.actor.to_mlp(&device));
-        categorical::greedy_policy(
+        policy_gradient::greedy_policy(
             net,
-            categorical::mlp_actor(&self.actor.sizes),
+            policy_gradient::mlp_actor(&self.actor.sizes),
             &self.task.id,
             training,
         )

@@ -1,6 +1,8 @@
-//! The training algorithms, one file each, readable top to bottom (CleanRL's way): behaviour
-//! cloning ([`bc`]), PPO ([`ppo`]), SAC and MT-SAC ([`sac`]), GRPO and RLOO ([`grpo`]), and the
-//! action distributions the policy-gradient ones share ([`categorical`], [`gaussian`]). Every
+//! The training algorithms, one file each (behaviour cloning, the longest, one directory),
+//! readable top to bottom (CleanRL's way): behaviour cloning ([`bc`]), PPO ([`ppo`]), SAC and
+//! MT-SAC ([`sac`]), GRPO and RLOO ([`grpo`]), and the
+//! action distributions of the policy-gradient ones ([`categorical`], [`gaussian`]) with what they
+//! share whatever the distribution ([`policy_gradient`]). Every
 //! algorithm reports a [`crate::Record`] per iteration; in multi-task mode the update goes
 //! through [`crate::multitask::Combiner`].
 
@@ -8,6 +10,7 @@ pub mod bc;
 pub mod categorical;
 pub mod gaussian;
 pub mod grpo;
+pub mod policy_gradient;
 pub mod ppo;
 pub mod sac;
 

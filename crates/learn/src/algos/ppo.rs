@@ -13,8 +13,9 @@
 //! (e.g. once the return target is met) by returning `false`.
 
 use crate::Conditioning;
-use crate::algos::categorical::{self, orthogonal_mlp};
+use crate::algos::categorical;
 use crate::algos::gaussian::{self, RewardScaler, RunningStats};
+use crate::algos::policy_gradient::{self, orthogonal_mlp};
 use crate::multitask::{CombinerConfig, MultiTaskStep, gather_rows, positive_losses, task_sam};
 use crate::nets::fused::{Adam, FastMlp, clip_global_norm};
 use crate::nets::mlp::seeded_init;
@@ -762,7 +763,7 @@ impl IterativeRun for PpoRun {
             "ppo"
         };
         let training = serde_json::json!({ "algorithm": algorithm, "config": self.config, "env_steps": self.env_steps });
-        let mut policy = categorical::greedy_policy(
+        let mut policy = policy_gradient::greedy_policy(
             self.actor.network(&burn::tensor::Device::flex()),
             self.actor_architecture.clone(),
             &self.task_ids[0],
