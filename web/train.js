@@ -17,10 +17,11 @@ import { sharedWorkBuffer } from './shared-buffer.js';
 import { drawTaskPanel } from './task-panel.js';
 
 const $ = (id) => document.getElementById(id);
-// The tasks and the MT10 set as web/tasks.json lists them (the file every tool reads task
+// The tasks and the task sets as web/tasks.json lists them (the file every tool reads task
 // sets from).
 const CATALOGUE = await (await fetch('tasks.json')).json();
-const MT10 = CATALOGUE.sets.mt10;
+/** The named task sets (mt10, …): each trains as one network where the algorithm trains sets. */
+const SETS = CATALOGUE.sets;
 const EVAL_EPISODES = 20;
 const COLORS = ['#3b5bdb', '#e8590c', '#2b8a3e', '#ae3ec9'];
 const MAX_RUNNING = 4;
@@ -37,8 +38,8 @@ function showMessage(text) {
 
 
 const isBc = () => $('algo').value === 'bc';
-/** Whether `task` names several tasks (MT10 or a picked set) for one network. */
-const isMultiTask = (task) => task === 'mt10' || (task ?? '').includes(',');
+/** Whether `task` names several tasks (a named set or a picked one) for one network. */
+const isMultiTask = (task) => Object.hasOwn(SETS, task ?? '') || (task ?? '').includes(',');
 
 // The algorithms, which of them train several tasks at once, which tasks each can train and
 // the multi-task menus come from the learner (the wasm API), not from lists here.
@@ -52,7 +53,7 @@ const TASK_TEXT = Object.fromEntries(await Promise.all(CATALOGUE.tasks.map(async
 /** Each shipped task's algorithms, as the learner's rules give them from its file. */
 const TRAINABLE = Object.fromEntries(CATALOGUE.tasks.map((name) => [name, algorithmsFor(TASK_TEXT[name])]));
 /** The task texts `task` names: one task, "mt10" or a picked set joined by ",". */
-const taskTexts = (task) => (task === 'mt10' ? MT10 : task.split(',')).map((name) => TASK_TEXT[name]);
+const taskTexts = (task) => (Object.hasOwn(SETS, task) ? SETS[task] : task.split(',')).map((name) => TASK_TEXT[name]);
 /** The whole configuration a page run of `algo` on `task` starts from, every setting by name
  * (the learner's defaults with the page's budget preset: the wasm API's trainDefaults). */
 const defaultsFor = (algo, task) => trainDefaults(algo, taskTexts(task));
@@ -73,11 +74,11 @@ function showMultiTaskOptions() {
 }
 
 /** The tasks `algo` can train (as the wasm API says: GRPO / RLOO discrete ones, SAC those
- * whose actions are bounded by ±1, behaviour cloning those with an expert), with all of MT10
- * at once first for an algorithm that trains sets. */
+ * whose actions are bounded by ±1, behaviour cloning those with an expert), with each named
+ * set (MT10) first for an algorithm that trains sets. */
 function tasksFor(algo) {
   const tasks = CATALOGUE.tasks.filter((name) => TRAINABLE[name].includes(algo));
-  return isTaskSet(algo, MT10.join(',')) ? ['mt10', ...tasks] : tasks;
+  return [...Object.keys(SETS).filter((set) => isTaskSet(algo, SETS[set].join(','))), ...tasks];
 }
 
 /** Whether `wanted` is a comma-separated set of distinct tasks `algo` can train together. */
@@ -89,7 +90,7 @@ function isTaskSet(algo, wanted) {
 function fillTasks(wanted) {
   const algo = $('algo').value;
   const names = tasksFor(algo);
-  const options = names.map((n) => new Option(n === 'mt10' ? 'MT10 (all ten, one network)' : n, n));
+  const options = names.map((n) => new Option(Object.hasOwn(SETS, n) ? `${n.toUpperCase()} (all ${SETS[n].length}, one network)` : n, n));
   // A set picked in the gallery (?task=reach,push) trains as one multi-task network.
   if (isTaskSet(algo, wanted)) options.unshift(new Option(`picked: ${wanted.split(',').join(' + ')}`, wanted));
   $('task').replaceChildren(...options);
