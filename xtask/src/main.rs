@@ -3,7 +3,8 @@
 //! - `cargo xtask serve [--port N]` — installs what is missing, builds the wasm package into
 //!   `pkg/` and serves the playground on `http://127.0.0.1:N` (default 8080).
 //! - `cargo xtask test` — installs what is missing, then runs every suite: native
-//!   `cargo test --workspace`, the wasm API in headless Chromium (wasm-bindgen-test-runner),
+//!   `cargo test --workspace`, the Python package against Gymnasium (pytest in a virtual
+//!   environment it creates), the wasm API in headless Chromium (wasm-bindgen-test-runner),
 //!   and the Playwright end-to-end tests against the served page.
 //! - `cargo xtask pretrain [NAME…]` — regenerates the shipped weights in `web/weights/` (all,
 //!   or the named ones) with the training arguments recorded in `web/policies.json`.
@@ -150,15 +151,35 @@ fn serve_cmd(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+/// Builds the `polyskill` package into `venv` (maturin develop, sharing the workspace's target
+/// directory and dev profile) and runs its tests against Gymnasium.
+fn python_suite(venv: &Path) -> Result<(), String> {
+    let path = format!(
+        "{}:{}",
+        venv.join("bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    run(Command::new(venv.join("bin/maturin"))
+        .args(["develop", "--quiet"])
+        .current_dir(root().join("python"))
+        .env("VIRTUAL_ENV", venv)
+        .env("PATH", &path)
+        .env("CARGO_TARGET_DIR", setup::target_dir()))?;
+    run(Command::new(venv.join("bin/python"))
+        .args(["-m", "pytest", "-q", "python/tests"])
+        .current_dir(root()))
+}
+
 fn test_cmd() -> Result<(), String> {
     setup::wasm_tools()?;
     setup::browser()?;
     setup::vulkan()?;
     setup::npm_packages()?;
+    let venv = setup::python_venv()?;
     let artifacts = root().join("tests/e2e/artifacts");
     std::fs::create_dir_all(&artifacts).map_err(|e| e.to_string())?;
 
-    say("0/3 style: cargo fmt --check, cargo clippy -D warnings (native, then the wasm crates)");
+    say("0/4 style: cargo fmt --check, cargo clippy -D warnings (native, then the wasm crates)");
     run(cargo().args(["fmt", "--all", "--check"]))?;
     run(cargo().args([
         "clippy",
@@ -175,15 +196,20 @@ fn test_cmd() -> Result<(), String> {
     }
     run(wasm_clippy.args(["--all-targets", "--", "-D", "warnings"]))?;
 
-    say("1/3 native suite: cargo test --workspace");
+    say("1/4 native suite: cargo test --workspace");
     run(cargo()
         .args(["test", "--workspace"])
         .env("POLYSKILL_ARTIFACTS", &artifacts))?;
 
+    say(
+        "2/4 Python suite: maturin develop (the PyO3 extension, dev profile), then pytest python/tests",
+    );
+    python_suite(&venv)?;
+
     // Release, like the page's package, so both share one build of the dependencies.
     build_pkg()?;
     say(
-        "2/3 wasm API in headless Chromium (WebGPU via SwiftShader): cargo test --release --target wasm32-unknown-unknown -p polyskill-web, then -p polyskill-web-gpu",
+        "3/4 wasm API in headless Chromium (WebGPU via SwiftShader): cargo test --release --target wasm32-unknown-unknown -p polyskill-web, then -p polyskill-web-gpu",
     );
     for (package, _, _) in WASM_MODULES {
         run(cargo()
@@ -207,7 +233,7 @@ fn test_cmd() -> Result<(), String> {
             ))))?;
     }
 
-    say("3/3 end to end: Playwright drives the served page in headless Chromium");
+    say("4/4 end to end: Playwright drives the served page in headless Chromium");
     let server = serve::Server::start(root(), 0)?;
     let url = format!("http://127.0.0.1:{}/", server.port());
     run(Command::new("node")

@@ -1,6 +1,7 @@
 //! Installs what the build and tests need when it is missing, saying what it does: the
 //! wasm32 target, wasm-bindgen-cli at the version in Cargo.lock, Debian's Chromium and
-//! chromedriver, Mesa's software Vulkan (lavapipe), and the e2e suite's npm packages.
+//! chromedriver, Mesa's software Vulkan (lavapipe), the e2e suite's npm packages, and the
+//! Python suite's virtual environment.
 
 use crate::{root, run, say};
 use std::path::PathBuf;
@@ -158,4 +159,31 @@ pub fn npm_packages() -> Result<(), String> {
     run(Command::new("npm")
         .args(["ci", "--no-audit", "--no-fund"])
         .current_dir(dir))
+}
+
+/// The Python suite's virtual environment (`~/.cache/polyskill/venv`, outside the clone), with
+/// `python/requirements-test.txt` installed; reinstalled when that file changes. Returns the
+/// environment's directory.
+pub fn python_venv() -> Result<PathBuf, String> {
+    let venv = home().join(".cache/polyskill/venv");
+    let requirements = root().join("python/requirements-test.txt");
+    let wanted = std::fs::read_to_string(&requirements)
+        .map_err(|e| format!("{}: {e}", requirements.display()))?;
+    let stamp = venv.join("polyskill-requirements.txt");
+    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
+        return Ok(venv);
+    }
+    if !venv.join("bin/python").exists() {
+        say(format!(
+            "creating the Python suite's virtual environment in {}",
+            venv.display()
+        ));
+        run(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
+    }
+    say("installing the Python suite's packages (python/requirements-test.txt)");
+    run(Command::new(venv.join("bin/pip"))
+        .args(["install", "-q", "--disable-pip-version-check", "-r"])
+        .arg(&requirements))?;
+    std::fs::write(&stamp, wanted).map_err(|e| format!("{}: {e}", stamp.display()))?;
+    Ok(venv)
 }

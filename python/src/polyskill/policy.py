@@ -1,0 +1,40 @@
+"""Saved Polyskill policies in Python: ``Policy.load(path).act(obs)`` on NumPy arrays, run by
+the same Rust inference as the CLI and the page (observation normalisation included)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+
+from . import _native
+
+
+class Policy:
+    """A policy saved by ``polyskill train`` (safetensors with Polyskill's metadata)."""
+
+    def __init__(self, native: _native.Policy) -> None:
+        self._native = native
+        #: The file's metadata: architecture, tasks, training and evaluation.
+        self.info: dict = json.loads(native.info)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Policy":
+        """Loads a policy file; raises ``ValueError`` for a file that is not one."""
+        with open(path, "rb") as f:
+            return cls(_native.Policy(f.read()))
+
+    @property
+    def tasks(self) -> list[str]:
+        """The tasks it was trained on (several for a multi-task policy)."""
+        return list(self.info["tasks"])
+
+    def act(self, observation, task: str | None = None) -> np.ndarray:
+        """The action for one observation (a 1-D array) or a batch (2-D, one row each), in
+        ``task`` (required by a multi-task policy). Discrete policies give the choice's index
+        as a float, as the simulator takes it."""
+        obs = np.asarray(observation, dtype=np.float32)
+        single = obs.ndim == 1
+        actions = self._native.act(np.ascontiguousarray(obs[None, :] if single else obs), task)
+        return actions[0] if single else actions
