@@ -330,17 +330,18 @@ impl TrainCommand {
                 run,
                 net,
                 iterative,
-            } => {
-                add(&mut settings, net);
-                (Algorithm::Grpo, run, Some(iterative))
             }
-            TrainCommand::Rloo {
+            | TrainCommand::Rloo {
                 run,
                 net,
                 iterative,
             } => {
                 add(&mut settings, net);
-                (Algorithm::Rloo, run, Some(iterative))
+                let algorithm = match self {
+                    TrainCommand::Grpo { .. } => Algorithm::Grpo,
+                    _ => Algorithm::Rloo,
+                };
+                (algorithm, run, Some(iterative))
             }
         };
         add(&mut settings, run);
