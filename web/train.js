@@ -148,7 +148,8 @@ function formFields() {
 /** The form fields that matter to `algo` (those whose setting its configuration has; the
  * multi-task ones where it trains sets), in the order a shared link writes them. */
 function settingsOf(algo) {
-  const defaults = defaultsFor(algo, 'reach');
+  // Which settings a configuration has does not depend on the task.
+  const defaults = defaultsFor(algo, CATALOGUE.tasks[0]);
   return SETTING_FIELDS.filter((id) => (id === 'target' ? 'total_steps' in defaults : settingName(id, defaults))
     && (trainsSets(algo) || !['architecture', 'combiner'].includes(id)));
 }
