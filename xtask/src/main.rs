@@ -167,6 +167,7 @@ fn python_suite(venv: &Path) -> Result<(), String> {
         .env("CARGO_TARGET_DIR", setup::target_dir()))?;
     run(Command::new(venv.join("bin/python"))
         .args(["-m", "pytest", "-q", "python/tests"])
+        .env("POLYSKILL_CLI", setup::target_dir().join("debug/polyskill"))
         .current_dir(root()))
 }
 
@@ -175,7 +176,7 @@ fn test_cmd() -> Result<(), String> {
     setup::browser()?;
     setup::vulkan()?;
     setup::npm_packages()?;
-    let venv = setup::python_venv()?;
+    let venv = setup::python_venv("venv", "requirements-test.txt")?;
     let artifacts = root().join("tests/e2e/artifacts");
     std::fs::create_dir_all(&artifacts).map_err(|e| e.to_string())?;
 

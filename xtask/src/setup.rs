@@ -161,12 +161,13 @@ pub fn npm_packages() -> Result<(), String> {
         .current_dir(dir))
 }
 
-/// The Python suite's virtual environment (`~/.cache/polyskill/venv`, outside the clone), with
-/// `python/requirements-test.txt` installed; reinstalled when that file changes. Returns the
-/// environment's directory.
-pub fn python_venv() -> Result<PathBuf, String> {
-    let venv = home().join(".cache/polyskill/venv");
-    let requirements = root().join("python/requirements-test.txt");
+/// A Python suite's virtual environment (`~/.cache/polyskill/NAME`, outside the clone) with
+/// `python/REQUIREMENTS` installed; reinstalled when that file changes. Returns the
+/// environment's directory. The test suite uses `venv` + `requirements-test.txt`; the
+/// extended suite `venv-extended` + `requirements-extended.txt` (torch, SB3, Ray).
+pub fn python_venv(name: &str, requirements: &str) -> Result<PathBuf, String> {
+    let venv = home().join(".cache/polyskill").join(name);
+    let requirements = root().join("python").join(requirements);
     let wanted = std::fs::read_to_string(&requirements)
         .map_err(|e| format!("{}: {e}", requirements.display()))?;
     let stamp = venv.join("polyskill-requirements.txt");
@@ -175,12 +176,12 @@ pub fn python_venv() -> Result<PathBuf, String> {
     }
     if !venv.join("bin/python").exists() {
         say(format!(
-            "creating the Python suite's virtual environment in {}",
+            "creating a virtual environment in {}",
             venv.display()
         ));
         run(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
     }
-    say("installing the Python suite's packages (python/requirements-test.txt)");
+    say(format!("installing {}", requirements.display()));
     run(Command::new(venv.join("bin/pip"))
         .args(["install", "-q", "--disable-pip-version-check", "-r"])
         .arg(&requirements))?;

@@ -1,5 +1,5 @@
 //! Commands that look at tasks and policies without training: `validate`, `expert`, `eval`,
-//! `reevaluate` and `import`.
+//! `reevaluate`, `import` and `export`.
 
 use crate::log::progress;
 use crate::tasks::{TaskArgs, load_task};
@@ -116,6 +116,29 @@ pub(crate) fn eval(
             e.mean_return
         );
     }
+    Ok(())
+}
+
+/// `export`: a policy file as an ONNX model.
+pub(crate) fn export(policy_file: &Path, out: &Path) -> Result<(), String> {
+    let bytes = std::fs::read(policy_file)
+        .map_err(|e| format!("reading {}: {e}", policy_file.display()))?;
+    let policy = weights::load(&bytes, &Device::flex())
+        .map_err(|e| format!("{}: {e}", policy_file.display()))?;
+    let model = polyskill_learn::onnx::export(&policy)
+        .map_err(|e| format!("{}: {e}", policy_file.display()))?;
+    std::fs::write(out, &model).map_err(|e| format!("writing {}: {e}", out.display()))?;
+    println!(
+        "wrote {} ({} bytes; inputs: observation[batch, {}]{}; output: action)",
+        out.display(),
+        model.len(),
+        policy.observation_size(),
+        if policy.info.conditioning == polyskill_learn::Conditioning::None {
+            String::new()
+        } else {
+            format!(", task[batch] (index in {})", policy.info.tasks.join(","))
+        }
+    );
     Ok(())
 }
 

@@ -108,6 +108,17 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Write a policy as an ONNX model (observation normalisation, task conditioning and head
+    /// selection included) for onnxruntime and other ONNX runtimes: inputs `observation`
+    /// (float32 `[batch, obs]`) and, for a multi-task policy, `task` (int64 `[batch]`, the
+    /// index in its `tasks`); output `action`.
+    Export {
+        /// Weights file (.safetensors).
+        policy: PathBuf,
+        /// Output ONNX file.
+        #[arg(long)]
+        onnx: PathBuf,
+    },
     /// Run a comparison (methods × seeds on one task set and budget, `docs/comparisons/*.json`)
     /// on both cores and write OUT/report.json and OUT/report.md: per-task success, mean and
     /// IQM with 95% stratified-bootstrap intervals, curves, wall time, gradient conflict. Each
@@ -286,6 +297,7 @@ fn main() -> ExitCode {
             let task = task.map(|task| TaskArgs { task, tasks_dir });
             inspect::import(&weights, &architecture, task.as_ref(), &out)
         }
+        Command::Export { policy, onnx } => inspect::export(&policy, &onnx),
         Command::Compare {
             spec,
             out,

@@ -20,6 +20,7 @@ pub mod compare;
 pub mod eval;
 pub mod multitask;
 pub mod nets;
+pub mod onnx;
 pub mod parallel;
 pub mod policy;
 pub mod record;

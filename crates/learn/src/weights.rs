@@ -43,7 +43,15 @@ fn layer_name(i: usize, what: &str) -> String {
 
 /// Serialises a policy to safetensors bytes.
 pub fn save(policy: &Policy) -> Result<Vec<u8>, WeightsError> {
-    let mut tensors: Vec<(String, Vec<f32>, Vec<usize>)> = Vec::new();
+    serialize(&tensors(policy)?, &policy.info)
+}
+
+/// One saved tensor: `(name, values, shape)`.
+pub type NamedTensor = (String, Vec<f32>, Vec<usize>);
+
+/// A policy's tensors as they are saved, in order, in PyTorch's layout (module comment).
+pub fn tensors(policy: &Policy) -> Result<Vec<NamedTensor>, WeightsError> {
+    let mut tensors = Vec::new();
     let Network::Mlp(mlp) = &policy.net else {
         for p in read_params(&policy.net).map_err(err)? {
             let (values, shape) = if p.path.ends_with("weight") {
@@ -53,7 +61,7 @@ pub fn save(policy: &Policy) -> Result<Vec<u8>, WeightsError> {
             };
             tensors.push((p.path, values, shape));
         }
-        return serialize(&tensors, &policy.info);
+        return Ok(tensors);
     };
     for (i, layer) in mlp.layers.iter().enumerate() {
         // Burn stores [in, out]; PyTorch expects [out, in].
@@ -66,7 +74,7 @@ pub fn save(policy: &Policy) -> Result<Vec<u8>, WeightsError> {
             tensors.push((layer_name(i, "bias"), to_vec(b.into_data())?, shape));
         }
     }
-    serialize(&tensors, &policy.info)
+    Ok(tensors)
 }
 
 /// `values` of `shape` with the last two axes swapped (burn's `[…, in, out]` to PyTorch's
@@ -92,7 +100,7 @@ fn swap_last_axes(values: &[f32], shape: &[usize]) -> (Vec<f32>, Vec<usize>) {
 }
 
 fn serialize(
-    tensors: &[(String, Vec<f32>, Vec<usize>)],
+    tensors: &[NamedTensor],
     info: &PolicyInfo,
 ) -> Result<Vec<u8>, WeightsError> {
     let bytes: Vec<Vec<u8>> = tensors

@@ -372,6 +372,24 @@ impl Policy {
         rows(py, actions, self.policy.action_size())
     }
 
+    /// The policy's tensors as saved (PyTorch layout, `[out, in]` weights): name → array.
+    fn tensors<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        let dict = pyo3::types::PyDict::new(py);
+        for (name, values, shape) in
+            weights::tensors(&self.policy).map_err(|e| PyValueError::new_err(e.to_string()))?
+        {
+            let array = PyArray1::from_vec(py, values).reshape(shape)?;
+            dict.set_item(name, array)?;
+        }
+        Ok(dict)
+    }
+
+    /// The policy as an ONNX model (the bytes of a `.onnx` file; see `polyskill export`).
+    fn to_onnx<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let model = polyskill_learn::onnx::export(&self.policy).map_err(PyValueError::new_err)?;
+        Ok(PyBytes::new(py, &model))
+    }
+
     /// The policy's metadata (architecture, tasks, training, evaluation) as JSON.
     #[getter]
     fn info(&self) -> PyResult<String> {

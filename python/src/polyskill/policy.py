@@ -1,5 +1,6 @@
 """Saved Polyskill policies in Python: ``Policy.load(path).act(obs)`` on NumPy arrays, run by
-the same Rust inference as the CLI and the page (observation normalisation included)."""
+the same Rust inference as the CLI and the page (observation normalisation included);
+``to_onnx()`` for onnxruntime and ``to_torch()`` for PyTorch."""
 
 from __future__ import annotations
 
@@ -38,3 +39,34 @@ class Policy:
         single = obs.ndim == 1
         actions = self._native.act(np.ascontiguousarray(obs[None, :] if single else obs), task)
         return actions[0] if single else actions
+
+    def task_index(self, task: str) -> int:
+        """The index of ``task`` among the policy's tasks (the ONNX model's ``task`` input)."""
+        try:
+            return self.tasks.index(task)
+        except ValueError:
+            raise ValueError(
+                f"this policy was trained on {', '.join(self.tasks)}; not on task {task}"
+            ) from None
+
+    def tensors(self) -> dict[str, np.ndarray]:
+        """The weights as saved, in PyTorch's layout (``[out, in]``): name → array."""
+        return dict(self._native.tensors())
+
+    def to_onnx(self, path: str | os.PathLike | None = None) -> bytes:
+        """The policy as an ONNX model (what ``polyskill export --onnx`` writes), written to
+        ``path`` if given. Inputs ``observation`` (float32 ``[batch, obs]``) and, for a
+        multi-task policy, ``task`` (int64 ``[batch]``, see :meth:`task_index`); output
+        ``action`` (float32, or int64 indices for a discrete policy)."""
+        model = self._native.to_onnx()
+        if path is not None:
+            with open(path, "wb") as f:
+                f.write(model)
+        return model
+
+    def to_torch(self):
+        """The policy as a ``torch.nn.Module`` (needs PyTorch): see
+        :class:`polyskill.nn.PolicyModule`."""
+        from .nn import PolicyModule
+
+        return PolicyModule(self)
