@@ -224,6 +224,26 @@ function stepSecond() {
   showSecondReadout();
 }
 
+/** Links to the shown policy's file and to its ONNX model (made here, on click, by the same
+ *  exporter as `polyskill export --onnx`; architectures it cannot export say so). */
+function offerDownloads(name, policy) {
+  const file = $('download-safetensors');
+  file.href = `web/weights/${name}.safetensors`;
+  file.download = `${name}.safetensors`;
+  $('download-onnx').onclick = (event) => {
+    event.preventDefault();
+    try {
+      const url = URL.createObjectURL(new Blob([policy.toOnnx()], { type: 'application/octet-stream' }));
+      const link = Object.assign(document.createElement('a'), { href: url, download: `${name}.onnx` });
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch (e) {
+      addMessage(`ONNX export of ${name}: ${e.message}`);
+    }
+  };
+  $('policy-downloads').hidden = false;
+}
+
 async function loadPolicy(name) {
   const bytes = new Uint8Array(await (await fetchOk(`web/weights/${name}.safetensors`, `policy ${name}`)).arrayBuffer());
   try {
@@ -440,6 +460,7 @@ async function main() {
         const info = state.policy.info();
         const success = info.eval_success != null ? `, ${(info.eval_success * 100).toFixed(0)}% success over ${info.eval_episodes} episodes` : '';
         $('policy-info').textContent = `${name} (${info.architecture.sizes.join('→')}${success})`;
+        offerDownloads(name, state.policy);
       } else {
         $('policy-info').textContent = `none shipped for ${state.player.taskId} yet; showing the task expert`;
       }

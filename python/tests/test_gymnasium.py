@@ -162,3 +162,54 @@ def test_a_shipped_policy_loads_and_solves_its_task_through_gymnasium():
         policy.act(np.zeros((1, 5), dtype=np.float32))
     with pytest.raises(ValueError, match="not a safetensors file"):
         polyskill.Policy(polyskill._native.Policy(b"not weights"))
+
+
+def test_a_task_set_is_one_environment_choosing_its_task_at_reset():
+    env = gym.make("polyskill/mt10-v1")
+    check_env(env.unwrapped, skip_render_check=True)
+    assert env.observation_space.shape == (39 + 10,)
+    assert env.spec.max_episode_steps == 500
+    seen = set()
+    for seed in range(40):
+        obs, info = env.reset(seed=seed)
+        again, info_again = env.reset(seed=seed)
+        np.testing.assert_array_equal(obs, again)
+        assert info["task"] == info_again["task"]
+        index = polyskill.SETS["mt10"].index(info["task"])
+        assert obs[39 + index] == 1.0 and obs[39:].sum() == 1.0
+        seen.add(info["task"])
+    assert len(seen) >= 8, f"uniform over ten tasks: saw only {sorted(seen)} in 40 resets"
+    _, info = env.reset(seed=0, options={"task": "push"})
+    assert info["task"] == "push"
+    _, _, _, _, info = env.step(env.action_space.sample())
+    assert info["task"] == "push" and "success" in info
+    with pytest.raises(ValueError, match="'cart-pole' is not in this set"):
+        env.reset(options={"task": "cart-pole"})
+
+
+def test_a_task_set_environment_pickles_mid_episode():
+    env = polyskill.PolyskillMultiTaskEnv("mt10")
+    env.reset(seed=5, options={"task": "door-open"})
+    for _ in range(10):
+        env.step(np.full(4, 0.3, np.float32))
+    copy = pickle.loads(pickle.dumps(env))
+    a = env.step(np.zeros(4, np.float32))
+    b = copy.step(np.zeros(4, np.float32))
+    np.testing.assert_array_equal(a[0], b[0])
+    assert copy.task_id == "door-open"
+
+
+def test_tasks_with_different_spaces_are_refused_as_one_environment():
+    with pytest.raises(ValueError, match="different observation or action spaces"):
+        polyskill.PolyskillMultiTaskEnv(["reach", "cart-pole"])
+    with pytest.raises(ValueError, match="unknown task set 'mt50'"):
+        polyskill.PolyskillMultiTaskEnv("mt50")
+
+
+def test_the_rllib_env_creator_builds_tasks_and_sets_without_ray():
+    from polyskill.rllib import env_creator
+
+    assert env_creator({"task": "cart-pole"}).action_space == gym.spaces.Discrete(2)
+    mt = env_creator({"task": "mt10", "num_envs": 1})
+    assert mt.observation_space.shape == (49,)
+    assert mt.spec is None or mt.spec.max_episode_steps in (None, 500)

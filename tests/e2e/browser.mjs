@@ -44,3 +44,21 @@ export async function open(browser, path, files = {}, before = null) {
   const response = await page.goto(new URL(path, BASE).href);
   return { page, errors, violations, response };
 }
+
+/** Serves onnxruntime-web (the e2e suite's npm package, not part of the playground) to `page`
+ *  under `/ort/`: same-origin, so the page's Content-Security-Policy applies to it as to ours. */
+export async function routeOnnxruntime(page) {
+  const dist = new URL('./node_modules/onnxruntime-web/dist/', import.meta.url);
+  const types = { mjs: 'text/javascript', js: 'text/javascript', wasm: 'application/wasm', map: 'application/json' };
+  await page.route((url) => url.pathname.startsWith('/ort/'), async (route) => {
+    const name = new URL(route.request().url()).pathname.slice('/ort/'.length);
+    if (!/^[\w.-]+$/.test(name)) return route.fulfill({ status: 404, body: 'not found' });
+    const { readFile } = await import('node:fs/promises');
+    const body = await readFile(new URL(name, dist)).catch(() => null);
+    if (!body) return route.fulfill({ status: 404, body: 'not found' });
+    return route.fulfill({
+      body, contentType: types[name.split('.').pop()] ?? 'application/octet-stream',
+      headers: { 'cross-origin-resource-policy': 'same-origin' },
+    });
+  });
+}

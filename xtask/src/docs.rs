@@ -6,7 +6,11 @@
 //!   safetensors metadata (its recorded evaluation and algorithm);
 //! - `side-by-side` (docs/performance.md): the saved benchmark JSON in `docs/benchmarks/`
 //!   (`polyskill bench learn --json`, `polyskill bench --json`, and the peer scripts' output),
-//!   described by `docs/benchmarks/side-by-side.json` (when, on what CPU, which files).
+//!   described by `docs/benchmarks/side-by-side.json` (when, on what CPU, which files);
+//! - `browser-same-network` (docs/performance.md): `docs/benchmarks/web.json` (`cargo xtask
+//!   bench-web`), our wasm inference beside onnxruntime-web in one page;
+//! - `python-peers` and `extended` (docs/python.md): `docs/benchmarks/python-peers.json` and
+//!   `extended.json`, written by `cargo xtask test --extended`.
 //!
 //! `cargo xtask docs --check` (and the test below, part of `cargo test --workspace`) fails when
 //! a committed table differs from what the data gives.
@@ -21,7 +25,7 @@ struct Region {
     make: fn(&Path) -> Result<String, String>,
 }
 
-const REGIONS: [Region; 2] = [
+const REGIONS: [Region; 5] = [
     Region {
         file: "docs/results.md",
         name: "shipped-policies",
@@ -31,6 +35,21 @@ const REGIONS: [Region; 2] = [
         file: "docs/performance.md",
         name: "side-by-side",
         make: side_by_side,
+    },
+    Region {
+        file: "docs/performance.md",
+        name: "browser-same-network",
+        make: browser_same_network,
+    },
+    Region {
+        file: "docs/python.md",
+        name: "python-peers",
+        make: python_peers,
+    },
+    Region {
+        file: "docs/python.md",
+        name: "extended",
+        make: extended,
     },
 ];
 
@@ -186,6 +205,107 @@ fn shipped_policies(root: &Path) -> Result<String, String> {
             "| {name} | {} | {success} | `{}` |\n",
             training["algorithm"].as_str().unwrap_or("?"),
             args.join(" ")
+        ));
+    }
+    Ok(out)
+}
+
+/// `v` as a number, or an error naming `what`.
+fn number(v: &Value, what: &str) -> Result<f64, String> {
+    v.as_f64()
+        .ok_or_else(|| format!("benchmark JSON: {what} is not a number"))
+}
+
+/// Our wasm inference and onnxruntime-web on the same exported network, in one page.
+fn browser_same_network(root: &Path) -> Result<String, String> {
+    let web = read_json(&root.join("docs/benchmarks/web.json"))?;
+    let same = &web["same_network_as_onnxruntime_web"];
+    let mut out = format!(
+        "Measured by `cargo xtask bench-web` in {} (one page, one thread each): {} (reach-bc, exported by our ONNX exporter), from the raw observation, against onnxruntime-web {} (wasm backend). Source: `docs/benchmarks/web.json`.\n\n| batch | Polyskill wasm (µs) | onnxruntime-web (µs) | ratio (theirs / ours) |\n|---|---|---|---|\n",
+        web["target"].as_str().unwrap_or("?"),
+        same["network"].as_str().unwrap_or("?"),
+        same["onnxruntime_web"].as_str().unwrap_or("?"),
+    );
+    for batch in [1, 1024] {
+        let row = &same[format!("batch_{batch}")];
+        let ours = number(&row["polyskill_us"], "polyskill_us")?;
+        let theirs = number(&row["onnxruntime_web_us"], "onnxruntime_web_us")?;
+        out.push_str(&format!(
+            "| {batch} | {ours:.1} | {theirs:.1} | {:.2}× |\n",
+            theirs / ours
+        ));
+    }
+    Ok(out)
+}
+
+/// Polyskill, Meta-World and EnvPool stepped through Python on the same actions.
+fn python_peers(root: &Path) -> Result<String, String> {
+    let peers = read_json(&root.join("docs/benchmarks/python-peers.json"))?;
+    let v = &peers["versions"];
+    let mut out = format!(
+        "Measured {} on {} ({} cores) by `python/extended/bench_peers.py`: one environment, one thread, {} steps of the same uniform random actions per task (median of three passes); Gymnasium {}, Meta-World {} (MuJoCo {}), EnvPool {}. Source: `docs/benchmarks/python-peers.json`.\n\n| task | Polyskill (steps/s) | Meta-World | EnvPool (C++) | Polyskill / EnvPool |\n|---|---|---|---|---|\n",
+        peers["date"].as_str().unwrap_or("?"),
+        peers["machine"]["cpu"].as_str().unwrap_or("?"),
+        peers["machine"]["cores"],
+        peers["steps_per_task"],
+        v["gymnasium"].as_str().unwrap_or("?"),
+        v["metaworld"].as_str().unwrap_or("?"),
+        v["mujoco"].as_str().unwrap_or("?"),
+        v["envpool"].as_str().unwrap_or("?"),
+    );
+    let rows = peers["steps_per_s"]
+        .as_object()
+        .ok_or("python-peers.json: no steps_per_s")?;
+    let mut line = |name: &str, row: &Value| -> Result<(), String> {
+        let ours = number(&row["polyskill"], "polyskill")?;
+        let mw = number(&row["metaworld"], "metaworld")?;
+        let ep = number(&row["envpool"], "envpool")?;
+        out.push_str(&format!(
+            "| {name} | {ours:.0} | {mw:.0} | {ep:.0} | {:.1}× |\n",
+            ours / ep
+        ));
+        Ok(())
+    };
+    for (task, row) in rows {
+        line(task, row)?;
+    }
+    line("**mean**", &peers["mean"])?;
+    Ok(out)
+}
+
+/// What the extended suite's trainers did on Polyskill (steps, seconds, outcome).
+fn extended(root: &Path) -> Result<String, String> {
+    let report = read_json(&root.join("docs/benchmarks/extended.json"))?;
+    let v = &report["versions"];
+    let mut out = format!(
+        "Measured {} on {} ({} cores) by `cargo xtask test --extended`; torch {}, Stable-Baselines3 {}, Ray {}, Gymnasium {}. Source: `docs/benchmarks/extended.json`.\n\n| test | env steps | seconds | outcome |\n|---|---|---|---|\n",
+        report["date"].as_str().unwrap_or("?"),
+        report["machine"]["cpu"].as_str().unwrap_or("?"),
+        report["machine"]["cores"],
+        v["torch"].as_str().unwrap_or("?"),
+        v["stable_baselines3"].as_str().unwrap_or("?"),
+        v["ray"].as_str().unwrap_or("?"),
+        v["gymnasium"].as_str().unwrap_or("?"),
+    );
+    let results = report["results"]
+        .as_object()
+        .ok_or("extended.json: no results")?;
+    for (test, r) in results {
+        let mut outcome: Vec<String> = Vec::new();
+        for (key, value) in r.as_object().into_iter().flatten() {
+            if ["env_steps", "seconds"].contains(&key.as_str()) {
+                continue;
+            }
+            outcome.push(match value.as_f64() {
+                Some(x) if x.fract() != 0.0 => format!("{key} {x:.2}"),
+                _ => format!("{key} {value}"),
+            });
+        }
+        out.push_str(&format!(
+            "| `{test}` | {:.0} | {} | {} |\n",
+            number(&r["env_steps"], "env_steps")?,
+            r["seconds"],
+            outcome.join(", ")
         ));
     }
     Ok(out)

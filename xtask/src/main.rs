@@ -6,6 +6,10 @@
 //!   `cargo test --workspace`, the Python package against Gymnasium (pytest in a virtual
 //!   environment it creates), the wasm API in headless Chromium (wasm-bindgen-test-runner),
 //!   and the Playwright end-to-end tests against the served page.
+//! - `cargo xtask test --extended` — the extended Python suite, not run by CI: the package under
+//!   torch, Stable-Baselines3 and Ray RLlib (python/extended, in its own virtual environment
+//!   from `python/requirements-extended.txt`), recording steps and seconds in
+//!   `docs/benchmarks/extended.json`.
 //! - `cargo xtask pretrain [NAME…]` — regenerates the shipped weights in `web/weights/` (all,
 //!   or the named ones) with the training arguments recorded in `web/policies.json`.
 //! - `cargo xtask bench-web` — runs the in-browser benchmark page in headless Chromium.
@@ -154,21 +158,56 @@ fn serve_cmd(args: &[String]) -> Result<(), String> {
 /// Builds the `polyskill` package into `venv` (maturin develop, sharing the workspace's target
 /// directory and dev profile) and runs its tests against Gymnasium.
 fn python_suite(venv: &Path) -> Result<(), String> {
+    python_tests(venv, false, &["python/tests"])
+}
+
+/// Builds the package into `venv` (`release`: the optimised extension, for the extended
+/// suite's timings) and runs pytest on `dirs` with the CLI at hand.
+fn python_tests(venv: &Path, release: bool, dirs: &[&str]) -> Result<(), String> {
     let path = format!(
         "{}:{}",
         venv.join("bin").display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    run(Command::new(venv.join("bin/maturin"))
-        .args(["develop", "--quiet"])
+    let mut develop = Command::new(venv.join("bin/maturin"));
+    develop.args(["develop", "--quiet"]);
+    if release {
+        develop.arg("--release");
+    }
+    run(develop
         .current_dir(root().join("python"))
         .env("VIRTUAL_ENV", venv)
         .env("PATH", &path)
         .env("CARGO_TARGET_DIR", setup::target_dir()))?;
     run(Command::new(venv.join("bin/python"))
-        .args(["-m", "pytest", "-q", "python/tests"])
+        .args(["-m", "pytest", "-q", "-rs", "--durations=0"])
+        .args(dirs)
         .env("POLYSKILL_CLI", setup::target_dir().join("debug/polyskill"))
         .current_dir(root()))
+}
+
+/// `cargo xtask test --extended`: the Python suite again under the extended environment's
+/// older Gymnasium and with torch (the `nn.Module` tests), then `python/extended`.
+fn extended_cmd() -> Result<(), String> {
+    let venv = setup::python_venv("venv-extended", "requirements-extended.txt")?;
+    run(cargo().args(["build", "-p", "polyskill-cli"]))?;
+    say(
+        "extended suite: pytest python/tests python/extended (torch, Stable-Baselines3, Ray RLlib)",
+    );
+    python_tests(&venv, true, &["python/tests", "python/extended"])?;
+    say(
+        "extended suite: Polyskill, Meta-World and EnvPool on the same actions (python/extended/bench_peers.py)",
+    );
+    let out = root().join("docs/benchmarks/python-peers.json");
+    let file = std::fs::File::create(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    run(Command::new(venv.join("bin/python"))
+        .arg("python/extended/bench_peers.py")
+        .stdout(file)
+        .current_dir(root()))?;
+    say(
+        "extended suite passed; figures in docs/benchmarks/extended.json and python-peers.json (then `cargo xtask docs`)",
+    );
+    Ok(())
 }
 
 fn test_cmd() -> Result<(), String> {
@@ -399,6 +438,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("serve") => serve_cmd(&args[1..]),
+        Some("test") if args.get(1).map(String::as_str) == Some("--extended") => extended_cmd(),
         Some("test") => test_cmd(),
         Some("pretrain") => pretrain_cmd(&args[1..]),
         Some("bench-web") => bench_web_cmd(),
@@ -408,7 +448,7 @@ fn main() -> ExitCode {
         Some("docs") => docs::run(&root(), args.get(1).map(String::as_str) == Some("--check")),
         _ => {
             eprintln!(
-                "usage: cargo xtask <serve [--port N] | test | pretrain | bench-web | docs [--check] | thumbnails | fuzz [--iterations N] [--target T] [--seed S] | soak [--minutes M] [--out FILE]>"
+                "usage: cargo xtask <serve [--port N] | test [--extended] | pretrain | bench-web | docs [--check] | thumbnails | fuzz [--iterations N] [--target T] [--seed S] | soak [--minutes M] [--out FILE]>"
             );
             return ExitCode::from(2);
         }

@@ -146,10 +146,13 @@ pub fn vulkan() -> Result<(), String> {
 /// The end-to-end suite's npm packages, exactly as locked (`npm ci`), when not yet installed.
 pub fn npm_packages() -> Result<(), String> {
     let dir = root().join("tests/e2e");
-    if dir
-        .join("node_modules/playwright-core/package.json")
-        .exists()
-    {
+    let installed = ["playwright-core", "onnxruntime-web"].iter().all(|name| {
+        dir.join("node_modules")
+            .join(name)
+            .join("package.json")
+            .exists()
+    });
+    if installed {
         return Ok(());
     }
     if output_of(Command::new("npm").arg("--version")).is_none() {

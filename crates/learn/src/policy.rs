@@ -296,6 +296,21 @@ impl PolicyInfo {
     }
 }
 
+/// The `training` metadata every algorithm writes into its policy: `{"algorithm", "config",
+/// …details}`, with `details` (an object: steps, demonstrations, α, …) merged in. The CLI adds
+/// the command, seconds and evaluation to the same object, for every algorithm at once.
+pub fn training_metadata(
+    algorithm: &str,
+    config: &impl Serialize,
+    details: serde_json::Value,
+) -> serde_json::Value {
+    let mut out = serde_json::json!({ "algorithm": algorithm, "config": config });
+    if let (Some(out), serde_json::Value::Object(details)) = (out.as_object_mut(), details) {
+        out.extend(details);
+    }
+    out
+}
+
 /// Appends to every `dim`-wide row of `x` the one-hot code (of `tasks` entries) of its task,
 /// taken in turn from `task_of_row`; `x` unchanged when `tasks` is 0.
 pub fn append_one_hot(

@@ -99,10 +99,7 @@ fn swap_last_axes(values: &[f32], shape: &[usize]) -> (Vec<f32>, Vec<usize>) {
     (out, swapped)
 }
 
-fn serialize(
-    tensors: &[NamedTensor],
-    info: &PolicyInfo,
-) -> Result<Vec<u8>, WeightsError> {
+fn serialize(tensors: &[NamedTensor], info: &PolicyInfo) -> Result<Vec<u8>, WeightsError> {
     let bytes: Vec<Vec<u8>> = tensors
         .iter()
         .map(|(_, v, _)| v.iter().flat_map(|x| x.to_le_bytes()).collect())

@@ -35,6 +35,13 @@ impl WasmPolicy {
             .act_in(observations, task.as_deref())
             .map_err(js_error)
     }
+
+    /// The policy as an ONNX model (the bytes of a `.onnx` file, as `polyskill export --onnx`
+    /// writes it): for onnxruntime-web or any other ONNX runtime, and the page's download.
+    #[wasm_bindgen(js_name = toOnnx)]
+    pub fn to_onnx(&self) -> Result<Vec<u8>, JsValue> {
+        polyskill_learn::onnx::export(&self.cpu).map_err(js_error)
+    }
 }
 
 /// Evaluates a policy (safetensors bytes) on a task for `episodes` seeds from `first_seed`:

@@ -327,7 +327,11 @@ impl IterativeRun for GrpoRun {
             Baseline::Grpo => "grpo",
             Baseline::Rloo => "rloo",
         };
-        let training = serde_json::json!({ "algorithm": algorithm, "config": self.config, "env_steps": self.env_steps });
+        let training = crate::policy::training_metadata(
+            algorithm,
+            &self.config,
+            serde_json::json!({ "env_steps": self.env_steps }),
+        );
         let device = burn::tensor::Device::flex();
         let net = crate::nets::Network::Mlp(self.actor.to_mlp(&device));
         policy_gradient::greedy_policy(

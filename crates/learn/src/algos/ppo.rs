@@ -762,7 +762,11 @@ impl IterativeRun for PpoRun {
         } else {
             "ppo"
         };
-        let training = serde_json::json!({ "algorithm": algorithm, "config": self.config, "env_steps": self.env_steps });
+        let training = crate::policy::training_metadata(
+            algorithm,
+            &self.config,
+            serde_json::json!({ "env_steps": self.env_steps }),
+        );
         let mut policy = policy_gradient::greedy_policy(
             self.actor.network(&burn::tensor::Device::flex()),
             self.actor_architecture.clone(),

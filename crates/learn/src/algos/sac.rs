@@ -797,17 +797,19 @@ impl IterativeRun for SacRun {
             conditioning: self.conditioning,
             obs_mean: vec![0.0; self.obs_dim],
             obs_std: vec![1.0; self.obs_dim],
-            training: serde_json::json!({
-                "algorithm": match (self.task_ids.len(), self.conditioning) {
+            training: crate::policy::training_metadata(
+                match (self.task_ids.len(), self.conditioning) {
                     (1, _) => "sac",
                     (_, Conditioning::MultiHead) => "mt-mh-sac",
                     _ => "mt-sac",
                 },
-                "config": self.config,
-                "env_steps": self.env_steps,
-                "updates": self.updates,
-                "alpha": self.log_alpha.iter().map(|l| l.exp()).collect::<Vec<f32>>(),
-            }),
+                &self.config,
+                serde_json::json!({
+                    "env_steps": self.env_steps,
+                    "updates": self.updates,
+                    "alpha": self.log_alpha.iter().map(|l| l.exp()).collect::<Vec<f32>>(),
+                }),
+            ),
             eval_success: None,
             eval_episodes: None,
         };

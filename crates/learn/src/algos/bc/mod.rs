@@ -129,8 +129,11 @@ pub fn train_shared(
         },
     )?;
     let mut policy = learner.policy();
-    policy.info.training =
-        serde_json::json!({ "algorithm": "bc", "config": config, "demonstrations": pairs });
+    policy.info.training = crate::policy::training_metadata(
+        "bc",
+        config,
+        serde_json::json!({ "demonstrations": pairs }),
+    );
     Ok(policy)
 }
 

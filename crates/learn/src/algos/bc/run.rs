@@ -348,14 +348,20 @@ impl BcRun {
             .as_ref()
             .ok_or("no policy yet: the demonstrations are still being recorded")?;
         let mut policy = learner.policy();
-        policy.info.training = serde_json::json!({
-            "algorithm": if self.config.dagger_rounds > 0 { "bc+dagger" } else { "bc" },
-            "config": self.config,
-            "demonstrations": self.demos.len(),
-            "demo_seeds": format!("{DEMO_SEED_BASE}..{}", DEMO_SEED_BASE + self.config.demos as u64),
-            "dagger_learner_success": self.learner_success,
-            "gradient_steps": learner.steps_done,
-        });
+        policy.info.training = crate::policy::training_metadata(
+            if self.config.dagger_rounds > 0 {
+                "bc+dagger"
+            } else {
+                "bc"
+            },
+            &self.config,
+            serde_json::json!({
+                "demonstrations": self.demos.len(),
+                "demo_seeds": format!("{DEMO_SEED_BASE}..{}", DEMO_SEED_BASE + self.config.demos as u64),
+                "dagger_learner_success": self.learner_success,
+                "gradient_steps": learner.steps_done,
+            }),
+        );
         Ok(policy)
     }
 }

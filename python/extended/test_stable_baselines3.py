@@ -1,0 +1,84 @@
+"""Stable-Baselines3, unchanged, on Polyskill: PPO solves ``polyskill/cart-pole-v1`` (a
+10-episode mean of ≥ 475) and Gymnasium's ``CartPole-v1`` with the same settings side by side;
+SAC lifts ``polyskill/reach-v1``'s success above random actions'. Steps, seconds and returns are
+recorded (docs/benchmarks/extended.json)."""
+
+from __future__ import annotations
+
+import time
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+from stable_baselines3 import PPO, SAC
+from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.evaluation import evaluate_policy
+
+import polyskill  # noqa: F401  (registers polyskill/NAME-v1)
+
+torch.set_num_threads(1)
+
+#: RL Baselines3 Zoo's tuned PPO settings for CartPole-v1 (100k steps, 8 environments).
+PPO_CARTPOLE = dict(
+    n_steps=32,
+    batch_size=256,
+    gae_lambda=0.8,
+    gamma=0.98,
+    n_epochs=20,
+    ent_coef=0.0,
+    learning_rate=lambda progress: 1e-3 * progress,
+    clip_range=lambda progress: 0.2 * progress,
+)
+PPO_STEPS = 100_000
+
+
+def train_ppo(env_id: str, seed: int):
+    env = make_vec_env(env_id, n_envs=8, seed=seed)
+    model = PPO("MlpPolicy", env, seed=seed, device="cpu", **PPO_CARTPOLE)
+    start = time.perf_counter()
+    model.learn(PPO_STEPS)
+    seconds = time.perf_counter() - start
+    mean, std = evaluate_policy(model, gym.make(env_id), n_eval_episodes=10, deterministic=True)
+    return {"env_steps": PPO_STEPS, "seconds": round(seconds, 1), "eval_return_mean": mean, "eval_return_std": std}
+
+
+@pytest.mark.parametrize("env_id", ["polyskill/cart-pole-v1", "CartPole-v1"])
+def test_sb3_ppo_solves_cart_pole(env_id, record):
+    result = train_ppo(env_id, seed=0)
+    record(**result)
+    assert result["eval_return_mean"] >= 475, result
+
+
+def success_rate(policy, env_id: str, episodes: int, first_seed: int) -> float:
+    """Fraction of seeded episodes with ``info["success"]`` at any step."""
+    env = gym.make(env_id)
+    hits = 0
+    for seed in range(first_seed, first_seed + episodes):
+        obs, _ = env.reset(seed=seed)
+        done, success = False, False
+        while not done:
+            obs, _, terminated, truncated, info = env.step(policy(obs))
+            success |= bool(info["success"])
+            done = terminated or truncated
+        hits += success
+    return hits / episodes
+
+
+SAC_STEPS = 30_000
+
+
+def test_sb3_sac_raises_reach_success_above_random(record):
+    env_id = "polyskill/reach-v1"
+    space = gym.make(env_id).action_space
+    space.seed(0)
+    random_rate = success_rate(lambda _obs: space.sample(), env_id, 50, 1000)
+    model = SAC("MlpPolicy", make_vec_env(env_id, n_envs=1, seed=0), seed=0, device="cpu",
+                learning_starts=1_000)
+    start = time.perf_counter()
+    model.learn(SAC_STEPS)
+    seconds = time.perf_counter() - start
+    trained = success_rate(lambda obs: model.predict(obs, deterministic=True)[0], env_id, 50, 1000)
+    record(env_steps=SAC_STEPS, seconds=round(seconds, 1), success=trained, random_success=random_rate,
+           episodes=50)
+    assert trained > random_rate + 0.1, (trained, random_rate)
