@@ -263,7 +263,10 @@ function updateReadout(step) {
   const ok = p ? p.episodeSuccess : false;
   $('success').textContent = ok ? 'yes' : 'no';
   $('success').dataset.success = String(ok);
-  if (step && (step.truncated || step.terminated)) setPlaying(false);
+  if (step && (step.truncated || step.terminated)) {
+    setPlaying(false);
+    state.recording?.finish();
+  }
 }
 
 function draw() {
@@ -353,6 +356,74 @@ function reset() {
   resetSecond();
 }
 
+/** The canvas showing the scene now (WebGPU or the 2D fallback). */
+function visibleCanvas() {
+  return $('scene').hidden ? $('scene2d') : $('scene');
+}
+
+/** A file name for this task and seed: `push-seed3.webm`. */
+function fileName(extension) {
+  return `${state.player?.taskId ?? 'scene'}-seed${$('seed').value}.${extension}`;
+}
+
+function download(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const link = Object.assign(document.createElement('a'), { href: url, download: name });
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** Restarts the episode and records the canvas with MediaRecorder (WebM, VP8/VP9) until the
+ *  episode ends or the button is pressed again; then offers the video as a download. The
+ *  body's `data-recorded` carries the steps and seconds recorded (for tests). */
+function toggleRecording() {
+  if (state.recording) { state.recording.finish(); return; }
+  const canvas = visibleCanvas();
+  if (typeof MediaRecorder === 'undefined' || !canvas.captureStream) {
+    addMessage('This browser cannot record a canvas (no MediaRecorder); use Save PNG for stills.');
+    return;
+  }
+  const type = ['video/webm;codecs=vp9', 'video/webm;codecs=vp8', 'video/webm'].find((t) => MediaRecorder.isTypeSupported(t));
+  if (!type) { addMessage('This browser cannot encode WebM video.'); return; }
+  reset();
+  draw();
+  const recorder = new MediaRecorder(canvas.captureStream(30), { mimeType: type, videoBitsPerSecond: 4_000_000 });
+  const chunks = [];
+  const started = performance.now();
+  recorder.ondataavailable = (e) => { if (e.data.size) chunks.push(e.data); };
+  recorder.onstop = () => {
+    const seconds = (performance.now() - started) / 1000;
+    const blob = new Blob(chunks, { type: 'video/webm' });
+    document.body.dataset.recorded = JSON.stringify({ steps: state.player?.steps ?? 0, seconds, bytes: blob.size });
+    if (blob.size === 0) addMessage('The recording is empty: the canvas produced no frames.');
+    else download(blob, fileName('webm'));
+  };
+  recorder.onerror = (e) => addMessage(`Recording failed: ${e.error?.message ?? e}`);
+  state.recording = {
+    finish() {
+      if (state.recording !== this) return;
+      state.recording = null;
+      $('record').textContent = 'Record episode';
+      // One more frame so the last step is in the video.
+      draw();
+      setTimeout(() => recorder.stop(), 100);
+    },
+  };
+  recorder.start(250);
+  $('record').textContent = 'Stop recording';
+  setPlaying(true);
+}
+
+/** Downloads the current view as a PNG (drawn again first: a WebGPU canvas keeps its image
+ *  only until the frame ends). */
+function saveSnapshot() {
+  draw();
+  visibleCanvas().toBlob((blob) => {
+    if (blob) download(blob, fileName('png'));
+    else addMessage('Could not read the view back as an image.');
+  }, 'image/png');
+}
+
 function useFallback(reason) {
   $('scene').hidden = true;
   $('scene2d').hidden = false;
@@ -433,7 +504,7 @@ async function main() {
       useFallback({ lost: 'the WebGPU device was lost', failed: 'WebGPU drawing failed' }[kind] ?? reason);
     },
   }).attach();
-  if (state.scene.view) $('render-backend').textContent = `WebGPU (${await adapterName(state.scene.adapter)})`;
+  if (state.scene.view) $('render-backend').textContent = `WebGPU (${await adapterName(state.scene.adapter)}); ${state.scene.quality}`;
 
   if (params.task) {
     try {
@@ -509,6 +580,8 @@ async function main() {
     }
   }
   $('reset').addEventListener('click', () => { reset(); draw(); });
+  $('record').addEventListener('click', toggleRecording);
+  $('snapshot').addEventListener('click', saveSnapshot);
   $('seed').addEventListener('change', () => { reset(); draw(); });
   $('inference').addEventListener('change', (e) => setInference(e.target.value));
 

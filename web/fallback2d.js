@@ -54,7 +54,9 @@ export function drawFallback(canvas, visuals, camera) {
     const xs = corners.map((c) => c[0]);
     const ys = corners.map((c) => c[1]);
     const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
-    ctx.fillStyle = `rgb(${v.color.map((c) => Math.round(c * 255)).join(',')})`;
+    // Goal markers translucent, as the WebGPU renderer draws them.
+    const alpha = v.role === 'goal' ? 0.45 : 1;
+    ctx.fillStyle = `rgba(${v.color.map((c) => Math.round(c * 255)).join(',')},${alpha})`;
     ctx.strokeStyle = 'rgba(0,0,0,0.35)';
     ctx.beginPath();
     if (v.shape.box) ctx.rect(x0, y0, x1 - x0, y1 - y0);

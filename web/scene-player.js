@@ -49,6 +49,9 @@ export class ScenePlayer {
   /** The WebGPU adapter's description, or null when drawing in 2D. */
   get adapter() { return this.view?.adapter ?? null; }
 
+  /** What the 3D view draws at (multisampling, shadow map), or null when drawing in 2D. */
+  get quality() { return this.view?.quality ?? null; }
+
   /** Loads a task (JSON text; a broken one throws with its issues) and resets to `seed`. */
   load(taskText, seed = 0) {
     const player = new Player(taskText);

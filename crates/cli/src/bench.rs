@@ -127,3 +127,68 @@ pub(crate) fn bench_sim(tasks_dir: &Path, steps: u32, json: bool) -> Result<(), 
     }
     Ok(())
 }
+
+/// `bench render`: native frame times at 1280×720 (shadow pass, the scene and its resolve,
+/// waited for on the device) over 200 steps of an expert episode, at both qualities.
+pub(crate) fn bench_render(args: &TaskArgs, json: bool) -> Result<(), String> {
+    use polyskill_render::{Camera, OFFSCREEN_FORMAT, Quality, Renderer, offscreen};
+    let task = load_task(args)?;
+    let (width, height) = (1280, 720);
+    let mut rows = Vec::new();
+    for (name, quality) in [("full", Quality::FULL), ("software", Quality::SOFTWARE)] {
+        let mut env = polyskill_sim::Env::new(task.clone());
+        env.reset(0);
+        let mut expert = polyskill_sim::ExpertPolicy::for_env(&env);
+        let (device, queue, adapter) = offscreen::device()?;
+        let mut renderer = Renderer::with_quality(device, queue, OFFSCREEN_FORMAT, quality);
+        let camera = Camera::for_task(env.task());
+        let target = renderer.offscreen_target(width, height);
+        let view = target.create_view(&Default::default());
+        let mut times = Vec::new();
+        for frame in 0..210 {
+            let visuals = env.visuals();
+            let start = Instant::now();
+            renderer.render(&view, width, height, &visuals, &camera);
+            renderer
+                .device()
+                .poll(polyskill_render::wgpu::PollType::wait_indefinitely())
+                .map_err(|e| e.to_string())?;
+            // The first frames compile pipelines and allocate targets: not timed.
+            if frame >= 10 {
+                times.push(start.elapsed().as_secs_f64() * 1000.0);
+            }
+            let action = match expert.as_mut() {
+                Some(e) => e.act(&env),
+                None => vec![0.0; env.task().action_size()],
+            };
+            let step = env.step(&action).map_err(|e| e.to_string())?;
+            if step.terminated || step.truncated {
+                env.reset(frame);
+            }
+        }
+        times.sort_by(f64::total_cmp);
+        let at = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
+        let mean = times.iter().sum::<f64>() / times.len() as f64;
+        if !json {
+            println!(
+                "{} at {name} quality ({quality:?}): {width}×{height} on {adapter}: mean {mean:.1} ms, median {:.1}, p95 {:.1}, max {:.1} ms per frame",
+                task.id,
+                at(0.5),
+                at(0.95),
+                at(1.0)
+            );
+        }
+        rows.push(json!({
+            "quality": name, "samples": quality.samples, "shadow_map": quality.shadow_map,
+            "adapter": adapter, "frames": times.len(), "mean_ms": mean, "median_ms": at(0.5),
+            "p95_ms": at(0.95), "max_ms": at(1.0),
+        }));
+    }
+    if json {
+        println!(
+            "{}",
+            json!({"task": task.id, "width": width, "height": height, "render": rows})
+        );
+    }
+    Ok(())
+}

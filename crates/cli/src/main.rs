@@ -145,14 +145,16 @@ enum Command {
     },
     /// Print the task format's JSON Schema (generated from the Rust types).
     Schema,
-    /// Draw a task's first frame to a PNG with the native renderer (Vulkan; lavapipe works headless).
+    /// Draw a task's first frame to a PNG with the native renderer (Vulkan; lavapipe works
+    /// headless), or with `--episode` a whole episode to an animated GIF, played by a policy,
+    /// the task's expert or random actions.
     Render {
         #[command(flatten)]
         task: TaskArgs,
-        /// Output PNG file.
+        /// Output file: PNG, or GIF with `--episode`.
         #[arg(long)]
         out: PathBuf,
-        /// Seed of the episode whose first frame is drawn.
+        /// Seed of the episode drawn.
         #[arg(long, default_value_t = 0)]
         seed: u64,
         /// Image width in pixels.
@@ -161,16 +163,27 @@ enum Command {
         /// Image height in pixels.
         #[arg(long, default_value_t = 240)]
         height: u32,
+        /// Record the whole episode (to its end or success) as an animated GIF.
+        #[arg(long)]
+        episode: bool,
+        /// Who acts in the episode: a weights file or a shipped policy's name (default: the
+        /// task's expert, or random actions for a task without one).
+        #[arg(long)]
+        policy: Option<String>,
+        /// Simulator steps per GIF frame (the GIF plays in real time either way).
+        #[arg(long, default_value_t = 4)]
+        every: u32,
     },
     /// Measure simulator steps/s and policy inference samples/s (one thread).
     Bench {
         /// `sim`: steps/s of every task in TASKS_DIR/../tasks.json and VecEnv throughput;
         /// `learn`: behaviour-cloning training samples/s (39→256→256→4, batch 256), PPO's
         /// time to solve cart-pole (seeds 1–3), and multi-task BC on 10 tasks for every
-        /// architecture and combiner;
+        /// architecture and combiner; `render`: native frame times (lavapipe or the GPU) at
+        /// 1280×720 over an expert episode of `--task`;
         /// omitted: one task's steps/s and policy inference.
         what: Option<String>,
-        /// Task for the default benchmark (name or path).
+        /// Task for the default and `render` benchmarks (name or path).
         #[arg(long, default_value = "reach")]
         task: String,
         /// Directory of task files.
@@ -283,8 +296,9 @@ fn main() -> ExitCode {
             None => bench::bench(&TaskArgs { task, tasks_dir }, steps, json),
             Some("sim") => bench::bench_sim(&tasks_dir, steps, json),
             Some("learn") => bench::bench_learn(&tasks_dir, json),
+            Some("render") => bench::bench_render(&TaskArgs { task, tasks_dir }, json),
             Some(other) => Err(format!(
-                "unknown benchmark {other:?}; available: sim, learn (or none)"
+                "unknown benchmark {other:?}; available: sim, learn, render (or none)"
             )),
         },
         Command::Import {
@@ -315,7 +329,18 @@ fn main() -> ExitCode {
             seed,
             width,
             height,
-        } => render::render(&task, &out, seed, width, height),
+            episode,
+            policy,
+            every,
+        } => {
+            if episode {
+                render::episode(&task, &out, seed, [width, height], policy.as_deref(), every)
+            } else if policy.is_some() {
+                Err("--policy acts in an episode: add --episode (and a .gif --out)".into())
+            } else {
+                render::render(&task, &out, seed, width, height)
+            }
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

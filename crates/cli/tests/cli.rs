@@ -505,3 +505,41 @@ fn train_takes_an_architecture_and_a_combiner_and_names_the_valid_ones() {
         "{stderr}"
     );
 }
+
+/// `render --episode` records a shipped policy's episode as an animated GIF: several frames,
+/// the episode's success reported; a PNG name or `--policy` without `--episode` is refused.
+#[test]
+fn render_episode_writes_an_animated_gif() {
+    let out = std::env::temp_dir().join(format!("polyskill-episode-{}.gif", std::process::id()));
+    let (ok, _, stderr) = polyskill(&[
+        "render",
+        "--task",
+        "reach",
+        "--episode",
+        "--policy",
+        "reach-bc",
+        "--seed",
+        "3",
+        "--width",
+        "64",
+        "--height",
+        "48",
+        "--every",
+        "8",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(ok, "{stderr}");
+    assert!(stderr.contains("succeeded"), "{stderr}");
+    let bytes = std::fs::read(&out).unwrap();
+    assert_eq!(&bytes[..6], b"GIF89a");
+    // Each frame starts with an image descriptor (0x2C) after a graphic control block.
+    let frames = bytes.windows(2).filter(|w| w == &[0x21, 0xF9]).count();
+    assert!(frames >= 3, "{frames} frames");
+    let (ok, _, stderr) = polyskill(&["render", "--task", "reach", "--episode", "--out", "ep.png"]);
+    assert!(!ok && stderr.contains("should end in .gif"), "{stderr}");
+    let (ok, _, stderr) = polyskill(&[
+        "render", "--task", "reach", "--policy", "reach-bc", "--out", "x.png",
+    ]);
+    assert!(!ok && stderr.contains("add --episode"), "{stderr}");
+}

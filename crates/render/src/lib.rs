@@ -1,13 +1,16 @@
 //! Polyskill renderer: draws a simulation snapshot ([`Visual`]s) with wgpu — instanced unit
-//! primitives, one directional light, a perspective camera. The same [`Renderer`] draws into
-//! a web canvas (WebGPU) or an offscreen texture (natively through Vulkan, e.g. lavapipe);
-//! [`read_rgba`] reads a rendered texture back for tests and PNG thumbnails.
+//! primitives under a shadow-casting key light, a fill light and hemisphere ambient
+//! (`scene.wgsl`), 4× multisampling, translucent goal markers, a floor, and a visual-only arm
+//! ([`arm`]) following the hand. The same [`Renderer`] draws into a web canvas (WebGPU) or an
+//! offscreen texture (natively through Vulkan, e.g. lavapipe); [`read_rgba`] reads a rendered
+//! texture back for tests and PNG thumbnails.
 
+pub mod arm;
 mod mesh;
 
 use glam::{Mat4, Quat, Vec3};
-use polyskill_sim::Visual;
 use polyskill_sim::task::Shape;
+use polyskill_sim::{Role, Visual};
 use wgpu::util::DeviceExt;
 
 pub use wgpu;
@@ -55,6 +58,19 @@ impl Camera {
         }
     }
 
+    /// Where `point` (world coordinates) appears in a `width × height` image from this camera:
+    /// pixel coordinates from the top-left, or `None` behind the camera.
+    pub fn project(&self, point: [f32; 3], width: u32, height: u32) -> Option<[f32; 2]> {
+        let clip = self.view_proj(width as f32 / height as f32) * Vec3::from(point).extend(1.0);
+        (clip.w > 0.0).then(|| {
+            let ndc = clip.truncate() / clip.w;
+            [
+                (ndc.x * 0.5 + 0.5) * width as f32,
+                (0.5 - ndc.y * 0.5) * height as f32,
+            ]
+        })
+    }
+
     fn view_proj(&self, aspect: f32) -> Mat4 {
         let view = glam::camera::rh::view::look_at_mat4(
             Vec3::from(self.eye),
@@ -75,7 +91,11 @@ impl Camera {
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
 struct Globals {
     view_proj: [[f32; 4]; 4],
+    light_view_proj: [[f32; 4]; 4],
     light_dir: [f32; 4],
+    eye: [f32; 4],
+    fog: [f32; 4],
+    options: [f32; 4],
 }
 
 #[repr(C)]
@@ -84,6 +104,7 @@ struct Instance {
     model: [[f32; 4]; 4],
     scale: [f32; 4],
     color: [f32; 4],
+    material: [f32; 4],
 }
 
 struct Mesh {
@@ -92,20 +113,87 @@ struct Mesh {
     count: u32,
 }
 
+/// How much work a frame may take: multisampling and shadow-map resolution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quality {
+    /// Samples per pixel of the colour and depth targets (1 = no multisample anti-aliasing).
+    pub samples: u32,
+    /// Side of the key light's shadow map, texels.
+    pub shadow_map: u32,
+    /// Shadow-map taps per pixel: 4 (soft edges over 4×4 texels), 1 (2×2), or 0 (no shadows:
+    /// the shadow pass is skipped).
+    pub shadow_taps: u32,
+}
+
+impl Quality {
+    /// 4× MSAA and a 2048² shadow map read with four taps: native rendering and hardware
+    /// GPUs.
+    pub const FULL: Quality = Quality {
+        samples: 4,
+        shadow_map: 2048,
+        shadow_taps: 4,
+    };
+    /// No MSAA, a 1024² shadow map read with one tap: software adapters (SwiftShader in a browser without a
+    /// GPU), which rasterise on the CPU and would otherwise drop below real time.
+    pub const SOFTWARE: Quality = Quality {
+        samples: 1,
+        shadow_map: 1024,
+        shadow_taps: 1,
+    };
+}
+/// Opacity of goal markers.
+pub const GOAL_OPACITY: f32 = 0.45;
+/// Direction the key light travels (from above, behind-left of the default view; not
+/// normalised).
+pub const LIGHT_DIRECTION: Vec3 = Vec3::new(-0.35, 0.45, -1.0);
+/// Colour of the floor under the scene (sRGB).
+const FLOOR_COLOR: [f32; 3] = [0.58, 0.57, 0.55];
+/// How far below the table top the floor of a manipulation scene lies (m).
+const FLOOR_DEPTH: f32 = 0.75;
+
 /// Draws scenes with one wgpu device; create it once, call [`Renderer::render`] per frame.
+/// Each frame is two passes: the key light's shadow map (opaque shapes), then the scene
+/// (multisampled at [`Quality::FULL`], resolved into the caller's target), opaque shapes
+/// first and translucent goal markers after them.
 pub struct Renderer {
     device: wgpu::Device,
     queue: wgpu::Queue,
-    pipeline: wgpu::RenderPipeline,
+    format: wgpu::TextureFormat,
+    quality: Quality,
+    opaque: wgpu::RenderPipeline,
+    translucent: wgpu::RenderPipeline,
+    shadow: wgpu::RenderPipeline,
     globals: wgpu::Buffer,
     bind_group: wgpu::BindGroup,
+    shadow_bind_group: wgpu::BindGroup,
+    shadow_view: wgpu::TextureView,
     meshes: [Mesh; 3],
-    depth: Option<(wgpu::TextureView, u32, u32)>,
+    /// Multisampled colour and depth targets, and their size.
+    targets: Option<(wgpu::TextureView, wgpu::TextureView, u32, u32)>,
 }
 
 impl Renderer {
-    /// Builds the pipeline for targets of `format` on `device`.
+    /// Builds the pipelines for targets of `format` on `device`, at [`Quality::FULL`].
     pub fn new(device: wgpu::Device, queue: wgpu::Queue, format: wgpu::TextureFormat) -> Renderer {
+        Renderer::with_quality(device, queue, format, Quality::FULL)
+    }
+
+    /// Builds the pipelines for targets of `format` on `device` at `quality`.
+    pub fn with_quality(
+        device: wgpu::Device,
+        queue: wgpu::Queue,
+        format: wgpu::TextureFormat,
+        quality: Quality,
+    ) -> Renderer {
+        let quality = Quality {
+            samples: if quality.samples >= 4 { 4 } else { 1 },
+            shadow_map: quality.shadow_map.clamp(256, 4096),
+            shadow_taps: match quality.shadow_taps {
+                0 => 0,
+                1..=3 => 1,
+                _ => 4,
+            },
+        };
         let shader = device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some("scene"),
             source: wgpu::ShaderSource::Wgsl(include_str!("scene.wgsl").into()),
@@ -116,8 +204,80 @@ impl Renderer {
             usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
+        let shadow_texture = device.create_texture(&wgpu::TextureDescriptor {
+            label: Some("shadow map"),
+            size: wgpu::Extent3d {
+                width: quality.shadow_map,
+                height: quality.shadow_map,
+                depth_or_array_layers: 1,
+            },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: DEPTH_FORMAT,
+            usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::TEXTURE_BINDING,
+            view_formats: &[],
+        });
+        let shadow_view = shadow_texture.create_view(&Default::default());
+        let shadow_sampler = device.create_sampler(&wgpu::SamplerDescriptor {
+            label: Some("shadow"),
+            mag_filter: wgpu::FilterMode::Linear,
+            min_filter: wgpu::FilterMode::Linear,
+            compare: Some(wgpu::CompareFunction::LessEqual),
+            ..Default::default()
+        });
         let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("globals"),
+            label: Some("scene"),
+            entries: &[
+                wgpu::BindGroupLayoutEntry {
+                    binding: 0,
+                    visibility: wgpu::ShaderStages::VERTEX_FRAGMENT,
+                    ty: wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Uniform,
+                        has_dynamic_offset: false,
+                        min_binding_size: None,
+                    },
+                    count: None,
+                },
+                wgpu::BindGroupLayoutEntry {
+                    binding: 1,
+                    visibility: wgpu::ShaderStages::FRAGMENT,
+                    ty: wgpu::BindingType::Texture {
+                        sample_type: wgpu::TextureSampleType::Depth,
+                        view_dimension: wgpu::TextureViewDimension::D2,
+                        multisampled: false,
+                    },
+                    count: None,
+                },
+                wgpu::BindGroupLayoutEntry {
+                    binding: 2,
+                    visibility: wgpu::ShaderStages::FRAGMENT,
+                    ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Comparison),
+                    count: None,
+                },
+            ],
+        });
+        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("scene"),
+            layout: &layout,
+            entries: &[
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: globals.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 1,
+                    resource: wgpu::BindingResource::TextureView(&shadow_view),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 2,
+                    resource: wgpu::BindingResource::Sampler(&shadow_sampler),
+                },
+            ],
+        });
+        // The shadow pass reads no texture; its own layout keeps the map out of its bindings.
+        let shadow_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("shadow"),
             entries: &[wgpu::BindGroupLayoutEntry {
                 binding: 0,
                 visibility: wgpu::ShaderStages::VERTEX_FRAGMENT,
@@ -129,19 +289,17 @@ impl Renderer {
                 count: None,
             }],
         });
-        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("globals"),
-            layout: &layout,
-            entries: &[wgpu::BindGroupEntry {
-                binding: 0,
-                resource: globals.as_entire_binding(),
-            }],
-        });
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
             label: Some("scene"),
             bind_group_layouts: &[Some(&layout)],
             immediate_size: 0,
         });
+        let shadow_pipeline_layout =
+            device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                label: Some("shadow"),
+                bind_group_layouts: &[Some(&shadow_layout)],
+                immediate_size: 0,
+            });
         let vertex_layouts = [
             Some(wgpu::VertexBufferLayout {
                 array_stride: std::mem::size_of::<mesh::Vertex>() as u64,
@@ -152,16 +310,59 @@ impl Renderer {
                 array_stride: std::mem::size_of::<Instance>() as u64,
                 step_mode: wgpu::VertexStepMode::Instance,
                 attributes: &wgpu::vertex_attr_array![
-                    2 => Float32x4, 3 => Float32x4, 4 => Float32x4, 5 => Float32x4, 6 => Float32x4, 7 => Float32x4
+                    2 => Float32x4, 3 => Float32x4, 4 => Float32x4, 5 => Float32x4,
+                    6 => Float32x4, 7 => Float32x4, 8 => Float32x4
                 ],
             }),
         ];
-        let pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-            label: Some("scene"),
-            layout: Some(&pipeline_layout),
+        let scene_pipeline = |label: &str, blend: Option<wgpu::BlendState>, depth_write: bool| {
+            device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+                label: Some(label),
+                layout: Some(&pipeline_layout),
+                vertex: wgpu::VertexState {
+                    module: &shader,
+                    entry_point: Some("vs_main"),
+                    compilation_options: Default::default(),
+                    buffers: &vertex_layouts,
+                },
+                primitive: wgpu::PrimitiveState {
+                    cull_mode: None,
+                    ..Default::default()
+                },
+                depth_stencil: Some(wgpu::DepthStencilState {
+                    format: DEPTH_FORMAT,
+                    depth_write_enabled: Some(depth_write),
+                    depth_compare: Some(wgpu::CompareFunction::Less),
+                    stencil: Default::default(),
+                    bias: Default::default(),
+                }),
+                multisample: wgpu::MultisampleState {
+                    count: quality.samples,
+                    ..Default::default()
+                },
+                fragment: Some(wgpu::FragmentState {
+                    module: &shader,
+                    entry_point: Some("fs_main"),
+                    compilation_options: Default::default(),
+                    targets: &[Some(wgpu::ColorTargetState {
+                        format,
+                        blend,
+                        write_mask: wgpu::ColorWrites::ALL,
+                    })],
+                }),
+                multiview_mask: None,
+                cache: None,
+            })
+        };
+        let opaque = scene_pipeline("opaque", None, true);
+        let translucent =
+            scene_pipeline("translucent", Some(wgpu::BlendState::ALPHA_BLENDING), false);
+        let shadow = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+            label: Some("shadow"),
+            layout: Some(&shadow_pipeline_layout),
             vertex: wgpu::VertexState {
                 module: &shader,
-                entry_point: Some("vs_main"),
+                entry_point: Some("vs_shadow"),
                 compilation_options: Default::default(),
                 buffers: &vertex_layouts,
             },
@@ -174,15 +375,14 @@ impl Renderer {
                 depth_write_enabled: Some(true),
                 depth_compare: Some(wgpu::CompareFunction::Less),
                 stencil: Default::default(),
-                bias: Default::default(),
+                bias: wgpu::DepthBiasState {
+                    constant: 2,
+                    slope_scale: 2.0,
+                    clamp: 0.0,
+                },
             }),
             multisample: Default::default(),
-            fragment: Some(wgpu::FragmentState {
-                module: &shader,
-                entry_point: Some("fs_main"),
-                compilation_options: Default::default(),
-                targets: &[Some(format.into())],
-            }),
+            fragment: None,
             multiview_mask: None,
             cache: None,
         });
@@ -204,15 +404,34 @@ impl Renderer {
             upload(mesh::sphere(16, 24)),
             upload(mesh::cylinder(24)),
         ];
+        let shadow_bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("shadow"),
+            layout: &shadow_layout,
+            entries: &[wgpu::BindGroupEntry {
+                binding: 0,
+                resource: globals.as_entire_binding(),
+            }],
+        });
         Renderer {
             device,
             queue,
-            pipeline,
+            format,
+            quality,
+            opaque,
+            translucent,
+            shadow,
             globals,
             bind_group,
+            shadow_bind_group,
+            shadow_view,
             meshes,
-            depth: None,
+            targets: None,
         }
+    }
+
+    /// The quality it draws at.
+    pub fn quality(&self) -> Quality {
+        self.quality
     }
 
     /// The device this renderer draws with.
@@ -225,33 +444,41 @@ impl Renderer {
         &self.queue
     }
 
-    fn depth_view(&mut self, width: u32, height: u32) -> wgpu::TextureView {
-        if let Some((view, w, h)) = &self.depth
+    /// The multisampled colour and depth targets for `width × height` (made on a size change).
+    fn targets(&mut self, width: u32, height: u32) -> (wgpu::TextureView, wgpu::TextureView) {
+        if let Some((color, depth, w, h)) = &self.targets
             && *w == width
             && *h == height
         {
-            return view.clone();
+            return (color.clone(), depth.clone());
         }
-        let texture = self.device.create_texture(&wgpu::TextureDescriptor {
-            label: Some("depth"),
-            size: wgpu::Extent3d {
-                width,
-                height,
-                depth_or_array_layers: 1,
-            },
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
-            format: DEPTH_FORMAT,
-            usage: wgpu::TextureUsages::RENDER_ATTACHMENT,
-            view_formats: &[],
-        });
-        let view = texture.create_view(&Default::default());
-        self.depth = Some((view.clone(), width, height));
-        view
+        let texture = |label: &str, format: wgpu::TextureFormat| {
+            self.device
+                .create_texture(&wgpu::TextureDescriptor {
+                    label: Some(label),
+                    size: wgpu::Extent3d {
+                        width,
+                        height,
+                        depth_or_array_layers: 1,
+                    },
+                    mip_level_count: 1,
+                    sample_count: self.quality.samples,
+                    dimension: wgpu::TextureDimension::D2,
+                    format,
+                    usage: wgpu::TextureUsages::RENDER_ATTACHMENT,
+                    view_formats: &[],
+                })
+                .create_view(&Default::default())
+        };
+        let color = texture("multisampled colour", self.format);
+        let depth = texture("multisampled depth", DEPTH_FORMAT);
+        self.targets = Some((color.clone(), depth.clone(), width, height));
+        (color, depth)
     }
 
-    /// Draws `visuals` seen from `camera` into `target` (`width × height` pixels).
+    /// Draws `visuals` seen from `camera` into `target` (`width × height` pixels), with the
+    /// floor under the scene and, where a hand is among the visuals, the visual-only arm
+    /// ([`arm`]) reaching it.
     pub fn render(
         &mut self,
         target: &wgpu::TextureView,
@@ -261,76 +488,58 @@ impl Renderer {
         camera: &Camera,
     ) {
         let (width, height) = (width.max(1), height.max(1));
-        let light = Vec3::new(-0.4, 0.5, -1.0).normalize();
+        let scene = compose(visuals);
+        let light = LIGHT_DIRECTION.normalize();
+        let background = CLEAR_COLOR.map(|c| srgb_to_linear(c as f32));
         let globals = Globals {
             view_proj: camera
                 .view_proj(width as f32 / height as f32)
                 .to_cols_array_2d(),
+            light_view_proj: scene.light_view_proj(light).to_cols_array_2d(),
             light_dir: [light.x, light.y, light.z, 0.0],
+            eye: [
+                camera.eye[0],
+                camera.eye[1],
+                camera.eye[2],
+                1.0 / self.quality.shadow_map as f32,
+            ],
+            fog: [
+                background[0],
+                background[1],
+                background[2],
+                (Vec3::from(camera.eye) - Vec3::from(camera.target)).length() * 4.0,
+            ],
+            options: [self.quality.shadow_taps as f32, 0.0, 0.0, 0.0],
         };
         self.queue
             .write_buffer(&self.globals, 0, bytemuck::bytes_of(&globals));
-        let mut groups: [Vec<Instance>; 3] = Default::default();
-        for v in visuals {
-            let rotation = Quat::from_array(v.rotation).normalize();
-            let position = Vec3::from(v.position);
-            let mut push = |kind: usize, scale: [f32; 3], position: Vec3| {
-                let model =
-                    Mat4::from_scale_rotation_translation(Vec3::from(scale), rotation, position);
-                groups[kind].push(Instance {
-                    model: model.to_cols_array_2d(),
-                    scale: [scale[0], scale[1], scale[2], 0.0],
-                    color: [v.color[0], v.color[1], v.color[2], 1.0],
-                });
-            };
-            match v.shape {
-                Shape::Box { half_extents } => push(0, half_extents.0, position),
-                Shape::Sphere { radius } => push(1, [radius; 3], position),
-                Shape::Cylinder {
-                    half_height,
-                    radius,
-                } => push(2, [radius, radius, half_height], position),
-                Shape::Capsule {
-                    half_height,
-                    radius,
-                } => {
-                    push(2, [radius, radius, half_height], position);
-                    let tip = rotation * Vec3::new(0.0, 0.0, half_height);
-                    push(1, [radius; 3], position + tip);
-                    push(1, [radius; 3], position - tip);
-                }
-            }
-        }
-        let instance_buffers: Vec<Option<wgpu::Buffer>> = groups
-            .iter()
-            .map(|g| {
-                (!g.is_empty()).then(|| {
-                    self.device
-                        .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                            label: Some("instances"),
-                            contents: bytemuck::cast_slice(g),
-                            usage: wgpu::BufferUsages::VERTEX,
-                        })
+        let buffers = |groups: &[Vec<Instance>; 3]| -> Vec<Option<wgpu::Buffer>> {
+            groups
+                .iter()
+                .map(|g| {
+                    (!g.is_empty()).then(|| {
+                        self.device
+                            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                                label: Some("instances"),
+                                contents: bytemuck::cast_slice(g),
+                                usage: wgpu::BufferUsages::VERTEX,
+                            })
+                    })
                 })
-            })
-            .collect();
-        let depth = self.depth_view(width, height);
+                .collect()
+        };
+        let opaque = buffers(&scene.opaque);
+        let casters = buffers(&scene.casters);
+        let translucent = buffers(&scene.translucent);
+        let (color, depth) = self.targets(width, height);
+        let multisampled = self.quality.samples > 1;
         let mut encoder = self.device.create_command_encoder(&Default::default());
         {
-            let [r, g, b] = CLEAR_COLOR;
             let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-                label: Some("scene"),
-                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                    view: target,
-                    depth_slice: None,
-                    resolve_target: None,
-                    ops: wgpu::Operations {
-                        load: wgpu::LoadOp::Clear(wgpu::Color { r, g, b, a: 1.0 }),
-                        store: wgpu::StoreOp::Store,
-                    },
-                })],
+                label: Some("shadow"),
+                color_attachments: &[],
                 depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
-                    view: &depth,
+                    view: &self.shadow_view,
                     depth_ops: Some(wgpu::Operations {
                         load: wgpu::LoadOp::Clear(1.0),
                         store: wgpu::StoreOp::Store,
@@ -341,16 +550,46 @@ impl Renderer {
                 occlusion_query_set: None,
                 multiview_mask: None,
             });
-            pass.set_pipeline(&self.pipeline);
-            pass.set_bind_group(0, &self.bind_group, &[]);
-            for ((mesh, group), buffer) in self.meshes.iter().zip(&groups).zip(&instance_buffers) {
-                if let Some(buffer) = buffer {
-                    pass.set_vertex_buffer(0, mesh.vertices.slice(..));
-                    pass.set_vertex_buffer(1, buffer.slice(..));
-                    pass.set_index_buffer(mesh.indices.slice(..), wgpu::IndexFormat::Uint32);
-                    pass.draw_indexed(0..mesh.count, 0, 0..group.len() as u32);
-                }
+            if self.quality.shadow_taps > 0 {
+                pass.set_pipeline(&self.shadow);
+                pass.set_bind_group(0, &self.shadow_bind_group, &[]);
+                draw(&mut pass, &self.meshes, &scene.casters, &casters);
             }
+        }
+        {
+            let [r, g, b] = CLEAR_COLOR;
+            let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+                label: Some("scene"),
+                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                    view: if multisampled { &color } else { target },
+                    depth_slice: None,
+                    resolve_target: multisampled.then_some(target),
+                    ops: wgpu::Operations {
+                        load: wgpu::LoadOp::Clear(wgpu::Color { r, g, b, a: 1.0 }),
+                        store: if multisampled {
+                            wgpu::StoreOp::Discard
+                        } else {
+                            wgpu::StoreOp::Store
+                        },
+                    },
+                })],
+                depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
+                    view: &depth,
+                    depth_ops: Some(wgpu::Operations {
+                        load: wgpu::LoadOp::Clear(1.0),
+                        store: wgpu::StoreOp::Discard,
+                    }),
+                    stencil_ops: None,
+                }),
+                timestamp_writes: None,
+                occlusion_query_set: None,
+                multiview_mask: None,
+            });
+            pass.set_bind_group(0, &self.bind_group, &[]);
+            pass.set_pipeline(&self.opaque);
+            draw(&mut pass, &self.meshes, &scene.opaque, &opaque);
+            pass.set_pipeline(&self.translucent);
+            draw(&mut pass, &self.meshes, &scene.translucent, &translucent);
         }
         self.queue.submit([encoder.finish()]);
     }
@@ -371,6 +610,200 @@ impl Renderer {
             usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
             view_formats: &[],
         })
+    }
+}
+
+/// Draws each mesh's instances.
+fn draw(
+    pass: &mut wgpu::RenderPass<'_>,
+    meshes: &[Mesh; 3],
+    groups: &[Vec<Instance>; 3],
+    buffers: &[Option<wgpu::Buffer>],
+) {
+    for ((mesh, group), buffer) in meshes.iter().zip(groups).zip(buffers) {
+        if let Some(buffer) = buffer {
+            pass.set_vertex_buffer(0, mesh.vertices.slice(..));
+            pass.set_vertex_buffer(1, buffer.slice(..));
+            pass.set_index_buffer(mesh.indices.slice(..), wgpu::IndexFormat::Uint32);
+            pass.draw_indexed(0..mesh.count, 0, 0..group.len() as u32);
+        }
+    }
+}
+
+/// sRGB-encoded `c` in linear light.
+fn srgb_to_linear(c: f32) -> f32 {
+    if c <= 0.04045 {
+        c / 12.92
+    } else {
+        ((c + 0.055) / 1.055).powf(2.4)
+    }
+}
+
+/// A frame's instances by mesh (box, sphere, cylinder): the opaque ones, those that cast
+/// shadows (opaque, without the floor), the translucent ones; and the shadow casters' bounds.
+struct Composed {
+    opaque: [Vec<Instance>; 3],
+    casters: [Vec<Instance>; 3],
+    translucent: [Vec<Instance>; 3],
+    bounds: (Vec3, Vec3),
+}
+
+impl Composed {
+    /// An orthographic projection from the key light that holds every shadow caster.
+    fn light_view_proj(&self, light: Vec3) -> Mat4 {
+        let (min, max) = self.bounds;
+        let center = (min + max) / 2.0;
+        let radius = ((max - min).length() / 2.0).max(0.05) + 0.05;
+        let view = glam::camera::rh::view::look_at_mat4(
+            center - light * radius * 3.0,
+            center,
+            if light.cross(Vec3::Z).length() < 1e-3 {
+                Vec3::Y
+            } else {
+                Vec3::Z
+            },
+        );
+        let proj = glam::camera::rh::proj::directx::orthographic(
+            -radius,
+            radius,
+            -radius,
+            radius,
+            radius,
+            radius * 5.0,
+        );
+        proj * view
+    }
+}
+
+/// The frame's scene: the visuals, the arm if there is a hand, and the floor.
+fn compose(visuals: &[Visual]) -> Composed {
+    let mut all: Vec<Visual> = visuals.to_vec();
+    let mut lowest = f32::INFINITY;
+    let (mut min, mut max) = (Vec3::splat(f32::INFINITY), Vec3::splat(f32::NEG_INFINITY));
+    for v in visuals {
+        let reach = Vec3::splat(extent(&v.shape));
+        let p = Vec3::from(v.position);
+        min = min.min(p - reach);
+        max = max.max(p + reach);
+        lowest = lowest.min(p.z - reach.z);
+    }
+    let hand = visuals.iter().find(|v| v.role == Role::Hand);
+    let floor_z = if hand.is_some() {
+        lowest - FLOOR_DEPTH
+    } else {
+        lowest - 0.02
+    };
+    if let Some(hand) = hand {
+        all.extend(arm::ArmPose::reach(arm::hand_top(hand)).visuals(floor_z));
+        max = max.max(arm::SHOULDER + Vec3::splat(0.1));
+        min = min.min(arm::SHOULDER - Vec3::splat(0.1));
+    }
+    let mut out = Composed {
+        opaque: Default::default(),
+        casters: Default::default(),
+        translucent: Default::default(),
+        bounds: if min.is_finite() {
+            (min, max)
+        } else {
+            (Vec3::ZERO, Vec3::ZERO)
+        },
+    };
+    if visuals.is_empty() {
+        return out;
+    }
+    for v in &all {
+        let translucent = v.role == Role::Goal;
+        for (kind, instance) in instances(v) {
+            if translucent {
+                out.translucent[kind].push(instance);
+            } else {
+                out.opaque[kind].push(instance);
+                out.casters[kind].push(instance);
+            }
+        }
+    }
+    let center = (min + max) / 2.0;
+    let floor = Visual {
+        shape: Shape::Box {
+            half_extents: polyskill_sim::task::V3([8.0, 8.0, 0.01]),
+        },
+        position: [center.x, center.y, floor_z - 0.01],
+        rotation: [0.0, 0.0, 0.0, 1.0],
+        color: FLOOR_COLOR,
+        role: Role::Body,
+    };
+    for (kind, mut instance) in instances(&floor) {
+        instance.material = [0.02, 4.0, 0.0, 0.0];
+        out.opaque[kind].push(instance);
+    }
+    out
+}
+
+/// The largest distance of a shape's surface from its centre.
+fn extent(shape: &Shape) -> f32 {
+    match *shape {
+        Shape::Box { half_extents } => Vec3::from(half_extents.0).length(),
+        Shape::Sphere { radius } => radius,
+        Shape::Cylinder {
+            half_height,
+            radius,
+        } => half_height.hypot(radius),
+        Shape::Capsule {
+            half_height,
+            radius,
+        } => half_height + radius,
+    }
+}
+
+/// The instances drawing one visual (a capsule is a cylinder and two spheres), by mesh.
+fn instances(v: &Visual) -> Vec<(usize, Instance)> {
+    let rotation = Quat::from_array(v.rotation).normalize();
+    let position = Vec3::from(v.position);
+    let alpha = if v.role == Role::Goal {
+        GOAL_OPACITY
+    } else {
+        1.0
+    };
+    let instance = |kind: usize, scale: [f32; 3], position: Vec3| {
+        let model = Mat4::from_scale_rotation_translation(Vec3::from(scale), rotation, position);
+        // Boxes get visible edges; rounded shapes a tighter highlight.
+        let material = match kind {
+            0 => [
+                0.12,
+                12.0,
+                0.004_f32.min(scale[0].min(scale[1]).min(scale[2])),
+                0.0,
+            ],
+            _ => [0.35, 40.0, 0.0, 0.0],
+        };
+        (
+            kind,
+            Instance {
+                model: model.to_cols_array_2d(),
+                scale: [scale[0], scale[1], scale[2], 0.0],
+                color: [v.color[0], v.color[1], v.color[2], alpha],
+                material,
+            },
+        )
+    };
+    match v.shape {
+        Shape::Box { half_extents } => vec![instance(0, half_extents.0, position)],
+        Shape::Sphere { radius } => vec![instance(1, [radius; 3], position)],
+        Shape::Cylinder {
+            half_height,
+            radius,
+        } => vec![instance(2, [radius, radius, half_height], position)],
+        Shape::Capsule {
+            half_height,
+            radius,
+        } => {
+            let tip = rotation * Vec3::new(0.0, 0.0, half_height);
+            vec![
+                instance(2, [radius, radius, half_height], position),
+                instance(1, [radius; 3], position + tip),
+                instance(1, [radius; 3], position - tip),
+            ]
+        }
     }
 }
 
@@ -520,6 +953,36 @@ pub mod offscreen {
         let view = target.create_view(&Default::default());
         renderer.render(&view, width, height, visuals, camera);
         pollster::block_on(read_rgba(renderer.device(), renderer.queue(), &target))
+    }
+
+    /// Encodes RGBA frames (each `width × height`) as an animated GIF that loops, each frame
+    /// shown `delay_ms` (GIF keeps hundredths of a second); colours quantised per frame
+    /// (NeuQuant, the gif crate's).
+    pub fn write_gif(
+        path: &std::path::Path,
+        frames: &mut [Vec<u8>],
+        width: u32,
+        height: u32,
+        delay_ms: u32,
+    ) -> Result<(), String> {
+        let (w, h) = (
+            u16::try_from(width)
+                .map_err(|_| format!("a GIF is at most 65535 wide, not {width}"))?,
+            u16::try_from(height)
+                .map_err(|_| format!("a GIF is at most 65535 high, not {height}"))?,
+        );
+        let file = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut encoder = gif::Encoder::new(std::io::BufWriter::new(file), w, h, &[])
+            .map_err(|e| e.to_string())?;
+        encoder
+            .set_repeat(gif::Repeat::Infinite)
+            .map_err(|e| e.to_string())?;
+        for rgba in frames.iter_mut() {
+            let mut frame = gif::Frame::from_rgba_speed(w, h, rgba, 10);
+            frame.delay = (delay_ms / 10).clamp(1, u16::MAX as u32) as u16;
+            encoder.write_frame(&frame).map_err(|e| e.to_string())?;
+        }
+        Ok(())
     }
 
     /// Encodes RGBA bytes as a PNG file.

@@ -1,12 +1,32 @@
 // Polyskill scene shader: instanced unit primitives (box, sphere, cylinder), each scaled,
-// posed and coloured per instance, lit by one directional light plus ambient.
+// posed and given a colour and material per instance. Lighting, in linear space:
+// - a key light (directional, the sun) with a shadow map sampled by percentage-closer
+//   filtering (Reeves, Salesin & Cook 1987): four bilinear comparison taps;
+// - a fill light from the opposite side, unshadowed;
+// - a hemisphere ambient (sky above, ground bounce below);
+// - Blinn–Phong specular (Blinn 1977) with a per-instance strength and exponent;
+// - box edges darkened (the table and objects read as solids), distance fog towards the
+//   background colour, and sRGB encoding of the result (gamma-correct output to a UNORM
+//   target; task colours are sRGB and decoded first).
+// `vs_shadow` draws the same instances into the light's depth map.
 
 struct Globals {
     view_proj: mat4x4<f32>,
+    light_view_proj: mat4x4<f32>,
+    // xyz: direction the key light travels; w: unused.
     light_dir: vec4<f32>,
+    // xyz: camera position; w: shadow map texel size (1 / resolution).
+    eye: vec4<f32>,
+    // rgb: background (linear); w: distance at which fog is full.
+    fog: vec4<f32>,
+    // x: shadow taps (4: soft 4×4-texel footprint; 1: one bilinear tap; 0: no shadows), yzw:
+    // unused.
+    options: vec4<f32>,
 };
 
 @group(0) @binding(0) var<uniform> globals: Globals;
+@group(0) @binding(1) var shadow_map: texture_depth_2d;
+@group(0) @binding(2) var shadow_sampler: sampler_comparison;
 
 struct VertexIn {
     @location(0) position: vec3<f32>,
@@ -17,30 +37,122 @@ struct VertexIn {
     @location(5) m3: vec4<f32>,
     @location(6) scale: vec4<f32>,
     @location(7) color: vec4<f32>,
+    // x: specular strength, y: Blinn–Phong exponent, z: edge width (m; 0 = none), w: unused.
+    @location(8) material: vec4<f32>,
 };
 
 struct VertexOut {
     @builtin(position) clip: vec4<f32>,
     @location(0) normal: vec3<f32>,
-    @location(1) color: vec3<f32>,
+    @location(1) color: vec4<f32>,
+    @location(2) world: vec3<f32>,
+    @location(3) local: vec3<f32>,
+    @location(4) half_size: vec3<f32>,
+    @location(5) material: vec4<f32>,
 };
+
+fn srgb_to_linear(c: vec3<f32>) -> vec3<f32> {
+    return select(pow((c + 0.055) / 1.055, vec3<f32>(2.4)), c / 12.92, c <= vec3<f32>(0.04045));
+}
+
+fn linear_to_srgb(c: vec3<f32>) -> vec3<f32> {
+    let x = clamp(c, vec3<f32>(0.0), vec3<f32>(1.0));
+    return select(1.055 * pow(x, vec3<f32>(1.0 / 2.4)) - 0.055, x * 12.92, x <= vec3<f32>(0.0031308));
+}
 
 @vertex
 fn vs_main(v: VertexIn) -> VertexOut {
     let model = mat4x4<f32>(v.m0, v.m1, v.m2, v.m3);
     var out: VertexOut;
-    out.clip = globals.view_proj * model * vec4<f32>(v.position, 1.0);
+    let world = model * vec4<f32>(v.position, 1.0);
+    out.clip = globals.view_proj * world;
+    out.world = world.xyz;
     // model = R·S, so the normal matrix R·S⁻¹ equals model · S⁻²: exact for per-axis scale.
     let s = v.scale.xyz;
     out.normal = normalize((model * vec4<f32>(v.normal / (s * s), 0.0)).xyz);
-    out.color = v.color.rgb;
+    out.color = vec4<f32>(srgb_to_linear(v.color.rgb), v.color.a);
+    out.local = v.position * s;
+    out.half_size = s;
+    out.material = v.material;
     return out;
+}
+
+@vertex
+fn vs_shadow(v: VertexIn) -> @builtin(position) vec4<f32> {
+    let model = mat4x4<f32>(v.m0, v.m1, v.m2, v.m3);
+    return globals.light_view_proj * model * vec4<f32>(v.position, 1.0);
+}
+
+/// Fraction of the key light reaching `world` (1 lit, 0 in shadow): four comparison taps a
+/// texel apart, each bilinear, so a 4×4-texel footprint; or one bilinear tap (2×2 texels)
+/// at the software quality.
+fn key_light(world: vec3<f32>, n_dot_l: f32) -> f32 {
+    let p = globals.light_view_proj * vec4<f32>(world, 1.0);
+    let ndc = p.xyz / p.w;
+    let uv = vec2<f32>(ndc.x * 0.5 + 0.5, 0.5 - ndc.y * 0.5);
+    // Outside the light's frustum: lit.
+    if (any(uv < vec2<f32>(0.0)) || any(uv > vec2<f32>(1.0)) || ndc.z > 1.0) {
+        return 1.0;
+    }
+    let texel = globals.eye.w;
+    // Slope-scaled receiver bias against acne on surfaces at a grazing angle to the light.
+    let depth = ndc.z - (0.0008 + 0.002 * (1.0 - clamp(n_dot_l, 0.0, 1.0)));
+    if (globals.options.x < 2.0) {
+        return textureSampleCompareLevel(shadow_map, shadow_sampler, uv, depth);
+    }
+    let d = texel;
+    return 0.25 * (textureSampleCompareLevel(shadow_map, shadow_sampler, uv + vec2<f32>(-d, -d), depth)
+        + textureSampleCompareLevel(shadow_map, shadow_sampler, uv + vec2<f32>(d, -d), depth)
+        + textureSampleCompareLevel(shadow_map, shadow_sampler, uv + vec2<f32>(-d, d), depth)
+        + textureSampleCompareLevel(shadow_map, shadow_sampler, uv + vec2<f32>(d, d), depth));
+}
+
+/// How much of an edge of a box `in` lies on (0 on a face, 1 on an edge line).
+fn edge_amount(in: VertexOut) -> f32 {
+    let width = in.material.z;
+    if (width <= 0.0) {
+        return 0.0;
+    }
+    let e = smoothstep(in.half_size - vec3<f32>(width), in.half_size, abs(in.local));
+    // On a face one coordinate is at its bound; on an edge, two are.
+    return clamp(e.x + e.y + e.z - max(e.x, max(e.y, e.z)), 0.0, 1.0);
 }
 
 @fragment
 fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
-    let diffuse = max(dot(normalize(in.normal), -globals.light_dir.xyz), 0.0);
-    let sky = 0.5 + 0.5 * in.normal.z;
-    let light = 0.25 + 0.15 * sky + 0.7 * diffuse;
-    return vec4<f32>(in.color * light, 1.0);
+    var n = normalize(in.normal);
+    let v = normalize(globals.eye.xyz - in.world);
+    // Two-sided: light the side facing the camera.
+    if (dot(n, v) < 0.0) {
+        n = -n;
+    }
+    let l = -globals.light_dir.xyz;
+    let n_dot_l = dot(n, l);
+    // Surfaces facing away from the key light are in its shadow anyway.
+    var shadow = 0.0;
+    if (n_dot_l > 0.0) {
+        shadow = 1.0;
+        if (globals.options.x > 0.5) {
+            shadow = key_light(in.world, n_dot_l);
+        }
+    }
+    let albedo = in.color.rgb * (1.0 - 0.55 * edge_amount(in));
+
+    let key = max(n_dot_l, 0.0) * shadow * vec3<f32>(1.0, 0.96, 0.9) * 1.9;
+    let fill_dir = normalize(vec3<f32>(0.6, -0.4, 0.5));
+    let fill = max(dot(n, fill_dir), 0.0) * vec3<f32>(0.55, 0.62, 0.75) * 0.45;
+    let sky = mix(vec3<f32>(0.28, 0.25, 0.22), vec3<f32>(0.55, 0.62, 0.72), 0.5 + 0.5 * n.z) * 0.5;
+    let h = normalize(l + v);
+    let specular = in.material.x * pow(max(dot(n, h), 0.0), max(in.material.y, 1.0)) * shadow
+        * select(0.0, 1.0, n_dot_l > 0.0) * 2.0;
+    var color = albedo * (key + fill + sky) + vec3<f32>(specular);
+    // Highlights roll off instead of clipping (a soft shoulder above 0.8).
+    let over = max(color - vec3<f32>(0.8), vec3<f32>(0.0));
+    color = min(color, vec3<f32>(0.8)) + over / (vec3<f32>(1.0) + over * 2.5);
+
+    // Distance fog towards the background: depth beyond the table.
+    let distance = length(globals.eye.xyz - in.world);
+    let fog = smoothstep(globals.fog.w * 0.35, globals.fog.w, distance);
+    color = mix(color, globals.fog.rgb, fog * 0.85);
+    return vec4<f32>(linear_to_srgb(color), in.color.a);
 }

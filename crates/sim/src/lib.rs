@@ -10,7 +10,7 @@ mod random;
 pub mod sampler;
 mod vec_env;
 
-pub use env::{Env, HAND_ACTION_SIZE, SimError, Step, Visual, long_tail_tolerance};
+pub use env::{Env, HAND_ACTION_SIZE, Role, SimError, Step, Visual, long_tail_tolerance};
 pub use expert::ExpertPolicy;
 pub use polyskill_task as task;
 pub use random::RandomPolicy;

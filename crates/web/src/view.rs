@@ -3,7 +3,7 @@
 
 use crate::player::Player;
 use crate::{at_most, js_error, task_error};
-use polyskill_render::{Camera, Renderer, wgpu};
+use polyskill_render::{Camera, Quality, Renderer, wgpu};
 use polyskill_sim::Env;
 use polyskill_sim::task::Task;
 
@@ -113,8 +113,21 @@ impl SceneView {
         } else {
             info.name
         };
+        // A software adapter (SwiftShader without a GPU) rasterises on the CPU: without
+        // multisampling and with a smaller shadow map it stays near real time (the figures
+        // are in docs/performance.md).
+        let name = adapter_name.to_lowercase();
+        let software = info.device_type == wgpu::DeviceType::Cpu
+            || ["swiftshader", "software", "fallback", "llvmpipe"]
+                .iter()
+                .any(|w| name.contains(w));
+        let quality = if software {
+            Quality::SOFTWARE
+        } else {
+            Quality::FULL
+        };
         Ok(SceneView {
-            renderer: Renderer::new(device, queue, format),
+            renderer: Renderer::with_quality(device, queue, format, quality),
             surface,
             canvas,
             format,
@@ -154,6 +167,19 @@ impl SceneView {
     #[wasm_bindgen(js_name = resetCamera)]
     pub fn reset_camera(&mut self) {
         self.camera = None;
+    }
+
+    /// What the renderer draws at: `"4× MSAA, 2048² shadows"` or, on a software adapter,
+    /// `"no MSAA, 1024² shadows"`.
+    #[wasm_bindgen(getter)]
+    pub fn quality(&self) -> String {
+        let q = self.renderer.quality();
+        let msaa = if q.samples > 1 {
+            format!("{}× MSAA", q.samples)
+        } else {
+            "no MSAA".into()
+        };
+        format!("{msaa}, {0}² shadows", q.shadow_map)
     }
 
     /// The WebGPU adapter's name as the browser reports it.

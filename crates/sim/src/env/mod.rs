@@ -126,7 +126,20 @@ pub struct Step {
     pub diverged: bool,
 }
 
-/// One body as the renderer needs it: shape, pose and colour.
+/// What a drawn shape is to the task, for how the renderer shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    /// A body of the scene.
+    #[default]
+    Body,
+    /// The goal marker (`goal.marker`): drawn translucent, casting no shadow.
+    Goal,
+    /// The hand (`hand.body`): the renderer's visual-only arm follows it.
+    Hand,
+}
+
+/// One body as the renderer needs it: shape, pose, colour and role.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Visual {
     /// Geometry.
@@ -137,6 +150,8 @@ pub struct Visual {
     pub rotation: [f32; 4],
     /// RGB colour.
     pub color: [f32; 3],
+    /// Goal marker, hand, or any other body.
+    pub role: Role,
 }
 
 /// A simulated episode of one task.
@@ -486,13 +501,22 @@ impl Env {
         })
     }
 
-    /// Every body's shape, pose and colour, for drawing.
+    /// Every body's shapes, poses, colours and roles, for drawing.
     pub fn visuals(&self) -> Vec<Visual> {
+        let marker = self.task.goal.as_ref().and_then(|g| g.marker.as_deref());
+        let hand = self.task.hand.as_ref().map(|h| h.body.as_str());
         self.task
             .bodies
             .iter()
             .zip(&self.bodies)
             .flat_map(|(body, handle)| {
+                let role = if Some(body.name.as_str()) == marker {
+                    Role::Goal
+                } else if Some(body.name.as_str()) == hand {
+                    Role::Hand
+                } else {
+                    Role::Body
+                };
                 let rb = &self.world.bodies[*handle];
                 let (p, q) = (rb.translation(), *rb.rotation());
                 let main = (body.shape, Vector::ZERO, body.color.0);
@@ -510,6 +534,7 @@ impl Env {
                         position: (p + q * offset).to_array(),
                         rotation: [q.x, q.y, q.z, q.w],
                         color,
+                        role,
                     })
                     .collect::<Vec<_>>()
             })
