@@ -457,6 +457,31 @@ async function setInference(kind) {
 }
 
 /** The browser's own description of its WebGPU adapter (vendor, architecture, fallback). */
+/** The Rendering readout: `WebGPU (short adapter name)` and, below it, the quality drawn at;
+ *  the full adapter description in the tooltip (it is long and wraps badly in the readout). */
+function showBackend(adapter, quality) {
+  const short = /swiftshader/i.test(adapter) ? 'SwiftShader, software'
+    : adapter.length > 28 ? `${adapter.slice(0, 26)}…` : adapter;
+  const cell = $('render-backend');
+  cell.textContent = `WebGPU (${short})`;
+  cell.title = adapter;
+  const detail = document.createElement('small');
+  detail.className = 'detail';
+  detail.textContent = quality;
+  cell.append(document.createElement('br'), detail);
+}
+
+/** Keys for the player when focus is not in a form field: Space plays or pauses (unless a
+ *  button has focus: then it presses that button), `.` steps, `r` resets (the view's own keys
+ *  turn and zoom the camera when it has focus). */
+function playerKeys(event) {
+  if (event.target.closest?.('input, select, textarea, [contenteditable]') || event.ctrlKey || event.metaKey || event.altKey) return;
+  // Space on a focused button or link is that control's own click.
+  if (event.key === ' ' && !event.target.closest?.('button, a')) { event.preventDefault(); setPlaying(!state.playing); }
+  else if (event.key === '.') { event.preventDefault(); $('step-once').click(); }
+  else if (event.key === 'r') { event.preventDefault(); reset(); draw(); }
+}
+
 async function adapterName(fallback) {
   try {
     const adapter = await navigator.gpu.requestAdapter();
@@ -504,7 +529,7 @@ async function main() {
       useFallback({ lost: 'the WebGPU device was lost', failed: 'WebGPU drawing failed' }[kind] ?? reason);
     },
   }).attach();
-  if (state.scene.view) $('render-backend').textContent = `WebGPU (${await adapterName(state.scene.adapter)}); ${state.scene.quality}`;
+  if (state.scene.view) showBackend(await adapterName(state.scene.adapter), state.scene.quality);
 
   if (params.task) {
     try {
@@ -581,6 +606,7 @@ async function main() {
   }
   $('reset').addEventListener('click', () => { reset(); draw(); });
   $('record').addEventListener('click', toggleRecording);
+  document.addEventListener('keydown', playerKeys);
   $('snapshot').addEventListener('click', saveSnapshot);
   $('seed').addEventListener('change', () => { reset(); draw(); });
   $('inference').addEventListener('change', (e) => setInference(e.target.value));

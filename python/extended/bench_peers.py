@@ -59,6 +59,21 @@ def polyskill_rate(task: str) -> float:
     return timed(step, lambda: env.reset(seed=0))
 
 
+def make_vec_rate() -> float:
+    """MT10 through ``polyskill.make_mt`` (one environment per task, stepped in Rust): every
+    environment takes the same action sequence; steps/s over all ten."""
+    envs = polyskill.make_mt("mt10", envs_per_task=1, one_hot=False)
+    acts = actions()
+    runs = []
+    for _ in range(3):
+        envs.reset(seed=0)
+        start = time.perf_counter()
+        for a in acts:
+            envs.step(np.broadcast_to(a, (envs.num_envs, 4)))
+        runs.append(STEPS * envs.num_envs / (time.perf_counter() - start))
+    return statistics.median(runs)
+
+
 def metaworld_rate(task: str) -> float:
     import metaworld
 
@@ -97,6 +112,7 @@ def main() -> None:
         }
         print(task, rows[task], file=sys.stderr)
     means = {k: round(statistics.mean(r[k] for r in rows.values())) for k in ("polyskill", "metaworld", "envpool")}
+    vector = round(make_vec_rate())
     import envpool
     import metaworld
     import mujoco
@@ -114,6 +130,8 @@ def main() -> None:
         "mean": means,
         "ratio_polyskill_over_envpool": round(means["polyskill"] / means["envpool"], 1),
         "ratio_polyskill_over_metaworld": round(means["polyskill"] / means["metaworld"], 1),
+        "make_mt_10_envs_steps_per_s": vector,
+        "ratio_make_mt_over_envpool": round(vector / means["envpool"], 1),
         "note": "Polyskill's hand is a kinematic mocap body without arm links; Meta-World and EnvPool simulate MuJoCo's full Sawyer arm.",
     }
     print(json.dumps(report, indent=1))

@@ -307,3 +307,26 @@ test('a lost WebGPU device switches the gallery and <polyskill-player> to 2D, an
   await embed.page.waitForSelector('#single[data-success=true]', { timeout: 90_000 });
   assert.ok(embed.errors.every((e) => /WebGPU device lost|WebGPU error/.test(e)), embed.errors.join('\n'));
 });
+
+test('the keys the page lists drive the player, and the readout names the adapter briefly', async () => {
+  const { page, errors } = await open(browser, '?task=reach&policy=reach-bc&seed=3');
+  await page.waitForSelector('body[data-ready=true]', { timeout: 60_000 });
+  assert.match(await page.textContent('.keys'), /Space.*play\/pause.*one step.*reset/);
+  if ((await page.textContent('#play')) === 'Pause') await page.click('#play');
+  await page.keyboard.press('r');
+  assert.equal(await page.textContent('#step'), '0');
+  await page.keyboard.press('.');
+  await page.keyboard.press('.');
+  await page.waitForFunction(() => document.getElementById('step').textContent === '2');
+  await page.evaluate(() => document.activeElement?.blur());
+  await page.keyboard.press(' ');
+  assert.equal(await page.textContent('#play'), 'Pause');
+  await page.keyboard.press(' ');
+  assert.equal(await page.textContent('#play'), 'Play');
+  // The readout's first line is short; the full adapter string is its tooltip.
+  const backend = await page.$eval('#render-backend', (d) => ({ first: d.firstChild.textContent, title: d.title, detail: d.querySelector('.detail')?.textContent }));
+  assert.ok(backend.first.length <= 40, backend.first);
+  assert.match(backend.detail, /MSAA.*shadows/);
+  assert.ok(backend.title.length >= backend.first.length - 9);
+  assert.deepEqual(errors, []);
+});

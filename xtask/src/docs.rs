@@ -270,6 +270,12 @@ fn python_peers(root: &Path) -> Result<String, String> {
         line(task, row)?;
     }
     line("**mean**", &peers["mean"])?;
+    if let Some(vector) = peers["make_mt_10_envs_steps_per_s"].as_f64() {
+        out.push_str(&format!(
+            "\nThrough `polyskill.make_mt(\"mt10\")` (one environment per task, stepped in Rust, the same actions): {vector:.0} steps/s over the ten, **{:.1}× EnvPool's mean** per core.\n",
+            vector / number(&peers["mean"]["envpool"], "mean.envpool")?
+        ));
+    }
     Ok(out)
 }
 
