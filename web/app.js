@@ -233,10 +233,7 @@ function offerDownloads(name, policy) {
   $('download-onnx').onclick = (event) => {
     event.preventDefault();
     try {
-      const url = URL.createObjectURL(new Blob([policy.toOnnx()], { type: 'application/octet-stream' }));
-      const link = Object.assign(document.createElement('a'), { href: url, download: `${name}.onnx` });
-      link.click();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      download(new Blob([policy.toOnnx()], { type: 'application/octet-stream' }), `${name}.onnx`);
     } catch (e) {
       addMessage(`ONNX export of ${name}: ${e.message}`);
     }
@@ -366,6 +363,7 @@ function fileName(extension) {
   return `${state.player?.taskId ?? 'scene'}-seed${$('seed').value}.${extension}`;
 }
 
+/** Offers `blob` as a download named `name`. */
 function download(blob, name) {
   const url = URL.createObjectURL(blob);
   const link = Object.assign(document.createElement('a'), { href: url, download: name });

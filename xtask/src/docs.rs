@@ -329,10 +329,6 @@ fn side_by_side(root: &Path) -> Result<String, String> {
     };
     let (learn, inference) = (file("learn")?, file("inference")?);
     let (torch, torch_mt) = (file("torch_anchors")?, file("torch_multitask")?);
-    let num = |v: &Value, what: &str| {
-        v.as_f64()
-            .ok_or_else(|| format!("benchmark JSON: {what} is not a number"))
-    };
     let thousands = |x: f64| {
         let n = x.round() as u64;
         let (high, low) = (n / 1000, n % 1000);
@@ -362,8 +358,8 @@ fn side_by_side(root: &Path) -> Result<String, String> {
             .unwrap_or_default()
     );
     out.push_str("| measurement | Polyskill | PyTorch | ratio |\n|---|---|---|---|\n");
-    let bc = num(&learn["bc"]["samples_per_s"], "bc.samples_per_s")?;
-    let torch_bc = num(
+    let bc = number(&learn["bc"]["samples_per_s"], "bc.samples_per_s")?;
+    let torch_bc = number(
         &torch["bc"]["samples_per_s_median"],
         "bc.samples_per_s_median",
     )?;
@@ -379,8 +375,8 @@ fn side_by_side(root: &Path) -> Result<String, String> {
             .and_then(|l| l.iter().find(|i| i["batch"] == batch))
             .map(|i| &i["samples_per_s"])
             .ok_or_else(|| format!("inference.json: no batch {batch}"))?;
-        let ours = num(ours, "inference samples_per_s")?;
-        let peer = num(&torch[key]["samples_per_s_median"], key)?;
+        let ours = number(ours, "inference samples_per_s")?;
+        let peer = number(&torch[key]["samples_per_s_median"], key)?;
         out.push_str(&format!(
             "| inference, batch {batch} (samples/s) | {} | {} | {} |\n",
             thousands(ours),
@@ -406,8 +402,8 @@ fn side_by_side(root: &Path) -> Result<String, String> {
             .find(|m| m["architecture"] == architecture && m["combiner"].as_str() == combiner)
             .ok_or_else(|| format!("learn.json: no multi-task row for {kind}"))?;
         let (ours, peer) = (
-            num(&ours["samples_per_s"], "samples_per_s")?,
-            num(&row["samples_per_s"], "samples_per_s")?,
+            number(&ours["samples_per_s"], "samples_per_s")?,
+            number(&row["samples_per_s"], "samples_per_s")?,
         );
         let what = match kind {
             "pooled" => "rows pooled into one loss".to_string(),

@@ -103,8 +103,7 @@ pub(crate) fn eval(
     json: bool,
 ) -> Result<(), String> {
     let task = load_task(args)?;
-    let bytes = std::fs::read(policy).map_err(|e| format!("reading {}: {e}", policy.display()))?;
-    let policy = weights::load(&bytes, &Device::flex()).map_err(|e| e.to_string())?;
+    let policy = read_policy(policy)?;
     let e = evaluate(&policy, &task, first_seed, episodes)?;
     if json {
         println!("{}", json!({"task": task.id, "evaluation": e}));
@@ -119,12 +118,15 @@ pub(crate) fn eval(
     Ok(())
 }
 
+/// Reads and loads a policy file; errors name the file.
+pub(crate) fn read_policy(path: &Path) -> Result<polyskill_learn::Policy, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+    weights::load(&bytes, &Device::flex()).map_err(|e| format!("{}: {e}", path.display()))
+}
+
 /// `export`: a policy file as an ONNX model.
 pub(crate) fn export(policy_file: &Path, out: &Path) -> Result<(), String> {
-    let bytes = std::fs::read(policy_file)
-        .map_err(|e| format!("reading {}: {e}", policy_file.display()))?;
-    let policy = weights::load(&bytes, &Device::flex())
-        .map_err(|e| format!("{}: {e}", policy_file.display()))?;
+    let policy = read_policy(policy_file)?;
     let model = polyskill_learn::onnx::export(&policy)
         .map_err(|e| format!("{}: {e}", policy_file.display()))?;
     std::fs::write(out, &model).map_err(|e| format!("writing {}: {e}", out.display()))?;
@@ -186,9 +188,7 @@ pub(crate) fn import(
 /// `training.reevaluations`, so a changed figure leaves a trace. The weights are unchanged.
 pub(crate) fn reevaluate(policies: &[PathBuf], tasks_dir: &Path) -> Result<(), String> {
     for path in policies {
-        let bytes = std::fs::read(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
-        let mut policy = weights::load(&bytes, &Device::flex())
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut policy = read_policy(path)?;
         let episodes = policy.info.eval_episodes.ok_or_else(|| {
             format!(
                 "{}: records no evaluation (eval_episodes) to redo",

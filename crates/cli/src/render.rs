@@ -2,7 +2,7 @@
 //! episode into an animated GIF.
 
 use crate::tasks::{TaskArgs, load_task};
-use polyskill_learn::{Device, Policy, weights};
+use polyskill_learn::Policy;
 use polyskill_render::{Camera, OFFSCREEN_FORMAT, Renderer, offscreen};
 use polyskill_sim::{Env, ExpertPolicy, RandomPolicy};
 use std::path::{Path, PathBuf};
@@ -49,14 +49,8 @@ impl Actor {
             } else {
                 PathBuf::from(format!("web/weights/{name}.safetensors"))
             };
-            let bytes = std::fs::read(&path).map_err(|e| {
-                format!(
-                    "--policy {name}: neither a file nor a shipped policy ({}: {e})",
-                    path.display()
-                )
-            })?;
-            let policy = weights::load(&bytes, &Device::flex())
-                .map_err(|e| format!("{}: {e}", path.display()))?;
+            let policy = crate::inspect::read_policy(&path)
+                .map_err(|e| format!("--policy {name} (a file or a shipped policy's name): {e}"))?;
             policy.info.task_index(Some(&env.task().id))?;
             return Ok((Actor::Policy(Box::new(policy)), path.display().to_string()));
         }

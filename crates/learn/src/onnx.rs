@@ -215,21 +215,22 @@ impl Graph {
 
     /// A float32 initialiser (little-endian raw data).
     fn floats(&mut self, name: &str, dims: &[usize], values: &[f32]) {
-        self.initializers.push(TensorProto {
-            dims: dims.iter().map(|&d| d as i64).collect(),
-            data_type: FLOAT,
-            name: name.into(),
-            raw_data: values.iter().flat_map(|v| v.to_le_bytes()).collect(),
-        });
+        let raw = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        self.initializer(name, dims, FLOAT, raw);
     }
 
     /// An int64 initialiser.
     fn ints(&mut self, name: &str, dims: &[usize], values: &[i64]) {
+        let raw = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        self.initializer(name, dims, INT64, raw);
+    }
+
+    fn initializer(&mut self, name: &str, dims: &[usize], data_type: i32, raw_data: Vec<u8>) {
         self.initializers.push(TensorProto {
             dims: dims.iter().map(|&d| d as i64).collect(),
-            data_type: INT64,
+            data_type,
             name: name.into(),
-            raw_data: values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+            raw_data,
         });
     }
 }
