@@ -52,10 +52,12 @@ def pytest_sessionfinish(session, exitstatus):
         "versions": {"python": platform.python_version(), "gymnasium": gymnasium.__version__},
         "results": results,
     }
-    for name in ("torch", "stable_baselines3", "ray"):
+    from importlib import metadata
+
+    for name in ("torch", "stable_baselines3", "ray", "metaworld"):
         try:
-            report["versions"][name] = __import__(name).__version__
-        except ImportError:
+            report["versions"][name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
             pass
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
