@@ -6,6 +6,7 @@ recorded (docs/benchmarks/extended.json)."""
 
 from __future__ import annotations
 
+import os
 import time
 
 import gymnasium as gym
@@ -67,15 +68,17 @@ def success_rate(policy, make, episodes: int, first_seed: int) -> float:
 
 
 SAC_STEPS = 30_000
+#: SAC's seeds on each reach (``POLYSKILL_SAC_SEEDS=0,1,2``; each is ~10 minutes per task).
+SAC_SEEDS = [int(s) for s in os.environ.get("POLYSKILL_SAC_SEEDS", "0").split(",")]
 
 
-def sac_on_reach(make, record):
+def sac_on_reach(make, record, seed):
     """SB3 SAC with defaults (1000 random steps first) on one reach environment built by
     ``make(seed)``: success over 50 held-out seeded episodes, trained and random."""
     space = make(0).action_space
     space.seed(0)
     random_rate = success_rate(lambda _obs: space.sample(), make, 50, 1000)
-    model = SAC("MlpPolicy", make(0), seed=0, device="cpu", learning_starts=1_000)
+    model = SAC("MlpPolicy", make(seed), seed=seed, device="cpu", learning_starts=1_000)
     start = time.perf_counter()
     model.learn(SAC_STEPS)
     seconds = time.perf_counter() - start
@@ -85,16 +88,18 @@ def sac_on_reach(make, record):
     return trained, random_rate
 
 
-def test_sb3_sac_raises_reach_success_above_random(record):
-    trained, random_rate = sac_on_reach(lambda _seed: gym.make("polyskill/reach-v1"), record)
+@pytest.mark.parametrize("seed", SAC_SEEDS)
+def test_sb3_sac_raises_reach_success_above_random(seed, record):
+    trained, random_rate = sac_on_reach(lambda _seed: gym.make("polyskill/reach-v1"), record, seed)
     assert trained > random_rate + 0.1, (trained, random_rate)
 
 
-def test_sb3_sac_on_metaworld_reach_side_by_side(record):
+@pytest.mark.parametrize("seed", SAC_SEEDS)
+def test_sb3_sac_on_metaworld_reach_side_by_side(seed, record):
     """The same trainer and budget on Meta-World's reach (MuJoCo, the full Sawyer arm, 500-step
     episodes like ours). Recorded for comparison; it asserts only that training ran, since
     30k steps is far below the 1M+ Meta-World's SAC baselines use."""
     pytest.importorskip("metaworld")
     trained, random_rate = sac_on_reach(
-        lambda seed: gym.make("Meta-World/MT1", env_name="reach-v3", seed=seed), record)
+        lambda task_seed: gym.make("Meta-World/MT1", env_name="reach-v3", seed=task_seed), record, seed)
     assert 0.0 <= trained <= 1.0 and 0.0 <= random_rate <= 1.0
