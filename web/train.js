@@ -13,6 +13,8 @@
 
 import init, { algorithmsFor, methods, trainDefaults } from '../pkg/polyskill_web.js';
 import { drawCurves } from './curves.js';
+import { RunStore, newId } from './run-store.js';
+import { labelCells, savedRunsView } from './saved-runs.js';
 import { sharedWorkBuffer } from './shared-buffer.js';
 import { drawTaskPanel } from './task-panel.js';
 
@@ -30,6 +32,8 @@ const runs = [];
 // Visible to the console and the end-to-end tests.
 window.polyskillRuns = runs;
 let current = null;
+/** The runs saved in this browser (saved-runs.js), once IndexedDB is open. */
+let saved = null;
 
 function showMessage(text) {
   $('message').textContent = text;
@@ -222,13 +226,31 @@ function showReadout(run) {
   $('seconds').textContent = `${last.seconds.toFixed(1)} s`;
 }
 
+/** A run's progress in its row: a bar (with its figure for assistive technology) against its
+ * budget while it trains (BC: recording its demonstrations, then fitting), and the count. */
+function showProgress(run, last) {
+  const bar = run.row.querySelector('progress');
+  const bc = run.algo === 'bc';
+  const recording = bc && last?.phase === 'recording';
+  const done = last ? (recording ? last.episodes : bc ? last.step : last.env_steps) : 0;
+  const total = recording ? run.budget?.episodes : run.budget?.steps;
+  const unit = recording ? 'demonstrations recorded' : bc ? 'gradient steps' : 'env steps';
+  bar.hidden = !run.worker || !Number.isFinite(total);
+  if (!bar.hidden) {
+    bar.max = total;
+    bar.value = Math.min(done, total);
+    bar.setAttribute('aria-label', `${run.label}: ${done} of ${total} ${unit}`);
+  }
+  run.row.querySelector('.count').textContent = last ? `${done} ${recording ? 'demos' : bc ? 'steps' : 'env steps'}` : '–';
+}
+
 /** Updates a run's row in the comparison table. */
 function showRow(run) {
   const last = run.records[run.records.length - 1];
   const bc = run.algo === 'bc';
   const cell = (name, text) => { run.row.querySelector(`.${name}`).textContent = text; };
   cell('state', run.statusText ?? run.state);
-  cell('progress', last ? (bc ? `${last.step} steps` : `${last.env_steps} env steps`) : '–');
+  showProgress(run, last);
   const metric = last && (bc ? last.loss : last.mean_return);
   cell('metric', Number.isFinite(metric) ? (bc ? `loss ${metric.toPrecision(3)}` : `return ${metric.toFixed(1)}`) : '–');
   cell('seconds', last ? `${last.seconds.toFixed(1)} s` : '–');
@@ -295,8 +317,9 @@ function startingFields(algo, task) {
 /** Points "Link to this comparison" at a ?compare= URL of every run on the page. */
 function updateShareLink() {
   const link = $('share');
-  link.href = `train.html?compare=${runs.map((r) => r.compareItem).join(',')}`;
-  link.hidden = runs.length === 0;
+  const items = runs.map((r) => r.compareItem).filter(Boolean);
+  link.href = `train.html?compare=${items.join(',')}`;
+  link.hidden = items.length === 0;
 }
 
 /** Web Workers a behaviour-cloning run splits its minibatches over (data parallelism, the
@@ -326,20 +349,45 @@ function startHelpers(run, settings, share) {
   }
 }
 
-function startRun(settings, label, item, alone = false) {
-  // Runs that differ only in their seed form a group: the charts add its mean and band.
-  const group = label.replace(/-s\d+$/, '');
-  const run = { label, group, algo: settings.algo, compareItem: item, records: [], state: 'running', color: COLORS[runs.length % COLORS.length], evaluations: [] };
+/** Adds `run` to the page: its row in the table (label, state, progress, figures, files and
+ * the watch button), its colour, its place among the curves. */
+function addRun(run) {
+  run.color = COLORS[runs.length % COLORS.length];
   run.row = document.createElement('tr');
-  run.row.innerHTML = '<td class="label"></td><td class="state"></td><td class="progress"></td><td class="metric"></td><td class="seconds"></td><td class="success">–</td><td class="files"></td><td><button type="button" class="watch">watch</button></td>';
-  run.watchTask = JSON.parse(settings.tasks[0]).id;
+  run.row.innerHTML = '<td class="label"></td><td class="state"></td><td class="progress"><progress max="1" value="0"></progress><span class="count"></span></td><td class="metric"></td><td class="seconds"></td><td class="success">–</td><td class="files"></td><td><button type="button" class="watch">watch</button></td>';
   run.row.querySelector('.watch').addEventListener('click', () => watch(run));
-  run.row.querySelector('.label').textContent = label;
+  run.row.querySelector('.watch').disabled = !run.watchTask || !TASK_TEXT[run.watchTask];
+  run.row.querySelector('.label').textContent = run.label;
   run.row.querySelector('.label').style.color = run.color;
+  run.row.dataset.id = run.id;
+  labelCells($('runs-table'), run.row);
   $('runs').append(run.row);
   $('runs-table').hidden = false;
   runs.push(run);
   updateShareLink();
+}
+
+/** The settings a run's progress bar counts against: its total env steps, or for behaviour
+ * cloning its gradient steps and the demonstrations it records first. */
+function budgetOf(algo, task, settings) {
+  const whole = { ...defaultsFor(algo, task), ...settings };
+  const tasks = Object.hasOwn(SETS, task) ? SETS[task].length : task.split(',').length;
+  return algo === 'bc' ? { steps: whole.steps, episodes: whole.demos * tasks } : { steps: whole.total_steps };
+}
+
+/** Starts a run of `settings` (runSettings' start message) named `label` (its ?compare= item
+ * `item`) on `task`; `alone` when no other run trains. It is saved in this browser as it goes. */
+function startRun(settings, { label, item, task, alone = false }) {
+  // Runs that differ only in their seed form a group: the charts add its mean and band.
+  const group = label.replace(/-s\d+$/, '');
+  const run = {
+    id: newId(), name: label, label, group, algo: settings.algo, task, seed: settings.settings.seed, compareItem: item,
+    settings: { ...settings.settings, targetReturn: settings.targetReturn }, created: new Date().toISOString(),
+    source: 'page', records: [], state: 'running', evaluations: [], watchTask: JSON.parse(settings.tasks[0]).id,
+    budget: budgetOf(settings.algo, task, settings.settings),
+  };
+  addRun(run);
+  const saver = saved?.track(run);
   current = run;
   $('success').textContent = '–';
   delete $('success').dataset.success;
@@ -358,17 +406,13 @@ function startRun(settings, label, item, alone = false) {
   run.worker.onmessage = ({ data }) => {
     if (data.type === 'record') {
       run.records.push({ ...data.record, seconds: (performance.now() - started) / 1000 });
+      saver?.record(run.records.length - 1, JSON.stringify(run.records.at(-1)));
       const split = run.workers > 1 ? ` (${run.workers} workers)` : '';
       run.statusText = run.algo === 'bc' && data.record.phase === 'recording' ? `recording episodes (${data.record.episodes})` : `running${split}`;
     } else if (data.type === 'evaluation') {
-      run.evaluations.push(data);
-      const mean = run.evaluations.reduce((s, e) => s + e.result.success_rate, 0) / run.evaluations.length;
-      const perTask = run.evaluations.map((e) => `${e.task} ${(e.result.success_rate * 100).toFixed(0)}%`).join(', ');
-      run.row.querySelector('.success').textContent = run.evaluations.length > 1 ? `${(mean * 100).toFixed(0)}% (${perTask})` : `${(mean * 100).toFixed(0)}%`;
-      if (run === current) {
-        $('success').textContent = `${(mean * 100).toFixed(0)}% over ${EVAL_EPISODES} seeds × ${run.evaluations.length} task(s)`;
-        $('success').dataset.success = String(mean);
-      }
+      run.evaluations.push({ task: data.task, result: data.result });
+      showSuccess(run);
+      saver?.describe();
     } else if (data.type === 'snapshot') {
       showPolicy(run, data.weights);
     } else if (data.type === 'done') {
@@ -376,6 +420,7 @@ function startRun(settings, label, item, alone = false) {
       run.state = data.reason;
       run.statusText = { target: 'reached the target', finished: 'finished', stopped: 'stopped' }[data.reason];
       offerFiles(run, data.weights);
+      saver?.finish(run.finalWeights);
       settle();
     } else if (data.type === 'error') {
       const kept = data.weights ? ' Its last good weights can still be downloaded.' : '';
@@ -387,15 +432,74 @@ function startRun(settings, label, item, alone = false) {
         run.finalWeights = data.weights.slice();
         offerFiles(run, data.weights);
       }
+      saver?.finish(run.finalWeights);
       settle();
     }
     show(run);
   };
-  run.worker.onerror = (e) => { showMessage(`The training worker of ${label} failed: ${e.message}`); run.state = 'error'; settle(); show(run); };
+  run.worker.onerror = (e) => { showMessage(`The training worker of ${label} failed: ${e.message}`); run.state = 'error'; saver?.finish(null); settle(); show(run); };
   run.worker.postMessage({ type: 'start', ...settings, share: share && { ...share, index: 0 } });
   if (share) startHelpers(run, settings, share);
   show(run);
   updateButtons();
+}
+
+/** A run's final test success in its row (mean, and per task) and, for the latest run, the
+ * readout. */
+function showSuccess(run) {
+  if (run.evaluations.length === 0) return;
+  const mean = run.evaluations.reduce((s, e) => s + e.result.success_rate, 0) / run.evaluations.length;
+  const perTask = run.evaluations.map((e) => `${e.task} ${(e.result.success_rate * 100).toFixed(0)}%`).join(', ');
+  run.row.querySelector('.success').textContent = run.evaluations.length > 1 ? `${(mean * 100).toFixed(0)}% (${perTask})` : `${(mean * 100).toFixed(0)}%`;
+  if (run === current) {
+    $('success').textContent = `${(mean * 100).toFixed(0)}% over ${run.evaluations[0].result.episodes ?? EVAL_EPISODES} seeds × ${run.evaluations.length} task(s)`;
+    $('success').dataset.success = String(mean);
+  }
+}
+
+/** Puts a saved run ({description, lines, weights}) on the page beside the others: its row,
+ * curves, task card, files and policy. A run already on the page stays as it is. */
+function openSaved({ description, lines, weights }) {
+  if (runs.some((r) => r.id === description.id)) return;
+  const name = description.name ?? description.label;
+  const run = {
+    ...description, label: name, group: description.group ?? name.replace(/-s\d+$/, ''),
+    records: lines.map((line) => JSON.parse(line)), evaluations: description.evaluations ?? [],
+    state: ['running', 'stopping'].includes(description.state) ? 'unfinished' : description.state,
+    finalWeights: weights ?? null,
+  };
+  if (run.state === 'unfinished') run.statusText = 'unfinished (saved records only)';
+  addRun(run);
+  current = run;
+  showSuccess(run);
+  if (weights) offerFiles(run, weights);
+  show(run);
+  updateButtons();
+}
+
+/** A saved run renamed in the list: its name on the page too (row, curves, task card). */
+function renameOnPage(id, name) {
+  const run = runs.find((r) => r.id === id);
+  if (!run) return;
+  run.name = name;
+  run.label = name;
+  run.row.querySelector('.label').textContent = name;
+  run.taskCard?.querySelector('figcaption')?.replaceChildren(name);
+  show(run);
+}
+
+/** Takes run `run` off the page (its row, task card and files' blob URLs). */
+function removeFromPage(run) {
+  for (const link of run.row.querySelectorAll('.files a')) URL.revokeObjectURL(link.href);
+  run.row.remove();
+  run.taskCard?.remove();
+  runs.splice(runs.indexOf(run), 1);
+  if (run === current) current = null;
+  $('runs-table').hidden = runs.length === 0;
+  $('tasks-panel').hidden = !$('tasks-panel').children.length;
+  updateShareLink();
+  updateButtons();
+  drawCurve();
 }
 
 /** Shows a run's policy as it stands in the player under the table: a running run is asked
@@ -457,7 +561,7 @@ async function start() {
   try {
     const settings = await runSettings(algo, task, seed, fields);
     const alone = !runs.some((r) => r.worker);
-    if (settings) startRun(settings, runLabel(algo, task, seed, fields), compareItem(algo, task, seed, fields), alone);
+    if (settings) startRun(settings, { label: runLabel(algo, task, seed, fields), item: compareItem(algo, task, seed, fields), task, alone });
   } catch (e) {
     showMessage(e.message);
   }
@@ -469,20 +573,10 @@ function updateButtons() {
 }
 
 /** Removes the finished runs from the page (rows, curves, task cards) and releases their
- * files' blob URLs; runs still training stay. A long session keeps only what it shows. */
+ * files' blob URLs; runs still training stay, and saved runs stay saved (listed below, to open
+ * again). A long session keeps only what it shows. */
 function clearFinished() {
-  for (const run of runs.filter((r) => !r.worker)) {
-    for (const link of run.row.querySelectorAll('.files a')) URL.revokeObjectURL(link.href);
-    run.row.remove();
-    run.taskCard?.remove();
-    runs.splice(runs.indexOf(run), 1);
-    if (run === current) current = null;
-  }
-  $('runs-table').hidden = runs.length === 0;
-  $('tasks-panel').hidden = !$('tasks-panel').children.length;
-  updateShareLink();
-  updateButtons();
-  drawCurve();
+  for (const run of runs.filter((r) => !r.worker)) removeFromPage(run);
 }
 
 $('start').addEventListener('click', start);
@@ -542,6 +636,24 @@ if (compare !== null) {
   }
 }
 showMessage(problems.join('\n'));
+// Runs are saved in this browser's IndexedDB as they train, and listed after a reload.
+let store = null;
+let storageUnavailable = null;
+try {
+  store = await RunStore.open();
+} catch (e) {
+  storageUnavailable = e?.message ?? String(e);
+}
+saved = savedRunsView({
+  store,
+  problem: storageUnavailable,
+  open: openSaved,
+  renamed: renameOnPage,
+  deleted: (id) => { const run = runs.find((r) => r.id === id && !r.worker); if (run) removeFromPage(run); },
+  isTraining: (id) => runs.some((r) => r.id === id && r.worker),
+  showMessage,
+});
+await saved.refresh();
 // The charts are made now, before any run: making one is the costly part of drawing.
 drawCurves($('charts'), [], isBc());
 document.body.dataset.ready = 'true';
@@ -550,7 +662,7 @@ document.body.dataset.ready = 'true';
   for (const { algo: runAlgo, task: runTask, seed: runSeed, fields } of planned) {
     try {
       const settings = await runSettings(runAlgo, runTask, runSeed, fields);
-      if (settings) startRun(settings, runLabel(runAlgo, runTask, runSeed, fields), compareItem(runAlgo, runTask, runSeed, fields));
+      if (settings) startRun(settings, { label: runLabel(runAlgo, runTask, runSeed, fields), item: compareItem(runAlgo, runTask, runSeed, fields), task: runTask });
     } catch (e) {
       showMessage(e.message);
     }
