@@ -185,6 +185,7 @@ async function showSecond(actor) {
   if (!state.secondScene) {
     state.secondScene = new ScenePlayer({ gpu: $('scene-b'), flat: $('scene2d-b') });
     // Beside a 2D main view, the second is 2D too.
+    state.secondScene.setOverlays(state.scene.overlays);
     if (state.scene.view) await state.secondScene.attach();
     else state.secondScene.fallBack('the main view draws in 2D', 'unavailable');
   }
@@ -470,14 +471,24 @@ function showBackend(adapter, quality) {
 }
 
 /** Keys for the player when focus is not in a form field: Space plays or pauses (unless a
- *  button has focus: then it presses that button), `.` steps, `r` resets (the view's own keys
- *  turn and zoom the camera when it has focus). */
+ *  button has focus: then it presses that button), `.` steps, `r` resets, `t` and `c` turn the
+ *  hand trail and the contact points on or off (the view's own keys turn and zoom the camera
+ *  when it has focus). */
 function playerKeys(event) {
   if (event.target.closest?.('input, select, textarea, [contenteditable]') || event.ctrlKey || event.metaKey || event.altKey) return;
   // Space on a focused button or link is that control's own click.
   if (event.key === ' ' && !event.target.closest?.('button, a')) { event.preventDefault(); setPlaying(!state.playing); }
   else if (event.key === '.') { event.preventDefault(); $('step-once').click(); }
   else if (event.key === 'r') { event.preventDefault(); reset(); draw(); }
+  else if (event.key === 't' || event.key === 'c') { event.preventDefault(); $(event.key === 't' ? 'show-trail' : 'show-contacts').click(); }
+}
+
+/** The debug view's choices (the hand trail, contact points) applied to both views. */
+function showOverlays() {
+  const overlays = { trail: $('show-trail').checked, contacts: $('show-contacts').checked };
+  state.scene.setOverlays(overlays);
+  state.secondScene?.setOverlays(overlays);
+  draw();
 }
 
 async function adapterName(fallback) {
@@ -604,6 +615,7 @@ async function main() {
   }
   $('reset').addEventListener('click', () => { reset(); draw(); });
   $('record').addEventListener('click', toggleRecording);
+  for (const id of ['show-trail', 'show-contacts']) $(id).addEventListener('change', showOverlays);
   document.addEventListener('keydown', playerKeys);
   $('snapshot').addEventListener('click', saveSnapshot);
   $('seed').addEventListener('change', () => { reset(); draw(); });

@@ -4,7 +4,8 @@
 //   <polyskill-player task="push" policy="push-bc" seed="1" autoplay controls></polyskill-player>
 //
 // Attributes: task (a file in web/tasks/), policy (in web/policies.json; omitted: the task's
-// expert), seed, autoplay, controls. Task and weight files are fetched next to this module,
+// expert), seed, autoplay, controls, and the debug view's trail (the hand's path) and contacts
+// (where bodies touch). Task and weight files are fetched next to this module,
 // so a static copy of web/ and pkg/ is all a host needs. Every element on a page shares one
 // wasm module; each draws with WebGPU when it can and with a 2D canvas otherwise, sizes
 // itself to its container (4:3), and shows any error inside itself. It sets data-ready when
@@ -101,6 +102,7 @@ class PolyskillPlayer extends HTMLElement {
     this.fitToContainer();
     this.resizer = new ResizeObserver(() => this.fitToContainer());
     this.resizer.observe(this);
+    this.scene.setOverlays({ trail: this.hasAttribute('trail'), contacts: this.hasAttribute('contacts') });
     await this.scene.attach();
     this.reset();
     if (this.hasAttribute('controls')) {

@@ -33,13 +33,21 @@ export class ScenePlayer {
    * when drawing switches to 2D: kind 'unavailable' (no WebGPU here), 'lost' (the device was
    * lost; reason says why) or 'failed' (a draw failed). */
   constructor({ gpu, flat, onFallback = () => {} }) {
-    Object.assign(this, { gpu, flat, onFallback, view: null, player: null, accumulator: 0 });
+    Object.assign(this, { gpu, flat, onFallback, view: null, player: null, accumulator: 0, overlays: { trail: false, contacts: false } });
+  }
+
+  /** Draws the debug overlays asked for, from the next frame on: `trail` (the hand's path this
+   * episode) and `contacts` (where bodies touch). */
+  setOverlays({ trail = false, contacts = false }) {
+    this.overlays = { trail: !!trail, contacts: !!contacts };
+    this.view?.setOverlays(this.overlays.trail, this.overlays.contacts);
   }
 
   /** Creates the WebGPU view; without WebGPU, shows the 2D canvas and says why. */
   async attach() {
     try {
       this.view = await SceneView.create(this.gpu);
+      this.view.setOverlays(this.overlays.trail, this.overlays.contacts);
     } catch (e) {
       this.fallBack(navigator.gpu ? `WebGPU unavailable: ${e?.message ?? e}` : 'this browser has no WebGPU', 'unavailable');
     }
@@ -90,7 +98,8 @@ export class ScenePlayer {
         else this.fallBack(`WebGPU drawing failed: ${e.message}`, 'failed');
       }
     }
-    drawFallback(this.flat, this.player.visuals(), camera ?? this.player.camera());
+    const { trail, contacts } = this.overlays;
+    drawFallback(this.flat, this.player.visuals(), camera ?? this.player.camera(), (trail || contacts) ? this.player.overlayPoints(trail, contacts) : null);
   }
 
   fallBack(reason, kind) {

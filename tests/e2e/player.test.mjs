@@ -330,3 +330,67 @@ test('the keys the page lists drive the player, and the readout names the adapte
   assert.ok(backend.title.length >= backend.first.length - 9);
   assert.deepEqual(errors, []);
 });
+
+/** Keeps the pixels of `selector`'s screenshot in the page as `name` (decoded there, so the
+ * comparisons below need not move images out of it). */
+async function shoot(page, selector, name) {
+  const png = await page.locator(selector).screenshot();
+  await page.evaluate(async ([b64, name]) => {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const bitmap = await createImageBitmap(new Blob([bytes], { type: 'image/png' }));
+    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+    const ctx = canvas.getContext('2d');
+    ctx.drawImage(bitmap, 0, 0);
+    (window.shots ??= {})[name] = ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
+  }, [png.toString('base64'), name]);
+}
+
+/** How many pixels differ between shots `before` and `after`, and how many of those are
+ * `hue`-dominated in `after` ('amber': red high, blue low; 'red': red over both others). */
+function changed(page, before, after, hue) {
+  return page.evaluate(([before, after, hue]) => {
+    const [a, b] = [window.shots[before], window.shots[after]];
+    let all = 0, matching = 0;
+    for (let i = 0; i < a.length; i += 4) {
+      if (![0, 1, 2].some((c) => Math.abs(a[i + c] - b[i + c]) > 24)) continue;
+      all += 1;
+      const [r, g, bl] = [b[i], b[i + 1], b[i + 2]];
+      if (hue === 'amber' ? r > 180 && g > 70 && bl < 90 && r > g + 40 : r > g + 60 && r > bl + 60) matching += 1;
+    }
+    return { all, matching };
+  }, [before, after, hue]);
+}
+
+test('the debug view draws the hand trail and the contact points, on WebGPU and in 2D', async () => {
+  for (const gpu of [true, false]) {
+    const { page, errors } = await open(browser, '?task=push&actor=expert&seed=2', {}, gpu ? null : () => { delete Navigator.prototype.gpu; });
+    await page.waitForSelector('body[data-ready=true]', { timeout: 60_000 });
+    const canvas = gpu ? '#scene' : '#scene2d';
+    // The same state every time: paused, reset, then 60 single steps.
+    if ((await page.textContent('#play')) === 'Pause') await page.click('#play');
+    await page.evaluate(() => document.activeElement?.blur());
+    await page.keyboard.press('r');
+    for (let i = 0; i < 60; i += 1) await page.keyboard.press('.');
+    await page.waitForFunction(() => document.getElementById('step').textContent === '60');
+    await shoot(page, canvas, 'plain');
+    await page.keyboard.press('t');
+    assert.equal(await page.isChecked('#show-trail'), true);
+    await shoot(page, canvas, 'trail');
+    await page.click('#show-contacts');
+    await shoot(page, canvas, 'both');
+    const drawnTrail = await changed(page, 'plain', 'trail', 'amber');
+    const drawnContacts = await changed(page, 'trail', 'both', 'red');
+    console.log(`${gpu ? 'WebGPU' : '2D'}: trail changed ${drawnTrail.all} pixels (${drawnTrail.matching} amber), contacts ${drawnContacts.all} (${drawnContacts.matching} red)`);
+    assert.ok(drawnTrail.matching >= 30 && drawnTrail.matching * 2 >= drawnTrail.all, JSON.stringify(drawnTrail));
+    assert.ok(drawnContacts.matching >= 3, JSON.stringify(drawnContacts));
+    await page.screenshot({ path: `${ARTIFACTS}/player-debug-view-${gpu ? 'webgpu' : '2d'}.png` });
+    // Off again by keys (not while a form field has focus): the plain scene.
+    await page.evaluate(() => document.activeElement?.blur());
+    await page.keyboard.press('t');
+    await page.keyboard.press('c');
+    await shoot(page, canvas, 'off');
+    assert.equal((await changed(page, 'plain', 'off', 'amber')).all, 0);
+    assert.deepEqual(errors, []);
+    await page.context().close();
+  }
+});

@@ -173,6 +173,12 @@ enum Command {
         /// Simulator steps per GIF frame (the GIF plays in real time either way).
         #[arg(long, default_value_t = 4)]
         every: u32,
+        /// Draw the hand's path so far as a trail of dots (debug view; with `--episode`).
+        #[arg(long)]
+        trail: bool,
+        /// Draw the points where bodies touch as red dots (debug view; with `--episode`).
+        #[arg(long)]
+        contacts: bool,
     },
     /// Measure simulator steps/s and policy inference samples/s (one thread).
     Bench {
@@ -332,11 +338,22 @@ fn main() -> ExitCode {
             episode,
             policy,
             every,
+            trail,
+            contacts,
         } => {
             if episode {
-                render::episode(&task, &out, seed, [width, height], policy.as_deref(), every)
-            } else if policy.is_some() {
-                Err("--policy acts in an episode: add --episode (and a .gif --out)".into())
+                let overlays = render::OverlayChoice { trail, contacts };
+                render::episode(
+                    &task,
+                    &out,
+                    seed,
+                    [width, height],
+                    policy.as_deref(),
+                    every,
+                    overlays,
+                )
+            } else if policy.is_some() || trail || contacts {
+                Err("--policy, --trail and --contacts are about an episode: add --episode (and a .gif --out)".into())
             } else {
                 render::render(&task, &out, seed, width, height)
             }

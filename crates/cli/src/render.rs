@@ -1,9 +1,10 @@
 //! `polyskill render`: a task's first frame drawn by the native renderer into a PNG, or a whole
-//! episode into an animated GIF.
+//! episode into an animated GIF, optionally with the debug overlays (the hand's trail, contact
+//! points).
 
 use crate::tasks::{TaskArgs, load_task};
 use polyskill_learn::Policy;
-use polyskill_render::{Camera, OFFSCREEN_FORMAT, Renderer, offscreen};
+use polyskill_render::{Camera, OFFSCREEN_FORMAT, Overlays, Renderer, Trail, offscreen};
 use polyskill_sim::{Env, ExpertPolicy, RandomPolicy};
 use std::path::{Path, PathBuf};
 
@@ -31,6 +32,9 @@ pub(crate) fn render(
     eprintln!("wrote {} ({width}×{height}, {adapter})", out.display());
     Ok(())
 }
+
+/// How many of the hand's latest positions a trail keeps (the page's player keeps as many).
+const TRAIL_POINTS: usize = polyskill_render::overlay::TRAIL_POINTS;
 
 /// Who acts in a recorded episode.
 enum Actor {
@@ -72,8 +76,17 @@ impl Actor {
     }
 }
 
+/// Which debug overlays an episode's frames draw.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct OverlayChoice {
+    /// The hand's path so far.
+    pub trail: bool,
+    /// Where bodies touch.
+    pub contacts: bool,
+}
+
 /// Records episode `seed` (until it ends or succeeds, plus half a second) as an animated GIF
-/// at `size`, one frame every `every` steps, playing in real time.
+/// at `size`, one frame every `every` steps, playing in real time, with the `overlays` chosen.
 pub(crate) fn episode(
     args: &TaskArgs,
     out: &Path,
@@ -81,6 +94,7 @@ pub(crate) fn episode(
     [width, height]: [u32; 2],
     policy: Option<&str>,
     every: u32,
+    overlays: OverlayChoice,
 ) -> Result<(), String> {
     if out.extension().and_then(|e| e.to_str()) != Some("gif") {
         return Err(format!(
@@ -101,9 +115,25 @@ pub(crate) fn episode(
     let step_ms = env.task().timestep * env.task().frame_skip as f32 * 1000.0;
     let linger = (500.0 / step_ms).ceil() as u32;
     let mut frames = Vec::new();
+    let mut trail = Trail::new(TRAIL_POINTS);
+    if env.task().hand.is_some() {
+        trail.push(env.hand_position());
+    }
     let (mut steps, mut success, mut after) = (0u32, false, 0u32);
     loop {
         if steps.is_multiple_of(every) {
+            renderer.set_overlays(Overlays {
+                trail: if overlays.trail {
+                    trail.points()
+                } else {
+                    vec![]
+                },
+                contacts: if overlays.contacts {
+                    env.contact_points()
+                } else {
+                    vec![]
+                },
+            });
             frames.push(offscreen::render_rgba(
                 &mut renderer,
                 &env.visuals(),
@@ -114,6 +144,9 @@ pub(crate) fn episode(
         }
         let action = actor.act(&env)?;
         let step = env.step(&action).map_err(|e| e.to_string())?;
+        if env.task().hand.is_some() {
+            trail.push(env.hand_position());
+        }
         steps += 1;
         success |= step.success;
         if success {

@@ -542,4 +542,30 @@ fn render_episode_writes_an_animated_gif() {
         "render", "--task", "reach", "--policy", "reach-bc", "--out", "x.png",
     ]);
     assert!(!ok && stderr.contains("add --episode"), "{stderr}");
+    let (ok, _, stderr) = polyskill(&["render", "--task", "reach", "--trail", "--out", "x.png"]);
+    assert!(!ok && stderr.contains("add --episode"), "{stderr}");
+    // The debug view's overlays draw into the episode's frames: the GIF differs.
+    let with = out.with_extension("overlays.gif");
+    let (plain_path, overlay_path) = (out.to_str().unwrap(), with.to_str().unwrap());
+    let push = [
+        "render",
+        "--task",
+        "push",
+        "--episode",
+        "--seed",
+        "2",
+        "--width",
+        "96",
+        "--height",
+        "72",
+        "--every",
+        "20",
+        "--out",
+    ];
+    let (ok, _, stderr) = polyskill(&[&push[..], &[plain_path]].concat());
+    assert!(ok, "{stderr}");
+    let (ok, _, stderr) =
+        polyskill(&[&push[..], &[overlay_path, "--trail", "--contacts"]].concat());
+    assert!(ok, "{stderr}");
+    assert_ne!(std::fs::read(&out).unwrap(), std::fs::read(&with).unwrap());
 }

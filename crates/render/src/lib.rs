@@ -1,12 +1,16 @@
 //! Polyskill renderer: draws a simulation snapshot ([`Visual`]s) with wgpu — instanced unit
 //! primitives under a shadow-casting key light, a fill light and hemisphere ambient
 //! (`scene.wgsl`), 4× multisampling, translucent goal markers, a floor, and a visual-only arm
-//! ([`arm`]) following the hand. The same [`Renderer`] draws into a web canvas (WebGPU) or an
+//! ([`arm`]) following the hand, and optional debug [`overlay`]s (the hand's trail, contact
+//! points). The same [`Renderer`] draws into a web canvas (WebGPU) or an
 //! offscreen texture (natively through Vulkan, e.g. lavapipe); [`read_rgba`] reads a rendered
 //! texture back for tests and PNG thumbnails.
 
 pub mod arm;
 mod mesh;
+pub mod overlay;
+
+pub use overlay::{Overlays, Trail};
 
 use glam::{Mat4, Quat, Vec3};
 use polyskill_sim::task::Shape;
@@ -170,6 +174,8 @@ pub struct Renderer {
     meshes: [Mesh; 3],
     /// Multisampled colour and depth targets, and their size.
     targets: Option<(wgpu::TextureView, wgpu::TextureView, u32, u32)>,
+    /// What the next frames draw over the scene ([`Renderer::set_overlays`]).
+    overlays: Overlays,
 }
 
 impl Renderer {
@@ -419,6 +425,7 @@ impl Renderer {
             shadow_view,
             meshes,
             targets: None,
+            overlays: Overlays::default(),
         }
     }
 
@@ -435,6 +442,12 @@ impl Renderer {
     /// The queue this renderer submits to.
     pub fn queue(&self) -> &wgpu::Queue {
         &self.queue
+    }
+
+    /// Draws `overlays` (the hand's trail, contact points) over the scene in the frames from
+    /// now on; `Overlays::default()` draws none.
+    pub fn set_overlays(&mut self, overlays: Overlays) {
+        self.overlays = overlays;
     }
 
     /// The multisampled colour and depth targets for `width × height` (made on a size change).
@@ -481,7 +494,10 @@ impl Renderer {
         camera: &Camera,
     ) {
         let (width, height) = (width.max(1), height.max(1));
-        let scene = compose(visuals);
+        let mut scene = compose(visuals);
+        if !visuals.is_empty() {
+            scene.translucent[1].extend(self.overlays.instances());
+        }
         let light = LIGHT_DIRECTION.normalize();
         let background = CLEAR_COLOR.map(|c| srgb_to_linear(c as f32));
         let globals = Globals {

@@ -152,3 +152,102 @@ fn a_slanted_edge_has_intermediate_pixels() {
         "only {blended} of {rows} rows have an anti-aliased pixel at the edge"
     );
 }
+
+/// The debug overlays draw where they are: over an expert's push episode the trail's dots and
+/// the contact points (the puck on the table, at least) change pixels only near their own
+/// projections, most visible points show, and contact dots are red.
+#[test]
+fn the_hand_trail_and_contact_points_are_drawn_where_they_are() {
+    use polyskill_render::{Overlays, Trail};
+    use polyskill_sim::ExpertPolicy;
+    let (device, queue, _) = offscreen::device().expect("a Vulkan adapter (mesa-vulkan-drivers)");
+    let mut renderer = Renderer::new(device, queue, OFFSCREEN_FORMAT);
+    let mut env = Env::new(Task::from_json(include_str!("../../../web/tasks/push.json")).unwrap());
+    env.reset(2);
+    let mut expert = ExpertPolicy::for_env(&env).unwrap();
+    let mut trail = Trail::new(400);
+    for _ in 0..60 {
+        let action = expert.act(&env);
+        env.step(&action).unwrap();
+        trail.push(env.hand_position());
+    }
+    let contacts = env.contact_points();
+    assert!(
+        !contacts.is_empty(),
+        "the puck rests on the table: some contact"
+    );
+    let overlays = Overlays {
+        trail: trail.points(),
+        contacts,
+    };
+    assert!(
+        overlays.trail.len() > 10,
+        "{} trail points",
+        overlays.trail.len()
+    );
+    let (w, h) = (640, 480);
+    let camera = Camera::for_task(env.task());
+    let plain = offscreen::render_rgba(&mut renderer, &env.visuals(), &camera, w, h).unwrap();
+    renderer.set_overlays(overlays.clone());
+    let drawn = offscreen::render_rgba(&mut renderer, &env.visuals(), &camera, w, h).unwrap();
+    renderer.set_overlays(Overlays::default());
+    let again = offscreen::render_rgba(&mut renderer, &env.visuals(), &camera, w, h).unwrap();
+    assert_eq!(plain, again, "no overlays after they are cleared");
+
+    let changed: Vec<(usize, usize)> = (0..(w * h) as usize)
+        .filter(|&i| (0..3).any(|c| (plain[i * 4 + c] as i32 - drawn[i * 4 + c] as i32).abs() > 8))
+        .map(|i| (i % w as usize, i / w as usize))
+        .collect();
+    let project = |points: &[[f32; 3]]| -> Vec<[f32; 2]> {
+        points
+            .iter()
+            .filter_map(|p| camera.project(*p, w, h))
+            .collect()
+    };
+    let (trail_px, contact_px) = (project(&overlays.trail), project(&overlays.contacts));
+    let near = |(x, y): (usize, usize), points: &[[f32; 2]], within: f32| {
+        points
+            .iter()
+            .any(|p| (p[0] - x as f32).hypot(p[1] - y as f32) <= within)
+    };
+    let all: Vec<[f32; 2]> = trail_px.iter().chain(&contact_px).copied().collect();
+    let stray = changed.iter().filter(|&&p| !near(p, &all, 12.0)).count();
+    assert!(!changed.is_empty(), "the overlays changed no pixel");
+    assert_eq!(
+        stray,
+        0,
+        "{stray} of {} changed pixels are far from every overlay point",
+        changed.len()
+    );
+    let shown = trail_px
+        .iter()
+        .filter(|p| {
+            changed
+                .iter()
+                .any(|&(x, y)| (p[0] - x as f32).hypot(p[1] - y as f32) <= 3.0)
+        })
+        .count();
+    assert!(
+        shown * 2 >= trail_px.len(),
+        "{shown} of {} trail dots show",
+        trail_px.len()
+    );
+    let red = changed
+        .iter()
+        .filter(|&&p| near(p, &contact_px, 2.0))
+        .filter(|&&(x, y)| {
+            let i = (y * w as usize + x) * 4;
+            drawn[i] as i32 > drawn[i + 1] as i32 + 60 && drawn[i] as i32 > drawn[i + 2] as i32 + 60
+        })
+        .count();
+    assert!(red > 0, "no red pixel at a contact point");
+    if let Ok(dir) = std::env::var("POLYSKILL_ARTIFACTS") {
+        offscreen::write_png(
+            &std::path::Path::new(&dir).join("overlays-native.png"),
+            &drawn,
+            w,
+            h,
+        )
+        .unwrap();
+    }
+}

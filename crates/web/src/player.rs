@@ -1,8 +1,9 @@
 //! [`Player`]: one simulated task for the page (reset, step, the expert's and a random
-//! action, the camera and the scene to draw).
+//! action, the camera and the scene to draw, with the hand's trail it records as it steps).
 
 use crate::{js_error, task_error, to_js};
-use polyskill_render::Camera;
+use polyskill_render::overlay::TRAIL_POINTS;
+use polyskill_render::{Camera, Overlays, Trail};
 use polyskill_sim::task::Task;
 use polyskill_sim::{Env, ExpertPolicy, RandomPolicy};
 use wasm_bindgen::prelude::*;
@@ -13,6 +14,8 @@ pub struct Player {
     pub(crate) env: Env,
     expert: Option<ExpertPolicy>,
     random: RandomPolicy,
+    /// The hand's path in this episode (for the trail overlay).
+    trail: Trail,
 }
 
 #[wasm_bindgen]
@@ -28,6 +31,7 @@ impl Player {
             env,
             expert,
             random,
+            trail: Trail::new(TRAIL_POINTS),
         })
     }
 
@@ -37,14 +41,34 @@ impl Player {
             e.reset();
         }
         self.random = RandomPolicy::new(self.env.task(), seed);
-        self.env.reset(seed).to_vec()
+        let observation = self.env.reset(seed).to_vec();
+        self.trail.clear();
+        self.record_hand();
+        observation
+    }
+
+    /// Adds the hand's position to the trail (tasks with a hand).
+    fn record_hand(&mut self) {
+        if self.env.task().hand.is_some() {
+            self.trail.push(self.env.hand_position());
+        }
     }
 
     /// Steps with `action`; returns `{observation, reward, terminated, truncated, success,
     /// diverged}`. Throws on a wrong-sized or non-finite action.
     pub fn step(&mut self, action: &[f32]) -> Result<JsValue, JsValue> {
         let step = self.env.step(action).map_err(js_error)?;
+        self.record_hand();
         to_js(&step)
+    }
+
+    /// The debug overlays' points, `{trail, contacts}` (each a list of `[x, y, z]`; empty
+    /// when not asked for): the hand's path this episode and where bodies touch now (for the
+    /// 2D fallback view; the WebGPU view draws them itself).
+    #[wasm_bindgen(js_name = overlayPoints)]
+    pub fn overlay_points(&self, trail: bool, contacts: bool) -> Result<JsValue, JsValue> {
+        let o = self.overlays(trail, contacts);
+        to_js(&serde_json::json!({ "trail": o.trail, "contacts": o.contacts }))
     }
 
     /// The current observation.
@@ -125,6 +149,18 @@ impl Player {
         to_js(
             &serde_json::json!({ "eye": c.eye, "target": c.target, "fov_degrees": c.fov_degrees }),
         )
+    }
+
+    /// The overlays asked for: the hand's trail and the current contact points.
+    pub(crate) fn overlays(&self, trail: bool, contacts: bool) -> Overlays {
+        Overlays {
+            trail: if trail { self.trail.points() } else { vec![] },
+            contacts: if contacts {
+                self.env.contact_points()
+            } else {
+                vec![]
+            },
+        }
     }
 
     /// Every body's `{shape, position, rotation, color}` (for the 2D fallback view).

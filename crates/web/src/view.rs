@@ -22,6 +22,8 @@ pub struct SceneView {
     camera: Option<Camera>,
     /// Set when the device is lost: drawing then fails so the page switches to its 2D view.
     lost: DeviceLost,
+    /// Which debug overlays are drawn: the hand's trail, contact points.
+    overlays: (bool, bool),
 }
 
 /// Why the GPU device was lost, once it has been (a driver reset, the browser reclaiming the
@@ -135,6 +137,7 @@ impl SceneView {
             adapter: adapter_name,
             camera: None,
             lost,
+            overlays: (false, false),
         })
     }
 
@@ -161,6 +164,13 @@ impl SceneView {
             fov_degrees,
         });
         Ok(())
+    }
+
+    /// Draws the hand's trail (`trail`) and the points where bodies touch (`contacts`) over
+    /// the scene from now on (a debug view; both off at first).
+    #[wasm_bindgen(js_name = setOverlays)]
+    pub fn set_overlays(&mut self, trail: bool, contacts: bool) {
+        self.overlays = (trail, contacts);
     }
 
     /// Goes back to the task's own camera.
@@ -242,6 +252,8 @@ impl SceneView {
             },
             None => task_camera,
         };
+        self.renderer
+            .set_overlays(player.overlays(self.overlays.0, self.overlays.1));
         self.renderer
             .render(&view, size.0, size.1, &player.env.visuals(), &camera);
         self.renderer.queue().present(frame);

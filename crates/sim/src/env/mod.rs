@@ -501,6 +501,24 @@ impl Env {
         })
     }
 
+    /// Where bodies touch now: a world-space point (on the first collider's surface) for
+    /// each point of rapier's contact manifolds at zero or negative distance, after the
+    /// last step (the renderer's contact debug view).
+    pub fn contact_points(&self) -> Vec<[f32; 3]> {
+        let mut points = Vec::new();
+        for pair in self.world.contact_pairs() {
+            let Some(first) = self.world.colliders.get(pair.collider1) else {
+                continue;
+            };
+            for manifold in pair.manifolds() {
+                for point in manifold.points.iter().filter(|p| p.dist <= 0.0) {
+                    points.push(first.position().transform_point(point.local_p1).to_array());
+                }
+            }
+        }
+        points
+    }
+
     /// Every body's shapes, poses, colours and roles, for drawing.
     pub fn visuals(&self) -> Vec<Visual> {
         let marker = self.task.goal.as_ref().and_then(|g| g.marker.as_deref());
