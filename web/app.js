@@ -261,6 +261,12 @@ function updateReadout(step) {
   const ok = p ? p.episodeSuccess : false;
   $('success').textContent = ok ? 'yes' : 'no';
   $('success').dataset.success = String(ok);
+  if (state.recording && p) {
+    const bar = $('record-progress');
+    bar.max = p.maxSteps;
+    bar.value = p.steps;
+    bar.setAttribute('aria-label', `Recording the episode: step ${p.steps} of at most ${p.maxSteps}`);
+  }
   if (step && (step.truncated || step.terminated)) {
     setPlaying(false);
     state.recording?.finish();
@@ -403,6 +409,7 @@ function toggleRecording() {
       if (state.recording !== this) return;
       state.recording = null;
       $('record').textContent = 'Record episode';
+      $('record-progress').hidden = true;
       // One more frame so the last step is in the video.
       draw();
       setTimeout(() => recorder.stop(), 100);
@@ -410,6 +417,7 @@ function toggleRecording() {
   };
   recorder.start(250);
   $('record').textContent = 'Stop recording';
+  $('record-progress').hidden = false;
   setPlaying(true);
 }
 

@@ -16,6 +16,7 @@
 // Messages out:
 //   {type: 'record', record}  after every iteration / recorded episode / few BC steps
 //                             (the CLI's JSON-lines record)
+//   {type: 'evaluating', tasks, episodes}  training is over; the final policy is evaluated next
 //   {type: 'evaluation', task, result}  with `evaluate: N` in 'start': the final policy on seeds
 //                             0..N of each task ({success_rate, mean_return, episodes, first_seed})
 //   {type: 'snapshot', weights: Uint8Array}  the policy as it stands, mid-run
@@ -79,6 +80,7 @@ async function train(msg) {
   const weights = trainer.weights();
   // A finished split run evaluates with its helpers, each taking a share of the seeds; a
   // stopped one evaluates alone.
+  if (evaluationTasks.length) self.postMessage({ type: 'evaluating', tasks: evaluationTasks.length, episodes: msg.evaluate });
   for (const task of evaluationTasks) {
     const result = trainer.evaluate(task, 0n, msg.evaluate);
     self.postMessage({ type: 'evaluation', task: JSON.parse(task).id, result });

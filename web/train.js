@@ -236,7 +236,13 @@ function showProgress(run, last) {
   const total = recording ? run.budget?.episodes : run.budget?.steps;
   const unit = recording ? 'demonstrations recorded' : bc ? 'gradient steps' : 'env steps';
   bar.hidden = !run.worker || !Number.isFinite(total);
-  if (!bar.hidden) {
+  if (run.worker && run.evaluating) {
+    // Training is over: the bar counts the tasks evaluated.
+    bar.hidden = false;
+    bar.max = run.evaluating;
+    bar.value = run.evaluations.length;
+    bar.setAttribute('aria-label', `${run.label}: evaluated on ${run.evaluations.length} of ${run.evaluating} tasks`);
+  } else if (!bar.hidden) {
     bar.max = total;
     bar.value = Math.min(done, total);
     bar.setAttribute('aria-label', `${run.label}: ${done} of ${total} ${unit}`);
@@ -409,6 +415,9 @@ function startRun(settings, { label, item, task, alone = false }) {
       saver?.record(run.records.length - 1, JSON.stringify(run.records.at(-1)));
       const split = run.workers > 1 ? ` (${run.workers} workers)` : '';
       run.statusText = run.algo === 'bc' && data.record.phase === 'recording' ? `recording episodes (${data.record.episodes})` : `running${split}`;
+    } else if (data.type === 'evaluating') {
+      run.evaluating = data.tasks;
+      run.statusText = `evaluating (${data.episodes} seeds × ${data.tasks} task${data.tasks > 1 ? 's' : ''})`;
     } else if (data.type === 'evaluation') {
       run.evaluations.push({ task: data.task, result: data.result });
       showSuccess(run);

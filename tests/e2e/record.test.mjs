@@ -16,10 +16,13 @@ test('a recorded episode is a WebM whose duration matches the steps played', asy
   await page.waitForSelector('body[data-ready=true]', { timeout: 60_000 });
   await page.selectOption('#actor', 'random');
   await page.selectOption('#speed', '2');
-  const [download] = await Promise.all([
-    page.waitForEvent('download', { timeout: 60_000 }),
-    page.click('#record'),
-  ]);
+  const downloaded = page.waitForEvent('download', { timeout: 60_000 });
+  await page.click('#record');
+  // While it records, a progress bar counts the episode's steps.
+  await page.waitForFunction(() => /^Recording the episode: step [1-9]\d* of at most 500$/.test(document.getElementById('record-progress').getAttribute('aria-label') ?? ''));
+  assert.equal(await page.isVisible('#record-progress'), true);
+  const download = await downloaded;
+  assert.equal(await page.isVisible('#record-progress'), false);
   assert.equal(download.suggestedFilename(), 'cart-pole-seed2.webm');
   const file = `${ARTIFACTS}/cart-pole-seed2.webm`;
   await download.saveAs(file);

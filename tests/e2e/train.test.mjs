@@ -112,6 +112,12 @@ test('behaviour cloning on reach, split over two Web Workers, reaches 90% succes
   assert.equal(await page.evaluate(() => self.crossOriginIsolated), true);
   await page.fill('#demos', '20');
   await page.fill('#grad-steps', '1500');
+  // Every label the run's progress bar is given, through its phases.
+  await page.evaluate(() => {
+    window.progressLabels = new Set();
+    new MutationObserver((changes) => changes.forEach((c) => window.progressLabels.add(c.target.getAttribute('aria-label'))))
+      .observe(document.getElementById('runs'), { subtree: true, attributeFilter: ['aria-label'] });
+  });
   await page.click('#start');
   await page.waitForSelector('#status:has-text("running (2 workers)")', { timeout: 60_000 });
   await page.waitForSelector('#status[data-state=finished]', { timeout: 180_000 });
@@ -120,6 +126,11 @@ test('behaviour cloning on reach, split over two Web Workers, reaches 90% succes
   const success = Number(await page.getAttribute('#success', 'data-success'));
   console.log(`BC on reach in a worker: ${await page.textContent('#success')} after ${await page.textContent('#seconds')}`);
   assert.ok(success >= 0.9, `success ${success}`);
+  // The bar counted the demonstrations, then the gradient steps, then the evaluation.
+  const labels = [...await page.evaluate(() => [...window.progressLabels])];
+  for (const phase of [/^reach-bc-s1: \d+ of 20 demonstrations recorded$/, /^reach-bc-s1: \d+ of 1500 gradient steps$/, /^reach-bc-s1: evaluated on 0 of 1 tasks$/]) {
+    assert.ok(labels.some((l) => phase.test(l)), `no progress label like ${phase}: ${labels.slice(0, 5).join(' | ')} …`);
+  }
   await page.screenshot({ path: `${ARTIFACTS}/train-bc-reach.png` });
   assert.deepEqual(errors, []);
 });

@@ -41,14 +41,16 @@ struct VertexIn {
     @location(8) material: vec4<f32>,
 };
 
+// The per-instance values are flat (one value per primitive, not interpolated): a software
+// rasteriser such as SwiftShader then interpolates only normal, world and local per pixel.
 struct VertexOut {
     @builtin(position) clip: vec4<f32>,
     @location(0) normal: vec3<f32>,
-    @location(1) color: vec4<f32>,
+    @location(1) @interpolate(flat) color: vec4<f32>,
     @location(2) world: vec3<f32>,
     @location(3) local: vec3<f32>,
-    @location(4) half_size: vec3<f32>,
-    @location(5) material: vec4<f32>,
+    @location(4) @interpolate(flat) half_size: vec3<f32>,
+    @location(5) @interpolate(flat) material: vec4<f32>,
 };
 
 fn srgb_to_linear(c: vec3<f32>) -> vec3<f32> {
@@ -107,37 +109,23 @@ fn key_light(world: vec3<f32>, n_dot_l: f32) -> f32 {
         + textureSampleCompareLevel(shadow_map, shadow_sampler, uv + vec2<f32>(d, d), depth));
 }
 
-/// How much of an edge of a box `in` lies on (0 on a face, 1 on an edge line).
+/// How much of an edge of a box `in` lies on (0 on a face, 1 on an edge line); 0 for shapes
+/// without edges (edge width 0). Written without a branch (see `fs_lean`).
 fn edge_amount(in: VertexOut) -> f32 {
     let width = in.material.z;
-    if (width <= 0.0) {
-        return 0.0;
-    }
     let e = smoothstep(in.half_size - vec3<f32>(width), in.half_size, abs(in.local));
     // On a face one coordinate is at its bound; on an edge, two are.
-    return clamp(e.x + e.y + e.z - max(e.x, max(e.y, e.z)), 0.0, 1.0);
+    let amount = clamp(e.x + e.y + e.z - max(e.x, max(e.y, e.z)), 0.0, 1.0);
+    return select(0.0, amount, width > 0.0);
 }
 
-@fragment
-fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
-    var n = normalize(in.normal);
-    let v = normalize(globals.eye.xyz - in.world);
-    // Two-sided: light the side facing the camera.
-    if (dot(n, v) < 0.0) {
-        n = -n;
-    }
-    let l = -globals.light_dir.xyz;
+/// The lit colour of fragment `in` (linear, before encoding) with normal `n` (towards the
+/// camera), view direction `v`, key-light direction `l` and the key light's visibility
+/// `shadow`: key, fill, hemisphere sky, Blinn–Phong specular, a soft highlight shoulder and
+/// distance fog.
+fn shade(in: VertexOut, n: vec3<f32>, v: vec3<f32>, l: vec3<f32>, shadow: f32) -> vec3<f32> {
     let n_dot_l = dot(n, l);
-    // Surfaces facing away from the key light are in its shadow anyway.
-    var shadow = 0.0;
-    if (n_dot_l > 0.0) {
-        shadow = 1.0;
-        if (globals.options.x > 0.5) {
-            shadow = key_light(in.world, n_dot_l);
-        }
-    }
     let albedo = in.color.rgb * (1.0 - 0.55 * edge_amount(in));
-
     let key = max(n_dot_l, 0.0) * shadow * vec3<f32>(1.0, 0.96, 0.9) * 1.9;
     let fill_dir = normalize(vec3<f32>(0.6, -0.4, 0.5));
     let fill = max(dot(n, fill_dir), 0.0) * vec3<f32>(0.55, 0.62, 0.75) * 0.45;
@@ -149,10 +137,65 @@ fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
     // Highlights roll off instead of clipping (a soft shoulder above 0.8).
     let over = max(color - vec3<f32>(0.8), vec3<f32>(0.0));
     color = min(color, vec3<f32>(0.8)) + over / (vec3<f32>(1.0) + over * 2.5);
-
     // Distance fog towards the background: depth beyond the table.
     let distance = length(globals.eye.xyz - in.world);
     let fog = smoothstep(globals.fog.w * 0.35, globals.fog.w, distance);
-    color = mix(color, globals.fog.rgb, fog * 0.85);
-    return vec4<f32>(linear_to_srgb(color), in.color.a);
+    return mix(color, globals.fog.rgb, fog * 0.85);
+}
+
+/// The surface normal of `in` turned towards the camera (two-sided lighting), and the view
+/// direction.
+fn facing(in: VertexOut) -> array<vec3<f32>, 2> {
+    let n = normalize(in.normal);
+    let v = normalize(globals.eye.xyz - in.world);
+    return array<vec3<f32>, 2>(select(n, -n, dot(n, v) < 0.0), v);
+}
+
+/// The full-quality fragment shader: percentage-closer soft shadows (`key_light`) and exact
+/// sRGB encoding.
+@fragment
+fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
+    let nv = facing(in);
+    let l = -globals.light_dir.xyz;
+    let n_dot_l = dot(nv[0], l);
+    // Surfaces facing away from the key light are in its shadow anyway.
+    var shadow = 0.0;
+    if (n_dot_l > 0.0) {
+        shadow = 1.0;
+        if (globals.options.x > 0.5) {
+            shadow = key_light(in.world, n_dot_l);
+        }
+    }
+    return vec4<f32>(linear_to_srgb(shade(in, nv[0], nv[1], l, shadow)), in.color.a);
+}
+
+/// sRGB encoding of linear `c` in [0, 1] by a fit in three square roots (within 0.11% of the
+/// exact curve above 0.2 linear, within 3/255 below), cheaper than its `pow` on a CPU.
+fn linear_to_srgb_fast(c: vec3<f32>) -> vec3<f32> {
+    let x = clamp(c, vec3<f32>(0.0), vec3<f32>(1.0));
+    let s1 = sqrt(x);
+    let s2 = sqrt(s1);
+    let s3 = sqrt(s2);
+    return clamp(0.585122381 * s1 + 0.783140355 * s2 - 0.368262736 * s3, vec3<f32>(0.0), vec3<f32>(1.0));
+}
+
+/// The software quality's fragment shader (one shadow tap or none): the same lighting as
+/// `fs_main`, written without branches. A CPU rasteriser (SwiftShader in a browser without a
+/// GPU) shades four pixels at once and runs both sides of a branch under a mask, so every
+/// branch costs its whole body. On lavapipe at 1280×720 this takes a frame from 55 to 35 ms
+/// (docs/performance.md).
+@fragment
+fn fs_lean(in: VertexOut) -> @location(0) vec4<f32> {
+    let nv = facing(in);
+    let l = -globals.light_dir.xyz;
+    let n_dot_l = dot(nv[0], l);
+    let p = globals.light_view_proj * vec4<f32>(in.world, 1.0);
+    let ndc = p.xyz / p.w;
+    let uv = vec2<f32>(ndc.x * 0.5 + 0.5, 0.5 - ndc.y * 0.5);
+    let depth = ndc.z - (0.0008 + 0.002 * (1.0 - clamp(n_dot_l, 0.0, 1.0)));
+    let tap = textureSampleCompareLevel(shadow_map, shadow_sampler, uv, depth);
+    let inside = all(uv >= vec2<f32>(0.0)) && all(uv <= vec2<f32>(1.0)) && ndc.z <= 1.0;
+    let lit = select(1.0, tap, inside && globals.options.x > 0.5);
+    let shadow = select(0.0, lit, n_dot_l > 0.0);
+    return vec4<f32>(linear_to_srgb_fast(shade(in, nv[0], nv[1], l, shadow)), in.color.a);
 }

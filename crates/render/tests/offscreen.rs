@@ -251,3 +251,46 @@ fn the_hand_trail_and_contact_points_are_drawn_where_they_are() {
         .unwrap();
     }
 }
+
+/// The software quality's branch-free shader (`fs_lean`: one shadow tap, a fitted sRGB curve)
+/// draws the scene as the full shader does with the same samples and shadow map: the reach
+/// scene's pixels differ by a few levels on average, and its shadow still shows.
+#[test]
+fn the_lean_shader_looks_like_the_full_one() {
+    use polyskill_render::Quality;
+    let render = |quality: Quality| {
+        let (device, queue, _) = offscreen::device().expect("a Vulkan adapter");
+        let mut renderer = Renderer::with_quality(device, queue, OFFSCREEN_FORMAT, quality);
+        let mut env =
+            Env::new(Task::from_json(include_str!("../../../web/tasks/reach.json")).unwrap());
+        env.reset(1);
+        offscreen::render_rgba(
+            &mut renderer,
+            &env.visuals(),
+            &Camera::for_task(env.task()),
+            320,
+            240,
+        )
+        .unwrap()
+    };
+    let full = render(Quality {
+        samples: 1,
+        shadow_map: 1024,
+        shadow_taps: 4,
+    });
+    let lean = render(Quality::SOFTWARE);
+    let diffs: Vec<i32> = full
+        .iter()
+        .zip(&lean)
+        .map(|(a, b)| (*a as i32 - *b as i32).abs())
+        .collect();
+    let mean = diffs.iter().sum::<i32>() as f64 / diffs.len() as f64;
+    let large = diffs.iter().filter(|&&d| d > 24).count();
+    assert!(mean < 2.0, "mean difference {mean:.2} levels");
+    // Only shadow edges (one tap against four) may differ much.
+    assert!(
+        large * 100 < diffs.len(),
+        "{large} channel values differ by more than 24"
+    );
+    assert_ne!(full, lean, "two different shaders ran");
+}
