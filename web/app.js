@@ -59,7 +59,11 @@ function readParams() {
   const vs = params.get('vs');
   let actor = params.get('actor') ?? 'policy';
   if (!['policy', 'expert', 'random'].includes(actor)) { problems.push(`URL parameter actor="${actor}" must be policy, expert or random.`); actor = 'policy'; }
-  return { task, policy, seed, actor, kind, picked, vs, problems };
+  // The 3D view's quality, instead of the one the page chooses (full on a GPU; on a software
+  // adapter, software or, when too slow, basic).
+  let quality = params.get('quality');
+  if (quality !== null && !['full', 'software', 'basic'].includes(quality)) { problems.push(`URL parameter quality="${quality}" must be full, software or basic.`); quality = null; }
+  return { task, policy, seed, actor, kind, picked, vs, quality, problems };
 }
 
 const fetchOk = fetchChecked;
@@ -545,8 +549,22 @@ async function main() {
       if (kind === 'failed') addMessage(`Drawing failed: ${reason}`);
       useFallback({ lost: 'the WebGPU device was lost', failed: 'WebGPU drawing failed' }[kind] ?? reason);
     },
+    // A software adapter's frames timed: if too slow for shadows, the readout says so and
+    // the side view follows. body[data-quality] names the quality drawn at.
+    onPaced: async (quality, why) => {
+      if (why) {
+        showBackend(await adapterName(state.scene.adapter), quality);
+        $('render-backend').querySelector('.detail').title = why;
+        state.secondScene?.view?.setQuality(state.scene.view.qualityName);
+      }
+      document.body.dataset.quality = state.scene.view.qualityName;
+      document.body.dataset.paced = 'true';
+    },
   }).attach();
+  if (state.scene.view && params.quality) state.scene.setQuality(params.quality);
   if (state.scene.view) showBackend(await adapterName(state.scene.adapter), state.scene.quality);
+  document.body.dataset.quality = state.scene.view?.qualityName ?? '2d';
+  if (!state.scene.pacingPending) document.body.dataset.paced = 'true';
 
   if (params.task) {
     try {

@@ -10,7 +10,8 @@
 // wasm module; each draws with WebGPU when it can and with a 2D canvas otherwise, sizes
 // itself to its container (4:3), and shows any error inside itself. It sets data-ready when
 // loaded, data-success="true" once the episode succeeds and data-render="webgpu" or "2d" as
-// it draws (a lost GPU device switches it to 2D and says why on the console). It plays in real
+// it draws (a lost GPU device switches it to 2D and says why on the console), and on a
+// software WebGPU adapter too slow for shadows data-quality="basic". It plays in real
 // time (the task's timestep × frame_skip per step). `element.watch(bytes, label)` plays a
 // policy given as safetensors bytes instead (the train page shows a run's current weights).
 
@@ -88,6 +89,10 @@ class PolyskillPlayer extends HTMLElement {
       gpu: this.parts.gpu,
       flat: this.parts.flat,
       onFallback: (reason, kind) => { if (kind !== 'unavailable') console.warn(`<polyskill-player>: drawing in 2D from now on: ${reason}`); },
+      onPaced: (quality, why) => {
+        this.dataset.quality = this.scene.view.qualityName;
+        if (why) console.info(`<polyskill-player>: ${quality}: ${why}`);
+      },
     });
     this.player = this.scene.load(text, this.seed);
     if (this.pending) {

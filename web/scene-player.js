@@ -27,13 +27,55 @@ export async function fetchChecked(url, what, base) {
   return response;
 }
 
+/** Frames slower than this (median, ms) on a software adapter switch the 3D view to its basic
+ * quality (no shadows): the page's frame-time target. */
+export const SLOW_FRAME_MS = 50;
+/** Frame intervals measured before deciding on the quality. */
+const PACE_FRAMES = 24;
+
 /** A task on a pair of canvases (WebGPU and 2D), stepped in real time. */
 export class ScenePlayer {
   /** `gpu` and `flat` are the two canvases (one is shown); `onFallback(reason, kind)` is told
    * when drawing switches to 2D: kind 'unavailable' (no WebGPU here), 'lost' (the device was
-   * lost; reason says why) or 'failed' (a draw failed). */
-  constructor({ gpu, flat, onFallback = () => {} }) {
-    Object.assign(this, { gpu, flat, onFallback, view: null, player: null, accumulator: 0, overlays: { trail: false, contacts: false } });
+   * lost; reason says why) or 'failed' (a draw failed); `onPaced(quality, why)` once a
+   * software adapter's frames are timed (see pace): `why` says why the view dropped to its
+   * basic quality, or is null when it kept its quality. */
+  constructor({ gpu, flat, onFallback = () => {}, onPaced = () => {} }) {
+    Object.assign(this, {
+      gpu, flat, onFallback, onPaced, view: null, player: null, accumulator: 0,
+      overlays: { trail: false, contacts: false }, pacing: { last: null, intervals: [], decided: false },
+    });
+  }
+
+  /** Draws at quality `name` ('full', 'software' or 'basic') from now on, as chosen by the
+   * page's user: the frames are then not timed to choose one. */
+  setQuality(name) {
+    this.view?.setQuality(name);
+    this.pacing.decided = true;
+  }
+
+  /** Whether the frames still have to be timed (a software WebGPU adapter, not yet timed). */
+  get pacingPending() { return !!this.view?.software && !this.pacing.decided; }
+
+  /** Times the frames a software adapter draws: when the median of the first PACE_FRAMES
+   * intervals between draws (gaps over a second, a paused tab, are skipped) is over
+   * SLOW_FRAME_MS, drops the view to its basic quality once and says why (onPaced). */
+  pace() {
+    if (!this.view?.software || this.pacing.decided) return;
+    const now = performance.now();
+    const gap = this.pacing.last === null ? null : now - this.pacing.last;
+    this.pacing.last = now;
+    if (gap === null || gap > 1000) return;
+    this.pacing.intervals.push(gap);
+    if (this.pacing.intervals.length < PACE_FRAMES) return;
+    this.pacing.decided = true;
+    const median = [...this.pacing.intervals].sort((a, b) => a - b)[PACE_FRAMES >> 1];
+    if (median > SLOW_FRAME_MS && this.view.qualityName !== 'basic') {
+      this.view.setQuality('basic');
+      this.onPaced(this.view.quality, `frames took ${median.toFixed(0)} ms on this software adapter, over the ${SLOW_FRAME_MS} ms target`);
+    } else {
+      this.onPaced(this.view.quality, null);
+    }
   }
 
   /** Draws the debug overlays asked for, from the next frame on: `trail` (the hand's path this
@@ -91,6 +133,7 @@ export class ScenePlayer {
       try {
         if (camera) this.view.setCamera(camera.eye, camera.target);
         this.view.draw(this.player);
+        this.pace();
         return;
       } catch (e) {
         const lost = this.view.lost;

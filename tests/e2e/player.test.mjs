@@ -63,10 +63,11 @@ test('an unknown task shows a readable message', async () => {
 });
 
 test('bad URL parameters and a missing policy leave the page usable', async () => {
-  const { page } = await open(browser, '?task=reach&policy=no-such-policy&seed=-4');
+  const { page } = await open(browser, '?task=reach&policy=no-such-policy&seed=-4&quality=ultra');
   await page.waitForSelector('body[data-ready=true]', { timeout: 60_000 });
   const message = await page.textContent('#message');
   assert.match(message, /seed="-4" must be a whole number/);
+  assert.match(message, /quality="ultra" must be full, software or basic/);
   assert.match(message, /Unknown policy "no-such-policy"\. Available policies: (.*, )?reach-bc(, .*)?\./);
   assert.equal(await page.inputValue('#actor'), 'expert');
   await page.waitForSelector('#success[data-success=true]', { timeout: 60_000 });
@@ -328,6 +329,23 @@ test('the keys the page lists drive the player, and the readout names the adapte
   assert.ok(backend.first.length <= 40, backend.first);
   assert.match(backend.detail, /MSAA.*shadows/);
   assert.ok(backend.title.length >= backend.first.length - 9);
+  // On a software adapter the first frames are timed; when they are too slow for shadows the
+  // view drops to its basic quality and the readout says so and why.
+  await page.waitForSelector('body[data-paced=true]', { timeout: 60_000 });
+  const quality = await page.getAttribute('body', 'data-quality');
+  const detail = await page.$eval('#render-backend .detail', (d) => ({ text: d.textContent, why: d.title }));
+  console.log(`3D view quality after timing the first frames: ${quality} (${detail.text}; ${detail.why || 'kept'})`);
+  assert.ok(['full', 'software', 'basic'].includes(quality), quality);
+  if (quality === 'basic') {
+    // Asked for by URL, the software quality is kept however slow the frames.
+    const chosen = await open(browser, '?task=reach&policy=reach-bc&seed=3&quality=software');
+    await chosen.page.waitForSelector('body[data-paced=true]', { timeout: 60_000 });
+    await chosen.page.waitForTimeout(3000);
+    assert.equal(await chosen.page.getAttribute('body', 'data-quality'), 'software');
+    assert.equal(await chosen.page.textContent('#render-backend .detail'), 'no MSAA, 1024² shadows');
+    assert.equal(detail.text, 'no MSAA, no shadows (basic lighting)');
+    assert.match(detail.why, /^frames took \d+ ms on this software adapter, over the 50 ms target$/);
+  }
   assert.deepEqual(errors, []);
 });
 
@@ -366,6 +384,8 @@ test('the debug view draws the hand trail and the contact points, on WebGPU and 
     const { page, errors } = await open(browser, '?task=push&actor=expert&seed=2', {}, gpu ? null : () => { delete Navigator.prototype.gpu; });
     await page.waitForSelector('body[data-ready=true]', { timeout: 60_000 });
     const canvas = gpu ? '#scene' : '#scene2d';
+    // The quality is chosen (a slow software adapter drops to basic) before any image is kept.
+    await page.waitForSelector('body[data-paced=true]', { timeout: 60_000 });
     // The same state every time: paused, reset, then 60 single steps.
     if ((await page.textContent('#play')) === 'Pause') await page.click('#play');
     await page.evaluate(() => document.activeElement?.blur());

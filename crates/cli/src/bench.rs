@@ -135,7 +135,11 @@ pub(crate) fn bench_render(args: &TaskArgs, json: bool) -> Result<(), String> {
     let task = load_task(args)?;
     let (width, height) = (1280, 720);
     let mut rows = Vec::new();
-    for (name, quality) in [("full", Quality::FULL), ("software", Quality::SOFTWARE)] {
+    for (name, quality) in [
+        ("full", Quality::FULL),
+        ("software", Quality::SOFTWARE),
+        ("basic", Quality::BASIC),
+    ] {
         let mut env = polyskill_sim::Env::new(task.clone());
         env.reset(0);
         let mut expert = polyskill_sim::ExpertPolicy::for_env(&env);

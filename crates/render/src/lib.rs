@@ -124,8 +124,9 @@ pub struct Quality {
     pub samples: u32,
     /// Side of the key light's shadow map, texels.
     pub shadow_map: u32,
-    /// Shadow-map taps per pixel: 4 (soft edges over 4×4 texels), 1 (2×2), or 0 (no shadows:
-    /// the shadow pass is skipped).
+    /// Shadow-map taps per pixel: 4 (soft edges over 4×4 texels, `fs_main`), 1 (2×2, the
+    /// branch-free `fs_lean`), or 0 (no shadows: the shadow pass is skipped and the basic
+    /// `fs_basic` lights the scene).
     pub shadow_taps: u32,
 }
 
@@ -144,6 +145,40 @@ impl Quality {
         shadow_map: 1024,
         shadow_taps: 1,
     };
+    /// No MSAA and no shadows; key, fill and sky light per vertex (no specular or fog), box
+    /// edges per pixel: software adapters too slow for [`Quality::SOFTWARE`] (figures in
+    /// docs/performance.md).
+    pub const BASIC: Quality = Quality {
+        samples: 1,
+        shadow_map: 256,
+        shadow_taps: 0,
+    };
+
+    /// This quality as the page names it: `"full"`, `"software"` or `"basic"` (others
+    /// `"custom"`).
+    pub fn name(&self) -> &'static str {
+        match *self {
+            Quality::FULL => "full",
+            Quality::SOFTWARE => "software",
+            Quality::BASIC => "basic",
+            _ => "custom",
+        }
+    }
+
+    /// What this quality draws, for people: `"4× MSAA, 2048² shadows"`, `"no MSAA, 1024²
+    /// shadows"`, `"no MSAA, no shadows (basic lighting)"`.
+    pub fn describe(&self) -> String {
+        let msaa = if self.samples > 1 {
+            format!("{}× MSAA", self.samples)
+        } else {
+            "no MSAA".into()
+        };
+        if self.shadow_taps == 0 {
+            format!("{msaa}, no shadows (basic lighting)")
+        } else {
+            format!("{msaa}, {}² shadows", self.shadow_map)
+        }
+    }
 }
 /// Opacity of goal markers.
 pub const GOAL_OPACITY: f32 = 0.45;
@@ -225,9 +260,13 @@ impl Renderer {
             view_formats: &[],
         });
         let shadow_view = shadow_texture.create_view(&Default::default());
-        // One shadow tap or none: the branch-free fragment shader made for CPU rasterisers
-        // (scene.wgsl's `fs_lean`).
-        let lean = quality.shadow_taps <= 1;
+        // Four shadow taps: `fs_main`; one: the branch-free `fs_lean` made for CPU
+        // rasterisers; none: `fs_basic`.
+        let (vertex_entry, fragment_entry) = match quality.shadow_taps {
+            0 => ("vs_basic", "fs_basic"),
+            1 => ("vs_main", "fs_lean"),
+            _ => ("vs_main", "fs_main"),
+        };
         let shadow_sampler = device.create_sampler(&wgpu::SamplerDescriptor {
             label: Some("shadow"),
             mag_filter: wgpu::FilterMode::Linear,
@@ -323,7 +362,7 @@ impl Renderer {
                 layout: Some(&pipeline_layout),
                 vertex: wgpu::VertexState {
                     module: &shader,
-                    entry_point: Some("vs_main"),
+                    entry_point: Some(vertex_entry),
                     compilation_options: Default::default(),
                     buffers: &vertex_layouts,
                 },
@@ -344,7 +383,7 @@ impl Renderer {
                 },
                 fragment: Some(wgpu::FragmentState {
                     module: &shader,
-                    entry_point: Some(if lean { "fs_lean" } else { "fs_main" }),
+                    entry_point: Some(fragment_entry),
                     compilation_options: Default::default(),
                     targets: &[Some(wgpu::ColorTargetState {
                         format,
@@ -445,6 +484,11 @@ impl Renderer {
     /// The queue this renderer submits to.
     pub fn queue(&self) -> &wgpu::Queue {
         &self.queue
+    }
+
+    /// The overlays the frames draw (see [`Renderer::set_overlays`]).
+    pub fn overlays(&self) -> &Overlays {
+        &self.overlays
     }
 
     /// Draws `overlays` (the hand's trail, contact points) over the scene in the frames from

@@ -8,7 +8,10 @@
 // - box edges darkened (the table and objects read as solids), distance fog towards the
 //   background colour, and sRGB encoding of the result (gamma-correct output to a UNORM
 //   target; task colours are sRGB and decoded first).
-// `vs_shadow` draws the same instances into the light's depth map.
+// `vs_shadow` draws the same instances into the light's depth map. Three fragment shaders, by
+// quality: `fs_main` (full), `fs_lean` (software adapters: one tap, no branches) and, with its
+// own vertex shader `vs_basic` that lights each vertex, `fs_basic` (no shadows, for software
+// adapters too slow for `fs_lean`).
 
 struct Globals {
     view_proj: mat4x4<f32>,
@@ -198,4 +201,51 @@ fn fs_lean(in: VertexOut) -> @location(0) vec4<f32> {
     let lit = select(1.0, tap, inside && globals.options.x > 0.5);
     let shadow = select(0.0, lit, n_dot_l > 0.0);
     return vec4<f32>(linear_to_srgb_fast(shade(in, nv[0], nv[1], l, shadow)), in.color.a);
+}
+
+/// What `vs_basic` hands `fs_basic`: the colour lit per vertex and sRGB-encoded, and what
+/// box edges need.
+struct BasicOut {
+    @builtin(position) clip: vec4<f32>,
+    @location(0) lit: vec3<f32>,
+    @location(1) local: vec3<f32>,
+    @location(2) @interpolate(flat) half_size: vec3<f32>,
+    @location(3) @interpolate(flat) material: vec4<f32>,
+    @location(4) @interpolate(flat) alpha: f32,
+};
+
+/// The basic quality (no shadows, for software adapters too slow for `fs_lean`) lights each
+/// vertex: key and fill light, hemisphere sky and the highlight shoulder, no specular or fog.
+/// A box's faces are flat, so their light is exact; spheres and cylinders are Gouraud-shaded.
+@vertex
+fn vs_basic(v: VertexIn) -> BasicOut {
+    let model = mat4x4<f32>(v.m0, v.m1, v.m2, v.m3);
+    var out: BasicOut;
+    let world = model * vec4<f32>(v.position, 1.0);
+    out.clip = globals.view_proj * world;
+    let s = v.scale.xyz;
+    var n = normalize((model * vec4<f32>(v.normal / (s * s), 0.0)).xyz);
+    n = select(n, -n, dot(n, globals.eye.xyz - world.xyz) < 0.0);
+    let key = max(dot(n, -globals.light_dir.xyz), 0.0) * vec3<f32>(1.0, 0.96, 0.9) * 1.9;
+    let fill = max(dot(n, normalize(vec3<f32>(0.6, -0.4, 0.5))), 0.0) * vec3<f32>(0.55, 0.62, 0.75) * 0.45;
+    let sky = mix(vec3<f32>(0.28, 0.25, 0.22), vec3<f32>(0.55, 0.62, 0.72), 0.5 + 0.5 * n.z) * 0.5;
+    var color = srgb_to_linear(v.color.rgb) * (key + fill + sky);
+    let over = max(color - vec3<f32>(0.8), vec3<f32>(0.0));
+    color = min(color, vec3<f32>(0.8)) + over / (vec3<f32>(1.0) + over * 2.5);
+    out.lit = linear_to_srgb(color);
+    out.local = v.position * s;
+    out.half_size = s;
+    out.material = v.material;
+    out.alpha = v.color.a;
+    return out;
+}
+
+/// The basic quality's fragment shader: the vertex's colour with box edges darkened
+/// (0.55 in linear light is about 0.3 once encoded). Branch-free like `fs_lean`.
+@fragment
+fn fs_basic(in: BasicOut) -> @location(0) vec4<f32> {
+    let width = in.material.z;
+    let e = smoothstep(in.half_size - vec3<f32>(width), in.half_size, abs(in.local));
+    let edge = select(0.0, clamp(e.x + e.y + e.z - max(e.x, max(e.y, e.z)), 0.0, 1.0), width > 0.0);
+    return vec4<f32>(in.lit * (1.0 - 0.3 * edge), in.alpha);
 }

@@ -294,3 +294,35 @@ fn the_lean_shader_looks_like_the_full_one() {
     );
     assert_ne!(full, lean, "two different shaders ran");
 }
+
+/// The basic quality (software adapters too slow for shadows) skips the shadow: the table under
+/// a floating box is as bright as the table beside it, and the box is still drawn.
+#[test]
+fn the_basic_quality_draws_no_shadow() {
+    use polyskill_render::Quality;
+    let (device, queue, _) = offscreen::device().expect("a Vulkan adapter");
+    let mut renderer = Renderer::with_quality(device, queue, OFFSCREEN_FORMAT, Quality::BASIC);
+    assert_eq!(
+        renderer.quality().describe(),
+        "no MSAA, no shadows (basic lighting)"
+    );
+    let (lift, half) = (0.1, 0.03);
+    let (visuals, camera) = slab_and_box(lift, [half, half], 0.0, [0.9, 0.9, 0.9]);
+    let (w, h) = (200, 200);
+    let rgba = offscreen::render_rgba(&mut renderer, &visuals, &camera, w, h).unwrap();
+    let light = polyskill_render::LIGHT_DIRECTION.normalize();
+    let centre = glam::Vec3::new(0.0, 0.0, lift + half);
+    let under = centre + light * (centre.z / -light.z);
+    let shadowed = luminance(&rgba, w, camera.project(under.to_array(), w, h).unwrap());
+    let lit = luminance(&rgba, w, camera.project([0.3, -0.3, 0.0], w, h).unwrap());
+    assert!(
+        (shadowed - lit).abs() < 0.1 * lit,
+        "under the box {shadowed:.0}, beside it {lit:.0}"
+    );
+    let top = luminance(
+        &rgba,
+        w,
+        camera.project([0.0, 0.0, lift + 2.0 * half], w, h).unwrap(),
+    );
+    assert!(top > lit + 40.0, "the box {top:.0} on the table {lit:.0}");
+}

@@ -24,6 +24,8 @@ pub struct SceneView {
     lost: DeviceLost,
     /// Which debug overlays are drawn: the hand's trail, contact points.
     overlays: (bool, bool),
+    /// The adapter rasterises on the CPU.
+    software: bool,
 }
 
 /// Why the GPU device was lost, once it has been (a driver reset, the browser reclaiming the
@@ -138,6 +140,7 @@ impl SceneView {
             camera: None,
             lost,
             overlays: (false, false),
+            software,
         })
     }
 
@@ -179,17 +182,51 @@ impl SceneView {
         self.camera = None;
     }
 
-    /// What the renderer draws at: `"4× MSAA, 2048² shadows"` or, on a software adapter,
-    /// `"no MSAA, 1024² shadows"`.
+    /// What the renderer draws at: `"4× MSAA, 2048² shadows"`, on a software adapter
+    /// `"no MSAA, 1024² shadows"`, and after [`SceneView::set_quality`] to `"basic"` `"no MSAA,
+    /// no shadows (basic lighting)"`.
     #[wasm_bindgen(getter)]
     pub fn quality(&self) -> String {
-        let q = self.renderer.quality();
-        let msaa = if q.samples > 1 {
-            format!("{}× MSAA", q.samples)
-        } else {
-            "no MSAA".into()
+        self.renderer.quality().describe()
+    }
+
+    /// The quality's name: `"full"`, `"software"` or `"basic"`.
+    #[wasm_bindgen(getter, js_name = qualityName)]
+    pub fn quality_name(&self) -> String {
+        self.renderer.quality().name().into()
+    }
+
+    /// Whether the adapter rasterises on the CPU (SwiftShader, llvmpipe): the page may then
+    /// drop to the basic quality when frames come too slowly.
+    #[wasm_bindgen(getter)]
+    pub fn software(&self) -> bool {
+        self.software
+    }
+
+    /// Draws at quality `name` from now on: `"full"`, `"software"` or `"basic"` (the pipelines
+    /// are rebuilt); throws for any other name, listing the valid ones.
+    #[wasm_bindgen(js_name = setQuality)]
+    pub fn set_quality(&mut self, name: &str) -> Result<(), JsValue> {
+        let quality = match name {
+            "full" => Quality::FULL,
+            "software" => Quality::SOFTWARE,
+            "basic" => Quality::BASIC,
+            other => {
+                return Err(js_error(format!(
+                    "unknown quality {other:?}: full, software or basic"
+                )));
+            }
         };
-        format!("{msaa}, {0}² shadows", q.shadow_map)
+        if quality != self.renderer.quality() {
+            let (device, queue) = (
+                self.renderer.device().clone(),
+                self.renderer.queue().clone(),
+            );
+            let overlays = self.renderer.overlays().clone();
+            self.renderer = Renderer::with_quality(device, queue, self.format, quality);
+            self.renderer.set_overlays(overlays);
+        }
+        Ok(())
     }
 
     /// The WebGPU adapter's name as the browser reports it.
