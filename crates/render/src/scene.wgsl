@@ -65,16 +65,24 @@ fn linear_to_srgb(c: vec3<f32>) -> vec3<f32> {
     return select(1.055 * pow(x, vec3<f32>(1.0 / 2.4)) - 0.055, x * 12.92, x <= vec3<f32>(0.0031308));
 }
 
+/// A vertex in the world: its position and its normal. model = R·S, so the normal matrix R·S⁻¹
+/// equals model · S⁻²: exact for per-axis scale.
+fn posed(v: VertexIn) -> array<vec4<f32>, 2> {
+    let model = mat4x4<f32>(v.m0, v.m1, v.m2, v.m3);
+    let s = v.scale.xyz;
+    let normal = normalize((model * vec4<f32>(v.normal / (s * s), 0.0)).xyz);
+    return array<vec4<f32>, 2>(model * vec4<f32>(v.position, 1.0), vec4<f32>(normal, 0.0));
+}
+
 @vertex
 fn vs_main(v: VertexIn) -> VertexOut {
-    let model = mat4x4<f32>(v.m0, v.m1, v.m2, v.m3);
     var out: VertexOut;
-    let world = model * vec4<f32>(v.position, 1.0);
+    let p = posed(v);
+    let world = p[0];
     out.clip = globals.view_proj * world;
     out.world = world.xyz;
-    // model = R·S, so the normal matrix R·S⁻¹ equals model · S⁻²: exact for per-axis scale.
     let s = v.scale.xyz;
-    out.normal = normalize((model * vec4<f32>(v.normal / (s * s), 0.0)).xyz);
+    out.normal = p[1].xyz;
     out.color = vec4<f32>(srgb_to_linear(v.color.rgb), v.color.a);
     out.local = v.position * s;
     out.half_size = s;
@@ -219,13 +227,12 @@ struct BasicOut {
 /// A box's faces are flat, so their light is exact; spheres and cylinders are Gouraud-shaded.
 @vertex
 fn vs_basic(v: VertexIn) -> BasicOut {
-    let model = mat4x4<f32>(v.m0, v.m1, v.m2, v.m3);
     var out: BasicOut;
-    let world = model * vec4<f32>(v.position, 1.0);
+    let p = posed(v);
+    let world = p[0];
     out.clip = globals.view_proj * world;
     let s = v.scale.xyz;
-    var n = normalize((model * vec4<f32>(v.normal / (s * s), 0.0)).xyz);
-    n = select(n, -n, dot(n, globals.eye.xyz - world.xyz) < 0.0);
+    let n = select(p[1].xyz, -p[1].xyz, dot(p[1].xyz, globals.eye.xyz - world.xyz) < 0.0);
     let key = max(dot(n, -globals.light_dir.xyz), 0.0) * vec3<f32>(1.0, 0.96, 0.9) * 1.9;
     let fill = max(dot(n, normalize(vec3<f32>(0.6, -0.4, 0.5))), 0.0) * vec3<f32>(0.55, 0.62, 0.75) * 0.45;
     let sky = mix(vec3<f32>(0.28, 0.25, 0.22), vec3<f32>(0.55, 0.62, 0.72), 0.5 + 0.5 * n.z) * 0.5;

@@ -102,20 +102,30 @@ fn luminance(rgba: &[u8], width: u32, [x, y]: [f32; 2]) -> f32 {
 fn a_floating_box_casts_a_shadow_on_the_table() {
     let (device, queue, _) = offscreen::device().expect("a Vulkan adapter");
     let mut renderer = Renderer::new(device, queue, OFFSCREEN_FORMAT);
-    let (lift, half) = (0.1, 0.03);
-    let (visuals, camera) = slab_and_box(lift, [half, half], 0.0, [0.9, 0.9, 0.9]);
-    let (w, h) = (200, 200);
-    let rgba = offscreen::render_rgba(&mut renderer, &visuals, &camera, w, h).unwrap();
-    // Where the ray from the box's centre along the light meets the table top (z = 0).
-    let light = polyskill_render::LIGHT_DIRECTION.normalize();
-    let centre = glam::Vec3::new(0.0, 0.0, lift + half);
-    let shadow = centre + light * (centre.z / -light.z);
-    let shadowed = luminance(&rgba, w, camera.project(shadow.to_array(), w, h).unwrap());
-    let lit = luminance(&rgba, w, camera.project([0.3, -0.3, 0.0], w, h).unwrap());
+    let [shadowed, lit, _] = under_and_beside_a_floating_box(&mut renderer);
     assert!(
         shadowed < 0.7 * lit,
         "the table under the box ({shadowed:.0}) is not darker than the lit table ({lit:.0})"
     );
+}
+
+/// Draws a light box floating over the table and returns the luminance of the table where the
+/// box's shadow falls (the ray from its centre along the light meets the table top), of the
+/// table beside it, and of the box's top.
+fn under_and_beside_a_floating_box(renderer: &mut Renderer) -> [f32; 3] {
+    let (lift, half) = (0.1, 0.03);
+    let (visuals, camera) = slab_and_box(lift, [half, half], 0.0, [0.9, 0.9, 0.9]);
+    let (w, h) = (200, 200);
+    let rgba = offscreen::render_rgba(renderer, &visuals, &camera, w, h).unwrap();
+    let light = polyskill_render::LIGHT_DIRECTION.normalize();
+    let centre = glam::Vec3::new(0.0, 0.0, lift + half);
+    let under = centre + light * (centre.z / -light.z);
+    let at = |p: [f32; 3]| luminance(&rgba, w, camera.project(p, w, h).unwrap());
+    [
+        at(under.to_array()),
+        at([0.3, -0.3, 0.0]),
+        at([0.0, 0.0, lift + 2.0 * half]),
+    ]
 }
 
 /// Edges are anti-aliased: across the slanted edge of a bright box on the grey table, most
@@ -306,23 +316,10 @@ fn the_basic_quality_draws_no_shadow() {
         renderer.quality().describe(),
         "no MSAA, no shadows (basic lighting)"
     );
-    let (lift, half) = (0.1, 0.03);
-    let (visuals, camera) = slab_and_box(lift, [half, half], 0.0, [0.9, 0.9, 0.9]);
-    let (w, h) = (200, 200);
-    let rgba = offscreen::render_rgba(&mut renderer, &visuals, &camera, w, h).unwrap();
-    let light = polyskill_render::LIGHT_DIRECTION.normalize();
-    let centre = glam::Vec3::new(0.0, 0.0, lift + half);
-    let under = centre + light * (centre.z / -light.z);
-    let shadowed = luminance(&rgba, w, camera.project(under.to_array(), w, h).unwrap());
-    let lit = luminance(&rgba, w, camera.project([0.3, -0.3, 0.0], w, h).unwrap());
+    let [shadowed, lit, top] = under_and_beside_a_floating_box(&mut renderer);
     assert!(
         (shadowed - lit).abs() < 0.1 * lit,
         "under the box {shadowed:.0}, beside it {lit:.0}"
-    );
-    let top = luminance(
-        &rgba,
-        w,
-        camera.project([0.0, 0.0, lift + 2.0 * half], w, h).unwrap(),
     );
     assert!(top > lit + 40.0, "the box {top:.0} on the table {lit:.0}");
 }
