@@ -190,7 +190,11 @@ async function showSecond(actor) {
     state.secondScene = new ScenePlayer({ gpu: $('scene-b'), flat: $('scene2d-b') });
     // Beside a 2D main view, the second is 2D too.
     state.secondScene.setOverlays(state.scene.overlays);
-    if (state.scene.view) await state.secondScene.attach();
+    if (state.scene.view) {
+      await state.secondScene.attach();
+      // The main view's frames are timed once: the side view takes its quality.
+      if (!state.scene.pacingPending) state.secondScene.setQuality(state.scene.view.qualityName);
+    }
     else state.secondScene.fallBack('the main view draws in 2D', 'unavailable');
   }
   const second = { actor, scene: state.secondScene, player: state.secondScene.load(state.taskText), policy: null, episodeReturn: 0 };
@@ -555,7 +559,7 @@ async function main() {
       if (why) {
         showBackend(await adapterName(state.scene.adapter), quality);
         $('render-backend').querySelector('.detail').title = why;
-        state.secondScene?.view?.setQuality(state.scene.view.qualityName);
+        state.secondScene?.setQuality(state.scene.view.qualityName);
       }
       document.body.dataset.quality = state.scene.view.qualityName;
       document.body.dataset.paced = 'true';

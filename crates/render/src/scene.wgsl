@@ -130,6 +130,21 @@ fn edge_amount(in: VertexOut) -> f32 {
     return select(0.0, amount, width > 0.0);
 }
 
+/// The diffuse light reaching a surface of normal `n`: the key light from direction `l`
+/// (visible by the fraction `shadow`), the unshadowed fill light and the hemisphere sky.
+fn diffuse_light(n: vec3<f32>, l: vec3<f32>, shadow: f32) -> vec3<f32> {
+    let key = max(dot(n, l), 0.0) * shadow * vec3<f32>(1.0, 0.96, 0.9) * 1.9;
+    let fill = max(dot(n, normalize(vec3<f32>(0.6, -0.4, 0.5))), 0.0) * vec3<f32>(0.55, 0.62, 0.75) * 0.45;
+    let sky = mix(vec3<f32>(0.28, 0.25, 0.22), vec3<f32>(0.55, 0.62, 0.72), 0.5 + 0.5 * n.z) * 0.5;
+    return key + fill + sky;
+}
+
+/// Highlights roll off instead of clipping: a soft shoulder above 0.8.
+fn shoulder(color: vec3<f32>) -> vec3<f32> {
+    let over = max(color - vec3<f32>(0.8), vec3<f32>(0.0));
+    return min(color, vec3<f32>(0.8)) + over / (vec3<f32>(1.0) + over * 2.5);
+}
+
 /// The lit colour of fragment `in` (linear, before encoding) with normal `n` (towards the
 /// camera), view direction `v`, key-light direction `l` and the key light's visibility
 /// `shadow`: key, fill, hemisphere sky, Blinn–Phong specular, a soft highlight shoulder and
@@ -137,17 +152,10 @@ fn edge_amount(in: VertexOut) -> f32 {
 fn shade(in: VertexOut, n: vec3<f32>, v: vec3<f32>, l: vec3<f32>, shadow: f32) -> vec3<f32> {
     let n_dot_l = dot(n, l);
     let albedo = in.color.rgb * (1.0 - 0.55 * edge_amount(in));
-    let key = max(n_dot_l, 0.0) * shadow * vec3<f32>(1.0, 0.96, 0.9) * 1.9;
-    let fill_dir = normalize(vec3<f32>(0.6, -0.4, 0.5));
-    let fill = max(dot(n, fill_dir), 0.0) * vec3<f32>(0.55, 0.62, 0.75) * 0.45;
-    let sky = mix(vec3<f32>(0.28, 0.25, 0.22), vec3<f32>(0.55, 0.62, 0.72), 0.5 + 0.5 * n.z) * 0.5;
     let h = normalize(l + v);
     let specular = in.material.x * pow(max(dot(n, h), 0.0), max(in.material.y, 1.0)) * shadow
         * select(0.0, 1.0, n_dot_l > 0.0) * 2.0;
-    var color = albedo * (key + fill + sky) + vec3<f32>(specular);
-    // Highlights roll off instead of clipping (a soft shoulder above 0.8).
-    let over = max(color - vec3<f32>(0.8), vec3<f32>(0.0));
-    color = min(color, vec3<f32>(0.8)) + over / (vec3<f32>(1.0) + over * 2.5);
+    let color = shoulder(albedo * diffuse_light(n, l, shadow) + vec3<f32>(specular));
     // Distance fog towards the background: depth beyond the table.
     let distance = length(globals.eye.xyz - in.world);
     let fog = smoothstep(globals.fog.w * 0.35, globals.fog.w, distance);
@@ -233,13 +241,8 @@ fn vs_basic(v: VertexIn) -> BasicOut {
     out.clip = globals.view_proj * world;
     let s = v.scale.xyz;
     let n = select(p[1].xyz, -p[1].xyz, dot(p[1].xyz, globals.eye.xyz - world.xyz) < 0.0);
-    let key = max(dot(n, -globals.light_dir.xyz), 0.0) * vec3<f32>(1.0, 0.96, 0.9) * 1.9;
-    let fill = max(dot(n, normalize(vec3<f32>(0.6, -0.4, 0.5))), 0.0) * vec3<f32>(0.55, 0.62, 0.75) * 0.45;
-    let sky = mix(vec3<f32>(0.28, 0.25, 0.22), vec3<f32>(0.55, 0.62, 0.72), 0.5 + 0.5 * n.z) * 0.5;
-    var color = srgb_to_linear(v.color.rgb) * (key + fill + sky);
-    let over = max(color - vec3<f32>(0.8), vec3<f32>(0.0));
-    color = min(color, vec3<f32>(0.8)) + over / (vec3<f32>(1.0) + over * 2.5);
-    out.lit = linear_to_srgb(color);
+    let lit = srgb_to_linear(v.color.rgb) * diffuse_light(n, -globals.light_dir.xyz, 1.0);
+    out.lit = linear_to_srgb(shoulder(lit));
     out.local = v.position * s;
     out.half_size = s;
     out.material = v.material;
