@@ -14,12 +14,16 @@ pub fn max_gap(a: &[f32], b: &[f32]) -> f32 {
 /// one (0.05) differently.
 pub fn assert_task_sam_acts(what: &str, tolerance: f32, fit: impl Fn(Option<f32>) -> Vec<f32>) {
     let plain = fit(None);
-    let tiny = fit(Some(1e-7));
+    // 1e-9, not larger: Adam's first steps move each weight by about the learning rate times
+    // the sign of its gradient, so a component near zero flips under any perturbation; at
+    // ρ = 1e-7 one such weight moved PPO's output by 2e-4 on one AVX-512 machine (under 1e-4
+    // on the AVX2 ones before), against 2e-3 for ρ = 0.05.
+    let tiny = fit(Some(1e-9));
     let flat = fit(Some(0.05));
     let (near, far) = (max_gap(&plain, &tiny), max_gap(&plain, &flat));
     assert!(
         near < tolerance,
-        "{what}: ρ → 0 must train as plain gradients do; gap {near}"
+        "{what}: ρ → 0 must train as plain gradients do; gap {near} (ρ = 0.05: {far})"
     );
     assert!(
         far > tolerance,
