@@ -211,7 +211,12 @@ pub(crate) fn reevaluate(policies: &[PathBuf], tasks_dir: &Path) -> Result<(), S
             "eval_success": policy.info.eval_success,
             "eval_success_per_task": training["eval_success_per_task"].clone(),
         });
-        let changed = training["eval_success_per_task"] != json!(per_task);
+        // Compared as the f32 figures they are: the JSON of the same f32 may differ in its
+        // last decimal (…295 or …296) depending on how it was written.
+        let as_f32 = |v: &serde_json::Value| v.as_f64().map(|x| x as f32);
+        let changed = per_task
+            .iter()
+            .any(|(task, v)| as_f32(&training["eval_success_per_task"][task]) != as_f32(v));
         if changed {
             if !training["reevaluations"].is_array() {
                 training["reevaluations"] = json!([]);

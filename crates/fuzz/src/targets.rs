@@ -123,11 +123,7 @@ pub fn weights_corpus(root: &Path) -> Result<Vec<Vec<u8>>, String> {
             eval_success: Some(0.5),
             eval_episodes: Some(10),
         };
-        let policy = Policy {
-            net,
-            info,
-            device: device.clone(),
-        };
+        let policy = Policy::new(net, info, device.clone());
         out.push(weights::save(&policy).map_err(|e| e.to_string())?);
         Ok(())
     };

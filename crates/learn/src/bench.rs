@@ -31,8 +31,12 @@ pub struct BenchReport {
     pub physics_steps_per_env_step: u32,
     /// MLP widths used for inference.
     pub mlp: Vec<usize>,
-    /// Inference figures at batch 1 and 1024 on the CPU backend.
+    /// Inference figures at batch 1 and 1024 on the CPU backend, as policies act (the
+    /// hand-fused forward pass for this plain MLP).
     pub inference: Vec<InferenceFigure>,
+    /// The same through burn's forward pass, measured in the same run (what the fused path
+    /// saves).
+    pub inference_through_burn: Vec<InferenceFigure>,
 }
 
 /// Times `steps` environment steps of `task` driven by its expert (zeros if it has none).
@@ -66,9 +70,9 @@ pub fn env_steps_per_second(
 /// A randomly initialised policy of the given widths on the CPU backend (for timing only).
 pub fn random_policy(sizes: &[usize]) -> Policy {
     let device = Device::flex();
-    Policy {
-        net: crate::nets::Network::Mlp(Mlp::init(sizes, &device)),
-        info: PolicyInfo {
+    Policy::new(
+        crate::nets::Network::Mlp(Mlp::init(sizes, &device)),
+        PolicyInfo {
             architecture: Architecture::mlp(sizes),
             tasks: vec![],
             conditioning: Conditioning::None,
@@ -79,21 +83,30 @@ pub fn random_policy(sizes: &[usize]) -> Policy {
             eval_episodes: None,
         },
         device,
-    }
+    )
 }
 
-/// Times `reps` forward passes at `batch` (after one warm-up pass).
+/// Times `reps` forward passes at `batch` (after one warm-up pass), as the policy acts or
+/// (`through_burn`) through burn's forward pass.
 pub fn inference(
     policy: &Policy,
     batch: usize,
     reps: u32,
+    through_burn: bool,
     now_ms: &dyn Fn() -> f64,
 ) -> Result<InferenceFigure, String> {
     let input = vec![0.1f32; batch * policy.observation_size()];
-    policy.act_batch(&input)?;
+    let act = |x: &[f32]| {
+        if through_burn {
+            policy.act_through_burn(x, None)
+        } else {
+            policy.act_batch(x)
+        }
+    };
+    act(&input)?;
     let start = now_ms();
     for _ in 0..reps {
-        policy.act_batch(&input)?;
+        act(&input)?;
     }
     let seconds = ((now_ms() - start) / 1000.0).max(1e-9);
     Ok(InferenceFigure {
@@ -104,7 +117,7 @@ pub fn inference(
 }
 
 /// The full report: env steps/s of `task`, and inference of a `obs→256→256→4` MLP at
-/// batch 1 (`reps_b1` passes) and 1024 (`reps_b1024` passes).
+/// batch 1 (`reps_b1` passes) and 1024 (`reps_b1024` passes), fused and through burn.
 pub fn report(
     task: &Task,
     env_steps: u32,
@@ -124,8 +137,12 @@ pub fn report(
         env_steps_per_s: env_steps_per_second(task, env_steps, now_ms)?,
         physics_steps_per_env_step: task.frame_skip,
         inference: vec![
-            inference(&policy, 1, reps_b1, now_ms)?,
-            inference(&policy, 1024, reps_b1024, now_ms)?,
+            inference(&policy, 1, reps_b1, false, now_ms)?,
+            inference(&policy, 1024, reps_b1024, false, now_ms)?,
+        ],
+        inference_through_burn: vec![
+            inference(&policy, 1, reps_b1, true, now_ms)?,
+            inference(&policy, 1024, reps_b1024, true, now_ms)?,
         ],
         mlp: sizes,
     })
@@ -164,6 +181,7 @@ fn synthetic_demonstrations(
         task_indices: (0..rows).map(|r| (r % tasks) as u32).collect(),
         obs_dim: obs,
         act_dim: act,
+        choices: 0,
     }
 }
 

@@ -36,7 +36,7 @@ pub const IR_VERSION: i64 = 8;
 /// The ONNX model of `policy`: the bytes of a `.onnx` file.
 pub fn export(policy: &Policy) -> Result<Vec<u8>, String> {
     let info = &policy.info;
-    let Network::Mlp(mlp) = &policy.net else {
+    let Network::Mlp(mlp) = policy.net() else {
         return Err(format!(
             "ONNX export supports the mlp architecture; this policy is {}",
             info.architecture.kind
@@ -441,9 +441,9 @@ mod tests {
         let tasks = vec!["a".to_string(), "b".to_string()];
         let device = Device::flex();
         let net = Network::init(&architecture, 2, &device).unwrap();
-        Policy {
+        Policy::new(
             net,
-            info: PolicyInfo {
+            PolicyInfo {
                 architecture,
                 tasks,
                 conditioning,
@@ -454,7 +454,7 @@ mod tests {
                 eval_episodes: None,
             },
             device,
-        }
+        )
     }
 
     /// The model decodes as protobuf, names the opset, and has one initialiser per weight

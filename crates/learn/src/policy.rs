@@ -2,10 +2,12 @@
 //! task conditioning, observation normalisation, provenance; the weights file's metadata) and
 //! [`Policy`], the network with that description on a device, acting on observations.
 
+use crate::nets::fused::FastMlp;
 use crate::nets::{ArchitectureKind, Network};
 use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
+use std::sync::OnceLock;
 
 /// A policy network's shape: its architecture (`kind`, one of [`ArchitectureKind`]'s names),
 /// layer widths `sizes = [in, hidden…, out]` (the input counts the task one-hot where the
@@ -332,26 +334,65 @@ pub fn append_one_hot(
 
 /// Normalises a batch of observations (row-major `[batch, dim]`) with the policy's statistics.
 pub fn normalise(observations: &[f32], mean: &[f32], std: &[f32]) -> Vec<f32> {
-    let dim = mean.len();
-    observations
-        .iter()
-        .enumerate()
-        .map(|(i, o)| (o - mean[i % dim]) / std[i % dim])
-        .collect()
+    let mut out = Vec::with_capacity(observations.len());
+    for row in observations.chunks(mean.len()) {
+        out.extend(row.iter().zip(mean).zip(std).map(|((o, m), s)| (o - m) / s));
+    }
+    out
 }
 
 /// A policy ready to act: network, description (normalisation, provenance) and device.
+///
+/// A plain MLP on the CPU acts through the hand-fused forward pass ([`FastMlp`], the same
+/// arithmetic without burn's per-op dispatch; a test checks it equals burn's to 1e-5), made
+/// from the network's weights the first time the policy acts. Every other network, and every
+/// network on another device, runs through burn.
 #[derive(Debug)]
 pub struct Policy {
-    /// The network.
-    pub net: Network,
+    net: Network,
     /// Architecture, normalisation and provenance.
     pub info: PolicyInfo,
-    /// Where the network's tensors live.
-    pub device: Device,
+    device: Device,
+    /// The fused copy of a plain MLP on the CPU (`None` for any other network or device).
+    fused: OnceLock<Option<FastMlp>>,
 }
 
 impl Policy {
+    /// A policy of network `net`, described by `info`, whose tensors live on `device`.
+    pub fn new(net: Network, info: PolicyInfo, device: Device) -> Policy {
+        Policy {
+            net,
+            info,
+            device,
+            fused: OnceLock::new(),
+        }
+    }
+
+    /// The network.
+    pub fn net(&self) -> &Network {
+        &self.net
+    }
+
+    /// Where the network's tensors live.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// The network and its description, taken apart (e.g. to change the description).
+    pub fn into_parts(self) -> (Network, PolicyInfo, Device) {
+        (self.net, self.info, self.device)
+    }
+
+    /// The fused forward pass, if this policy can use it: a plain MLP on the CPU device.
+    fn fused(&self) -> Option<&FastMlp> {
+        self.fused
+            .get_or_init(|| match &self.net {
+                Network::Mlp(mlp) if self.device == Device::flex() => FastMlp::from_mlp(mlp).ok(),
+                _ => None,
+            })
+            .as_ref()
+    }
+
     /// Observation size the policy takes.
     pub fn observation_size(&self) -> usize {
         self.info.observation_size()
@@ -395,14 +436,15 @@ impl Policy {
 
     /// The same policy on another device (e.g. from the CPU to WebGPU).
     pub fn to_device(&self, device: &Device) -> Policy {
-        Policy {
-            net: self.net.clone().to_device(device),
-            info: self.info.clone(),
-            device: device.clone(),
-        }
+        Policy::new(
+            self.net.clone().to_device(device),
+            self.info.clone(),
+            device.clone(),
+        )
     }
 
-    fn input(&self, observations: &[f32], task_index: usize) -> Result<Tensor<2>, String> {
+    /// Checks that `observations` are whole rows of the policy's observation.
+    fn check_rows(&self, observations: &[f32]) -> Result<(), String> {
         let dim = self.observation_size();
         if dim == 0 || observations.is_empty() || !observations.len().is_multiple_of(dim) {
             return Err(format!(
@@ -410,10 +452,15 @@ impl Policy {
                 observations.len()
             ));
         }
+        Ok(())
+    }
+
+    fn input(&self, observations: &[f32], task_index: usize) -> Result<Tensor<2>, String> {
+        self.check_rows(observations)?;
         let x = self.info.network_input(observations, task_index);
         let inputs = self.info.architecture.sizes[0];
         Ok(Tensor::from_data(
-            TensorData::new(x, [observations.len() / dim, inputs]),
+            TensorData::new(x, [observations.len() / self.observation_size(), inputs]),
             &self.device,
         ))
     }
@@ -444,6 +491,30 @@ impl Policy {
     /// multi-task policy, ignored by a single-task one). Synchronous read: CPU devices only;
     /// on WebGPU in a browser use [`Policy::act_batch_async`].
     pub fn act_in(&self, observations: &[f32], task: Option<&str>) -> Result<Vec<f32>, String> {
+        if let Some(fused) = self.fused() {
+            let task_index = self.info.task_index(task)?;
+            self.check_rows(observations)?;
+            let x = normalise(observations, &self.info.obs_mean, &self.info.obs_std);
+            let tasks = self.info.task_inputs();
+            let architecture = &self.info.architecture;
+            let y = fused.forward_in_task(
+                &x,
+                (tasks > 0).then_some((tasks, task_index)),
+                architecture.activation == "tanh",
+                architecture.output == "tanh",
+            );
+            return Ok(self.actions(&y, task_index));
+        }
+        self.act_through_burn(observations, task)
+    }
+
+    /// [`Policy::act_in`] through burn's forward pass even where the fused one would be
+    /// used (to check one against the other).
+    pub fn act_through_burn(
+        &self,
+        observations: &[f32],
+        task: Option<&str>,
+    ) -> Result<Vec<f32>, String> {
         let (y, task_index) = self.outputs(observations, task)?;
         let data = y
             .try_into_data()
@@ -468,5 +539,105 @@ impl Policy {
         data.as_slice::<f32>()
             .map(|s| self.actions(s, task_index))
             .map_err(|e| format!("{e:?}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nets::mlp::Mlp;
+
+    /// A random plain-MLP policy on the CPU with `activation`, `output` and `conditioning`.
+    fn mlp_policy(activation: &str, output: &str, conditioning: Conditioning) -> Policy {
+        let (obs, tasks, actions) = (7, 3, 2);
+        let task_inputs = if conditioning == Conditioning::OneHot {
+            tasks
+        } else {
+            0
+        };
+        let heads = if conditioning == Conditioning::MultiHead {
+            tasks
+        } else {
+            1
+        };
+        let sizes = [obs + task_inputs, 32, 24, actions * heads];
+        let device = Device::flex();
+        let info = PolicyInfo {
+            architecture: Architecture {
+                activation: activation.into(),
+                output: output.into(),
+                ..Architecture::mlp(&sizes)
+            },
+            tasks: if conditioning == Conditioning::None {
+                vec!["a".into()]
+            } else {
+                vec!["a".into(), "b".into(), "c".into()]
+            },
+            conditioning,
+            obs_mean: (0..obs).map(|i| i as f32 * 0.1).collect(),
+            obs_std: (0..obs).map(|i| 0.5 + i as f32 * 0.2).collect(),
+            training: serde_json::Value::Null,
+            eval_success: None,
+            eval_episodes: None,
+        };
+        info.check().unwrap();
+        Policy::new(Network::Mlp(Mlp::init(&sizes, &device)), info, device)
+    }
+
+    #[test]
+    fn the_fused_fast_path_acts_as_burn_does() {
+        let cases = [
+            ("relu", "tanh", Conditioning::None, None),
+            ("tanh", "linear", Conditioning::None, None),
+            ("relu", "tanh", Conditioning::OneHot, Some("b")),
+            ("tanh", "tanh", Conditioning::MultiHead, Some("c")),
+            ("relu", "categorical", Conditioning::OneHot, Some("c")),
+        ];
+        for (activation, output, conditioning, task) in cases {
+            let policy = mlp_policy(activation, output, conditioning);
+            assert!(policy.fused().is_some(), "{activation}/{output}");
+            for rows in [1, 300] {
+                let obs: Vec<f32> = (0..rows * 7)
+                    .map(|i| ((i * 37 % 101) as f32 / 25.0) - 2.0)
+                    .collect();
+                let fused = policy.act_in(&obs, task).unwrap();
+                let burn = policy.act_through_burn(&obs, task).unwrap();
+                assert_eq!(fused.len(), burn.len());
+                assert_eq!(fused.len(), rows * policy.action_size());
+                let worst = fused
+                    .iter()
+                    .zip(&burn)
+                    .map(|(a, b)| (a - b).abs())
+                    .fold(0.0f32, f32::max);
+                assert!(
+                    worst <= 1e-5,
+                    "{activation}/{output}/{conditioning:?}, {rows} rows: differs by {worst}"
+                );
+            }
+        }
+        // A task-aware network does not take the fused path.
+        let architecture = Architecture::of(ArchitectureKind::Film, &[10, 16, 2]);
+        let device = Device::flex();
+        let film = Network::init(&architecture, 3, &device).unwrap();
+        let info = PolicyInfo {
+            architecture,
+            ..mlp_policy("relu", "tanh", Conditioning::OneHot).info
+        };
+        assert!(Policy::new(film, info, device).fused().is_none());
+    }
+
+    #[test]
+    fn the_fused_path_refuses_what_burn_refuses() {
+        let policy = mlp_policy("relu", "tanh", Conditioning::OneHot);
+        for (obs, task) in [
+            (vec![0.0; 6], Some("a")),
+            (vec![0.0; 7], None),
+            (vec![0.0; 7], Some("z")),
+        ] {
+            assert_eq!(
+                policy.act_in(&obs, task).unwrap_err(),
+                policy.act_through_burn(&obs, task).unwrap_err()
+            );
+        }
     }
 }

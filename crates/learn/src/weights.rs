@@ -52,8 +52,8 @@ pub type NamedTensor = (String, Vec<f32>, Vec<usize>);
 /// A policy's tensors as they are saved, in order, in PyTorch's layout (module comment).
 pub fn tensors(policy: &Policy) -> Result<Vec<NamedTensor>, WeightsError> {
     let mut tensors = Vec::new();
-    let Network::Mlp(mlp) = &policy.net else {
-        for p in read_params(&policy.net).map_err(err)? {
+    let Network::Mlp(mlp) = policy.net() else {
+        for p in read_params(policy.net()).map_err(err)? {
             let (values, shape) = if p.path.ends_with("weight") {
                 swap_last_axes(&p.values, &p.shape)
             } else {
@@ -211,11 +211,7 @@ pub fn load(bytes: &[u8], device: &Device) -> Result<Policy, WeightsError> {
         }
         _ => load_network(&file, &info)?.to_device(device),
     };
-    Ok(Policy {
-        net,
-        info,
-        device: device.clone(),
-    })
+    Ok(Policy::new(net, info, device.clone()))
 }
 
 /// A task-aware network of `info`'s architecture with every tensor read from `file` (built
@@ -287,11 +283,11 @@ pub fn import_sequential(
         eval_success: None,
         eval_episodes: None,
     };
-    Ok(Policy {
-        net: Network::Mlp(Mlp::from_weights(&layers, sizes, device)),
+    Ok(Policy::new(
+        Network::Mlp(Mlp::from_weights(&layers, sizes, device)),
         info,
-        device: device.clone(),
-    })
+        device.clone(),
+    ))
 }
 
 /// A linear layer's `(weight [out, in], bias [out])`, row-major.

@@ -235,7 +235,7 @@ fn the_router_sends_separable_tasks_to_different_experts() {
         ..BcConfig::default()
     };
     let policy = bc::train(&d, vec!["a".into(), "b".into()], &config, 1000, |_| {}).unwrap();
-    let Network::Moe(moe) = &policy.net else {
+    let Network::Moe(moe) = policy.net() else {
         panic!("not a mixture")
     };
     let chosen = |task: usize| expert_of(moe, task);

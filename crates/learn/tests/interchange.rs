@@ -97,7 +97,7 @@ fn a_policy_whose_sizes_do_not_fit_the_task_is_rejected_by_evaluation() {
 #[test]
 fn the_plain_rust_forward_pass_agrees_with_burns() {
     let policy = weights::import_sequential(MLP, &architecture(), &Device::flex()).unwrap();
-    let fast = polyskill_learn::FastMlp::from_mlp(policy.net.as_mlp().unwrap()).unwrap();
+    let fast = polyskill_learn::FastMlp::from_mlp(policy.net().as_mlp().unwrap()).unwrap();
     let expected: serde_json::Value = serde_json::from_str(EXPECTED).unwrap();
     let inputs: Vec<f32> = expected["inputs"]
         .as_array()
@@ -116,7 +116,7 @@ fn the_plain_rust_forward_pass_agrees_with_burns() {
             &Device::flex(),
         );
         let burn_out: Vec<f32> = policy
-            .net
+            .net()
             .as_mlp()
             .unwrap()
             .forward_with(x, tanh_hidden, tanh_output)

@@ -277,11 +277,8 @@ fn broken_weights_give_clear_errors() {
     // A file with a wrong shape for one tensor.
     let mut info = policy.info.clone();
     info.architecture.sizes[1] = 17;
-    let bad = weights::save(&polyskill_learn::Policy {
-        info,
-        ..small_policy()
-    })
-    .unwrap();
+    let (net, _, device) = small_policy().into_parts();
+    let bad = weights::save(&polyskill_learn::Policy::new(net, info, device)).unwrap();
     let e = weights::load(&bad, &Device::flex())
         .unwrap_err()
         .to_string();
@@ -489,7 +486,7 @@ fn a_fit_split_over_two_workers_matches_one_worker() {
         })
         .unwrap();
         (
-            polyskill_learn::FastMlp::from_mlp(policy.net.as_mlp().unwrap())
+            polyskill_learn::FastMlp::from_mlp(policy.net().as_mlp().unwrap())
                 .unwrap()
                 .params,
             losses,
@@ -560,7 +557,7 @@ fn a_bc_run_split_over_two_workers_gathers_what_one_worker_records() {
             evaluate(&policy, &tasks[1], 0, 5).unwrap(),
             "shared and lone evaluations differ"
         );
-        let params = polyskill_learn::FastMlp::from_mlp(policy.net.as_mlp().unwrap())
+        let params = polyskill_learn::FastMlp::from_mlp(policy.net().as_mlp().unwrap())
             .unwrap()
             .params;
         (
@@ -616,4 +613,76 @@ fn a_bc_run_split_over_two_workers_gathers_what_one_worker_records() {
         split[0].2 == split[1].2,
         "the two workers hold different weights"
     );
+}
+
+fn cart_pole() -> Task {
+    Task::from_json(include_str!("../../../web/tasks/cart-pole.json")).unwrap()
+}
+
+fn cart_pole_swapped() -> Task {
+    Task::from_json(include_str!(
+        "../../../docs/experiments/tasks/cart-pole-swapped.json"
+    ))
+    .unwrap()
+}
+
+/// Behaviour cloning of a discrete expert: cross-entropy on the expert's choices gives a
+/// categorical policy that balances the pole; blind to the task, one network cannot clone
+/// both cart-pole and its twin with the choices listed the other way round, while the task
+/// one-hot (pooled, or through PCGrad) can.
+#[test]
+fn bc_clones_a_discrete_expert_and_the_task_input_resolves_mirrored_choices() {
+    let config = BcConfig {
+        hidden: vec![32],
+        demos: 10,
+        steps: 1500,
+        batch: 64,
+        learning_rate: 3e-3,
+        seed: 1,
+        ..Default::default()
+    };
+    let task = cart_pole();
+    let mut losses = Vec::new();
+    let policy = bc::train_tasks(std::slice::from_ref(&task), &config, |p| {
+        if p.loss.is_finite() {
+            losses.push(p.loss)
+        }
+    })
+    .unwrap();
+    assert_eq!(policy.info.architecture.output, "categorical");
+    assert_eq!(policy.action_size(), 1);
+    let (first, last) = (losses[0], *losses.last().unwrap());
+    assert!(last < first * 0.5, "cross-entropy {first} -> {last}");
+    let alone = evaluate(&policy, &task, 0, 10).unwrap().success_rate;
+    assert!(alone >= 0.8, "cart-pole alone: {alone}");
+
+    let pair = [cart_pole(), cart_pole_swapped()];
+    let success = |config: &BcConfig| -> Vec<f32> {
+        let policy = bc::train_tasks(&pair, config, |_| {}).unwrap();
+        pair.iter()
+            .map(|t| evaluate(&policy, t, 0, 10).unwrap().success_rate)
+            .collect()
+    };
+    let blind = success(&BcConfig {
+        conditioning: Conditioning::None,
+        ..config.clone()
+    });
+    assert!(
+        blind.iter().sum::<f32>() / 2.0 <= 0.6,
+        "blind to the task, both twins still succeed: {blind:?}"
+    );
+    for (what, combiner) in [("pooled one-hot", None), ("PCGrad", Some("pcgrad"))] {
+        let told = success(&BcConfig {
+            conditioning: Conditioning::OneHot,
+            combiner: combiner.map(|c| polyskill_learn::multitask::CombinerConfig {
+                kind: polyskill_learn::multitask::CombinerKind::parse(c).unwrap(),
+                ..Default::default()
+            }),
+            ..config.clone()
+        });
+        assert!(
+            told.iter().all(|s| *s >= 0.8),
+            "{what}: told the task, success {told:?}"
+        );
+    }
 }

@@ -32,6 +32,7 @@ fn paired_demonstrations(sign: f32) -> Demonstrations {
         task_indices,
         obs_dim: d,
         act_dim: 1,
+        choices: 0,
     }
 }
 
@@ -333,7 +334,7 @@ fn task_sam_moves_each_task_gradient_and_needs_a_combiner() {
 fn saliency_entropy(policy: &polyskill_learn::Policy, demos: &Demonstrations) -> f32 {
     use polyskill_learn::multitask::rep_mtl::saliency_penalty;
     use polyskill_learn::nets::{Network, fused::FastMlp};
-    let Network::Mlp(mlp) = &policy.net else {
+    let Network::Mlp(mlp) = policy.net() else {
         panic!("an mlp policy")
     };
     let net = FastMlp::from_mlp(mlp).unwrap();

@@ -77,9 +77,9 @@ async fn every_architecture_acts_the_same_on_cpu_and_webgpu() {
         };
         let architecture = Architecture::of(kind, &[vec![obs + tasks], hidden, vec![3]].concat());
         let device = Device::flex();
-        let policy = Policy {
-            net: Network::init(&architecture, tasks, &device).unwrap(),
-            info: PolicyInfo {
+        let policy = Policy::new(
+            Network::init(&architecture, tasks, &device).unwrap(),
+            PolicyInfo {
                 architecture,
                 tasks: vec!["a".into(), "b".into()],
                 conditioning: Conditioning::OneHot,
@@ -90,7 +90,7 @@ async fn every_architecture_acts_the_same_on_cpu_and_webgpu() {
                 eval_episodes: None,
             },
             device,
-        };
+        );
         let bytes = weights::save(&policy).unwrap();
         let cpu = weights::load(&bytes, &Device::flex()).unwrap();
         let gpu = GpuPolicy::new(&bytes).unwrap();

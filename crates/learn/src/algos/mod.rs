@@ -82,10 +82,6 @@ impl Algorithm {
             (Algorithm::Bc, _) if task.expert.is_none() => {
                 Some(format!("task {} has no expert to clone", task.id))
             }
-            (Algorithm::Bc, ActionSpace::Discrete { .. }) => Some(format!(
-                "task {} picks discrete choices; behaviour cloning here regresses continuous actions (train it with ppo, grpo or rloo)",
-                task.id
-            )),
             (Algorithm::Sac, ActionSpace::Discrete { .. }) => Some(format!(
                 "SAC acts in continuous action spaces; task {} has discrete choices (use ppo, grpo or rloo)",
                 task.id

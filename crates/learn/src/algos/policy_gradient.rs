@@ -111,5 +111,5 @@ pub fn greedy_policy(
         eval_success: None,
         eval_episodes: None,
     };
-    Policy { net, info, device }
+    Policy::new(net, info, device)
 }

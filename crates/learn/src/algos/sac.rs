@@ -790,7 +790,6 @@ impl IterativeRun for SacRun {
         let mut architecture = self.actor_architecture.clone();
         *architecture.sizes.last_mut().expect("an actor has layers") = means;
         architecture.output = "tanh".into();
-        let device = Device::flex();
         let info = PolicyInfo {
             architecture,
             tasks: self.task_ids.clone(),
@@ -813,7 +812,7 @@ impl IterativeRun for SacRun {
             eval_success: None,
             eval_episodes: None,
         };
-        Policy { net, info, device }
+        Policy::new(net, info, device)
     }
 }
 

@@ -92,27 +92,14 @@ impl FastMlp {
     pub fn trace(&self, x: &[f32], tanh_hidden: bool, tanh_output: bool) -> Trace {
         let mut activations = vec![x.to_vec()];
         for k in 0..self.layers() {
-            let (inp, out) = (self.sizes[k], self.sizes[k + 1]);
-            let (w, b) = (&self.params[2 * k], &self.params[2 * k + 1]);
-            let hidden = k + 1 < self.layers();
-            let x = &activations[k];
-            let rows = x.len() / inp;
-            let mut y: Vec<f32> = Vec::with_capacity(rows * out);
-            for _ in 0..rows {
-                y.extend_from_slice(b);
-            }
-            if rows > 0 {
-                matmul(&mut y, true, (x, inp, 1), (w, out, 1), rows, inp, out);
-            }
-            match Activation::of_layer(hidden, tanh_hidden, tanh_output) {
-                Activation::Tanh => y.iter_mut().for_each(|v| *v = fast_tanh(*v)),
-                // A compare and select, not `f32::max` (a libm call per value in wasm); NaN
-                // becomes 0 either way.
-                Activation::Relu => y
-                    .iter_mut()
-                    .for_each(|v| *v = if *v > 0.0 { *v } else { 0.0 }),
-                Activation::Identity => {}
-            }
+            let y = self.layer(
+                k,
+                &activations[k],
+                self.sizes[k],
+                None,
+                tanh_hidden,
+                tanh_output,
+            );
             activations.push(y);
         }
         Trace { activations }
@@ -120,10 +107,77 @@ impl FastMlp {
 
     /// Forward pass (see [`FastMlp::trace`]), returning only the output.
     pub fn forward(&self, x: &[f32], tanh_hidden: bool, tanh_output: bool) -> Vec<f32> {
-        self.trace(x, tanh_hidden, tanh_output)
-            .activations
-            .pop()
-            .unwrap_or_default()
+        self.forward_in_task(x, None, tanh_hidden, tanh_output)
+    }
+
+    /// Forward pass of rows that all end with the same one-hot code, given without it: `x`
+    /// is `[batch, in − tasks]` and `one_hot = Some((tasks, task))` says the code; `None`
+    /// means `x` is the whole input. The code's contribution to the first layer is its
+    /// weight row, added to the bias once instead of multiplied in every row. Keeps no
+    /// activations (see [`FastMlp::trace`] for that).
+    pub fn forward_in_task(
+        &self,
+        x: &[f32],
+        one_hot: Option<(usize, usize)>,
+        tanh_hidden: bool,
+        tanh_output: bool,
+    ) -> Vec<f32> {
+        let (tasks, task) = one_hot.unwrap_or((0, 0));
+        let width = self.sizes[0] - tasks;
+        let mut y = self.layer(
+            0,
+            x,
+            width,
+            one_hot.map(|_| width + task),
+            tanh_hidden,
+            tanh_output,
+        );
+        for k in 1..self.layers() {
+            y = self.layer(k, &y, self.sizes[k], None, tanh_hidden, tanh_output);
+        }
+        y
+    }
+
+    /// Layer `k` on rows `x` of the layer's first `width` inputs, with weight row `extra` (an
+    /// input fixed at 1 in every row) added to the bias; then the layer's activation.
+    fn layer(
+        &self,
+        k: usize,
+        x: &[f32],
+        width: usize,
+        extra: Option<usize>,
+        tanh_hidden: bool,
+        tanh_output: bool,
+    ) -> Vec<f32> {
+        let out = self.sizes[k + 1];
+        let (w, b) = (&self.params[2 * k], &self.params[2 * k + 1]);
+        let bias: Vec<f32> = match extra {
+            Some(row) => b
+                .iter()
+                .zip(&w[row * out..(row + 1) * out])
+                .map(|(b, w)| b + w)
+                .collect(),
+            None => b.clone(),
+        };
+        let rows = if width == 0 { 0 } else { x.len() / width };
+        let mut y: Vec<f32> = Vec::with_capacity(rows * out);
+        for _ in 0..rows {
+            y.extend_from_slice(&bias);
+        }
+        if rows > 0 {
+            matmul(&mut y, true, (x, width, 1), (w, out, 1), rows, width, out);
+        }
+        let hidden = k + 1 < self.layers();
+        match Activation::of_layer(hidden, tanh_hidden, tanh_output) {
+            Activation::Tanh => y.iter_mut().for_each(|v| *v = fast_tanh(*v)),
+            // A compare and select, not `f32::max` (a libm call per value in wasm); NaN
+            // becomes 0 either way.
+            Activation::Relu => y
+                .iter_mut()
+                .for_each(|v| *v = if *v > 0.0 { *v } else { 0.0 }),
+            Activation::Identity => {}
+        }
+        y
     }
 
     /// Gradients of a loss with respect to every parameter (same layout as `params`), given

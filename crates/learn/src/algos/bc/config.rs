@@ -28,7 +28,8 @@ pub struct BcConfig {
     /// Expert episodes recorded per task.
     pub demos: u32,
     /// Standard deviation of the noise added to the expert's actions while recording
-    /// demonstrations (DART; the labels stay clean). 0: none.
+    /// demonstrations (DART; the labels stay clean); in a discrete task, the probability of
+    /// a uniformly drawn choice instead of the expert's. 0: none.
     pub demo_noise: f32,
     /// DAgger rounds after the first fit (0: plain behaviour cloning).
     pub dagger_rounds: u32,

@@ -5,7 +5,7 @@ use crate::Policy;
 use crate::algos::gaussian::standard_normal;
 use polyskill_sim::task::Task;
 use polyskill_sim::{Env, ExpertPolicy};
-use rand::SeedableRng;
+use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 /// Seeds of demonstration episodes start here, far from the evaluation seeds (0, 1, 2, …).
@@ -14,12 +14,16 @@ pub const DEMO_SEED_BASE: u64 = 1_000_000;
 pub const DAGGER_SEED_BASE: u64 = 2_000_000;
 
 /// Labelled states: row-major observations, the expert's actions, and each row's task.
+/// In a discrete task (`choices > 0`) each label is the index of the expert's choice
+/// (`act_dim` is 1).
 #[derive(Debug, Clone, Default)]
 pub struct Demonstrations {
     /// Observations, `len × obs_dim`.
     pub observations: Vec<f32>,
     /// Expert actions, `len × act_dim`.
     pub actions: Vec<f32>,
+    /// Choices of a discrete task (0: continuous actions).
+    pub choices: usize,
     /// Index of each row's task in the list being trained on.
     pub task_indices: Vec<u32>,
     /// Observation size.
@@ -45,10 +49,17 @@ impl Demonstrations {
             *self = other;
             return Ok(());
         }
-        if (other.obs_dim, other.act_dim) != (self.obs_dim, self.act_dim) {
+        if (other.obs_dim, other.act_dim, other.choices)
+            != (self.obs_dim, self.act_dim, self.choices)
+        {
             return Err(format!(
-                "cannot pool demonstrations of {} observations / {} actions with {} / {}",
-                other.obs_dim, other.act_dim, self.obs_dim, self.act_dim
+                "cannot pool demonstrations of {} observations / {} actions ({} choices) with {} / {} ({} choices)",
+                other.obs_dim,
+                other.act_dim,
+                other.choices,
+                self.obs_dim,
+                self.act_dim,
+                self.choices
             ));
         }
         self.observations.extend(other.observations);
@@ -73,8 +84,10 @@ pub enum Driver<'a> {
     /// The expert, with Gaussian noise of this standard deviation added to each action it
     /// takes (DART, Laskey et al. 2017: the demonstrations then show how to recover from
     /// small mistakes, while the expert's own phase stays consistent). 0: clean demonstrations.
+    /// In a discrete task the noise is the probability of taking a uniformly drawn choice
+    /// instead of the expert's (the label stays the expert's).
     Expert {
-        /// Standard deviation of the noise, in action units.
+        /// Standard deviation of the noise, in action units (discrete: the probability).
         noise: f32,
     },
     /// A learned policy (DAgger).
@@ -96,10 +109,12 @@ pub fn record(
     let mut expert = ExpertPolicy::for_env(&env)
         .ok_or_else(|| format!("task {} has no expert to clone", task.id))?;
     let (obs_dim, act_dim) = (env.observation_size(), env.action_size());
+    let choices = task.choices.len();
     let mut out = Recording {
         demonstrations: Demonstrations {
             obs_dim,
             act_dim,
+            choices,
             ..Default::default()
         },
         successes: 0,
@@ -117,6 +132,13 @@ pub fn record(
             let label = expert.act(&env);
             let action = match driver {
                 Driver::Learner(policy) => policy.act_in(env.observation(), Some(&task.id))?,
+                Driver::Expert { noise } if noise > 0.0 && choices > 0 => {
+                    if noise_rng.random::<f32>() < noise {
+                        vec![noise_rng.random_range(0..choices) as f32]
+                    } else {
+                        label.clone()
+                    }
+                }
                 Driver::Expert { noise } if noise > 0.0 => label
                     .iter()
                     .enumerate()

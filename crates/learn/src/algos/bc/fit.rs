@@ -54,12 +54,20 @@ impl Learner {
         };
         let mut sizes = vec![demos.obs_dim + info.task_inputs()];
         sizes.extend(&config.hidden);
-        sizes.push(demos.act_dim * info.heads());
+        sizes.push(head_width(demos) * info.heads());
         info.architecture = Architecture {
             experts: config.experts,
             top_k: config.top_k,
             ..Architecture::of(config.architecture, &sizes)
         };
+        let categorical = demos.choices > 0;
+        if categorical {
+            if config.rep_mtl.is_some() {
+                return Err("BC settings: rep_mtl regularises squared-error fits of continuous actions; this task picks discrete choices (drop rep_mtl)".into());
+            }
+            // The network gives each choice's logit; the policy acts by the largest.
+            info.architecture.output = "categorical".into();
+        }
         let net = if config.architecture == ArchitectureKind::Mlp && config.engine == Engine::Fused
         {
             // burn's default initialisation (Kaiming-uniform), seeded, then to the fused network.
@@ -69,7 +77,7 @@ impl Learner {
             TrainNet::Fused {
                 net,
                 tanh_hidden: false,
-                tanh_output: true,
+                tanh_output: !categorical,
             }
         } else {
             TrainNet::Burn(BurnNet::init(
@@ -124,14 +132,11 @@ impl Learner {
     /// The current network as a policy.
     pub(super) fn policy(&self) -> Policy {
         let device = Device::flex();
-        Policy {
-            net: self.net.network(&device),
-            info: self.info.clone(),
-            device,
-        }
+        Policy::new(self.net.network(&device), self.info.clone(), device)
     }
 
-    /// `steps` Adam steps of mean squared error on minibatches drawn from `demos`, the first
+    /// `steps` Adam steps of the imitation loss ([`label_loss`]: squared error, or
+    /// cross-entropy in a discrete task) on minibatches drawn from `demos`, the first
     /// being step `first_step` of the fit's `config.steps` (for the learning-rate schedule);
     /// `report` gets the loss every `report_every` steps. With an `exchange`, this worker
     /// computes only its share of each minibatch's rows and the exchange sums the gradients.
@@ -154,8 +159,8 @@ impl Learner {
             self.info.task_inputs(),
             self.info.conditioning == Conditioning::MultiHead,
         );
-        let width = a * self.info.heads();
-        let scale = 2.0 / (config.batch * a) as f32;
+        let width = head_width(demos) * self.info.heads();
+        let scale = 1.0 / (config.batch * a) as f32;
         let mine = match &exchange {
             Some(e) => shard_rows(config.batch, e.index(), e.workers()),
             None => 0..config.batch,
@@ -208,7 +213,7 @@ impl Learner {
                     let all: Vec<usize> = (0..rows.len()).collect();
                     // Each row's gradient as part of its task's mean loss.
                     let (sum, mut grad) =
-                        squared_error(trace.output(), &all, &rows, demos, width, multi_head, 2.0);
+                        label_loss(trace.output(), &all, &rows, demos, width, multi_head, 1.0);
                     for (b, g) in grad.chunks_exact_mut(width).enumerate() {
                         let n = (counts[task_of[b]] * a) as f32;
                         g.iter_mut().for_each(|v| *v /= n);
@@ -249,14 +254,14 @@ impl Learner {
                         let task_gradient =
                             |net: &TrainNet| -> Result<(f32, Vec<Vec<f32>>), String> {
                                 let trace = net.trace(&xt)?;
-                                let (sum, grad) = squared_error(
+                                let (sum, grad) = label_loss(
                                     trace.output(),
                                     &mine,
                                     &rows,
                                     demos,
                                     width,
                                     multi_head,
-                                    2.0 / (mine.len() * a) as f32,
+                                    1.0 / (mine.len() * a) as f32,
                                 );
                                 Ok((sum, net.backward(trace, &grad)?))
                             };
@@ -283,7 +288,7 @@ impl Learner {
                     let trace = self.net.trace(&x)?;
                     let all: Vec<usize> = (0..rows.len()).collect();
                     let (sum, mut grad) =
-                        squared_error(trace.output(), &all, &rows, demos, width, multi_head, scale);
+                        label_loss(trace.output(), &all, &rows, demos, width, multi_head, scale);
                     if tasks > 1 {
                         self.task_losses =
                             task_means(trace.output(), &rows, demos, width, multi_head, tasks);
@@ -379,11 +384,23 @@ impl Learner {
     }
 }
 
-/// The squared error of the network outputs `out` (rows `picked[k]` of the minibatch, whose
-/// demonstration rows are `rows`) against the expert's actions, and its gradient with respect
-/// to the outputs times `scale`: `(Σ diff², scale · diff)`. A multi-head network is scored on
-/// each row's task head.
-pub(super) fn squared_error(
+/// Outputs of one task head: the action's components, or a discrete task's choices' logits.
+pub(super) fn head_width(demos: &Demonstrations) -> usize {
+    if demos.choices > 0 {
+        demos.choices
+    } else {
+        demos.act_dim
+    }
+}
+
+/// The imitation loss of the network outputs `out` (rows `picked[k]` of the minibatch, whose
+/// demonstration rows are `rows`) against the expert's labels, summed over the rows, and its
+/// gradient with respect to the outputs times `scale`. Continuous actions: squared error,
+/// `(Σ diff², scale · 2 diff)`. A discrete task: softmax cross-entropy of the logits against
+/// the expert's choice, `(Σ −log pᵢ[label], scale · (pᵢ − onehot(label)))` (the
+/// classification loss of behaviour cloning; Pomerleau 1989, Ross et al. 2011). A
+/// multi-head network is scored on each row's task head.
+pub(super) fn label_loss(
     out: &[f32],
     picked: &[usize],
     rows: &[usize],
@@ -392,28 +409,40 @@ pub(super) fn squared_error(
     multi_head: bool,
     scale: f32,
 ) -> (f32, Vec<f32>) {
-    let a = demos.act_dim;
+    let (a, h) = (demos.act_dim, head_width(demos));
     let mut grad = vec![0.0f32; out.len()];
     let mut sum = 0.0f32;
     for (k, &b) in picked.iter().enumerate() {
         let i = rows[b];
         let head = if multi_head {
-            demos.task_indices[i] as usize * a
+            demos.task_indices[i] as usize * h
         } else {
             0
         };
+        let at = k * width + head;
+        if demos.choices > 0 {
+            let logits = &out[at..at + h];
+            let label = (demos.actions[i * a] as usize).min(h - 1);
+            let top = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let total: f32 = logits.iter().map(|z| (z - top).exp()).sum();
+            sum += top + total.ln() - logits[label];
+            for (j, z) in logits.iter().enumerate() {
+                let p = (z - top).exp() / total;
+                grad[at + j] = scale * (p - (j == label) as u8 as f32);
+            }
+            continue;
+        }
         for j in 0..a {
-            let o = k * width + head + j;
-            let diff = out[o] - demos.actions[i * a + j];
+            let diff = out[at + j] - demos.actions[i * a + j];
             sum += diff * diff;
-            grad[o] = scale * diff;
+            grad[at + j] = scale * 2.0 * diff;
         }
     }
     (sum, grad)
 }
 
-/// Each task's mean squared error over its rows of a pooled minibatch (NaN for a task
-/// without rows).
+/// Each task's mean imitation loss ([`label_loss`]) over its rows of a pooled minibatch (NaN
+/// for a task without rows).
 pub(super) fn task_means(
     out: &[f32],
     rows: &[usize],
@@ -427,7 +456,7 @@ pub(super) fn task_means(
     for (b, &i) in rows.iter().enumerate() {
         let t = demos.task_indices[i] as usize;
         if t < tasks {
-            let (e, _) = squared_error(
+            let (e, _) = label_loss(
                 &out[b * width..(b + 1) * width],
                 &[0],
                 &[i],
@@ -460,7 +489,7 @@ pub(super) fn task_mean_gradients(
 ) -> (Vec<f32>, Vec<f32>) {
     let a = demos.act_dim;
     let all: Vec<usize> = (0..rows.len()).collect();
-    let (_, mut gradient) = squared_error(out, &all, rows, demos, width, multi_head, 2.0);
+    let (_, mut gradient) = label_loss(out, &all, rows, demos, width, multi_head, 1.0);
     let mut counts = vec![0usize; tasks];
     task_of.iter().for_each(|&t| counts[t] += 1);
     let mut curvature = vec![0.0f32; gradient.len()];

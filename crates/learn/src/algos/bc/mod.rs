@@ -59,7 +59,8 @@ pub struct BcProgress {
     pub round: u32,
     /// Gradient steps done in all.
     pub step: u32,
-    /// Minibatch MSE loss at the last step (NaN before the first).
+    /// Minibatch loss at the last step (mean squared error, or cross-entropy in a discrete
+    /// task; NaN before the first).
     pub loss: f32,
     /// Labelled pairs in the dataset.
     pub pairs: usize,
@@ -152,6 +153,7 @@ mod tests {
             task_indices: vec![0; n],
             obs_dim: 3,
             act_dim: 2,
+            choices: 0,
         };
         let config = BcConfig {
             hidden: vec![8],
@@ -188,5 +190,58 @@ mod tests {
             (last - 0.1 * constant).abs() < 1e-5,
             "the last of 10 steps runs at a tenth: {last}"
         );
+    }
+
+    /// Cross-entropy's gradient (a discrete task's loss) against central differences of
+    /// the summed loss, on one head of a multi-head output.
+    #[test]
+    fn the_cross_entropy_gradient_matches_finite_differences() {
+        let demos = Demonstrations {
+            observations: vec![0.0; 6],
+            actions: vec![2.0, 0.0, 1.0],
+            task_indices: vec![1, 0, 1],
+            obs_dim: 2,
+            act_dim: 1,
+            choices: 3,
+        };
+        let width = 6; // 2 heads of 3 logits
+        let out: Vec<f32> = (0..3 * width)
+            .map(|i| (i as f32 * 0.37).sin() * 2.0)
+            .collect();
+        let (rows, picked) = ([0, 1, 2], [0, 1, 2]);
+        let scale = 0.5;
+        let (sum, grad) = fit::label_loss(&out, &picked, &rows, &demos, width, true, scale);
+        // Row 0 is task 1 (second head) with label 2: −log softmax(out[3..6])[2].
+        let z = &out[3..6];
+        let lse = z.iter().map(|v| v.exp()).sum::<f32>().ln();
+        assert!(
+            (sum - (lse - z[2])
+                - {
+                    let z1 = &out[6..9];
+                    z1.iter().map(|v| v.exp()).sum::<f32>().ln() - z1[0]
+                }
+                - {
+                    let z2 = &out[15..18];
+                    z2.iter().map(|v| v.exp()).sum::<f32>().ln() - z2[1]
+                })
+            .abs()
+                < 1e-5
+        );
+        for o in 0..out.len() {
+            let h = 1e-2;
+            let at = |d: f32| {
+                let mut shifted = out.clone();
+                shifted[o] += d;
+                fit::label_loss(&shifted, &picked, &rows, &demos, width, true, scale).0
+            };
+            let numeric = scale * (at(h) - at(-h)) / (2.0 * h);
+            assert!(
+                (numeric - grad[o]).abs() < 2e-3,
+                "output {o}: analytic {} vs numeric {numeric}",
+                grad[o]
+            );
+        }
+        // The other head of each row gets no gradient.
+        assert!(grad[0..3].iter().all(|g| *g == 0.0));
     }
 }

@@ -62,17 +62,31 @@ impl BcRun {
         config.check()?;
         let first = tasks.first().ok_or("no tasks to learn")?;
         for task in tasks {
-            if (task.observation.size, task.action_size())
-                != (first.observation.size, first.action_size())
-            {
+            if (
+                task.observation.size,
+                task.action_size(),
+                task.choices.len(),
+            ) != (
+                first.observation.size,
+                first.action_size(),
+                first.choices.len(),
+            ) {
+                let shape = |t: &Task| {
+                    let choices = match t.choices.len() {
+                        0 => String::new(),
+                        n => format!(" ({n} choices)"),
+                    };
+                    format!(
+                        "{} has {} / {}{choices}",
+                        t.id,
+                        t.observation.size,
+                        t.action_size()
+                    )
+                };
                 return Err(format!(
-                    "tasks trained together must share observation and action sizes: {} has {} / {}, {} has {} / {}",
-                    first.id,
-                    first.observation.size,
-                    first.action_size(),
-                    task.id,
-                    task.observation.size,
-                    task.action_size()
+                    "tasks trained together must share observation and action sizes: {}, {}",
+                    shape(first),
+                    shape(task)
                 ));
             }
             if let Some(refusal) = Algorithm::Bc.refuses(task) {
@@ -273,6 +287,7 @@ impl BcRun {
             let mut demos = Demonstrations {
                 obs_dim,
                 act_dim,
+                choices: self.tasks[0].choices.len(),
                 ..Default::default()
             };
             for row in piece[1..].chunks_exact(width) {
