@@ -159,7 +159,7 @@ impl FastMlp {
                 .collect(),
             None => b.clone(),
         };
-        let rows = if width == 0 { 0 } else { x.len() / width };
+        let rows = x.len().checked_div(width).unwrap_or(0);
         let mut y: Vec<f32> = Vec::with_capacity(rows * out);
         for _ in 0..rows {
             y.extend_from_slice(&bias);
