@@ -35,6 +35,15 @@ test('every page runs under a strict Content-Security-Policy with no violation',
     await page.waitForTimeout(500);
     assert.deepEqual(violations, [], path);
     assert.deepEqual(errors, [], path);
+    // Enter in a form's field does not submit it (which would reload the page): the forms are
+    // kept on the page by a listener (web/forms.js), since inline handlers are refused.
+    const field = await page.$('form input:not([type=file]):not([type=checkbox])');
+    if (field) {
+      await page.evaluate(() => { window.stillHere = true; });
+      await field.press('Enter');
+      await page.waitForTimeout(300);
+      assert.equal(await page.evaluate(() => window.stillHere ?? false), true, `${path}: Enter in a form reloaded the page`);
+    }
     await page.close();
   }
 });
