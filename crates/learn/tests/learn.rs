@@ -10,6 +10,8 @@ use polyskill_learn::{Conditioning, Device, weights};
 use polyskill_sim::task::Task;
 use polyskill_sim::{Env, ExpertPolicy};
 
+mod common;
+
 fn reach() -> Task {
     Task::from_json(include_str!("../../../web/tasks/reach.json")).unwrap()
 }
@@ -615,17 +617,6 @@ fn a_bc_run_split_over_two_workers_gathers_what_one_worker_records() {
     );
 }
 
-fn cart_pole() -> Task {
-    Task::from_json(include_str!("../../../web/tasks/cart-pole.json")).unwrap()
-}
-
-fn cart_pole_swapped() -> Task {
-    Task::from_json(include_str!(
-        "../../../docs/experiments/tasks/cart-pole-swapped.json"
-    ))
-    .unwrap()
-}
-
 /// Behaviour cloning of a discrete expert: cross-entropy on the expert's choices gives a
 /// categorical policy that balances the pole; blind to the task, one network cannot clone
 /// both cart-pole and its twin with the choices listed the other way round, while the task
@@ -641,7 +632,7 @@ fn bc_clones_a_discrete_expert_and_the_task_input_resolves_mirrored_choices() {
         seed: 1,
         ..Default::default()
     };
-    let task = cart_pole();
+    let task = common::cart_pole();
     let mut losses = Vec::new();
     let policy = bc::train_tasks(std::slice::from_ref(&task), &config, |p| {
         if p.loss.is_finite() {
@@ -656,7 +647,7 @@ fn bc_clones_a_discrete_expert_and_the_task_input_resolves_mirrored_choices() {
     let alone = evaluate(&policy, &task, 0, 10).unwrap().success_rate;
     assert!(alone >= 0.8, "cart-pole alone: {alone}");
 
-    let pair = [cart_pole(), cart_pole_swapped()];
+    let pair = [common::cart_pole(), common::cart_pole_swapped()];
     let success = |config: &BcConfig| -> Vec<f32> {
         let policy = bc::train_tasks(&pair, config, |_| {}).unwrap();
         pair.iter()

@@ -148,17 +148,6 @@ fn pcgrad_fits_mirrored_tasks_told_apart_by_a_one_hot() {
     assert!(blind.iter().all(|&l| l > 0.05), "{blind:?}");
 }
 
-fn cart_pole() -> Task {
-    Task::from_json(include_str!("../../../web/tasks/cart-pole.json")).unwrap()
-}
-
-fn cart_pole_swapped() -> Task {
-    Task::from_json(include_str!(
-        "../../../docs/experiments/tasks/cart-pole-swapped.json"
-    ))
-    .unwrap()
-}
-
 #[test]
 fn multi_task_ppo_with_a_combiner_records_per_task_figures() {
     let config = PpoConfig {
@@ -166,7 +155,8 @@ fn multi_task_ppo_with_a_combiner_records_per_task_figures() {
         combiner: Some(CombinerConfig::of(CombinerKind::Cagrad)),
         ..PpoConfig::default()
     };
-    let mut run = PpoRun::multi_task(&[cart_pole(), cart_pole_swapped()], &config).unwrap();
+    let mut run =
+        PpoRun::multi_task(&[common::cart_pole(), common::cart_pole_swapped()], &config).unwrap();
     let mut records = Vec::new();
     while let Some(record) = run.iterate().unwrap() {
         records.push(record);
@@ -190,7 +180,7 @@ fn multi_task_ppo_with_a_combiner_records_per_task_figures() {
         combiner: None,
         ..config
     };
-    let record = PpoRun::multi_task(&[cart_pole(), cart_pole_swapped()], &plain)
+    let record = PpoRun::multi_task(&[common::cart_pole(), common::cart_pole_swapped()], &plain)
         .unwrap()
         .iterate()
         .unwrap()
@@ -215,7 +205,9 @@ fn every_architecture_trains_under_multi_task_ppo() {
             combiner: Some(CombinerConfig::of(CombinerKind::Pcgrad)),
             ..PpoConfig::default()
         };
-        let mut run = PpoRun::multi_task(&[cart_pole(), cart_pole_swapped()], &config).unwrap();
+        let mut run =
+            PpoRun::multi_task(&[common::cart_pole(), common::cart_pole_swapped()], &config)
+                .unwrap();
         while let Some(record) = run.iterate().unwrap() {
             assert!(record.policy_loss.is_finite(), "{kind}: {record:?}");
         }
@@ -452,7 +444,11 @@ fn task_sam_under_multi_task_ppo() {
         task_sam: Some(0.05),
         ..PpoConfig::default()
     };
-    let mut run = PpoRun::multi_task(&[cart_pole(), cart_pole_swapped()], &categorical).unwrap();
+    let mut run = PpoRun::multi_task(
+        &[common::cart_pole(), common::cart_pole_swapped()],
+        &categorical,
+    )
+    .unwrap();
     while let Some(record) = run.iterate().unwrap() {
         assert!(
             record.policy_loss.is_finite() && record.value_loss.is_finite(),

@@ -1,4 +1,5 @@
-//! Helpers shared by the learner's test binaries.
+//! Helpers shared by the learner's test binaries (not every binary uses every helper).
+#![allow(dead_code)]
 
 /// The largest absolute difference between two equally long lists.
 pub fn max_gap(a: &[f32], b: &[f32]) -> f32 {
@@ -29,4 +30,18 @@ pub fn assert_task_sam_acts(what: &str, tolerance: f32, fit: impl Fn(Option<f32>
         far > tolerance,
         "{what}: ρ = 0.05 must change the updates; gap {far}"
     );
+}
+
+/// Cart-pole, as shipped.
+pub fn cart_pole() -> polyskill_sim::task::Task {
+    polyskill_sim::task::Task::from_json(include_str!("../../../../web/tasks/cart-pole.json"))
+        .unwrap()
+}
+
+/// Cart-pole with its two choices listed the other way round (the conflicting twin).
+pub fn cart_pole_swapped() -> polyskill_sim::task::Task {
+    polyskill_sim::task::Task::from_json(include_str!(
+        "../../../../docs/experiments/tasks/cart-pole-swapped.json"
+    ))
+    .unwrap()
 }
