@@ -151,13 +151,14 @@ impl FastMlp {
     ) -> Vec<f32> {
         let out = self.sizes[k + 1];
         let (w, b) = (&self.params[2 * k], &self.params[2 * k + 1]);
-        let bias: Vec<f32> = match extra {
+        // Borrowed unless a fixed input's weight row is added (no copy per layer and call).
+        let bias: std::borrow::Cow<[f32]> = match extra {
             Some(row) => b
                 .iter()
                 .zip(&w[row * out..(row + 1) * out])
                 .map(|(b, w)| b + w)
                 .collect(),
-            None => b.clone(),
+            None => b.into(),
         };
         let rows = x.len().checked_div(width).unwrap_or(0);
         let mut y: Vec<f32> = Vec::with_capacity(rows * out);
